@@ -1,0 +1,123 @@
+// A loaded PKCS#11 module and its slots and tokens. Tokens are found by serial, never by slot
+// number: slot numbers change between runs (SoftHSM2 derives them from the token).
+import { existsSync, statSync } from 'node:fs';
+import type { MechanismView, ModuleInfo, TokenStatus, TokenSummary } from '../../shared/types';
+import { TesseraError } from '../errors';
+import { CKF, TOKEN_FLAG, TOKEN_FLAGS } from './constants';
+import { withHsmErrors } from './hsm-errors';
+import { type Handle, type Pkcs11, loadLibrary, nameOf, unloadLibrary } from './pkcs11-adapter';
+import { Session } from './session';
+import { available, flagWords, hasFlag, mechanismView, pinStatus, tokenClock, tokenSummary, unpad, version } from './token-info';
+
+export interface TokenSlot extends TokenSummary {
+  slot: Handle;
+}
+
+export class Pkcs11Module {
+  private constructor(
+    readonly path: string,
+    private readonly lib: Pkcs11,
+  ) {}
+
+  static open(path: string): Pkcs11Module {
+    if (!existsSync(path)) {
+      throw new TesseraError('MODULE_NOT_FOUND', `There is no PKCS#11 module at ${path}. Check the path and try again.`);
+    }
+    if (!statSync(path).isFile()) {
+      throw new TesseraError('MODULE_INVALID', `${path} is not a file. Choose the PKCS#11 library file (.so) itself.`);
+    }
+    return new Pkcs11Module(path, withHsmErrors('C_Initialize', () => loadLibrary(path)));
+  }
+
+  info(): ModuleInfo {
+    const info = withHsmErrors('C_GetInfo', () => this.lib.C_GetInfo());
+    return {
+      path: this.path,
+      manufacturer: unpad(info.manufacturerID),
+      description: unpad(info.libraryDescription),
+      libraryVersion: version(info.libraryVersion),
+      cryptokiVersion: version(info.cryptokiVersion),
+    };
+  }
+
+  /** Initialised tokens in present slots, and how many present tokens are not initialised. */
+  tokens(): { tokens: TokenSlot[]; uninitialised: number } {
+    const slots = withHsmErrors('C_GetSlotList', () => this.lib.C_GetSlotList(true));
+    const tokens: TokenSlot[] = [];
+    let uninitialised = 0;
+    for (const slot of slots) {
+      const info = withHsmErrors('C_GetTokenInfo', () => this.lib.C_GetTokenInfo(slot));
+      if (!hasFlag(info.flags, TOKEN_FLAG.TOKEN_INITIALIZED)) {
+        uninitialised++;
+        continue;
+      }
+      tokens.push({ ...tokenSummary(info), slot });
+    }
+    return { tokens, uninitialised };
+  }
+
+  findToken(serial: string): TokenSlot {
+    const found = this.tokens().tokens.filter((t) => t.serial === serial);
+    if (found.length === 0) {
+      throw new TesseraError('TOKEN_NOT_FOUND', `No partition with serial ${serial} is available through this module.`);
+    }
+    if (found.length > 1) {
+      throw new TesseraError('TOKEN_NOT_FOUND', `More than one partition reports serial ${serial}; the terminal cannot tell them apart.`);
+    }
+    return found[0] as TokenSlot;
+  }
+
+  findTokenByLabel(label: string): TokenSlot {
+    const found = this.tokens().tokens.filter((t) => t.label === label);
+    if (found.length === 0) throw new TesseraError('TOKEN_NOT_FOUND', `No partition labelled "${label}" is available through this module.`);
+    if (found.length > 1) {
+      throw new TesseraError('TOKEN_NOT_FOUND', `Several partitions are labelled "${label}"; choose one by serial: ${found.map((t) => t.serial).join(', ')}.`);
+    }
+    return found[0] as TokenSlot;
+  }
+
+  status(slot: Handle, loggedIn: boolean): TokenStatus {
+    const info = withHsmErrors('C_GetTokenInfo', () => this.lib.C_GetTokenInfo(slot));
+    const memory = info as unknown as Record<string, number | bigint>;
+    return {
+      ...tokenSummary(info),
+      module: this.info(),
+      hardwareVersion: version(info.hardwareVersion),
+      firmwareVersion: version(info.firmwareVersion),
+      flags: flagWords(info.flags, TOKEN_FLAGS),
+      userPin: pinStatus(info.flags, 'user'),
+      soPin: pinStatus(info.flags, 'so'),
+      pinLength: { min: info.minPinLen, max: info.maxPinLen },
+      memory: {
+        publicTotal: available(memory.totalPublicMemory),
+        publicFree: available(memory.freePublicMemory),
+        privateTotal: available(memory.totalPrivateMemory),
+        privateFree: available(memory.freePrivateMemory),
+      },
+      sessions: {
+        open: available(info.sessionCount),
+        max: available(info.maxSessionCount),
+        readWriteOpen: available(info.rwSessionCount),
+        readWriteMax: available(info.maxRwSessionCount),
+      },
+      clock: tokenClock(info.utcTime, info.flags),
+      loggedIn,
+    };
+  }
+
+  mechanisms(slot: Handle): MechanismView[] {
+    const types = withHsmErrors('C_GetMechanismList', () => this.lib.C_GetMechanismList(slot));
+    return types
+      .map((type) => mechanismView(type, nameOf('CKM', type), withHsmErrors('C_GetMechanismInfo', () => this.lib.C_GetMechanismInfo(slot, type))))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  openSession(slot: Handle, readWrite = false): Session {
+    const flags = CKF.SERIAL_SESSION | (readWrite ? CKF.RW_SESSION : 0);
+    return new Session(this.lib, withHsmErrors('C_OpenSession', () => this.lib.C_OpenSession(slot, flags)));
+  }
+
+  close(): void {
+    unloadLibrary(this.lib);
+  }
+}

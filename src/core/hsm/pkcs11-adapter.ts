@@ -1,0 +1,105 @@
+// The only file that imports pkcs11js. It loads a module, and turns the binding's errors into
+// `Pkcs11Failure` (function + CK_RV) so the rest of core never depends on the binding's classes.
+import pkcs11js from 'pkcs11js';
+
+export type { Handle, Template, Attribute, TokenInfo, SlotInfo, ModuleInfo as Pkcs11ModuleInfo, MechanismInfo } from 'pkcs11js';
+export type Pkcs11 = pkcs11js.PKCS11;
+
+/** A PKCS#11 function returned an error code. */
+export class Pkcs11Failure extends Error {
+  constructor(
+    readonly fn: string,
+    readonly rv: number,
+    readonly rvName: string,
+  ) {
+    super(`${fn}: ${rvName} (0x${rv.toString(16).toUpperCase()})`);
+    this.name = 'Pkcs11Failure';
+  }
+}
+
+/** The binding rejected the module file itself (dlopen failed, no C_GetFunctionList, ...). */
+export class ModuleLoadFailure extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'ModuleLoadFailure';
+  }
+}
+
+const constants = pkcs11js as unknown as Record<string, unknown>;
+const namesByPrefix = new Map<string, Map<number, string>>();
+
+/** The standard name of a constant, e.g. nameOf('CKM', 0x210a) === 'CKM_AES_KEY_WRAP_PAD'. */
+export function nameOf(prefix: 'CKM' | 'CKR' | 'CKA' | 'CKK' | 'CKO', value: number): string {
+  let names = namesByPrefix.get(prefix);
+  if (!names) {
+    names = new Map();
+    for (const [key, v] of Object.entries(constants)) {
+      if (key.startsWith(`${prefix}_`) && typeof v === 'number' && !names.has(v)) names.set(v, key);
+    }
+    namesByPrefix.set(prefix, names);
+  }
+  return names.get(value) ?? `${prefix}_0x${value.toString(16).toUpperCase()}`;
+}
+
+/** Recognises the binding's PKCS#11 error (a CK_RV from the module). */
+export function asPkcs11Failure(error: unknown, fallbackFn = 'PKCS#11'): Pkcs11Failure | null {
+  if (error instanceof Pkcs11Failure) return error;
+  if (error instanceof pkcs11js.Pkcs11Error) {
+    const rv = Number((error as { code?: number }).code ?? 0);
+    const fn = (error as { method?: string }).method || fallbackFn;
+    return new Pkcs11Failure(fn, rv, nameOf('CKR', rv));
+  }
+  return null;
+}
+
+/** Runs one binding call; PKCS#11 errors come out as Pkcs11Failure, other errors unchanged. */
+export function pkcs11Call<T>(fn: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw asPkcs11Failure(error, fn) ?? error;
+  }
+}
+
+export async function pkcs11CallAsync<T>(fn: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asPkcs11Failure(error, fn) ?? error;
+  }
+}
+
+const CKF_OS_LOCKING_OK = 0x2;
+
+/** dlopen()s the module and calls C_Initialize with OS locking (async calls run on other threads). */
+export function loadLibrary(path: string): Pkcs11 {
+  const lib = new pkcs11js.PKCS11();
+  try {
+    lib.load(path);
+  } catch (error) {
+    throw new ModuleLoadFailure(error instanceof Error ? error.message : String(error));
+  }
+  try {
+    pkcs11Call('C_Initialize', () => lib.C_Initialize({ flags: CKF_OS_LOCKING_OK }));
+  } catch (error) {
+    const failure = asPkcs11Failure(error, 'C_Initialize');
+    // Another part of this process initialised the module already: that is fine.
+    if (failure?.rvName !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+      try {
+        lib.close();
+      } catch {
+        // the module is unusable either way; report the first error
+      }
+      throw error;
+    }
+  }
+  return lib;
+}
+
+export function unloadLibrary(lib: Pkcs11): void {
+  try {
+    lib.C_Finalize();
+  } finally {
+    lib.close();
+  }
+}

@@ -1,0 +1,137 @@
+// One PKCS#11 session: login/logout, object search and attribute reads. Attribute reads go through
+// the registry, never ask for key material, and learn which attributes a token does not support
+// so that one bulk call per object is the normal case.
+import { TesseraError } from '../errors';
+import { wipe } from '../secrets';
+import { type AttributeSpec, type AttributeValue, decode, isNeverRead } from './attributes';
+import { toHsmError, withHsmErrors } from './hsm-errors';
+import { type Handle, type Pkcs11, asPkcs11Failure, pkcs11Call } from './pkcs11-adapter';
+
+export interface AttributeRead {
+  values: Map<number, AttributeValue>;
+  /** Attributes asked for but not given, with the reason. */
+  withheld: Map<number, string>;
+}
+
+const reasons: Record<string, string> = {
+  CKR_ATTRIBUTE_SENSITIVE: 'sensitive: the HSM does not reveal it',
+  CKR_ATTRIBUTE_TYPE_INVALID: 'not supported by this token for this object',
+};
+
+export class Session {
+  private closed = false;
+  /** Per template: attribute types the token rejected before, skipped in bulk reads. */
+  private readonly unsupported = new Map<string, Set<number>>();
+
+  constructor(
+    private readonly lib: Pkcs11,
+    readonly handle: Handle,
+  ) {}
+
+  /**
+   * Logs in with a PIN held in a Buffer, which is wiped afterwards. The binding only takes
+   * strings, so a short-lived copy exists in the V8 heap for the duration of the call.
+   */
+  login(userType: number, pin: Buffer): void {
+    try {
+      withHsmErrors('C_Login', () => this.lib.C_Login(this.handle, userType, pin.toString('utf8')));
+    } finally {
+      wipe(pin);
+    }
+  }
+
+  logout(): void {
+    try {
+      pkcs11Call('C_Logout', () => this.lib.C_Logout(this.handle));
+    } catch (error) {
+      if (asPkcs11Failure(error)?.rvName === 'CKR_USER_NOT_LOGGED_IN') return;
+      throw error;
+    }
+  }
+
+  /** All object handles matching the template, in the token's order. */
+  findAll(template: { type: number; value: number | boolean | string | Buffer }[] = []): Handle[] {
+    return withHsmErrors('C_FindObjects', () => {
+      this.lib.C_FindObjectsInit(this.handle, template);
+      try {
+        const all: Handle[] = [];
+        for (;;) {
+          const batch = this.lib.C_FindObjects(this.handle, 512);
+          all.push(...batch);
+          if (batch.length < 512) return all;
+        }
+      } finally {
+        this.lib.C_FindObjectsFinal(this.handle);
+      }
+    });
+  }
+
+  /** Reads one attribute; null when the object does not have it or the token withholds it. */
+  readOne(object: Handle, s: AttributeSpec, objectClass: number | null): AttributeValue | null {
+    return this.read(object, [s], objectClass).values.get(s.type) ?? null;
+  }
+
+  read(object: Handle, specs: readonly AttributeSpec[], objectClass: number | null): AttributeRead {
+    for (const s of specs) {
+      if (isNeverRead(objectClass, s.type)) {
+        throw new TesseraError('INTERNAL', 'The terminal refused to read key material.', `attribute ${s.name}`);
+      }
+    }
+    const key = `${objectClass}:${specs.map((s) => s.type).join(',')}`;
+    const skip = this.unsupported.get(key) ?? new Set<number>();
+    const wanted = specs.filter((s) => !skip.has(s.type));
+    const out: AttributeRead = { values: new Map(), withheld: new Map() };
+    for (const s of specs) if (skip.has(s.type)) out.withheld.set(s.type, reasons.CKR_ATTRIBUTE_TYPE_INVALID as string);
+    if (wanted.length === 0) return out;
+    try {
+      this.bulk(object, wanted, out);
+      return out;
+    } catch (error) {
+      const failure = asPkcs11Failure(error);
+      const partial = failure && (failure.rvName === 'CKR_ATTRIBUTE_TYPE_INVALID' || failure.rvName === 'CKR_ATTRIBUTE_SENSITIVE');
+      if (!partial && !(error instanceof TypeError)) throw toHsmError(error);
+    }
+    // One attribute at a time, to find out which ones the token will not give.
+    for (const s of wanted) {
+      try {
+        this.bulk(object, [s], out);
+      } catch (error) {
+        const failure = asPkcs11Failure(error);
+        if (error instanceof TypeError && s.kind === 'date') {
+          // An empty CK_DATE ("not set") makes the binding throw instead of returning it.
+          out.values.set(s.type, '');
+        } else if (failure && reasons[failure.rvName]) {
+          out.withheld.set(s.type, reasons[failure.rvName] as string);
+          if (failure.rvName === 'CKR_ATTRIBUTE_TYPE_INVALID') skip.add(s.type);
+        } else {
+          throw toHsmError(error);
+        }
+      }
+    }
+    if (skip.size > 0) this.unsupported.set(key, skip);
+    return out;
+  }
+
+  private bulk(object: Handle, specs: readonly AttributeSpec[], out: AttributeRead): void {
+    const result = pkcs11Call('C_GetAttributeValue', () =>
+      this.lib.C_GetAttributeValue(this.handle, object, specs.map((s) => ({ type: s.type }))),
+    );
+    result.forEach((attr, i) => {
+      const s = specs[i] as AttributeSpec;
+      if (attr.value === undefined) out.withheld.set(s.type, 'not available');
+      else out.values.set(s.type, decode(s, attr.value as Buffer));
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      pkcs11Call('C_CloseSession', () => this.lib.C_CloseSession(this.handle));
+    } catch (error) {
+      // A session of a removed token is gone already; anything else is worth reporting.
+      const name = asPkcs11Failure(error)?.rvName;
+      if (name !== 'CKR_SESSION_HANDLE_INVALID' && name !== 'CKR_SESSION_CLOSED' && name !== 'CKR_DEVICE_REMOVED' && name !== 'CKR_TOKEN_NOT_PRESENT') throw error;
+    }
+  }
+}

@@ -1,0 +1,240 @@
+// The partition the officers work on: which module and token, its status, the crypto-officer
+// login, and its objects. The choice is remembered (by module path and token serial) for the next
+// start. Every login attempt, successful or not, is written to the audit log.
+import type { ObjectDetails, ObjectSummary, PartitionChoice, PartitionView } from '../../shared/types';
+import type { AuditLog } from '../audit/audit-log';
+import { TesseraError } from '../errors';
+import { CKU } from '../hsm/constants';
+import { listObjects, objectDetails } from '../hsm/inventory';
+import type { Pkcs11Module, TokenSlot } from '../hsm/module';
+import { acquireModule, releaseModule } from '../hsm/module-registry';
+import type { Session } from '../hsm/session';
+import { wipe } from '../secrets';
+import type { Settings } from '../store/settings';
+
+export type FrontEnd = 'gui' | 'cli';
+
+interface Selection {
+  module: Pkcs11Module;
+  token: TokenSlot;
+  session: Session | null;
+  loggedIn: boolean;
+}
+
+interface Remembered {
+  modulePath: string;
+  serial: string;
+}
+
+const SETTING = 'partition.selected';
+
+export class PartitionService {
+  private readonly modules = new Set<Pkcs11Module>();
+  private selection: Selection | null = null;
+  private readonly listeners = new Set<(view: PartitionView | null) => void>();
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly audit: AuditLog,
+    private readonly actor: string,
+    private readonly defaults: { modulePath?: string; tokenLabel?: string } = {},
+  ) {}
+
+  onChange(listener: (view: PartitionView | null) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private module(path: string): Pkcs11Module {
+    const module = acquireModule(path);
+    if (this.modules.has(module)) releaseModule(module);
+    else this.modules.add(module);
+    return module;
+  }
+
+  openModule(modulePath: string): PartitionChoice {
+    const module = this.module(modulePath);
+    const { tokens, uninitialised } = module.tokens();
+    return { module: module.info(), tokens: tokens.map(({ slot: _slot, ...summary }) => summary), uninitialisedSlots: uninitialised };
+  }
+
+  select(modulePath: string, serial: string): PartitionView {
+    const module = this.module(modulePath);
+    return this.choose(module, module.findToken(serial));
+  }
+
+  selectByLabel(modulePath: string, label: string): PartitionView {
+    const module = this.module(modulePath);
+    return this.choose(module, module.findTokenByLabel(label));
+  }
+
+  private choose(module: Pkcs11Module, token: TokenSlot): PartitionView {
+    this.release();
+    this.selection = { module, token, session: null, loggedIn: false };
+    this.settings.set(SETTING, { modulePath: module.path, serial: token.serial } satisfies Remembered);
+    return this.changed();
+  }
+
+  /** The partition chosen last time (or the lab's), or null when there is none to open. */
+  current(): PartitionView | null {
+    if (this.selection) return this.view();
+    const remembered = this.settings.get<Remembered>(SETTING);
+    if (remembered) return this.select(remembered.modulePath, remembered.serial);
+    if (this.defaults.modulePath && this.defaults.tokenLabel) return this.selectByLabel(this.defaults.modulePath, this.defaults.tokenLabel);
+    return null;
+  }
+
+  /** Crypto-officer login. The PIN buffer is wiped whatever happens. */
+  async login(pin: Buffer): Promise<PartitionView> {
+    try {
+      const selection = this.required();
+      await this.audit.ready();
+      const target = `${selection.token.label} (serial ${selection.token.serial})`;
+      try {
+        const before = selection.module.status(selection.token.slot, false).userPin;
+        if (before.condition === 'locked' || before.condition === 'not-initialised') {
+          throw new TesseraError('PIN_LOCKED', `The crypto-officer PIN cannot be used: ${before.words} A security officer must reset it.`);
+        }
+        this.session(selection).login(CKU.USER, pin);
+      } catch (error) {
+        const reported = error instanceof TesseraError && error.code === 'PIN_INCORRECT' ? this.wrongPin(selection, error) : error;
+        await this.audit.append({
+          actor: this.actor,
+          action: 'partition.login',
+          target,
+          outcome: 'failed',
+          details: { role: 'crypto officer', error: reported instanceof TesseraError ? reported.code : 'INTERNAL' },
+        });
+        throw reported;
+      }
+      selection.loggedIn = true;
+      try {
+        await this.audit.append({ actor: this.actor, action: 'partition.login', target, outcome: 'ok', details: { role: 'crypto officer' } });
+      } catch (error) {
+        // A login that cannot be recorded does not stand.
+        this.logoutQuietly(selection);
+        throw error;
+      }
+      return this.changed();
+    } finally {
+      wipe(pin);
+    }
+  }
+
+  /** "PIN wrong", with what the token says about the tries left. */
+  private wrongPin(selection: Selection, error: TesseraError): TesseraError {
+    const after = selection.module.status(selection.token.slot, false).userPin;
+    const hint =
+      after.condition === 'final-try' || after.condition === 'locked'
+        ? after.words
+        : 'Check it and try again: the partition may lock the PIN after a few more wrong tries.';
+    return new TesseraError('PIN_INCORRECT', `The PIN is wrong. ${hint}`, error.detail);
+  }
+
+  async logout(): Promise<PartitionView> {
+    const selection = this.required();
+    if (selection.loggedIn) {
+      this.logoutQuietly(selection);
+      await this.audit.append({
+        actor: this.actor,
+        action: 'partition.logout',
+        target: `${selection.token.label} (serial ${selection.token.serial})`,
+        outcome: 'ok',
+        details: { role: 'crypto officer' },
+      });
+    }
+    return this.changed();
+  }
+
+  async objects(): Promise<ObjectSummary[]> {
+    const selection = this.required();
+    return this.guard(selection, () => listObjects(this.session(selection), selection.token));
+  }
+
+  details(uri: string): Promise<ObjectDetails> {
+    const selection = this.required();
+    return this.guard(selection, async () => objectDetails(this.session(selection), selection.token, uri));
+  }
+
+  view(): PartitionView {
+    const selection = this.required();
+    try {
+      return {
+        token: selection.module.status(selection.token.slot, selection.loggedIn),
+        mechanisms: selection.module.mechanisms(selection.token.slot),
+      };
+    } catch (error) {
+      this.dropSession(selection, error);
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.release();
+    for (const module of this.modules) {
+      try {
+        releaseModule(module);
+      } catch {
+        // finalising a module that lost its device is not worth failing shutdown for
+      }
+    }
+    this.modules.clear();
+  }
+
+  private required(): Selection {
+    if (!this.selection) throw new TesseraError('TOKEN_NOT_SELECTED', 'Choose a partition first.');
+    return this.selection;
+  }
+
+  private session(selection: Selection): Session {
+    selection.session ??= selection.module.openSession(selection.token.slot);
+    return selection.session;
+  }
+
+  private async guard<T>(selection: Selection, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.dropSession(selection, error);
+      throw error;
+    }
+  }
+
+  /** A removed token invalidates its session and login; the next call opens a fresh one. */
+  private dropSession(selection: Selection, error: unknown): void {
+    if (!(error instanceof TesseraError) || error.code !== 'TOKEN_REMOVED') return;
+    try {
+      selection.session?.close();
+    } catch {
+      // the session is gone with the token
+    }
+    selection.session = null;
+    selection.loggedIn = false;
+    for (const listener of this.listeners) listener(null);
+  }
+
+  private logoutQuietly(selection: Selection): void {
+    try {
+      selection.session?.logout();
+    } finally {
+      selection.loggedIn = false;
+    }
+  }
+
+  private release(): void {
+    if (!this.selection) return;
+    try {
+      if (this.selection.loggedIn) this.selection.session?.logout();
+      this.selection.session?.close();
+    } catch {
+      // releasing a partition that went away is fine
+    }
+    this.selection = null;
+  }
+
+  private changed(): PartitionView {
+    const view = this.view();
+    for (const listener of this.listeners) listener(view);
+    return view;
+  }
+}

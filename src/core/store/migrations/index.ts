@@ -1,0 +1,10 @@
+// Schema migrations, applied in order; `version` is stored in PRAGMA user_version.
+import { initial } from './001-initial';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [initial];

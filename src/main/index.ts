@@ -1,0 +1,48 @@
+// Composition root of the Electron app: one Terminal (core services), one dispatcher, one window.
+import { type BrowserWindow, app, session } from 'electron';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyLabEnvironment, findLabProfile } from '../core/config/lab-profile';
+import { terminalHome } from '../core/config/paths';
+import { Terminal } from '../core/terminal';
+import { APP_ORIGIN, registerAppScheme, serveRenderer } from './app-protocol';
+import { createDispatcher } from './dispatch';
+import { wireIpc } from './ipc';
+import { createMainWindow, hardenAllContents, hardenSession } from './window';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+registerAppScheme();
+hardenAllContents();
+app.enableSandbox();
+
+const lab = findLabProfile();
+if (lab) applyLabEnvironment(lab);
+
+let window: BrowserWindow | null = null;
+let terminal: Terminal | null = null;
+
+app.on('window-all-closed', () => app.quit());
+app.on('will-quit', () => {
+  // Quitting ends every session with the HSM, logins included.
+  terminal?.close();
+  terminal = null;
+});
+
+void app.whenReady().then(() => {
+  hardenSession(session.defaultSession);
+  serveRenderer(join(here, '../renderer'));
+  terminal = Terminal.open({
+    home: terminalHome(process.env, app.getPath('userData')),
+    frontEnd: 'gui',
+    defaults: lab ? { modulePath: lab.modulePath, tokenLabel: lab.tokenLabel } : {},
+  });
+  const dispatcher = createDispatcher(terminal, {
+    origin: APP_ORIGIN,
+    app: { version: app.getVersion(), lab: lab ? { tokenLabel: lab.tokenLabel, modulePath: lab.modulePath } : null },
+  });
+  wireIpc(dispatcher, () => window);
+  void terminal.readers.start();
+  window = createMainWindow(join(here, '../preload/index.cjs'));
+  window.on('closed', () => (window = null));
+});

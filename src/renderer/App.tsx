@@ -1,0 +1,78 @@
+// The shell: which partition, who is logged in, card service status, and the officers' sections.
+import { useEffect } from 'react';
+import { type Section, sectionTitles, sections, useNavigation } from './stores/navigation';
+import { usePartition } from './stores/partition';
+import { useReaders } from './stores/readers';
+import { AuditView } from './workflows/AuditView';
+import { CardsPanel } from './workflows/CardsPanel';
+import { KeyInventory } from './workflows/KeyInventory';
+import { NotAvailable } from './workflows/NotAvailable';
+import { PartitionDashboard } from './workflows/PartitionDashboard';
+
+function Content({ section }: { section: Section }): React.JSX.Element {
+  switch (section) {
+    case 'partition':
+      return <PartitionDashboard />;
+    case 'keys':
+      return <KeyInventory />;
+    case 'cards':
+      return <CardsPanel />;
+    case 'audit':
+      return <AuditView />;
+    case 'backup':
+    case 'credentials':
+    case 'policy':
+      return <NotAvailable title={sectionTitles[section]} />;
+  }
+}
+
+function StatusBar(): React.JSX.Element {
+  const view = usePartition((s) => s.view);
+  const readers = useReaders((s) => s.snapshot);
+  const cards = readers?.readers.filter((r) => r.condition === 'card-present' || r.condition === 'card-in-use').length ?? 0;
+  return (
+    <div className="status-bar" aria-label="Status">
+      <span>{view ? `Partition “${view.token.label}” · serial ${view.token.serial}` : 'No partition chosen'}</span>
+      <span className={view?.token.loggedIn ? 'badge on' : 'badge'}>{view?.token.loggedIn ? 'Crypto officer logged in' : 'Not logged in'}</span>
+      <span>
+        {readers === null
+          ? 'Card service: checking…'
+          : readers.service === 'running'
+            ? `Card readers: ${readers.readers.length}, cards: ${cards}`
+            : 'Card service not running'}
+      </span>
+    </div>
+  );
+}
+
+export function App(): React.JSX.Element {
+  const { section, go } = useNavigation();
+  const start = usePartition((s) => s.start);
+  const loadReaders = useReaders((s) => s.load);
+  useEffect(() => {
+    void start();
+    void loadReaders();
+  }, [start, loadReaders]);
+  return (
+    <div className="shell">
+      <header>
+        <span className="brand">Tessera</span>
+        <StatusBar />
+      </header>
+      <nav aria-label="Sections">
+        <ul>
+          {sections.map((s) => (
+            <li key={s}>
+              <button type="button" aria-current={s === section ? 'page' : undefined} onClick={() => go(s)}>
+                {sectionTitles[s]}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main>
+        <Content section={section} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+// The key inventory: the objects of the chosen partition, how they are filtered and sorted, and
+// the object whose details are open.
+import { create } from 'zustand';
+import type { ErrorData } from '../../shared/errors';
+import type { ObjectDetails, ObjectSummary } from '../../shared/types';
+import { api } from '../api';
+import { type Filter, type Sort, type SortKey, filterObjects, sortObjects } from '../inventory-filter';
+
+interface InventoryState {
+  objects: ObjectSummary[];
+  visible: ObjectSummary[];
+  loading: boolean;
+  loaded: boolean;
+  error: ErrorData | null;
+  filter: Filter;
+  sort: Sort;
+  details: ObjectDetails | null;
+  detailsError: ErrorData | null;
+  load(): Promise<void>;
+  setFilter(filter: Partial<Filter>): void;
+  sortBy(key: SortKey): void;
+  open(uri: string): Promise<void>;
+  close(): void;
+}
+
+export const useInventory = create<InventoryState>((set, get) => {
+  const derive = (objects: ObjectSummary[], filter: Filter, sort: Sort): ObjectSummary[] => sortObjects(filterObjects(objects, filter), sort);
+  return {
+    objects: [],
+    visible: [],
+    loading: false,
+    loaded: false,
+    error: null,
+    filter: { text: '', objectClass: 'all' },
+    sort: { key: 'label', descending: false },
+    details: null,
+    detailsError: null,
+
+    async load() {
+      set({ loading: true, error: null });
+      const result = await api.keys.list();
+      if (!result.ok) {
+        set({ loading: false, loaded: false, objects: [], visible: [], error: result.error });
+        return;
+      }
+      const { filter, sort } = get();
+      set({ loading: false, loaded: true, objects: result.value, visible: derive(result.value, filter, sort) });
+    },
+
+    setFilter(change) {
+      const filter = { ...get().filter, ...change };
+      set({ filter, visible: derive(get().objects, filter, get().sort) });
+    },
+
+    sortBy(key) {
+      const current = get().sort;
+      const sort = { key, descending: current.key === key ? !current.descending : false };
+      set({ sort, visible: derive(get().objects, get().filter, sort) });
+    },
+
+    async open(uri) {
+      set({ detailsError: null });
+      const result = await api.keys.details({ uri });
+      set(result.ok ? { details: result.value } : { details: null, detailsError: result.error });
+    },
+
+    close() {
+      set({ details: null, detailsError: null });
+    },
+  };
+});

@@ -1,0 +1,87 @@
+// The partition being administered: the module's tokens, the chosen partition's status, the
+// crypto-officer login. Holds snapshots only; the PIN never enters this store.
+import { create } from 'zustand';
+import type { ErrorData } from '../../shared/errors';
+import type { AppInfo, PartitionChoice, PartitionView } from '../../shared/types';
+import { api } from '../api';
+
+interface PartitionState {
+  app: AppInfo | null;
+  modulePath: string;
+  choice: PartitionChoice | null;
+  view: PartitionView | null;
+  busy: boolean;
+  error: ErrorData | null;
+  loginError: ErrorData | null;
+  start(): Promise<void>;
+  setModulePath(path: string): void;
+  openModule(): Promise<void>;
+  select(serial: string): Promise<void>;
+  refresh(): Promise<void>;
+  /** Sends the PIN once; the caller clears its input field. */
+  login(pin: string): Promise<boolean>;
+  logout(): Promise<void>;
+}
+
+export const usePartition = create<PartitionState>((set, get) => ({
+  app: null,
+  modulePath: '',
+  choice: null,
+  view: null,
+  busy: false,
+  error: null,
+  loginError: null,
+
+  async start() {
+    const info = await api.app.info();
+    if (info.ok) set({ app: info.value, modulePath: get().modulePath || info.value.lab?.modulePath || '' });
+    await get().refresh();
+  },
+
+  setModulePath(modulePath) {
+    set({ modulePath });
+  },
+
+  async openModule() {
+    set({ busy: true, error: null });
+    const result = await api.hsm.openModule({ modulePath: get().modulePath.trim() });
+    set(result.ok ? { busy: false, choice: result.value } : { busy: false, choice: null, error: result.error });
+  },
+
+  async select(serial) {
+    set({ busy: true, error: null });
+    const result = await api.hsm.select({ modulePath: get().modulePath.trim(), serial });
+    set(result.ok ? { busy: false, view: result.value, choice: null, loginError: null } : { busy: false, error: result.error });
+  },
+
+  async refresh() {
+    set({ busy: true });
+    const result = await api.hsm.current();
+    if (!result.ok) {
+      set({ busy: false, view: null, error: result.error });
+      return;
+    }
+    set({ busy: false, view: result.value, error: null, modulePath: result.value?.token.module.path ?? get().modulePath });
+  },
+
+  async login(pin) {
+    set({ busy: true, loginError: null });
+    const result = await api.hsm.login({ pin });
+    set(result.ok ? { busy: false, view: result.value } : { busy: false, loginError: result.error });
+    return result.ok;
+  },
+
+  async logout() {
+    set({ busy: true });
+    const result = await api.hsm.logout();
+    set(result.ok ? { busy: false, view: result.value } : { busy: false, error: result.error });
+  },
+}));
+
+api.on.partitionChanged((view) => {
+  usePartition.setState(
+    view
+      ? { view }
+      : { view: null, error: { code: 'TOKEN_REMOVED', message: 'The partition is no longer available. Check the HSM connection and choose the partition again.' } },
+  );
+});

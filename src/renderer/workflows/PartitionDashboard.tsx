@@ -1,0 +1,209 @@
+// Partition: choose the module and partition (remembered for next time), read its status in plain
+// words, and log in as crypto officer.
+import { useRef } from 'react';
+import type { PartitionView, PinStatus } from '../../shared/types';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { usePartition } from '../stores/partition';
+
+function bytes(value: number | null): string {
+  if (value === null) return 'not reported';
+  if (value >= 1 << 30) return `${(value / (1 << 30)).toFixed(1)} GiB`;
+  if (value >= 1 << 20) return `${(value / (1 << 20)).toFixed(1)} MiB`;
+  if (value >= 1 << 10) return `${(value / (1 << 10)).toFixed(1)} KiB`;
+  return `${value} bytes`;
+}
+
+function memory(free: number | null, total: number | null): string {
+  if (free === null && total === null) return 'not reported';
+  return `${bytes(free)} of ${bytes(total)}`;
+}
+
+function sessions(open: number | null, max: number | null): string {
+  // CK_EFFECTIVELY_INFINITE (0) means the token sets no limit.
+  const limit = max === null ? '' : max === 0 ? ', no limit' : `, at most ${max}`;
+  return `${open === null ? 'not reported' : open}${limit}`;
+}
+
+function Pin({ label, status }: { label: string; status: PinStatus }): React.JSX.Element {
+  return (
+    <div className="pin-status">
+      <dt>{label}</dt>
+      <dd className={`pin pin-${status.condition}`}>{status.words}</dd>
+    </div>
+  );
+}
+
+function ModuleChooser(): React.JSX.Element {
+  const { modulePath, choice, busy, setModulePath, openModule, select } = usePartition();
+  return (
+    <section className="panel" aria-labelledby="choose-title">
+      <h2 id="choose-title">Choose a partition</h2>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void openModule();
+        }}
+      >
+        <label htmlFor="module-path">PKCS#11 module</label>
+        <input id="module-path" className="grow" value={modulePath} onChange={(e) => setModulePath(e.target.value)} placeholder="/usr/lib/vendor/libpkcs11.so" spellCheck={false} />
+        <button type="submit" disabled={busy || modulePath.trim() === ''}>
+          Open module
+        </button>
+      </form>
+      {choice ? (
+        <div>
+          <p>
+            {choice.module.description} {choice.module.libraryVersion} by {choice.module.manufacturer}
+            {choice.uninitialisedSlots > 0 ? ` — ${choice.uninitialisedSlots} empty slot(s) not shown` : ''}
+          </p>
+          {choice.tokens.length === 0 ? <p>This module offers no initialised partition.</p> : null}
+          <ul className="choices" aria-label="Partitions">
+            {choice.tokens.map((t) => (
+              <li key={t.serial}>
+                <button type="button" onClick={() => void select(t.serial)} disabled={busy}>
+                  Use “{t.label}” (serial {t.serial})
+                </button>
+                <span className="muted">
+                  {' '}
+                  {t.manufacturer} {t.model}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function LoginPanel({ view }: { view: PartitionView }): React.JSX.Element {
+  const { busy, loginError, login, logout } = usePartition();
+  const pinInput = useRef<HTMLInputElement>(null);
+  if (view.token.loggedIn) {
+    return (
+      <section className="panel" aria-labelledby="login-title">
+        <h2 id="login-title">Crypto-officer login</h2>
+        <p role="status">Logged in as crypto officer. Private objects are visible in Keys.</p>
+        <button type="button" onClick={() => void logout()} disabled={busy}>
+          Log out
+        </button>
+      </section>
+    );
+  }
+  return (
+    <section className="panel" aria-labelledby="login-title">
+      <h2 id="login-title">Crypto-officer login</h2>
+      <form
+        className="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const input = pinInput.current;
+          if (!input || input.value === '') return;
+          const pin = input.value;
+          input.value = '';
+          void login(pin).then((done) => {
+            if (!done) input.focus();
+          });
+        }}
+      >
+        <label htmlFor="co-pin">Crypto-officer PIN</label>
+        <input id="co-pin" ref={pinInput} type="password" autoComplete="off" aria-describedby={loginError ? 'login-error' : undefined} />
+        <button type="submit" disabled={busy}>
+          Log in
+        </button>
+      </form>
+      {loginError ? <ErrorMessage error={loginError} id="login-error" /> : null}
+    </section>
+  );
+}
+
+export function PartitionDashboard(): React.JSX.Element {
+  const { view, error } = usePartition();
+  return (
+    <section aria-labelledby="partition-title">
+      <h1 id="partition-title">{view ? `Partition “${view.token.label}”` : 'Partition'}</h1>
+      {error ? <ErrorMessage error={error} /> : null}
+      {view ? (
+        <>
+          <div className="grid">
+            <section className="panel" aria-labelledby="token-title">
+              <h2 id="token-title">Token</h2>
+              <dl>
+                <dt>Label</dt>
+                <dd>{view.token.label}</dd>
+                <dt>Serial</dt>
+                <dd>{view.token.serial}</dd>
+                <dt>Device</dt>
+                <dd>
+                  {view.token.manufacturer} {view.token.model}
+                </dd>
+                <dt>Hardware / firmware</dt>
+                <dd>
+                  {view.token.hardwareVersion} / {view.token.firmwareVersion}
+                </dd>
+                <dt>Module</dt>
+                <dd className="wrap">{view.token.module.path}</dd>
+                <dt>Clock</dt>
+                <dd>{view.token.clock ?? 'no clock'}</dd>
+              </dl>
+            </section>
+            <section className="panel" aria-labelledby="pins-title">
+              <h2 id="pins-title">PIN status</h2>
+              <dl>
+                <Pin label="Crypto officer (user) PIN" status={view.token.userPin} />
+                <Pin label="Security officer PIN" status={view.token.soPin} />
+                <dt>PIN length</dt>
+                <dd>
+                  {view.token.pinLength.min} to {view.token.pinLength.max} characters
+                </dd>
+              </dl>
+            </section>
+            <section className="panel" aria-labelledby="memory-title">
+              <h2 id="memory-title">Memory and sessions</h2>
+              <dl>
+                <dt>Public memory free</dt>
+                <dd>{memory(view.token.memory.publicFree, view.token.memory.publicTotal)}</dd>
+                <dt>Private memory free</dt>
+                <dd>{memory(view.token.memory.privateFree, view.token.memory.privateTotal)}</dd>
+                <dt>Sessions open</dt>
+                <dd>{sessions(view.token.sessions.open, view.token.sessions.max)}</dd>
+              </dl>
+            </section>
+            <LoginPanel view={view} />
+          </div>
+          <section className="panel" aria-labelledby="flags-title">
+            <h2 id="flags-title">Token flags</h2>
+            <ul className="flags">
+              {view.token.flags.map((f) => (
+                <li key={f}>{f}</li>
+              ))}
+            </ul>
+          </section>
+          <details className="panel">
+            <summary>Mechanisms ({view.mechanisms.length})</summary>
+            <table className="plain">
+              <thead>
+                <tr>
+                  <th scope="col">Mechanism</th>
+                  <th scope="col">Key sizes</th>
+                  <th scope="col">Functions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {view.mechanisms.map((m) => (
+                  <tr key={m.type}>
+                    <td>{m.name}</td>
+                    <td>{m.maxKeySize ? `${m.minKeySize}–${m.maxKeySize}` : '—'}</td>
+                    <td>{m.flags.join(', ')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </details>
+        </>
+      ) : null}
+      <ModuleChooser />
+    </section>
+  );
+}

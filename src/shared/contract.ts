@@ -1,0 +1,106 @@
+// The one IPC contract. A channel is declared here once: its request schema (checked in the main
+// process before any handler runs) and its response type. The preload, the renderer and the test
+// host all derive their types and their API object from this file.
+import { z } from 'zod';
+import type { Result } from './errors';
+import type {
+  AppInfo,
+  AuditEntryView,
+  AuditVerification,
+  ObjectDetails,
+  ObjectSummary,
+  PartitionChoice,
+  PartitionView,
+  ReadersSnapshot,
+} from './types';
+
+const none = z.object({}).strict();
+const path = z.string().min(1).max(4096);
+const pin = z.string().min(1).max(255);
+
+export const channels = {
+  'app:info': { request: none },
+  'hsm:openModule': { request: z.object({ modulePath: path }).strict() },
+  'hsm:select': { request: z.object({ modulePath: path, serial: z.string().min(1).max(64) }).strict() },
+  'hsm:current': { request: none },
+  'hsm:login': { request: z.object({ pin }).strict() },
+  'hsm:logout': { request: none },
+  'keys:list': { request: none },
+  'keys:details': { request: z.object({ uri: z.string().min(8).max(8192) }).strict() },
+  'cards:readers': { request: none },
+  'audit:list': {
+    request: z
+      .object({ limit: z.number().int().min(1).max(5000), beforeSeq: z.number().int().min(1).optional() })
+      .strict(),
+  },
+  'audit:verify': { request: none },
+} as const satisfies Record<string, { request: z.ZodType }>;
+
+export interface Responses {
+  'app:info': AppInfo;
+  'hsm:openModule': PartitionChoice;
+  'hsm:select': PartitionView;
+  'hsm:current': PartitionView | null;
+  'hsm:login': PartitionView;
+  'hsm:logout': PartitionView;
+  'keys:list': ObjectSummary[];
+  'keys:details': ObjectDetails;
+  'cards:readers': ReadersSnapshot;
+  'audit:list': AuditEntryView[];
+  'audit:verify': AuditVerification;
+}
+
+/** Main-to-renderer pushes. */
+export interface Events {
+  'cards:readersChanged': ReadersSnapshot;
+  'hsm:partitionChanged': PartitionView | null;
+}
+
+export type Channel = keyof typeof channels;
+export type EventName = keyof Events;
+export type RequestOf<C extends Channel> = z.infer<(typeof channels)[C]['request']>;
+export type ResponseOf<C extends Channel> = Responses[C];
+
+export const channelNames = Object.keys(channels) as Channel[];
+export const eventNames: EventName[] = ['cards:readersChanged', 'hsm:partitionChanged'];
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.hasOwn(channels, name);
+}
+
+// ---- The API object the preload exposes as `window.tessera` ----
+
+type Namespace<C extends string> = C extends `${infer N}:${string}` ? N : never;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "every field optional"
+type Call<C extends Channel> = {} extends RequestOf<C>
+  ? (request?: RequestOf<C>) => Promise<Result<ResponseOf<C>>>
+  : (request: RequestOf<C>) => Promise<Result<ResponseOf<C>>>;
+
+export type Unsubscribe = () => void;
+
+export type TesseraApi = {
+  [N in Namespace<Channel>]: { [C in Channel as C extends `${N}:${infer M}` ? M : never]: Call<C> };
+} & {
+  on: { [E in EventName as E extends `${string}:${infer M}` ? M : never]: (listener: (payload: Events[E]) => void) => Unsubscribe };
+};
+
+export interface Transport {
+  invoke(channel: Channel, request: unknown): Promise<Result<unknown>>;
+  subscribe(event: EventName, listener: (payload: unknown) => void): Unsubscribe;
+}
+
+/** Builds `window.tessera` from the contract: one function per channel, one `on…` per event. */
+export function createApi(transport: Transport): TesseraApi {
+  const api: Record<string, Record<string, unknown>> = { on: {} };
+  for (const channel of channelNames) {
+    const [namespace, method] = channel.split(':') as [string, string];
+    api[namespace] ??= {};
+    api[namespace][method] = (request: unknown = {}) => transport.invoke(channel, request);
+  }
+  for (const event of eventNames) {
+    const method = event.split(':')[1] as string;
+    (api.on as Record<string, unknown>)[method] = (listener: (payload: unknown) => void) =>
+      transport.subscribe(event, listener);
+  }
+  return api as unknown as TesseraApi;
+}

@@ -1,0 +1,151 @@
+// Plain data that crosses the IPC boundary. No native handles, no secrets.
+
+export interface AppInfo {
+  version: string;
+  /** Where the terminal keeps its database. */
+  home: string;
+  /** The training lab the terminal found, if any (lab machines only). */
+  lab: { tokenLabel: string; modulePath: string } | null;
+}
+
+export interface ModuleInfo {
+  path: string;
+  manufacturer: string;
+  description: string;
+  libraryVersion: string;
+  cryptokiVersion: string;
+}
+
+/** A partition is always named by label and serial, never by slot number. */
+export interface TokenSummary {
+  label: string;
+  serial: string;
+  manufacturer: string;
+  model: string;
+}
+
+export type PinCondition = 'ok' | 'count-low' | 'final-try' | 'locked' | 'to-be-changed' | 'not-initialised';
+
+export interface PinStatus {
+  condition: PinCondition;
+  /** Officer words, e.g. "Locked: too many wrong PINs". */
+  words: string;
+}
+
+export interface TokenStatus extends TokenSummary {
+  module: ModuleInfo;
+  hardwareVersion: string;
+  firmwareVersion: string;
+  /** Every flag of CK_TOKEN_INFO that is set, in plain words. */
+  flags: string[];
+  userPin: PinStatus;
+  soPin: PinStatus;
+  pinLength: { min: number; max: number };
+  /** Bytes; null where the token does not report it. */
+  memory: { publicTotal: number | null; publicFree: number | null; privateTotal: number | null; privateFree: number | null };
+  sessions: { open: number | null; max: number | null; readWriteOpen: number | null; readWriteMax: number | null };
+  clock: string | null;
+  /** True while this terminal holds a crypto-officer (user) login on the partition. */
+  loggedIn: boolean;
+}
+
+export interface MechanismView {
+  type: number;
+  name: string;
+  minKeySize: number;
+  maxKeySize: number;
+  flags: string[];
+}
+
+export interface PartitionView {
+  token: TokenStatus;
+  mechanisms: MechanismView[];
+}
+
+export interface PartitionChoice {
+  module: ModuleInfo;
+  tokens: TokenSummary[];
+  /** Slots whose token is not initialised yet: counted, not named. */
+  uninitialisedSlots: number;
+}
+
+export type ObjectClassName = 'private-key' | 'public-key' | 'secret-key' | 'certificate' | 'data' | 'other';
+
+export interface ObjectSummary {
+  /** RFC 7512 PKCS#11 URI: stable across runs, unlike handles or slot numbers. */
+  uri: string;
+  class: ObjectClassName;
+  keyType: string | null;
+  /** Key size in bits where it applies. */
+  size: number | null;
+  label: string;
+  /** CKA_ID in hex. */
+  id: string;
+  token: boolean | null;
+  private: boolean | null;
+  sensitive: boolean | null;
+  extractable: boolean | null;
+  neverExtractable: boolean | null;
+  alwaysSensitive: boolean | null;
+  local: boolean | null;
+  modifiable: boolean | null;
+  copyable: boolean | null;
+  destroyable: boolean | null;
+  /** Usage flags that are set: encrypt, decrypt, sign, verify, wrap, unwrap, derive, ... */
+  usage: string[];
+  startDate: string | null;
+  endDate: string | null;
+  checkValue: string | null;
+}
+
+export interface AttributeView {
+  type: number;
+  name: string;
+  /** Human-readable value (hex for byte strings). */
+  value: string;
+}
+
+export interface ObjectDetails {
+  summary: ObjectSummary;
+  attributes: AttributeView[];
+  /** Attributes the token would not give, with the reason (e.g. sensitive). */
+  withheld: { name: string; reason: string }[];
+  /** How many other objects share this URI (the first is shown). */
+  sameUri: number;
+}
+
+export type ReaderCondition = 'empty' | 'card-present' | 'card-in-use' | 'card-mute' | 'unavailable';
+
+export interface ReaderView {
+  name: string;
+  condition: ReaderCondition;
+  /** Answer-to-reset of the card in the reader, hex. */
+  atr: string | null;
+}
+
+export interface ReadersSnapshot {
+  service: 'running' | 'unavailable';
+  /** Officer words about the card service, when it is not running. */
+  message: string | null;
+  readers: ReaderView[];
+}
+
+export type AuditOutcome = 'ok' | 'failed' | 'refused';
+
+export interface AuditEntryView {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: AuditOutcome;
+  details: Record<string, string | number | boolean | null>;
+}
+
+export type AuditProblemKind = 'altered' | 'removed' | 'reordered' | 'truncated' | 'key-missing';
+
+export interface AuditVerification {
+  intact: boolean;
+  entries: number;
+  problem: { seq: number | null; kind: AuditProblemKind; message: string } | null;
+}
