@@ -1,23 +1,26 @@
 // Reading a PIN for the CLI: from a file descriptor (--pin-fd N, for scripts) or typed at the
 // terminal without echo. The PIN goes straight into a Buffer that the caller wipes.
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readlinkSync } from 'node:fs';
 import { TesseraError } from '../core/errors';
 import { wipe } from '../core/secrets';
 
 const MAX_PIN = 256;
 
 /**
- * npm exec (npx) and npm run start the CLI through `sh -c` with only stdin, stdout and stderr:
- * a descriptor the caller opened (3<pin-file) stays with the npm process. Find that process, so
- * `npx tessera … --pin-fd 3` reads what the caller meant. Linux only (/proc).
+ * npm exec (npx) and npm run start the CLI through `sh -c` with only stdin, stdout and stderr, so
+ * a descriptor the caller opened (3<pin-file) stays with the npm process. When npm started us that
+ * way and our own descriptor is not that file, read npm's: `npx tessera … --pin-fd 3` then reads
+ * what the caller meant. Linux only (/proc); anywhere else the descriptor is read as it is.
  */
-function npmAncestor(): number | null {
+function npmLauncher(): number | null {
   if (!process.env.npm_command) return null;
   let pid = process.ppid;
-  for (let depth = 0; depth < 6 && pid > 1; depth++) {
+  for (let depth = 0; depth < 4 && pid > 1; depth++) {
     try {
-      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (command.startsWith('npm ') || /\/np[mx]-cli\.js /.test(command)) return pid;
+      const name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (command.startsWith('npm ') || /\/np[mx]-cli\.js\0/.test(command)) return pid;
+      if (!['sh', 'bash', 'dash'].includes(name)) return null;
       pid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
     } catch {
       return null;
@@ -26,15 +29,24 @@ function npmAncestor(): number | null {
   return null;
 }
 
+function target(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /** Reads one line (up to newline or end of input) from an open file descriptor. */
 export function readSecretFromFd(fd: number): Buffer {
-  const owner = fd > 2 ? npmAncestor() : null;
-  if (owner === null) return readLine(fd);
+  const launcher = fd > 2 ? npmLauncher() : null;
+  const theirs = launcher === null ? null : target(`/proc/${launcher}/fd/${fd}`);
+  if (launcher === null || theirs === null || theirs === target(`/proc/self/fd/${fd}`)) return readLine(fd);
   let own: number;
   try {
-    own = openSync(`/proc/${owner}/fd/${fd}`, 'r');
+    own = openSync(`/proc/${launcher}/fd/${fd}`, 'r');
   } catch (error) {
-    throw new TesseraError('INVALID_REQUEST', `File descriptor ${fd} is not open. Open it for the command, e.g. ${fd}<pin-file.`, (error as Error).message);
+    throw new TesseraError('INVALID_REQUEST', `Cannot read the PIN from file descriptor ${fd}. Open it for the command, e.g. ${fd}<pin-file.`, (error as Error).message);
   }
   try {
     return readLine(own, fd);
