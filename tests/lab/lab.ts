@@ -278,6 +278,17 @@ export class Lab {
     });
   }
 
+  /** Stops pcscd alone, as a crashed or stopped service would (its cards go with it); `up` restarts it. */
+  async stopPcscd(): Promise<void> {
+    await this.locked(async () => {
+      const state = this.state();
+      if (state.pids.pcscd !== null) await stopProcess(state.pids.pcscd, 'pcscd');
+      state.pids.pcscd = null;
+      for (const card of state.cards) if (card.pid !== null && !isAlive(card.pid, 'card.py')) Object.assign(card, { pid: null, reader: null, port: null });
+      this.save(state);
+    });
+  }
+
   /** Stops the emulator without the lab's bookkeeping: what a crashed or yanked card looks like. */
   killCard(holder: string): void {
     const card = this.state().cards.find((c) => c.holder === holder);
@@ -293,6 +304,16 @@ export class Lab {
       state.cards.push(card);
       this.save(state);
       return card;
+    });
+  }
+
+  /** Makes an existing card blank again (it must be out of the readers). */
+  async blankCard(holder: string): Promise<void> {
+    await this.locked(async () => {
+      const card = this.state().cards.find((c) => c.holder === holder);
+      if (!card) throw new LabError(`There is no lab card of "${holder}".`);
+      if (card.pid !== null && isAlive(card.pid, 'card.py')) throw new LabError(`Take ${holder}'s card out first.`);
+      rmSync(this.path('cards', `${holder}.card`), { force: true });
     });
   }
 

@@ -49,7 +49,7 @@ export function tokenSerial(_modulePath: string, softhsmConf: string, label: str
     const s = /^\s+Serial number:\s*(.*)$/.exec(line);
     if (s) serial = (s[1] ?? '').trim();
     const l = /^\s+Label:\s(.*)$/.exec(line);
-    if (l && (l[1] ?? '').trimEnd() === label) return serial;
+    if (l && (l[1] ?? '').trim() === label) return serial;
   }
   return null;
 }

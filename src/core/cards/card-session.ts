@@ -48,12 +48,13 @@ export class CardSession {
   private constructor(
     private readonly reader: PcscReaderHandle,
     private readonly protocol: number,
+    private readonly onClose: () => void,
   ) {}
 
-  static async open(reader: PcscReaderHandle): Promise<CardSession> {
+  static async open(reader: PcscReaderHandle, onClose: () => void = () => undefined): Promise<CardSession> {
     try {
       const { protocol } = await withDeadline(reader.connect(), CONNECT_TIMEOUT_MS, 'SCardConnect');
-      return new CardSession(reader, protocol);
+      return new CardSession(reader, protocol, onClose);
     } catch (error) {
       throw toCardError(error, 'SCardConnect');
     }
@@ -83,6 +84,8 @@ export class CardSession {
       await withDeadline(this.reader.disconnect(reset), CONNECT_TIMEOUT_MS, 'SCardDisconnect');
     } catch {
       // Closing a session whose card is gone is not an error for the caller.
+    } finally {
+      this.onClose();
     }
   }
 }

@@ -25,6 +25,8 @@ export function readerCondition(state: number): ReaderCondition {
 export class ReaderMonitor {
   private context: PcscContext | null = null;
   private readonly readers = new Map<string, Tracked>();
+  /** Readers with an open card session: one step at a time per card. */
+  private readonly busy = new Set<string>();
   private readonly listeners = new Set<(snapshot: ReadersSnapshot) => void>();
   private retry: NodeJS.Timeout | null = null;
   private running = false;
@@ -64,7 +66,14 @@ export class ReaderMonitor {
     if (!this.context) throw new TesseraError('CARD_SERVICE_UNAVAILABLE', NOT_RUNNING);
     if (!tracked) throw new TesseraError('READER_NOT_FOUND', `The reader "${readerName}" is not connected.`);
     if (tracked.view.condition === 'empty') throw new TesseraError('CARD_ABSENT', `There is no card in "${readerName}". Insert the card and try again.`);
-    return CardSession.open(tracked.handle);
+    if (this.busy.has(readerName)) throw new TesseraError('CARD_ERROR', `The card in "${readerName}" is already in use by another step. Finish or cancel it first.`);
+    this.busy.add(readerName);
+    try {
+      return await CardSession.open(tracked.handle, () => this.busy.delete(readerName));
+    } catch (error) {
+      this.busy.delete(readerName);
+      throw error;
+    }
   }
 
   private openContext(firstPicture: () => void): void {

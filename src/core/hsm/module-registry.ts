@@ -36,3 +36,11 @@ export function releaseModule(module: Pkcs11Module): void {
     return;
   }
 }
+
+/** Rescans the module's tokens when nobody else in this process holds it (a rescan ends sessions). */
+export function rescanIfSoleUser(module: Pkcs11Module): boolean {
+  const entry = [...loaded.values()].find((e) => e.module === module);
+  if (!entry || entry.users !== 1) return false;
+  module.rescan();
+  return true;
+}

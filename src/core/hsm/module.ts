@@ -5,7 +5,7 @@ import type { MechanismView, ModuleInfo, TokenStatus, TokenSummary } from '../..
 import { TesseraError } from '../errors';
 import { CKF, TOKEN_FLAG, TOKEN_FLAGS } from './constants';
 import { withHsmErrors } from './hsm-errors';
-import { type Handle, type Pkcs11, loadLibrary, nameOf, unloadLibrary } from './pkcs11-adapter';
+import { type Handle, type Pkcs11, loadLibrary, nameOf, reinitialiseLibrary, unloadLibrary } from './pkcs11-adapter';
 import { Session } from './session';
 import { available, flagWords, hasFlag, mechanismView, pinStatus, tokenClock, tokenSummary, unpad, version } from './token-info';
 
@@ -115,6 +115,14 @@ export class Pkcs11Module {
   openSession(slot: Handle, readWrite = false): Session {
     const flags = CKF.SERIAL_SESSION | (readWrite ? CKF.RW_SESSION : 0);
     return new Session(this.lib, withHsmErrors('C_OpenSession', () => this.lib.C_OpenSession(slot, flags)));
+  }
+
+  /**
+   * Re-initialises the module so it sees partitions created since it was loaded (SoftHSM2 reads
+   * its token directory only in C_Initialize). Every session of the module ends.
+   */
+  rescan(): void {
+    withHsmErrors('C_Initialize', () => reinitialiseLibrary(this.lib));
   }
 
   close(): void {

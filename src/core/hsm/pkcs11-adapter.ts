@@ -25,7 +25,16 @@ export class ModuleLoadFailure extends Error {
   }
 }
 
-const constants = pkcs11js as unknown as Record<string, unknown>;
+/** PKCS#11 3.0 names the binding does not carry yet. */
+const newerNames: Record<string, number> = {
+  CKM_EC_EDWARDS_KEY_PAIR_GEN: 0x1055,
+  CKM_EC_MONTGOMERY_KEY_PAIR_GEN: 0x1056,
+  CKM_EDDSA: 0x1057,
+  CKK_EC_EDWARDS: 0x40,
+  CKK_EC_MONTGOMERY: 0x41,
+};
+
+const constants = { ...newerNames, ...(pkcs11js as unknown as Record<string, unknown>) };
 const namesByPrefix = new Map<string, Map<number, string>>();
 
 /** The standard name of a constant, e.g. nameOf('CKM', 0x210a) === 'CKM_AES_KEY_WRAP_PAD'. */
@@ -94,6 +103,12 @@ export function loadLibrary(path: string): Pkcs11 {
     }
   }
   return lib;
+}
+
+/** C_Finalize then C_Initialize: the module forgets every session and looks at its tokens anew. */
+export function reinitialiseLibrary(lib: Pkcs11): void {
+  pkcs11Call('C_Finalize', () => lib.C_Finalize());
+  pkcs11Call('C_Initialize', () => lib.C_Initialize({ flags: CKF_OS_LOCKING_OK }));
 }
 
 export function unloadLibrary(lib: Pkcs11): void {

@@ -7,7 +7,7 @@ import { TesseraError } from '../errors';
 import { CKU } from '../hsm/constants';
 import { listObjects, objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
-import { acquireModule, releaseModule } from '../hsm/module-registry';
+import { acquireModule, releaseModule, rescanIfSoleUser } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
 import { wipe } from '../secrets';
 import type { Settings } from '../store/settings';
@@ -54,18 +54,45 @@ export class PartitionService {
 
   openModule(modulePath: string): PartitionChoice {
     const module = this.module(modulePath);
+    this.rescan(module);
     const { tokens, uninitialised } = module.tokens();
     return { module: module.info(), tokens: tokens.map(({ slot: _slot, ...summary }) => summary), uninitialisedSlots: uninitialised };
   }
 
   select(modulePath: string, serial: string): PartitionView {
     const module = this.module(modulePath);
-    return this.choose(module, module.findToken(serial));
+    return this.choose(module, this.findAfterRescan(module, () => module.findToken(serial)));
   }
 
   selectByLabel(modulePath: string, label: string): PartitionView {
     const module = this.module(modulePath);
-    return this.choose(module, module.findTokenByLabel(label));
+    return this.choose(module, this.findAfterRescan(module, () => module.findTokenByLabel(label)));
+  }
+
+  /** A partition created after the module was loaded is found after a rescan. */
+  private findAfterRescan(module: Pkcs11Module, find: () => TokenSlot): TokenSlot {
+    try {
+      return find();
+    } catch (error) {
+      if (!(error instanceof TesseraError) || error.code !== 'TOKEN_NOT_FOUND' || !this.rescan(module)) throw error;
+      return find();
+    }
+  }
+
+  /**
+   * Rescans the module's partitions unless that would end a login of ours (or another user's
+   * sessions in this process). The selected partition's session is reopened on next use.
+   */
+  private rescan(module: Pkcs11Module): boolean {
+    const selection = this.selection?.module === module ? this.selection : null;
+    if (selection?.loggedIn) return false;
+    selection?.session?.close();
+    if (!rescanIfSoleUser(module)) return false;
+    if (selection) {
+      selection.session = null;
+      selection.token = module.findToken(selection.token.serial);
+    }
+    return true;
   }
 
   private choose(module: Pkcs11Module, token: TokenSlot): PartitionView {
