@@ -7,7 +7,7 @@ import { ReaderMonitor } from '../../src/core/cards/reader-monitor';
 import { TesseraError } from '../../src/core/errors';
 import type { ReadersSnapshot } from '../../src/shared/types';
 import { readers } from '../lab/lab';
-import { lab, until } from './support';
+import { lab, tempHome, tessera, until } from './support';
 
 const CARD = 'transport-test';
 const VICC_ATR = '3b951381018073ff01000b';
@@ -161,6 +161,13 @@ describe('the card service', () => {
     await fresh.start();
     expect(fresh.snapshot().service).toBe('unavailable');
     fresh.stop();
+
+    // The CLI: readers fails with one clear line; everything else keeps working.
+    const home = tempHome();
+    const cli = tessera(['readers'], { home });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toMatch(/^tessera: The smart-card service \(pcscd\) is not running/);
+    expect(tessera(['status'], { home }).status).toBe(0);
 
     await lab.up();
     await until(() => latest.service === 'running' && latest.readers.length === readers().length, 'the readers to come back', 15_000);

@@ -1,0 +1,76 @@
+// The app under test: a fresh terminal (own database, the lab's partition and keychain) behind the
+// real dispatcher, and its GUI in Chromium. Named waits, never sleeps.
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { applyLabEnvironment, findLabProfile } from '../../src/core/config/lab-profile';
+import { Terminal } from '../../src/core/terminal';
+import { createDispatcher } from '../../src/main/dispatch';
+import { type ChromiumApp, HOST_ORIGIN, launchChromiumApp } from '../lab/chromium-app';
+import { Lab } from '../lab/lab';
+
+export const lab = new Lab();
+const root = resolve(import.meta.dirname, '../..');
+
+export class AppDriver {
+  constructor(
+    readonly chromium: ChromiumApp,
+    readonly terminal: Terminal,
+  ) {}
+
+  get page(): Page {
+    return this.chromium.page;
+  }
+
+  async goTo(section: 'Partition' | 'Keys' | 'Cards' | 'Backup' | 'Credentials' | 'Policy' | 'Audit'): Promise<void> {
+    await this.page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: section, exact: true }).click();
+  }
+
+  async waitForPartition(label: string): Promise<void> {
+    await expect(this.page.getByRole('heading', { level: 1, name: `Partition “${label}”` })).toBeVisible();
+  }
+
+  reader(name: string): Locator {
+    return this.page.getByRole('list', { name: 'Card readers' }).getByRole('listitem').filter({ hasText: name });
+  }
+
+  objectRows(): Locator {
+    return this.page.getByRole('table', { name: 'Objects in the partition' }).getByRole('rowgroup').nth(1).getByRole('row');
+  }
+
+  async logIn(pin: string): Promise<void> {
+    await this.page.getByLabel('Crypto-officer PIN').fill(pin);
+    await this.page.getByRole('button', { name: 'Log in' }).click();
+  }
+
+  /** Calls the preload's IPC door directly, as a compromised page could. */
+  rawInvoke(channel: unknown, payload: unknown): Promise<unknown> {
+    return this.page.evaluate(([c, p]) => (window as unknown as { __tesseraIpc(c: unknown, p: unknown): Promise<unknown> }).__tesseraIpc(c, p), [channel, payload] as const);
+  }
+}
+
+export const test = base.extend<{ app: AppDriver }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright fixtures take their dependencies as a pattern
+  app: async ({}, use) => {
+    const profile = findLabProfile();
+    if (!profile) throw new Error('The training lab is not set up: run `npm run lab -- up`.');
+    applyLabEnvironment(profile);
+    const terminal = Terminal.open({
+      home: mkdtempSync(join(tmpdir(), 'tessera-e2e-')),
+      frontEnd: 'gui',
+      defaults: { modulePath: profile.modulePath, tokenLabel: profile.tokenLabel },
+    });
+    const dispatcher = createDispatcher(terminal, { origin: HOST_ORIGIN, app: { version: 'e2e', lab: { tokenLabel: profile.tokenLabel, modulePath: profile.modulePath } } });
+    await terminal.readers.start();
+    const chromium = await launchChromiumApp({ dispatcher, outDir: join(root, 'out'), headless: true });
+    try {
+      await use(new AppDriver(chromium, terminal));
+    } finally {
+      await chromium.close();
+      terminal.close();
+    }
+  },
+});
+
+export { expect };

@@ -1,0 +1,35 @@
+// The packaged app itself, through Playwright's Electron driver. The Electron binary is downloaded
+// from outside the npm registry, which the machines this project is built on cannot reach: there
+// this spec reports itself skipped, saying why; it never counts as passed.
+import { _electron as electron, expect, test } from '@playwright/test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+
+function electronBinary(): string | null {
+  const dir = join(root, 'node_modules', 'electron');
+  try {
+    const executable = join(dir, 'dist', readFileSync(join(dir, 'path.txt'), 'utf8').trim());
+    return existsSync(executable) ? executable : null;
+  } catch {
+    return null;
+  }
+}
+
+const binary = electronBinary();
+
+test('the Electron app opens its hardened window on the lab partition', async () => {
+  test.skip(binary === null, 'Electron binary not available on this machine (node_modules/electron/dist is missing: its download lives outside the npm registry). The same GUI is tested in Chromium by foundation.spec.ts.');
+  const app = await electron.launch({ executablePath: binary as string, args: [root] });
+  try {
+    const window = await app.firstWindow();
+    await expect(window.getByRole('heading', { level: 1, name: /^Partition/ })).toBeVisible();
+    expect(window.url()).toBe('app://tessera/index.html');
+    const prefs = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]?.webContents.getLastWebPreferences());
+    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+    expect(await window.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
+  } finally {
+    await app.close();
+  }
+});
