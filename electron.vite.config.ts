@@ -11,7 +11,8 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(root, 'src/main/index.ts') } },
+      // The HSM worker thread is its own entry: out/main/hsm-worker.js, beside the bundle.
+      rollupOptions: { input: { index: resolve(root, 'src/main/index.ts'), 'hsm-worker': resolve(root, 'src/core/hsm/hsm-worker.ts') } },
     },
   },
   preload: {

@@ -9,7 +9,7 @@ export default defineConfig({
   fullyParallel: false,
   timeout: 90_000,
   expect: { timeout: 10_000 },
-  reporter: [['list']],
+  reporter: [['list'], ['./tests/e2e/skip-reasons.ts']],
   globalSetup: './tests/e2e/global-setup.ts',
   outputDir: 'test-results',
 });

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   if (!headless) {
     console.log('Close the browser window to stop.');
     await new Promise<void>((done) => app.page.on('close', () => done()));
-    terminal.close();
+    await terminal.close();
     return;
   }
   await app.page.getByRole('heading', { name: `Partition “${profile.tokenLabel}”` }).waitFor({ timeout: 20_000 });
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const shot = join(shots, 'partition.png');
   await app.page.screenshot({ path: shot, fullPage: true });
   await app.close();
-  terminal.close();
+  await terminal.close();
   console.log(`No display here: the dashboard was rendered headless; screenshot: ${shot}`);
   console.log('The same partition through the CLI (npx tessera status):\n');
   const cli = (args: string[]): void => {

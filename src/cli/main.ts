@@ -53,7 +53,7 @@ async function withTerminal<T>(work: (terminal: Terminal) => Promise<T>): Promis
   try {
     return await work(terminal);
   } finally {
-    terminal.close();
+    await terminal.close();
   }
 }
 

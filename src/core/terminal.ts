@@ -38,9 +38,9 @@ export class Terminal {
     return new Terminal(options.home, openDatabase(databaseFile(options.home)), options);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.readers.stop();
-    this.partition.close();
+    await this.partition.close();
     this.db.close();
   }
 }

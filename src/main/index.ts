@@ -23,10 +23,13 @@ let window: BrowserWindow | null = null;
 let terminal: Terminal | null = null;
 
 app.on('window-all-closed', () => app.quit());
-app.on('will-quit', () => {
-  // Quitting ends every session with the HSM, logins included.
-  terminal?.close();
+app.on('will-quit', (event) => {
+  // Quitting ends every session with the HSM, logins included, before the process goes.
+  const closing = terminal;
+  if (!closing) return;
   terminal = null;
+  event.preventDefault();
+  void closing.close().finally(() => app.quit());
 });
 
 void app.whenReady().then(() => {

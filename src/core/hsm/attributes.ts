@@ -109,7 +109,8 @@ export function summarySpecs(objectClass: number, keyType: number | null): Attri
     case CKO.PUBLIC_KEY:
       return [...common, ...keyCommon, ...usageOfPublic, A.trusted, ...sizeSpecs(keyType, true)];
     case CKO.SECRET_KEY:
-      return [...common, ...keyCommon, ...usageOfPrivate, ...usageOfPublic, ...protection, A.trusted, A.checkValue, A.valueLen];
+      // Secret keys have no sign-recover / verify-recover attributes (PKCS#11 4.7).
+      return [...common, ...keyCommon, A.encrypt, A.decrypt, A.sign, A.verify, A.wrap, A.unwrap, ...protection, A.trusted, A.checkValue, A.valueLen];
     case CKO.CERTIFICATE:
       return [...common, A.id, A.certificateType, A.trusted, A.certificateCategory, A.checkValue];
     case CKO.DATA:

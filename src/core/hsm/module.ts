@@ -5,7 +5,7 @@ import type { MechanismView, ModuleInfo, TokenStatus, TokenSummary } from '../..
 import { TesseraError } from '../errors';
 import { CKF, TOKEN_FLAG, TOKEN_FLAGS } from './constants';
 import { withHsmErrors } from './hsm-errors';
-import { type Handle, type Pkcs11, loadLibrary, nameOf, reinitialiseLibrary, unloadLibrary } from './pkcs11-adapter';
+import { type Handle, type Pkcs11, attachLibrary, loadLibrary, nameOf, reinitialiseLibrary, unloadLibrary } from './pkcs11-adapter';
 import { Session } from './session';
 import { available, flagWords, hasFlag, mechanismView, pinStatus, tokenClock, tokenSummary, unpad, version } from './token-info';
 
@@ -17,7 +17,14 @@ export class Pkcs11Module {
   private constructor(
     readonly path: string,
     private readonly lib: Pkcs11,
+    /** False for a worker's binding to a module the main thread owns: it never finalises. */
+    private readonly owner = true,
   ) {}
+
+  /** A second binding, in a worker thread, to a module this process has open already. */
+  static attach(path: string): Pkcs11Module {
+    return new Pkcs11Module(path, withHsmErrors('C_Initialize', () => attachLibrary(path)), false);
+  }
 
   static open(path: string): Pkcs11Module {
     if (!existsSync(path)) {
@@ -126,6 +133,6 @@ export class Pkcs11Module {
   }
 
   close(): void {
-    unloadLibrary(this.lib);
+    if (this.owner) unloadLibrary(this.lib);
   }
 }

@@ -105,6 +105,14 @@ export function loadLibrary(path: string): Pkcs11 {
   return lib;
 }
 
+/**
+ * Binds to a module that another thread of this process has initialised (the HSM worker): the
+ * library and its sessions are process-wide. Such a binding never calls C_Finalize.
+ */
+export function attachLibrary(path: string): Pkcs11 {
+  return loadLibrary(path);
+}
+
 /** C_Finalize then C_Initialize: the module forgets every session and looks at its tokens anew. */
 export function reinitialiseLibrary(lib: Pkcs11): void {
   pkcs11Call('C_Finalize', () => lib.C_Finalize());

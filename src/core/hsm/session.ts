@@ -18,6 +18,11 @@ const reasons: Record<string, string> = {
   CKR_ATTRIBUTE_TYPE_INVALID: 'not supported by this token for this object',
 };
 
+function isPartialFailure(error: unknown): boolean {
+  const name = asPkcs11Failure(error)?.rvName;
+  return error instanceof TypeError || name === 'CKR_ATTRIBUTE_TYPE_INVALID' || name === 'CKR_ATTRIBUTE_SENSITIVE';
+}
+
 export class Session {
   private closed = false;
   /** Per template: attribute types the token rejected before, skipped in bulk reads. */
@@ -79,37 +84,54 @@ export class Session {
     }
     const key = `${objectClass}:${specs.map((s) => s.type).join(',')}`;
     const skip = this.unsupported.get(key) ?? new Set<number>();
-    const wanted = specs.filter((s) => !skip.has(s.type));
+    const wanted = skip.size === 0 ? specs : specs.filter((s) => !skip.has(s.type));
     const out: AttributeRead = { values: new Map(), withheld: new Map() };
-    for (const s of specs) if (skip.has(s.type)) out.withheld.set(s.type, reasons.CKR_ATTRIBUTE_TYPE_INVALID as string);
+    for (const type of skip) out.withheld.set(type, reasons.CKR_ATTRIBUTE_TYPE_INVALID as string);
     if (wanted.length === 0) return out;
-    try {
-      this.bulk(object, wanted, out);
-      return out;
-    } catch (error) {
-      const failure = asPkcs11Failure(error);
-      const partial = failure && (failure.rvName === 'CKR_ATTRIBUTE_TYPE_INVALID' || failure.rvName === 'CKR_ATTRIBUTE_SENSITIVE');
-      if (!partial && !(error instanceof TypeError)) throw toHsmError(error);
-    }
-    // One attribute at a time, to find out which ones the token will not give.
-    for (const s of wanted) {
-      try {
-        this.bulk(object, [s], out);
-      } catch (error) {
-        const failure = asPkcs11Failure(error);
-        if (error instanceof TypeError && s.kind === 'date') {
-          // An empty CK_DATE ("not set") makes the binding throw instead of returning it.
-          out.values.set(s.type, '');
-        } else if (failure && reasons[failure.rvName]) {
-          out.withheld.set(s.type, reasons[failure.rvName] as string);
-          if (failure.rvName === 'CKR_ATTRIBUTE_TYPE_INVALID') skip.add(s.type);
-        } else {
-          throw toHsmError(error);
-        }
+    const error = this.tryBulk(object, wanted, out);
+    if (error === null) return out;
+    if (wanted.length === 1) {
+      this.settle(wanted[0] as AttributeSpec, error, out, skip);
+    } else {
+      if (!isPartialFailure(error)) throw toHsmError(error);
+      // One attribute at a time, to find out which ones the token will not give.
+      for (const s of wanted) {
+        const single = this.tryBulk(object, [s], out);
+        if (single !== null) this.settle(s, single, out, skip);
       }
     }
     if (skip.size > 0) this.unsupported.set(key, skip);
     return out;
+  }
+
+  /** One C_GetAttributeValue; returns the error instead of throwing (here failures are answers). */
+  private tryBulk(object: Handle, specs: readonly AttributeSpec[], out: AttributeRead): unknown {
+    const limit = Error.stackTraceLimit;
+    // Expected failures (an empty date, an attribute the token lacks) are common in a large
+    // inventory; a stack trace for each would cost more than the PKCS#11 call.
+    Error.stackTraceLimit = 0;
+    try {
+      this.bulk(object, specs, out);
+      return null;
+    } catch (error) {
+      return error;
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  /** What one attribute's failure means for the read. */
+  private settle(s: AttributeSpec, error: unknown, out: AttributeRead, skip: Set<number>): void {
+    const failure = asPkcs11Failure(error);
+    if (error instanceof TypeError && s.kind === 'date') {
+      // An empty CK_DATE ("not set") makes the binding throw instead of returning it.
+      out.values.set(s.type, '');
+    } else if (failure && reasons[failure.rvName]) {
+      out.withheld.set(s.type, reasons[failure.rvName] as string);
+      if (failure.rvName === 'CKR_ATTRIBUTE_TYPE_INVALID') skip.add(s.type);
+    } else {
+      throw toHsmError(error);
+    }
   }
 
   private bulk(object: Handle, specs: readonly AttributeSpec[], out: AttributeRead): void {

@@ -5,7 +5,8 @@ import type { ObjectDetails, ObjectSummary, PartitionChoice, PartitionView } fro
 import type { AuditLog } from '../audit/audit-log';
 import { TesseraError } from '../errors';
 import { CKU } from '../hsm/constants';
-import { listObjects, objectDetails } from '../hsm/inventory';
+import { HsmWorker } from '../hsm/hsm-worker-client';
+import { objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
 import { acquireModule, releaseModule, rescanIfSoleUser } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
@@ -32,6 +33,7 @@ export class PartitionService {
   private readonly modules = new Set<Pkcs11Module>();
   private selection: Selection | null = null;
   private readonly listeners = new Set<(view: PartitionView | null) => void>();
+  private readonly worker = new HsmWorker();
 
   constructor(
     private readonly settings: Settings,
@@ -85,7 +87,7 @@ export class PartitionService {
    */
   private rescan(module: Pkcs11Module): boolean {
     const selection = this.selection?.module === module ? this.selection : null;
-    if (selection?.loggedIn) return false;
+    if (selection?.loggedIn || this.worker.busy) return false;
     selection?.session?.close();
     if (!rescanIfSoleUser(module)) return false;
     if (selection) {
@@ -175,7 +177,8 @@ export class PartitionService {
 
   async objects(): Promise<ObjectSummary[]> {
     const selection = this.required();
-    return this.guard(selection, () => listObjects(this.session(selection), selection.token));
+    // The listing runs in the HSM worker: a large partition must not freeze the window.
+    return this.guard(selection, () => this.worker.listObjects(selection.module.path, selection.token.slot, selection.token));
   }
 
   details(uri: string): Promise<ObjectDetails> {
@@ -196,8 +199,10 @@ export class PartitionService {
     }
   }
 
-  close(): void {
+  /** Ends the login and sessions, stops the worker, then lets go of the modules. */
+  async close(): Promise<void> {
     this.release();
+    await this.worker.stop();
     for (const module of this.modules) {
       try {
         releaseModule(module);

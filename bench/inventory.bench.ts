@@ -1,0 +1,89 @@
+// Benchmark (not a test): listing a 10,000-object partition through core, against a bare pkcs11js
+// loop making the same calls and against `pkcs11-tool --list-objects`, in one run. Prints medians,
+// the ratios, and the longest event-loop stall while core lists. Target: core within 1.2x of the
+// bare loop.   npm run bench   (OBJECTS=2000 npm run bench for a quicker run)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { applyLabEnvironment, findLabProfile } from '../src/core/config/lab-profile';
+import { Terminal } from '../src/core/terminal';
+import { Lab, LabError } from '../tests/lab/lab';
+
+const OBJECTS = Number(process.env.OBJECTS ?? 10_000);
+const RUNS = 3;
+const root = resolve(import.meta.dirname, '..');
+const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const fmt = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
+
+async function main(): Promise<void> {
+  const lab = new Lab();
+  await lab.up();
+  const profile = findLabProfile();
+  if (!profile) throw new Error('lab profile missing');
+  applyLabEnvironment(profile);
+  const state = lab.state();
+  const label = `Bench ${OBJECTS}`;
+  const env = { ...process.env, SOFTHSM2_CONF: state.softhsmConf };
+
+  try {
+    const created = await lab.newPartition(label);
+    console.log(`Filling partition "${label}" (${created.serial}) with ${OBJECTS} objects, once...`);
+    execFileSync(process.execPath, [tsx, join(root, 'bench', 'fill-partition.ts'), state.modulePath, state.softhsmConf, label, state.userPin, String(OBJECTS)], { stdio: 'inherit', env });
+  } catch (error) {
+    if (!(error instanceof LabError && /exists already/.test(error.message))) throw error;
+    console.log(`Reusing partition "${label}".`);
+  }
+
+  // Baseline 1: the bare pkcs11js loop, in its own process.
+  const bare = JSON.parse(execFileSync(process.execPath, [tsx, join(root, 'bench', 'bare-inventory.ts'), state.modulePath, state.softhsmConf, label, state.userPin, String(RUNS)], { env, encoding: 'utf8' })) as { objects: number; times: number[] };
+
+  // Baseline 2: OpenSC's pkcs11-tool, whole process (it also prints every object).
+  const toolTimes: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    execFileSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', label, '--login', '--pin', state.userPin, '--list-objects'], { env, stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
+    toolTimes.push(performance.now() - start);
+  }
+
+  // Core: the same listing the app and the CLI use.
+  const terminal = Terminal.open({ home: mkdtempSync(join(tmpdir(), 'tessera-bench-')), frontEnd: 'cli' });
+  const coreTimes: number[] = [];
+  let count = 0;
+  const stalls = monitorEventLoopDelay({ resolution: 5 });
+  try {
+    terminal.partition.selectByLabel(state.modulePath, label);
+    await terminal.partition.login(Buffer.from(state.userPin));
+    await terminal.partition.objects(); // warm-up, as the bare loop's first run warms SoftHSM's cache
+    for (let i = 0; i < RUNS; i++) {
+      stalls.enable();
+      const start = performance.now();
+      count = (await terminal.partition.objects()).length;
+      coreTimes.push(performance.now() - start);
+      stalls.disable();
+    }
+    await terminal.partition.logout();
+  } finally {
+    await terminal.close();
+  }
+
+  const core = median(coreTimes);
+  const loop = median(bare.times.slice(1).length ? bare.times.slice(1) : bare.times);
+  const tool = median(toolTimes);
+  console.log(`\nInventory of "${label}": ${count} objects (bare loop saw ${bare.objects}), median of ${RUNS} runs`);
+  console.log(`  core (listObjects)        ${fmt(core)}`);
+  console.log(`  bare pkcs11js loop        ${fmt(loop)}`);
+  console.log(`  pkcs11-tool --list-objects ${fmt(tool)}  (whole process, printing)`);
+  console.log(`  ratio core / bare loop    ${(core / loop).toFixed(2)}x   (target <= 1.20x)`);
+  console.log(`  ratio core / pkcs11-tool  ${(core / tool).toFixed(2)}x`);
+  console.log(`  longest event-loop stall while core listed: ${(stalls.max / 1e6).toFixed(1)} ms`);
+  if (count !== bare.objects) console.log('  WARNING: core and the bare loop saw different object counts');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
