@@ -15,7 +15,7 @@ function workerUrl(): URL {
 export class HsmWorker {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(objects: ObjectSummary[]): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { objects: ObjectSummary[]; resolve(objects: ObjectSummary[]): void; reject(error: Error): void }>();
 
   private start(): Worker {
     if (this.worker) return this.worker;
@@ -23,9 +23,14 @@ export class HsmWorker {
     worker.on('message', (result: JobResult) => {
       const job = this.pending.get(result.id);
       if (!job) return;
+      if ('batch' in result) {
+        job.objects.push(...result.batch);
+        return;
+      }
       this.pending.delete(result.id);
-      if (result.ok) job.resolve(result.objects);
-      else job.reject(new TesseraError(result.error.code, result.error.message, result.error.detail));
+      if (!result.ok) job.reject(new TesseraError(result.error.code, result.error.message, result.error.detail));
+      else if (result.count !== job.objects.length) job.reject(new TesseraError('INTERNAL', 'The inventory arrived incomplete. Refresh the list.', `${job.objects.length} of ${result.count}`));
+      else job.resolve(job.objects);
     });
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', () => {
@@ -46,7 +51,7 @@ export class HsmWorker {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { objects: [], resolve, reject });
       worker.ref();
       worker.postMessage({ id, modulePath, slot: new Uint8Array(slot), token: { label: token.label, serial: token.serial, manufacturer: token.manufacturer, model: token.model } } satisfies ListJob);
     }).finally(() => {

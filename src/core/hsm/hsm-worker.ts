@@ -16,11 +16,15 @@ export interface ListJob {
   token: TokenSummary;
 }
 
-export type JobResult = { id: number; ok: true; objects: ObjectSummary[] } | { id: number; ok: false; error: ReturnType<typeof toErrorData> };
+/** Objects come in batches, so that receiving 10,000 of them never stalls the main thread. */
+export type JobResult =
+  | { id: number; batch: ObjectSummary[] }
+  | { id: number; ok: true; count: number }
+  | { id: number; ok: false; error: ReturnType<typeof toErrorData> };
 
 const modules = new Map<string, Pkcs11Module>();
 
-async function run(job: ListJob): Promise<ObjectSummary[]> {
+async function run(job: ListJob): Promise<number> {
   let module = modules.get(job.modulePath);
   if (!module) {
     module = Pkcs11Module.attach(job.modulePath);
@@ -28,7 +32,8 @@ async function run(job: ListJob): Promise<ObjectSummary[]> {
   }
   const session = module.openSession(Buffer.from(job.slot));
   try {
-    return await listObjects(session, job.token);
+    const objects = await listObjects(session, job.token, (batch) => parentPort?.postMessage({ id: job.id, batch } satisfies JobResult));
+    return objects.length;
   } finally {
     session.close();
   }
@@ -36,7 +41,7 @@ async function run(job: ListJob): Promise<ObjectSummary[]> {
 
 parentPort?.on('message', (job: ListJob) => {
   run(job).then(
-    (objects) => parentPort?.postMessage({ id: job.id, ok: true, objects } satisfies JobResult),
+    (count) => parentPort?.postMessage({ id: job.id, ok: true, count } satisfies JobResult),
     (error: unknown) => parentPort?.postMessage({ id: job.id, ok: false, error: toErrorData(toHsmError(error)) } satisfies JobResult),
   );
 });

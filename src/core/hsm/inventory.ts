@@ -15,17 +15,26 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-export async function listObjects(session: Session, token: TokenSummary): Promise<ObjectSummary[]> {
+/** Lists every object; `onBatch` receives them in batches of `batchSize` as they are read. */
+export async function listObjects(session: Session, token: TokenSummary, onBatch?: (objects: ObjectSummary[]) => void, batchSize = 500): Promise<ObjectSummary[]> {
   const handles = session.findAll();
   const out: ObjectSummary[] = [];
+  let batch: ObjectSummary[] = [];
   let sliceStart = performance.now();
   for (const handle of handles) {
-    out.push(summarise(token, readSummary(session, handle)));
+    const summary = summarise(token, readSummary(session, handle));
+    out.push(summary);
+    batch.push(summary);
+    if (onBatch && batch.length === batchSize) {
+      onBatch(batch);
+      batch = [];
+    }
     if (performance.now() - sliceStart > SLICE_MS) {
       await yieldToEventLoop();
       sliceStart = performance.now();
     }
   }
+  if (onBatch && batch.length > 0) onBatch(batch);
   return out;
 }
 
