@@ -1,6 +1,5 @@
 // Core against the lab's SoftHSM2 partition, checked with OpenSC's pkcs11-tool as the
 // independent client.
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

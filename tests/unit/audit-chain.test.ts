@@ -18,7 +18,12 @@ function chain(n: number): AuditRow[] {
   return rows;
 }
 
-const anchorOf = (rows: AuditRow[]) => ({ seq: rows.at(-1)!.seq, mac: rows.at(-1)!.mac });
+function anchorOf(rows: AuditRow[]): { seq: number; mac: Buffer } {
+  const last = rows.at(-1) as AuditRow;
+  return { seq: last.seq, mac: last.mac };
+}
+
+const at = (rows: AuditRow[], i: number): AuditRow => rows[i] as AuditRow;
 
 describe('audit chain verification', () => {
   it('accepts an intact chain, and an empty one', () => {
@@ -29,10 +34,10 @@ describe('audit chain verification', () => {
 
   it('names an altered entry', () => {
     const rows = chain(5);
-    rows[2] = { ...rows[2]!, actor: 'mallory' };
+    rows[2] = { ...at(rows, 2), actor: 'mallory' };
     expect(verifyChain(rows, key, INSTALL, anchorOf(rows)).problem).toMatchObject({ seq: 3, kind: 'altered' });
     const detail = chain(5);
-    detail[3] = { ...detail[3]!, details: { n: 4, note: 'y' } };
+    detail[3] = { ...at(detail, 3), details: { n: 4, note: 'y' } };
     expect(verifyChain(detail, key, INSTALL, null).problem).toMatchObject({ seq: 4, kind: 'altered' });
   });
 
@@ -76,7 +81,7 @@ describe('audit chain verification', () => {
         else if (how === 'delete') tampered = rows.filter((_, k) => k !== i);
         else {
           if (i === j) return;
-          tampered = rows.map((r, k) => (k === i ? { ...rows[j]!, seq: r.seq } : k === j ? { ...rows[i]!, seq: r.seq } : r));
+          tampered = rows.map((r, k) => (k === i ? { ...at(rows, j), seq: r.seq } : k === j ? { ...at(rows, i), seq: r.seq } : r));
         }
         const result = verifyChain(tampered, key, INSTALL, anchor);
         expect(result.intact).toBe(false);
