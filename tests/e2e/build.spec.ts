@@ -1,0 +1,40 @@
+// The built app, as far as it runs without the Electron binary: the main bundle's HSM worker sits
+// where the bundle looks for it, and works under plain Node against the lab.
+import { expect, test } from '@playwright/test';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { applyLabEnvironment, findLabProfile } from '../../src/core/config/lab-profile';
+import { acquireModule, releaseModule } from '../../src/core/hsm/module-registry';
+import type { JobResult } from '../../src/core/hsm/hsm-worker';
+
+const out = resolve(import.meta.dirname, '../../out/main');
+
+test('the main bundle looks for its HSM worker beside itself, and the built worker lists the lab partition', async () => {
+  const referencing = readdirSync(out, { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile() && f.name.endsWith('.js') && readFileSync(join(f.parentPath, f.name), 'utf8').includes('"./hsm-worker.js"'))
+    .map((f) => join(f.parentPath, f.name));
+  expect(referencing).toEqual([join(out, 'index.js')]);
+
+  const profile = findLabProfile();
+  if (!profile) throw new Error('The training lab is not set up: run `npm run lab -- up`.');
+  applyLabEnvironment(profile);
+  const module = acquireModule(profile.modulePath);
+  const worker = new Worker(join(out, 'hsm-worker.js'));
+  try {
+    const token = module.findTokenByLabel(profile.tokenLabel);
+    const objects: unknown[] = [];
+    const done = await new Promise<JobResult>((resolveJob) => {
+      worker.on('message', (result: JobResult) => {
+        if ('batch' in result) objects.push(...result.batch);
+        else resolveJob(result);
+      });
+      worker.postMessage({ id: 1, modulePath: profile.modulePath, slot: new Uint8Array(token.slot), token: { label: token.label, serial: token.serial, manufacturer: token.manufacturer, model: token.model } });
+    });
+    expect(done).toEqual({ id: 1, ok: true, count: objects.length });
+    expect(objects.length).toBeGreaterThan(5);
+  } finally {
+    await worker.terminate();
+    releaseModule(module);
+  }
+});
