@@ -80,10 +80,10 @@ export default tseslint.config(
   { files: ['src/renderer/**/*.{ts,tsx}'], languageOptions: { globals: { ...globals.browser } } },
   { files: ['src/main/ipc.ts'], rules: { 'no-restricted-syntax': 'off' } },
   { files: ['src/preload/index.ts'], rules: { 'no-restricted-syntax': 'off' } },
-  // Tests and scripts check the app from outside: no electron, and native modules only where a
-  // baseline or the lab's seeding needs the raw binding (bench/, tests/lab/seed.ts).
+  // Tests and scripts check the app from outside: no electron, and native modules only where the
+  // lab's own tools need the raw binding (tests/lab/raw-pkcs11.ts: seeding, the benchmark baseline).
   layer(['tests/**/*.ts', 'scripts/**/*.ts'], {
-    ignores: ['tests/lab/seed.ts'],
+    ignores: ['tests/lab/raw-pkcs11.ts'],
     paths: [electronOnlyInGlue, ...nativeOnlyInAdapter],
   }),
 );

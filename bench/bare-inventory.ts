@@ -3,15 +3,11 @@
 // Prints the listing times in milliseconds as JSON. Run in its own process (a process may
 // initialise a PKCS#11 module once):
 //   tsx bench/bare-inventory.ts <module> <softhsm2.conf> <label> <user PIN> <runs>
-import pkcs11js from 'pkcs11js';
+import { pkcs11js, withRawSession } from '../tests/lab/raw-pkcs11';
 
 const [modulePath, softhsmConf, label, pin, runs] = process.argv.slice(2) as [string, string, string, string, string];
-process.env.SOFTHSM2_CONF = softhsmConf;
 // No stack traces for the binding's exceptions on empty dates: the baseline measures PKCS#11 calls.
 Error.stackTraceLimit = 0;
-const p = new pkcs11js.PKCS11();
-p.load(modulePath);
-p.C_Initialize();
 const A = pkcs11js;
 const common = [A.CKA_CLASS, A.CKA_TOKEN, A.CKA_PRIVATE, A.CKA_LABEL, A.CKA_MODIFIABLE, A.CKA_COPYABLE, A.CKA_DESTROYABLE];
 const key = [A.CKA_KEY_TYPE, A.CKA_ID, A.CKA_DERIVE, A.CKA_LOCAL, A.CKA_KEY_GEN_MECHANISM];
@@ -22,11 +18,7 @@ const templates: Record<number, number[]> = {
   [A.CKO_SECRET_KEY]: [...common, ...key, A.CKA_DECRYPT, A.CKA_SIGN, A.CKA_UNWRAP, A.CKA_ENCRYPT, A.CKA_VERIFY, A.CKA_WRAP, ...protection, A.CKA_TRUSTED, A.CKA_CHECK_VALUE, A.CKA_VALUE_LEN],
   [A.CKO_DATA]: [...common, A.CKA_APPLICATION],
 };
-try {
-  const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trimEnd() === label);
-  if (!slot) throw new Error(`no partition labelled ${label}`);
-  const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
-  p.C_Login(session, pkcs11js.CKU_USER, pin);
+withRawSession({ modulePath, softhsmConf, label, pin }, (p, session) => {
   const times: number[] = [];
   let objects = 0;
   for (let run = 0; run < Number(runs); run++) {
@@ -52,9 +44,5 @@ try {
     times.push(performance.now() - start);
     objects = handles.length;
   }
-  p.C_Logout(session);
   console.log(JSON.stringify({ objects, times }));
-} finally {
-  p.C_Finalize();
-  p.close();
-}
+});

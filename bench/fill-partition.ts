@@ -1,18 +1,10 @@
 // Fills a partition with N token objects for the inventory benchmark: AES-256 keys, EC P-256 key
 // pairs and data objects, in the proportions 4:2(x2):2. Run in its own process:
 //   tsx bench/fill-partition.ts <module> <softhsm2.conf> <label> <user PIN> <N>
-import pkcs11js from 'pkcs11js';
+import { pkcs11js, withRawSession } from '../tests/lab/raw-pkcs11';
 
 const [modulePath, softhsmConf, label, pin, count] = process.argv.slice(2) as [string, string, string, string, string];
-process.env.SOFTHSM2_CONF = softhsmConf;
-const p = new pkcs11js.PKCS11();
-p.load(modulePath);
-p.C_Initialize();
-try {
-  const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trimEnd() === label);
-  if (!slot) throw new Error(`no partition labelled ${label}`);
-  const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  p.C_Login(session, pkcs11js.CKU_USER, pin);
+withRawSession({ modulePath, softhsmConf, label, pin, readWrite: true }, (p, session) => {
   const total = Number(count);
   const id = (n: number): Buffer => Buffer.from(n.toString(16).padStart(8, '0'), 'hex');
   let made = 0;
@@ -34,9 +26,4 @@ try {
       made += 1;
     }
   }
-  p.C_Logout(session);
-  p.C_CloseSession(session);
-} finally {
-  p.C_Finalize();
-  p.close();
-}
+});

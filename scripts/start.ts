@@ -3,7 +3,7 @@
 // real core (tests/lab/chromium-app.ts). Without a display it saves a screenshot and prints the
 // partition and readers through the CLI instead.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,20 +11,10 @@ import { applyLabEnvironment, findLabProfile } from '../src/core/config/lab-prof
 import { Terminal } from '../src/core/terminal';
 import { createDispatcher } from '../src/main/dispatch';
 import { HOST_ORIGIN, launchChromiumApp } from '../tests/lab/chromium-app';
+import { electronBinary } from '../tests/lab/electron-binary';
 import { Lab } from '../tests/lab/lab';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-
-/** The Electron executable, if it was downloaded. Never triggers electron's lazy download. */
-function electronBinary(): string | null {
-  const dir = join(root, 'node_modules', 'electron');
-  try {
-    const executable = join(dir, 'dist', readFileSync(join(dir, 'path.txt'), 'utf8').trim());
-    return existsSync(executable) ? executable : null;
-  } catch {
-    return null;
-  }
-}
 
 function packageVersion(): string {
   return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -38,7 +28,7 @@ async function main(): Promise<void> {
   applyLabEnvironment(profile);
   execFileSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 
-  const electron = electronBinary();
+  const electron = electronBinary(root);
   if (electron) {
     const child = spawn(electron, [root], { stdio: 'inherit', env: process.env });
     child.on('exit', (code) => process.exit(code ?? 0));

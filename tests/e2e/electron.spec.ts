@@ -2,22 +2,12 @@
 // from outside the npm registry, which the machines this project is built on cannot reach: there
 // this spec reports itself skipped, saying why; it never counts as passed.
 import { _electron as electron, expect, test } from '@playwright/test';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { electronBinary } from '../lab/electron-binary';
 
 const root = resolve(import.meta.dirname, '../..');
 
-function electronBinary(): string | null {
-  const dir = join(root, 'node_modules', 'electron');
-  try {
-    const executable = join(dir, 'dist', readFileSync(join(dir, 'path.txt'), 'utf8').trim());
-    return existsSync(executable) ? executable : null;
-  } catch {
-    return null;
-  }
-}
-
-const binary = electronBinary();
+const binary = electronBinary(root);
 
 test('the Electron app opens its hardened window on the lab partition', async () => {
   test.skip(binary === null, 'Electron binary not available on this machine (node_modules/electron/dist is missing: its download lives outside the npm registry). The same GUI is tested in Chromium by foundation.spec.ts.');

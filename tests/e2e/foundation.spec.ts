@@ -42,6 +42,9 @@ test('a wrong crypto-officer PIN gives a clear error; the right one logs in; bot
   await app.logIn(LAB_USER_PIN);
   await expect(page.getByText('Logged in as crypto officer.')).toBeVisible();
   await expect(page.getByRole('banner')).toContainText('Crypto officer logged in');
+  // The PIN left the page with the request: nothing on the page holds it any more.
+  expect(await page.content()).not.toContain(LAB_USER_PIN);
+  expect(await page.evaluate(() => [...document.querySelectorAll('input')].map((i) => i.value).join('|'))).not.toContain(LAB_USER_PIN);
 
   await app.goTo('Audit');
   await expect(page.getByText(/Log intact: all 2 entries verified/)).toBeVisible();

@@ -177,9 +177,9 @@ export class Lab {
     if (!label || Buffer.byteLength(label) > 32) throw new LabError('A partition label must have 1 to 32 bytes.');
     return this.locked(async () => {
       const state = this.requireUp();
-      if (tokenSerial(state.modulePath, state.softhsmConf, label) !== null) throw new LabError(`A partition labelled "${label}" exists already.`);
+      if (tokenSerial(state.softhsmConf, label) !== null) throw new LabError(`A partition labelled "${label}" exists already.`);
       this.initToken(state, label);
-      const serial = tokenSerial(state.modulePath, state.softhsmConf, label) as string;
+      const serial = tokenSerial(state.softhsmConf, label) as string;
       return { label, serial, soPin: state.soPin, userPin: state.userPin, modulePath: state.modulePath, softhsmConf: state.softhsmConf };
     });
   }

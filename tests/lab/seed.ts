@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pkcs11js from 'pkcs11js';
+import { pkcs11js, withRawSession } from './raw-pkcs11';
 
 /** Exactly 64 characters, several of them outside ASCII. */
 export const LONG_LABEL = 'Schlüssel für Überweisungen – Zahlungsverkehr Zürich, Genève ÄÖÜ';
@@ -42,7 +42,7 @@ export function seedPartition(modulePath: string, softhsmConf: string, label: st
 }
 
 /** The serial of the token with this label, as softhsm2-util reports it; null when there is none. */
-export function tokenSerial(_modulePath: string, softhsmConf: string, label: string): string | null {
+export function tokenSerial(softhsmConf: string, label: string): string | null {
   const out = execFileSync('softhsm2-util', ['--show-slots'], { env: { ...process.env, SOFTHSM2_CONF: softhsmConf }, encoding: 'utf8' });
   let serial: string | null = null;
   for (const line of out.split('\n')) {
@@ -55,15 +55,7 @@ export function tokenSerial(_modulePath: string, softhsmConf: string, label: str
 }
 
 function seed(modulePath: string, softhsmConf: string, label: string, userPin: string): void {
-  process.env.SOFTHSM2_CONF = softhsmConf;
-  const p = new pkcs11js.PKCS11();
-  p.load(modulePath);
-  p.C_Initialize();
-  try {
-    const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trimEnd() === label);
-    if (!slot) throw new Error(`no token labelled ${label}`);
-    const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-    p.C_Login(session, pkcs11js.CKU_USER, userPin);
+  withRawSession({ modulePath, softhsmConf, label, pin: userPin, readWrite: true }, (p, session) => {
     for (const key of SAMPLE_KEYS) {
       const common = [
         { type: pkcs11js.CKA_TOKEN, value: true },
@@ -109,12 +101,7 @@ function seed(modulePath: string, softhsmConf: string, label: string, userPin: s
       { type: pkcs11js.CKA_APPLICATION, value: 'tessera-lab' },
       { type: pkcs11js.CKA_VALUE, value: Buffer.from('Training partition: every key here is disposable.') },
     ]);
-    p.C_Logout(session);
-    p.C_CloseSession(session);
-  } finally {
-    p.C_Finalize();
-    p.close();
-  }
+  });
   writeCertificate(modulePath, softhsmConf, label, userPin);
 }
 
