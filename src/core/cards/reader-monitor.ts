@@ -42,6 +42,7 @@ export class ReaderMonitor {
 
   stop(): void {
     this.running = false;
+    this.started = null;
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     this.closeContext();

@@ -37,10 +37,7 @@ export function releaseModule(module: Pkcs11Module): void {
   }
 }
 
-/** Rescans the module's tokens when nobody else in this process holds it (a rescan ends sessions). */
-export function rescanIfSoleUser(module: Pkcs11Module): boolean {
-  const entry = [...loaded.values()].find((e) => e.module === module);
-  if (!entry || entry.users !== 1) return false;
-  module.rescan();
-  return true;
+/** True when nobody else in this process holds the module, so a rescan ends no one else's sessions. */
+export function isSoleUser(module: Pkcs11Module): boolean {
+  return [...loaded.values()].find((e) => e.module === module)?.users === 1;
 }

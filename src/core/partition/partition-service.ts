@@ -8,7 +8,7 @@ import { CKU } from '../hsm/constants';
 import { HsmWorker } from '../hsm/hsm-worker-client';
 import { objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
-import { acquireModule, releaseModule, rescanIfSoleUser } from '../hsm/module-registry';
+import { acquireModule, isSoleUser, releaseModule } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
 import { wipe } from '../secrets';
 import type { Settings } from '../store/settings';
@@ -82,17 +82,25 @@ export class PartitionService {
   }
 
   /**
-   * Rescans the module's partitions unless that would end a login of ours (or another user's
-   * sessions in this process). The selected partition's session is reopened on next use.
+   * Rescans the module's partitions unless that would end a login of ours, a listing under way, or
+   * another user's sessions in this process. The selected partition's session is reopened on next use.
    */
   private rescan(module: Pkcs11Module): boolean {
     const selection = this.selection?.module === module ? this.selection : null;
-    if (selection?.loggedIn || this.worker.busy) return false;
-    selection?.session?.close();
-    if (!rescanIfSoleUser(module)) return false;
+    if (selection?.loggedIn || this.worker.busy || !isSoleUser(module)) return false;
     if (selection) {
+      selection.session?.close();
       selection.session = null;
-      selection.token = module.findToken(selection.token.serial);
+    }
+    module.rescan();
+    if (selection) {
+      try {
+        selection.token = module.findToken(selection.token.serial);
+      } catch {
+        // The chosen partition is gone: nothing is selected any more.
+        this.selection = null;
+        for (const listener of this.listeners) listener(null);
+      }
     }
     return true;
   }
