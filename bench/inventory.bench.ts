@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   }
 
   // Core: the same listing the app and the CLI use.
-  const terminal = Terminal.open({ home: mkdtempSync(join(tmpdir(), 'tessera-bench-')), frontEnd: 'cli' });
+  const terminal = await Terminal.open({ home: mkdtempSync(join(tmpdir(), 'tessera-bench-')), frontEnd: 'cli' });
   const coreTimes: number[] = [];
   let count = 0;
   const stalls = monitorEventLoopDelay({ resolution: 5 });

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   console.log('The Electron binary is not available on this machine (its download lives outside the npm registry).');
   console.log("Opening the same GUI in Debian's Chromium instead, wired to the real core. No network listener is opened.");
 
-  const terminal = Terminal.open({ home: profile.home, frontEnd: 'gui', defaults: { modulePath: profile.modulePath, tokenLabel: profile.tokenLabel } });
+  const terminal = await Terminal.open({ home: profile.home, frontEnd: 'gui', defaults: { modulePath: profile.modulePath, tokenLabel: profile.tokenLabel } });
   const dispatcher = createDispatcher(terminal, { origin: HOST_ORIGIN, app: { version: packageVersion(), lab: { tokenLabel: profile.tokenLabel, modulePath: profile.modulePath } } });
   await terminal.readers.start();
   const headless = !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;

@@ -17,7 +17,7 @@ interface PartitionOptions {
 const lab = findLabProfile();
 if (lab) applyLabEnvironment(lab);
 
-function openTerminal(): Terminal {
+function openTerminal(): Promise<Terminal> {
   return Terminal.open({ home: terminalHome(), frontEnd: 'cli' });
 }
 
@@ -49,7 +49,8 @@ function print(json: boolean | undefined, value: unknown, text: () => string): v
 }
 
 async function withTerminal<T>(work: (terminal: Terminal) => Promise<T>): Promise<T> {
-  const terminal = openTerminal();
+  const terminal = await openTerminal();
+  for (const line of terminal.recovered) process.stderr.write(`tessera: ${line}\n`);
   try {
     return await work(terminal);
   } finally {

@@ -8,7 +8,10 @@ import type { Keychain } from './keychain/keychain';
 import { KeytarKeychain } from './keychain/keytar-keychain';
 import { type FrontEnd, PartitionService } from './partition/partition-service';
 import { type Sql, openDatabase } from './store/database';
+import { IntentLog } from './store/intents';
 import { Settings } from './store/settings';
+import { CardSetStore } from './quorum/card-set-store';
+import { QuorumService } from './quorum/quorum-service';
 
 export interface TerminalOptions {
   home: string;
@@ -23,6 +26,9 @@ export class Terminal {
   readonly audit: AuditLog;
   readonly partition: PartitionService;
   readonly readers = new ReaderMonitor();
+  readonly quorum: QuorumService;
+  /** What recovery of interrupted operations found at start, in officers' words. */
+  recovered: string[] = [];
 
   private constructor(
     readonly home: string,
@@ -31,14 +37,25 @@ export class Terminal {
   ) {
     this.settings = new Settings(db);
     this.audit = new AuditLog(db, options.keychain ?? new KeytarKeychain(), this.settings.installationId());
-    this.partition = new PartitionService(this.settings, this.audit, actorName(options.frontEnd), options.defaults);
+    const actor = actorName(options.frontEnd);
+    this.partition = new PartitionService(this.settings, this.audit, actor, options.defaults);
+    this.quorum = new QuorumService(this.partition, this.readers, new CardSetStore(db), new IntentLog(db), this.audit, this.settings, actor);
   }
 
-  static open(options: TerminalOptions): Terminal {
-    return new Terminal(options.home, openDatabase(databaseFile(options.home)), options);
+  /** Opens the terminal's database and finishes or rolls back what a crash interrupted. */
+  static async open(options: TerminalOptions): Promise<Terminal> {
+    const terminal = new Terminal(options.home, openDatabase(databaseFile(options.home)), options);
+    try {
+      terminal.recovered = await terminal.quorum.recover();
+    } catch (error) {
+      await terminal.close();
+      throw error;
+    }
+    return terminal;
   }
 
   async close(): Promise<void> {
+    await this.quorum.close();
     this.readers.stop();
     await this.partition.close();
     this.db.close();

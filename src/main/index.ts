@@ -32,20 +32,21 @@ app.on('will-quit', (event) => {
   void closing.close().finally(() => app.quit());
 });
 
-void app.whenReady().then(() => {
+void app.whenReady().then(async () => {
   hardenSession(session.defaultSession);
   serveRenderer(join(here, '../renderer'));
-  terminal = Terminal.open({
+  const opened = await Terminal.open({
     home: terminalHome(process.env, app.getPath('userData')),
     frontEnd: 'gui',
     defaults: lab ? { modulePath: lab.modulePath, tokenLabel: lab.tokenLabel } : {},
   });
-  const dispatcher = createDispatcher(terminal, {
+  terminal = opened;
+  const dispatcher = createDispatcher(opened, {
     origin: APP_ORIGIN,
     app: { version: app.getVersion(), lab: lab ? { tokenLabel: lab.tokenLabel, modulePath: lab.modulePath } : null },
   });
   wireIpc(dispatcher, () => window);
-  void terminal.readers.start();
+  void opened.readers.start();
   window = createMainWindow(join(here, '../preload/index.cjs'));
   window.on('closed', () => (window = null));
 });

@@ -149,3 +149,101 @@ export interface AuditVerification {
   entries: number;
   problem: { seq: number | null; kind: AuditProblemKind; message: string } | null;
 }
+
+// ---- Ceremonies: guided multi-step work with officers' cards ----
+
+export type CeremonyKind = 'adopt' | 'so-login' | 'check-card' | 'change-pin';
+
+export type PromptKind = 'enter-so-pin' | 'insert-card' | 'enter-pin' | 'choose-pin' | 'confirm' | 'remove-card' | 'working' | 'done' | 'failed' | 'cancelled';
+
+export interface CeremonyPrompt {
+  kind: PromptKind;
+  /** What to do now, e.g. "Officer 2 of 3: insert your card". */
+  text: string;
+  holder?: string;
+  reader?: string;
+  /** The card's remaining PIN tries, when the card tells. */
+  triesLeft?: number | null;
+  /** For confirm: the button's words, naming what will change. */
+  confirmLabel?: string;
+}
+
+export interface CeremonyStep {
+  title: string;
+  state: 'todo' | 'current' | 'done' | 'failed';
+}
+
+export interface CeremonyNotice {
+  level: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+export interface EnrolmentRecord {
+  partition: { label: string; serial: string };
+  set: string;
+  generation: number;
+  m: number;
+  n: number;
+  cards: { index: number; holder: string; card: string }[];
+  date: string;
+}
+
+export interface CardReport {
+  card: string | null;
+  reader: string;
+  blank: boolean;
+  holder: string | null;
+  index: number | null;
+  set: string | null;
+  generation: number | null;
+  m: number | null;
+  n: number | null;
+  partition: { label: string; serial: string } | null;
+  /** Whether the card belongs to the current card set of the chosen partition. */
+  current: boolean;
+  /** Why not, or what is wrong with it. */
+  problem: string | null;
+  pinCorrect: boolean | null;
+  shareIntact: boolean | null;
+  triesLeft: number | null;
+}
+
+export type CeremonyResult =
+  | { kind: 'adopt'; record: EnrolmentRecord }
+  | { kind: 'so-login'; holders: string[]; cards: string[] }
+  | { kind: 'check-card'; report: CardReport }
+  | { kind: 'change-pin'; holder: string; card: string };
+
+export interface CeremonyView {
+  id: string;
+  kind: CeremonyKind;
+  title: string;
+  partition: { label: string; serial: string };
+  steps: CeremonyStep[];
+  prompt: CeremonyPrompt;
+  /** For quorum work: "2 of 3 collected", and who. */
+  collected: { holder: string; index: number; card: string }[];
+  needed: number | null;
+  notices: CeremonyNotice[];
+  result: CeremonyResult | null;
+}
+
+export interface SoSessionView {
+  active: boolean;
+  partition: { label: string; serial: string } | null;
+  holders: string[];
+  /** ISO time at which the SO session ends unless used. */
+  expiresAt: string | null;
+  idleMinutes: number;
+}
+
+export interface CardSetView {
+  partition: { label: string; serial: string };
+  set: string;
+  generation: number;
+  m: number;
+  n: number;
+  created: string;
+  source: 'terminal' | 'partition';
+  cards: { index: number; holder: string; card: string | null; lastUsed: string | null }[];
+}

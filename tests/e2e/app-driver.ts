@@ -56,7 +56,7 @@ export const test = base.extend<{ app: AppDriver }>({
     const profile = findLabProfile();
     if (!profile) throw new Error('The training lab is not set up: run `npm run lab -- up`.');
     applyLabEnvironment(profile);
-    const terminal = Terminal.open({
+    const terminal = await Terminal.open({
       home: mkdtempSync(join(tmpdir(), 'tessera-e2e-')),
       frontEnd: 'gui',
       defaults: { modulePath: profile.modulePath, tokenLabel: profile.tokenLabel },

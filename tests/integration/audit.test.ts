@@ -11,7 +11,7 @@ import type { Terminal } from '../../src/core/terminal';
 import { openTerminal, tempHome, tessera } from './support';
 
 async function logWith(entries: number): Promise<Terminal> {
-  const terminal = openTerminal(tempHome());
+  const terminal = await openTerminal(tempHome());
   for (let i = 1; i <= entries; i++) {
     await terminal.audit.append({ actor: `officer ${i}`, action: 'test.step', target: 'Tessera Lab', outcome: i % 3 === 0 ? 'failed' : 'ok', details: { step: i } });
   }
@@ -33,7 +33,7 @@ describe('audit log', () => {
     const terminal = await logWith(5);
     const home = terminal.home;
     await terminal.close();
-    const again = openTerminal(home);
+    const again = await openTerminal(home);
     try {
       expect(await again.audit.verify()).toEqual({ intact: true, entries: 5, problem: null });
       const entries = again.audit.list(3);

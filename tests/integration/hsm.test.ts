@@ -25,8 +25,8 @@ async function failure(promise: Promise<unknown> | (() => unknown)): Promise<Tes
 
 const key = (o: { kind?: string; class?: string; label: string; id: string }): string => `${o.kind ?? o.class}|${o.label}|${o.id}`;
 
-beforeAll(() => {
-  terminal = openTerminal();
+beforeAll(async () => {
+  terminal = await openTerminal();
   terminal.partition.selectByLabel(state.modulePath, state.tokenLabel);
 });
 
@@ -64,7 +64,7 @@ describe('partition status', () => {
   });
 
   it('remembers the chosen partition for the next start', async () => {
-    const again = openTerminal(terminal.home);
+    const again = await openTerminal(terminal.home);
     try {
       expect(again.partition.current()?.token.serial).toBe(terminal.partition.view().token.serial);
     } finally {
@@ -172,7 +172,7 @@ describe('choosing a module and partition', () => {
 
 describe('crypto-officer login', () => {
   it('refuses a wrong PIN in officers\' words, and audits every attempt without the PIN', async () => {
-    const fresh = openTerminal();
+    const fresh = await openTerminal();
     try {
       fresh.partition.selectByLabel(state.modulePath, state.tokenLabel);
       const wrong = await failure(fresh.partition.login(Buffer.from('not-the-pin')));

@@ -14,8 +14,8 @@ const main = { url: `${ORIGIN}/index.html`, isMainFrame: true };
 let terminal: Terminal;
 let dispatcher: Dispatcher;
 
-beforeAll(() => {
-  terminal = openTerminal(undefined, 'gui');
+beforeAll(async () => {
+  terminal = await openTerminal(undefined, 'gui');
   dispatcher = createDispatcher(terminal, { origin: ORIGIN, app: { version: 'test', lab: null } });
 });
 

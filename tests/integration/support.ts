@@ -15,7 +15,7 @@ export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), 'tessera-home-'));
 }
 
-export function openTerminal(home = tempHome(), frontEnd: FrontEnd = 'cli'): Terminal {
+export function openTerminal(home = tempHome(), frontEnd: FrontEnd = 'cli'): Promise<Terminal> {
   const state = lab.state();
   return Terminal.open({ home, frontEnd, defaults: { modulePath: state.modulePath, tokenLabel: state.tokenLabel } });
 }

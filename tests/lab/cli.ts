@@ -10,6 +10,7 @@ const usage = `usage: npm run lab -- <command>
   insert <holder>        put <holder>'s card into the first free reader
   remove <holder>        take <holder>'s card out
   card new <holder>      one more blank card
+  card blank <holder>    make <holder>'s card blank again (it must be out of the readers)
   partition new <LABEL>  one more empty partition (printed as JSON)
   env                    shell exports that point other tools at the lab`;
 
@@ -46,10 +47,17 @@ async function main(argv: string[]): Promise<void> {
       console.log(`${rest[0]}'s card is out.`);
       return;
     case 'card':
-      if (rest[0] !== 'new') break;
-      await lab.newCard(required(rest[1], 'holder'));
-      console.log(`${rest[1]} has a new blank card.`);
-      return;
+      if (rest[0] === 'new') {
+        await lab.newCard(required(rest[1], 'holder'));
+        console.log(`${rest[1]} has a new blank card.`);
+        return;
+      }
+      if (rest[0] === 'blank') {
+        await lab.blankCard(required(rest[1], 'holder'));
+        console.log(`${rest[1]}'s card is blank again.`);
+        return;
+      }
+      break;
     case 'partition':
       if (rest[0] !== 'new') break;
       console.log(JSON.stringify(await lab.newPartition(required(rest[1], 'label')), null, 2));

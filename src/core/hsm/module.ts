@@ -119,9 +119,19 @@ export class Pkcs11Module {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  openSession(slot: Handle, readWrite = false): Session {
-    const flags = CKF.SERIAL_SESSION | (readWrite ? CKF.RW_SESSION : 0);
-    return new Session(this.lib, withHsmErrors('C_OpenSession', () => this.lib.C_OpenSession(slot, flags)));
+  /**
+   * Opens a read/write session: an SO login fails while any read-only session of this process is
+   * open (CKR_SESSION_READ_ONLY_EXISTS), so the terminal opens none, unless the token is
+   * write-protected, which allows read-only sessions only.
+   */
+  openSession(slot: Handle): Session {
+    const open = (flags: number): Handle => withHsmErrors('C_OpenSession', () => this.lib.C_OpenSession(slot, flags));
+    try {
+      return new Session(this.lib, open(CKF.SERIAL_SESSION | CKF.RW_SESSION));
+    } catch (error) {
+      if (!(error instanceof TesseraError) || !error.detail?.includes('CKR_TOKEN_WRITE_PROTECTED')) throw error;
+      return new Session(this.lib, open(CKF.SERIAL_SESSION));
+    }
   }
 
   /**

@@ -4,6 +4,7 @@
 import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
 import { type AttributeSpec, type AttributeValue, decode, isNeverRead } from './attributes';
+import { CKA, CKO } from './constants';
 import { toHsmError, withHsmErrors } from './hsm-errors';
 import { type Handle, type Pkcs11, asPkcs11Failure, pkcs11Call } from './pkcs11-adapter';
 
@@ -43,6 +44,41 @@ export class Session {
     } finally {
       wipe(pin);
     }
+  }
+
+  /** C_SetPIN for the user logged in on this session. The caller wipes both buffers. */
+  setPin(current: Buffer, next: Buffer): void {
+    withHsmErrors('C_SetPIN', () => this.lib.C_SetPIN(this.handle, current.toString('utf8'), next.toString('utf8')));
+  }
+
+  generateRandom(length: number): Buffer {
+    return withHsmErrors('C_GenerateRandom', () => Buffer.from(this.lib.C_GenerateRandom(this.handle, Buffer.alloc(length))));
+  }
+
+  /** A public, unmodifiable data object on the token, for facts that belong to the partition. */
+  createPublicData(application: string, label: string, value: Buffer): void {
+    withHsmErrors('C_CreateObject', () =>
+      this.lib.C_CreateObject(this.handle, [
+        { type: CKA.CLASS, value: CKO.DATA },
+        { type: CKA.TOKEN, value: true },
+        { type: CKA.PRIVATE, value: false },
+        { type: CKA.MODIFIABLE, value: false },
+        { type: CKA.APPLICATION, value: application },
+        { type: CKA.LABEL, value: label },
+        { type: CKA.VALUE, value },
+      ]),
+    );
+  }
+
+  /** The values of the public data objects of `application` labelled `label`. */
+  readPublicData(application: string, label: string): Buffer[] {
+    const handles = this.findAll([
+      { type: CKA.CLASS, value: CKO.DATA },
+      { type: CKA.PRIVATE, value: false },
+      { type: CKA.APPLICATION, value: application },
+      { type: CKA.LABEL, value: label },
+    ]);
+    return handles.map((h) => withHsmErrors('C_GetAttributeValue', () => Buffer.from(this.lib.C_GetAttributeValue(this.handle, h, [{ type: CKA.VALUE }])[0]?.value as Buffer)));
   }
 
   logout(): void {

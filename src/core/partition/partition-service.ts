@@ -1,7 +1,7 @@
 // The partition the officers work on: which module and token, its status, the crypto-officer
 // login, and its objects. The choice is remembered (by module path and token serial) for the next
 // start. Every login attempt, successful or not, is written to the audit log.
-import type { ObjectDetails, ObjectSummary, PartitionChoice, PartitionView } from '../../shared/types';
+import type { ObjectDetails, ObjectSummary, PartitionChoice, PartitionView, PinStatus } from '../../shared/types';
 import type { AuditLog } from '../audit/audit-log';
 import { TesseraError } from '../errors';
 import { CKU } from '../hsm/constants';
@@ -10,6 +10,8 @@ import { objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
 import { acquireModule, isSoleUser, releaseModule } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
+import { type Anchor, readAnchors, writeAnchor } from '../quorum/anchor';
+import type { Purpose } from '../quorum/card-set';
 import { wipe } from '../secrets';
 import type { Settings } from '../store/settings';
 
@@ -19,7 +21,10 @@ interface Selection {
   module: Pkcs11Module;
   token: TokenSlot;
   session: Session | null;
+  /** Crypto officer (user) logged in by this terminal. */
   loggedIn: boolean;
+  /** Security officer logged in by this terminal (after a quorum of cards). */
+  soLoggedIn: boolean;
 }
 
 interface Remembered {
@@ -87,7 +92,7 @@ export class PartitionService {
    */
   private rescan(module: Pkcs11Module): boolean {
     const selection = this.selection?.module === module ? this.selection : null;
-    if (selection?.loggedIn || this.worker.busy || !isSoleUser(module)) return false;
+    if (selection?.loggedIn || selection?.soLoggedIn || this.worker.busy || !isSoleUser(module)) return false;
     if (selection) {
       selection.session?.close();
       selection.session = null;
@@ -107,7 +112,7 @@ export class PartitionService {
 
   private choose(module: Pkcs11Module, token: TokenSlot): PartitionView {
     this.release();
-    this.selection = { module, token, session: null, loggedIn: false };
+    this.selection = { module, token, session: null, loggedIn: false, soLoggedIn: false };
     this.settings.set(SETTING, { modulePath: module.path, serial: token.serial } satisfies Remembered);
     return this.changed();
   }
@@ -128,6 +133,7 @@ export class PartitionService {
       await this.audit.ready();
       const target = `${selection.token.label} (serial ${selection.token.serial})`;
       try {
+        if (selection.soLoggedIn) throw new TesseraError('INVALID_REQUEST', 'A security officer is logged in. End the SO session before a crypto officer logs in.');
         const before = selection.module.status(selection.token.slot, false).userPin;
         if (before.condition === 'locked' || before.condition === 'not-initialised') {
           throw new TesseraError('PIN_LOCKED', `The crypto-officer PIN cannot be used: ${before.words} A security officer must reset it.`);
@@ -156,6 +162,63 @@ export class PartitionService {
     } finally {
       wipe(pin);
     }
+  }
+
+  // ---- the security officer: used by the quorum ceremonies, never with a typed-in credential of ours ----
+
+  /** Label, serial and SO PIN facts of the chosen partition. */
+  partition(): { label: string; serial: string; maxPinLength: number; soPin: PinStatus } {
+    const selection = this.required();
+    const status = selection.module.status(selection.token.slot, selection.loggedIn);
+    return { label: status.label, serial: status.serial, maxPinLength: status.pinLength.max, soPin: status.soPin };
+  }
+
+  get soLoggedIn(): boolean {
+    return this.selection?.soLoggedIn ?? false;
+  }
+
+  /** C_Login as SO. The credential buffer is wiped whatever happens. */
+  loginSo(credential: Buffer): void {
+    try {
+      const selection = this.required();
+      if (selection.loggedIn) throw new TesseraError('INVALID_REQUEST', 'A crypto officer is logged in. Log out first: the partition allows one role at a time.');
+      this.session(selection).login(CKU.SO, credential);
+      selection.soLoggedIn = true;
+    } finally {
+      wipe(credential);
+    }
+  }
+
+  logoutSo(): void {
+    const selection = this.selection;
+    if (!selection?.soLoggedIn) return;
+    try {
+      selection.session?.logout();
+    } finally {
+      selection.soLoggedIn = false;
+    }
+  }
+
+  /** C_SetPIN of the logged-in SO. The caller wipes both buffers. */
+  changeSoPin(current: Buffer, next: Buffer): void {
+    const selection = this.required();
+    if (!selection.soLoggedIn) throw new TesseraError('NOT_LOGGED_IN', 'The security officer is not logged in.');
+    this.session(selection).setPin(current, next);
+  }
+
+  random(length: number): Buffer {
+    const selection = this.required();
+    return this.session(selection).generateRandom(length);
+  }
+
+  anchors(purpose: Purpose): Anchor[] {
+    const selection = this.required();
+    return readAnchors(this.session(selection), purpose);
+  }
+
+  writeAnchor(purpose: Purpose, anchor: Anchor): void {
+    const selection = this.required();
+    writeAnchor(this.session(selection), purpose, anchor);
   }
 
   /** "PIN wrong", with what the token says about the tries left. */
@@ -250,6 +313,7 @@ export class PartitionService {
     }
     selection.session = null;
     selection.loggedIn = false;
+    selection.soLoggedIn = false;
     for (const listener of this.listeners) listener(null);
   }
 
@@ -264,7 +328,7 @@ export class PartitionService {
   private release(): void {
     if (!this.selection) return;
     try {
-      if (this.selection.loggedIn) this.selection.session?.logout();
+      if (this.selection.loggedIn || this.selection.soLoggedIn) this.selection.session?.logout();
       this.selection.session?.close();
     } catch {
       // releasing a partition that went away is fine

@@ -1,5 +1,6 @@
 // Schema migrations, applied in order; `version` is stored in PRAGMA user_version.
 import { initial } from './001-initial';
+import { cardSets } from './002-card-sets';
 
 export interface Migration {
   version: number;
@@ -7,4 +8,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [initial];
+export const migrations: Migration[] = [initial, cardSets];

@@ -1,0 +1,256 @@
+// A ceremony is a state machine in core that officers walk through: it publishes what to do now
+// (insert a card, type a PIN, confirm) and takes their inputs. The GUI renders it; the CLI prompts
+// for it. Cards are taken as officers present them: cards already in readers first (reader order),
+// then cards as they are inserted; a card is not taken twice until it has been pulled out.
+import { randomUUID } from 'node:crypto';
+import type { CeremonyKind, CeremonyNotice, CeremonyPrompt, CeremonyResult, CeremonyStep, CeremonyView, ReadersSnapshot } from '../../shared/types';
+import type { CardSession } from '../cards/card-session';
+import { OfficerCard } from '../cards/officer-card';
+import type { ReaderMonitor } from '../cards/reader-monitor';
+import { TesseraError, toErrorData } from '../errors';
+import { wipe } from '../secrets';
+
+export type CeremonyInput = { kind: 'pin'; pin: Buffer; repeat?: Buffer } | { kind: 'confirm' } | { kind: 'cancel' };
+
+export class CeremonyCancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CeremonyCancelled';
+  }
+}
+
+/** The card in front of the ceremony was pulled out before it was done with it. */
+export class CardPulled extends Error {
+  constructor(readonly reader: string) {
+    super('card removed');
+    this.name = 'CardPulled';
+  }
+}
+
+export interface PresentedCard {
+  reader: string;
+  session: CardSession;
+  card: OfficerCard;
+}
+
+type Waiter = { kinds: CeremonyInput['kind'][]; resolve(input: CeremonyInput): void; reject(error: Error): void };
+
+export abstract class Ceremony {
+  readonly id = randomUUID();
+  private view: CeremonyView;
+  private readonly listeners = new Set<(view: CeremonyView) => void>();
+  private waiter: Waiter | null = null;
+  private cancelled = false;
+  private finished: Promise<void> | null = null;
+  /** Readers whose card was taken already; forgotten when the reader is empty again. */
+  private readonly taken = new Set<string>();
+  private readonly stopWatching: () => void;
+
+  protected constructor(
+    protected readonly readers: ReaderMonitor,
+    kind: CeremonyKind,
+    title: string,
+    partition: { label: string; serial: string },
+    steps: string[],
+  ) {
+    this.view = {
+      id: this.id,
+      kind,
+      title,
+      partition,
+      steps: steps.map((s, i) => ({ title: s, state: i === 0 ? 'current' : 'todo' })),
+      prompt: { kind: 'working', text: 'Starting…' },
+      collected: [],
+      needed: null,
+      notices: [],
+      result: null,
+    };
+    this.stopWatching = readers.onChange((snapshot) => this.forgetEmptyReaders(snapshot));
+  }
+
+  protected abstract run(): Promise<CeremonyResult>;
+
+  /** Wipes whatever secret the ceremony still holds (called however it ends). */
+  protected abstract wipeSecrets(): void;
+
+  start(): Promise<void> {
+    this.finished ??= this.run().then(
+      (result) => {
+        this.update({ result, prompt: { kind: 'done', text: 'Done.' }, steps: this.view.steps.map((s) => ({ ...s, state: 'done' })) });
+      },
+      (error: unknown) => {
+        if (this.cancelled || error instanceof CeremonyCancelled) {
+          this.update({ prompt: { kind: 'cancelled', text: 'Cancelled. Nothing that was collected is kept.' } });
+          return;
+        }
+        const data = toErrorData(error);
+        this.update({
+          prompt: { kind: 'failed', text: data.message },
+          steps: this.view.steps.map((s) => (s.state === 'current' ? { ...s, state: 'failed' } : s)),
+          notices: [...this.view.notices, { level: 'error', text: data.detail ? `${data.message} (${data.detail})` : data.message }],
+        });
+      },
+    ).finally(() => {
+      this.wipeSecrets();
+      this.stopWatching();
+      this.rejectWaiter(new CeremonyCancelled());
+    });
+    return this.finished;
+  }
+
+  get done(): boolean {
+    return ['done', 'failed', 'cancelled'].includes(this.view.prompt.kind);
+  }
+
+  snapshot(): CeremonyView {
+    return structuredClone(this.view);
+  }
+
+  onChange(listener: (view: CeremonyView) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** An officer's input. PINs the ceremony is not waiting for are wiped and refused. */
+  provide(input: CeremonyInput): void {
+    if (input.kind === 'cancel') return this.cancel();
+    const waiter = this.waiter;
+    if (!waiter || !waiter.kinds.includes(input.kind)) {
+      if (input.kind === 'pin') wipe(input.pin, input.repeat);
+      throw new TesseraError('INVALID_REQUEST', 'The ceremony is not waiting for that now.', `${input.kind} while ${this.view.prompt.kind}`);
+    }
+    this.waiter = null;
+    waiter.resolve(input);
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.rejectWaiter(new CeremonyCancelled());
+  }
+
+  // ---- for the ceremonies ----
+
+  protected update(patch: Partial<CeremonyView>): void {
+    this.view = { ...this.view, ...patch };
+    const snapshot = this.snapshot();
+    for (const listener of this.listeners) listener(snapshot);
+  }
+
+  protected prompt(prompt: CeremonyPrompt): void {
+    this.update({ prompt });
+  }
+
+  protected notice(level: CeremonyNotice['level'], text: string): void {
+    this.update({ notices: [...this.view.notices, { level, text }] });
+  }
+
+  /** Marks step `index` current and the ones before it done. */
+  protected stepTo(index: number): void {
+    this.update({ steps: this.view.steps.map((s, i): CeremonyStep => ({ ...s, state: i < index ? 'done' : i === index ? 'current' : 'todo' })) });
+  }
+
+  protected collect(holder: string, index: number, card: string): void {
+    this.update({ collected: [...this.view.collected, { holder, index, card }] });
+  }
+
+  protected needs(count: number): void {
+    this.update({ needed: count });
+  }
+
+  protected checkCancelled(): void {
+    if (this.cancelled) throw new CeremonyCancelled();
+  }
+
+  /** Waits for one of the inputs; with `reader`, a pulled card ends the wait with CardPulled. */
+  protected waitFor(kinds: CeremonyInput['kind'][], reader?: string): Promise<CeremonyInput> {
+    this.checkCancelled();
+    return new Promise<CeremonyInput>((resolve, reject) => {
+      let stop = (): void => undefined;
+      const settle = <T>(fn: (value: T) => void) => (value: T): void => {
+        stop();
+        fn(value);
+      };
+      this.waiter = { kinds, resolve: settle(resolve), reject: settle(reject) };
+      if (reader) {
+        stop = this.readers.onChange((snapshot) => {
+          if (!isPresent(snapshot, reader) && this.waiter) {
+            const waiter = this.waiter;
+            this.waiter = null;
+            waiter.reject(new CardPulled(reader));
+          }
+        });
+      }
+    });
+  }
+
+  /** A PIN for the card in `reader` (and the officer's second typing when `twice`). */
+  protected async pinFor(prompt: CeremonyPrompt, twice = false): Promise<{ pin: Buffer; repeat?: Buffer }> {
+    this.prompt(prompt);
+    const input = await this.waitFor(['pin'], prompt.reader);
+    if (input.kind !== 'pin') throw new CeremonyCancelled();
+    if (twice && !input.repeat) {
+      wipe(input.pin);
+      throw new TesseraError('INVALID_REQUEST', 'Type the new PIN twice.');
+    }
+    return input.repeat ? { pin: input.pin, repeat: input.repeat } : { pin: input.pin };
+  }
+
+  /** The next card officers present: one already in a reader (reader order), else the next inserted. */
+  protected async nextCard(prompt: CeremonyPrompt): Promise<PresentedCard> {
+    this.prompt(prompt);
+    for (;;) {
+      this.checkCancelled();
+      const reader = this.untakenCard(this.readers.snapshot());
+      if (reader) {
+        this.taken.add(reader);
+        const session = await this.readers.connect(reader);
+        return { reader, session, card: new OfficerCard(session) };
+      }
+      await this.nextReaderChange();
+    }
+  }
+
+  /** Asks for the card in `reader` to be taken out, and waits until it is. */
+  protected async cardOut(reader: string, text: string): Promise<void> {
+    if (!isPresent(this.readers.snapshot(), reader)) return;
+    this.prompt({ kind: 'remove-card', text, reader });
+    while (isPresent(this.readers.snapshot(), reader)) await this.nextReaderChange();
+  }
+
+  private untakenCard(snapshot: ReadersSnapshot): string | null {
+    const present = snapshot.readers.filter((r) => r.condition === 'card-present' && !this.taken.has(r.name)).map((r) => r.name);
+    return present.sort((a, b) => a.localeCompare(b))[0] ?? null;
+  }
+
+  private nextReaderChange(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const stop = this.readers.onChange(() => {
+        stop();
+        resolve();
+      });
+      this.waiter = {
+        kinds: [],
+        resolve: () => undefined,
+        reject: (error) => {
+          stop();
+          reject(error);
+        },
+      };
+    });
+  }
+
+  private forgetEmptyReaders(snapshot: ReadersSnapshot): void {
+    for (const reader of this.taken) if (!isPresent(snapshot, reader)) this.taken.delete(reader);
+  }
+
+  private rejectWaiter(error: Error): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.reject(error);
+  }
+}
+
+function isPresent(snapshot: ReadersSnapshot, reader: string): boolean {
+  const condition = snapshot.readers.find((r) => r.name === reader)?.condition;
+  return condition === 'card-present' || condition === 'card-in-use';
+}

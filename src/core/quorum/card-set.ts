@@ -1,0 +1,90 @@
+// A card set: the SO credential split m-of-n onto officers' cards. The descriptor (the same on
+// every card of the set, and recorded by the terminal and on the partition) names the set, its
+// partition, generation, holders, one hash per share, and a commitment to the credential. It is
+// final before the first card is written, so it does not name the cards (the terminal's records and
+// each card's own record do).
+// The share library does not check what it reconstructs: the share hashes name a forged or wrong
+// share before combining, and the commitment checks the result before the HSM ever sees it.
+import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { combine, split } from 'shamir-secret-sharing';
+import { wipe } from '../secrets';
+
+export type Purpose = 'so' | 'backup';
+
+export interface CardSetDescriptor {
+  v: 1;
+  set: string;
+  purpose: Purpose;
+  partition: { label: string; serial: string };
+  generation: number;
+  m: number;
+  n: number;
+  holders: { index: number; holder: string }[];
+  shareHashes: string[];
+  commitment: string;
+  created: string;
+}
+
+/** Canonical bytes: keys in a fixed order, so every terminal computes the same hash. */
+export function descriptorHash(d: CardSetDescriptor): string {
+  const canonical = JSON.stringify([
+    d.v,
+    d.set,
+    d.purpose,
+    d.partition.label,
+    d.partition.serial,
+    d.generation,
+    d.m,
+    d.n,
+    d.holders.map((h) => [h.index, h.holder]),
+    d.shareHashes,
+    d.commitment,
+    d.created,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export function shareHash(set: string, generation: number, index: number, share: Uint8Array): string {
+  return createHash('sha256').update(`tessera-share-v1\0${set}\0${generation}\0${index}\0`).update(share).digest('hex');
+}
+
+export function commitment(set: string, generation: number, credential: Uint8Array): string {
+  return createHash('sha256').update(`tessera-credential-v1\0${set}\0${generation}\0`).update(credential).digest('hex');
+}
+
+export function matches(expectedHex: string, actualHex: string): boolean {
+  const a = Buffer.from(expectedHex, 'hex');
+  const b = Buffer.from(actualHex, 'hex');
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
+}
+
+export function newSetId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * A new SO credential: terminal randomness mixed with the HSM's (C_GenerateRandom), written as
+ * hex so any token accepts it, as long as the token allows (at most 64 characters, at least 32).
+ */
+export function newCredential(hsmRandom: Buffer, maxPinLength: number): Buffer {
+  const length = Math.min(64, maxPinLength - (maxPinLength % 2));
+  if (length < 32) throw new RangeError(`the partition allows SO PINs of at most ${maxPinLength} characters; 32 are needed`);
+  const local = randomBytes(32);
+  const mixed = Buffer.from(hkdfSync('sha256', Buffer.concat([local, hsmRandom]), Buffer.alloc(0), 'tessera-so-credential-v1', 32));
+  wipe(local);
+  const hex = Buffer.from(mixed.toString('hex').slice(0, length), 'latin1');
+  wipe(mixed);
+  return hex;
+}
+
+/** n shares, any m of which give the secret back. For m = 1 every share is the secret itself. */
+export async function splitSecret(secret: Buffer, m: number, n: number): Promise<Buffer[]> {
+  if (m < 1 || n < m || n > 16) throw new RangeError(`invalid threshold ${m} of ${n}`);
+  if (m === 1) return Array.from({ length: n }, () => Buffer.from(secret));
+  return (await split(secret, n, m)).map((share) => Buffer.from(share));
+}
+
+export async function combineShares(shares: Buffer[], m: number): Promise<Buffer> {
+  if (m === 1) return Buffer.from(shares[0] as Buffer);
+  return Buffer.from(await combine(shares.slice(0, m)));
+}
