@@ -157,6 +157,8 @@ export type CeremonyKind = 'adopt' | 'so-login' | 'check-card' | 'change-pin';
 export type PromptKind = 'enter-so-pin' | 'insert-card' | 'enter-pin' | 'choose-pin' | 'confirm' | 'remove-card' | 'working' | 'done' | 'failed' | 'cancelled';
 
 export interface CeremonyPrompt {
+  /** Increases with every new prompt: an answer names the prompt it answers. */
+  seq: number;
   kind: PromptKind;
   /** What to do now, e.g. "Officer 2 of 3: insert your card". */
   text: string;

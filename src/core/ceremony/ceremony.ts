@@ -40,6 +40,7 @@ export abstract class Ceremony {
   private view: CeremonyView;
   private readonly listeners = new Set<(view: CeremonyView) => void>();
   private waiter: Waiter | null = null;
+  private promptSeq = 0;
   private cancelled = false;
   private finished: Promise<void> | null = null;
   /** Readers whose card was taken already; forgotten when the reader is empty again. */
@@ -59,7 +60,7 @@ export abstract class Ceremony {
       title,
       partition,
       steps: steps.map((s, i) => ({ title: s, state: i === 0 ? 'current' : 'todo' })),
-      prompt: { kind: 'working', text: 'Starting…' },
+      prompt: { seq: 0, kind: 'working', text: 'Starting…' },
       collected: [],
       needed: null,
       notices: [],
@@ -76,16 +77,17 @@ export abstract class Ceremony {
   start(): Promise<void> {
     this.finished ??= this.run().then(
       (result) => {
-        this.update({ result, prompt: { kind: 'done', text: 'Done.' }, steps: this.view.steps.map((s) => ({ ...s, state: 'done' })) });
+        this.update({ result, prompt: this.next({ kind: 'done', text: 'Done.' }), steps: this.view.steps.map((s) => ({ ...s, state: 'done' })) });
       },
       (error: unknown) => {
         if (this.cancelled || error instanceof CeremonyCancelled) {
-          this.update({ prompt: { kind: 'cancelled', text: 'Cancelled. Nothing that was collected is kept.' } });
+          this.update({ prompt: this.next({ kind: 'cancelled', text: 'Cancelled. Nothing that was collected is kept.' }) });
           return;
         }
         const data = toErrorData(error);
+        if (process.env.TESSERA_DEBUG_CEREMONY) console.error(error);
         this.update({
-          prompt: { kind: 'failed', text: data.message },
+          prompt: this.next({ kind: 'failed', text: data.message }),
           steps: this.view.steps.map((s) => (s.state === 'current' ? { ...s, state: 'failed' } : s)),
           notices: [...this.view.notices, { level: 'error', text: data.detail ? `${data.message} (${data.detail})` : data.message }],
         });
@@ -136,8 +138,12 @@ export abstract class Ceremony {
     for (const listener of this.listeners) listener(snapshot);
   }
 
-  protected prompt(prompt: CeremonyPrompt): void {
-    this.update({ prompt });
+  protected prompt(prompt: Omit<CeremonyPrompt, 'seq'>): void {
+    this.update({ prompt: this.next(prompt) });
+  }
+
+  private next(prompt: Omit<CeremonyPrompt, 'seq'>): CeremonyPrompt {
+    return { ...prompt, seq: ++this.promptSeq };
   }
 
   protected notice(level: CeremonyNotice['level'], text: string): void {
@@ -184,10 +190,11 @@ export abstract class Ceremony {
   }
 
   /** A PIN for the card in `reader` (and the officer's second typing when `twice`). */
-  protected async pinFor(prompt: CeremonyPrompt, twice = false): Promise<{ pin: Buffer; repeat?: Buffer }> {
+  protected async pinFor(prompt: Omit<CeremonyPrompt, 'seq'>, twice = false): Promise<{ pin: Buffer; repeat?: Buffer }> {
     this.prompt(prompt);
     const input = await this.waitFor(['pin'], prompt.reader);
     if (input.kind !== 'pin') throw new CeremonyCancelled();
+    this.prompt({ kind: 'working', text: 'Checking…', ...(prompt.holder ? { holder: prompt.holder } : {}), ...(prompt.reader ? { reader: prompt.reader } : {}) });
     if (twice && !input.repeat) {
       wipe(input.pin);
       throw new TesseraError('INVALID_REQUEST', 'Type the new PIN twice.');
@@ -196,7 +203,7 @@ export abstract class Ceremony {
   }
 
   /** The next card officers present: one already in a reader (reader order), else the next inserted. */
-  protected async nextCard(prompt: CeremonyPrompt): Promise<PresentedCard> {
+  protected async nextCard(prompt: Omit<CeremonyPrompt, 'seq'>): Promise<PresentedCard> {
     this.prompt(prompt);
     for (;;) {
       this.checkCancelled();

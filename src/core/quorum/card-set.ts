@@ -77,14 +77,33 @@ export function newCredential(hsmRandom: Buffer, maxPinLength: number): Buffer {
   return hex;
 }
 
-/** n shares, any m of which give the secret back. For m = 1 every share is the secret itself. */
+/**
+ * n shares, any m of which give the secret back. For m = 1 every share is the secret itself.
+ * (The library takes and gives plain Uint8Arrays, not Buffers: the copies are wiped here.)
+ */
 export async function splitSecret(secret: Buffer, m: number, n: number): Promise<Buffer[]> {
   if (m < 1 || n < m || n > 16) throw new RangeError(`invalid threshold ${m} of ${n}`);
   if (m === 1) return Array.from({ length: n }, () => Buffer.from(secret));
-  return (await split(secret, n, m)).map((share) => Buffer.from(share));
+  const plain = new Uint8Array(secret);
+  try {
+    const shares = await split(plain, n, m);
+    const out = shares.map((share) => Buffer.from(share));
+    wipe(...shares);
+    return out;
+  } finally {
+    wipe(plain);
+  }
 }
 
 export async function combineShares(shares: Buffer[], m: number): Promise<Buffer> {
   if (m === 1) return Buffer.from(shares[0] as Buffer);
-  return Buffer.from(await combine(shares.slice(0, m)));
+  const plain = shares.slice(0, m).map((share) => new Uint8Array(share));
+  try {
+    const secret = await combine(plain);
+    const out = Buffer.from(secret);
+    wipe(secret);
+    return out;
+  } finally {
+    wipe(...plain);
+  }
 }

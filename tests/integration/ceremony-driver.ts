@@ -1,0 +1,100 @@
+// Drives a ceremony the way officers would: answers each prompt with a card put into a lab reader
+// or a PIN typed, and waits for the ceremony to end. Named waits, never sleeps.
+import type { CeremonyInput } from '../../src/core/ceremony/ceremony';
+import type { CeremonyStart } from '../../src/core/quorum/quorum-service';
+import type { Terminal } from '../../src/core/terminal';
+import type { CeremonyView, PromptKind } from '../../src/shared/types';
+import { lab } from './support';
+
+export type Answer = (view: CeremonyView) => Promise<CeremonyInput | null> | CeremonyInput | null;
+
+/** Only `holder`'s card in the lab's readers (the others are taken out first). */
+export async function present(holder: string): Promise<void> {
+  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) {
+    if (card.inserted && card.holder !== holder) await lab.remove(card.holder);
+  }
+  if (!(lab.status().cards as { holder: string; inserted: boolean }[]).find((c) => c.holder === holder)?.inserted) await lab.insert(holder);
+}
+
+export async function removeAll(): Promise<void> {
+  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted) await lab.remove(card.holder);
+}
+
+/** Fresh blank cards named `${prefix}-1` … */
+export async function blankCards(prefix: string, count: number): Promise<string[]> {
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+  const existing = new Set(lab.state().cards.map((c) => c.holder));
+  for (const name of names) {
+    if (!existing.has(name)) await lab.newCard(name);
+    else {
+      if ((lab.status().cards as { holder: string; inserted: boolean }[]).find((c) => c.holder === name)?.inserted) await lab.remove(name);
+      await lab.blankCard(name);
+    }
+  }
+  return names;
+}
+
+export const pin = (text: string): CeremonyInput => ({ kind: 'pin', pin: Buffer.from(text) });
+export const twice = (text: string): CeremonyInput => ({ kind: 'pin', pin: Buffer.from(text), repeat: Buffer.from(text) });
+export const confirm: CeremonyInput = { kind: 'confirm' };
+
+const WAITING: PromptKind[] = ['working', 'remove-card'];
+const ENDED: PromptKind[] = ['done', 'failed', 'cancelled'];
+
+/**
+ * Starts a ceremony and answers its prompts until it ends. `answer` sees each new prompt once;
+ * it may act (insert a card) and return an input, or return null to leave the prompt waiting.
+ */
+export async function runCeremony(terminal: Terminal, start: CeremonyStart, answer: Answer, options = { retryWrongPin: true }, timeoutMs = 120_000): Promise<CeremonyView> {
+  let latest = terminal.quorum.start(start, options);
+  let handled = 0;
+  const deadline = Date.now() + timeoutMs;
+  const changed = (): Promise<void> =>
+    new Promise((resolve) => {
+      const stop = terminal.quorum.onCeremony((view) => {
+        latest = view;
+        stop();
+        resolve();
+      });
+      setTimeout(() => {
+        stop();
+        resolve();
+      }, 250);
+    });
+  for (;;) {
+    if (Date.now() > deadline) throw new Error(`ceremony still at "${latest.prompt.text}" after ${timeoutMs} ms`);
+    latest = terminal.quorum.current() ?? latest;
+    if (ENDED.includes(latest.prompt.kind)) return latest;
+    if (!WAITING.includes(latest.prompt.kind) && latest.prompt.seq > handled) {
+      handled = latest.prompt.seq;
+      const input = await answer(latest);
+      if (input) terminal.quorum.provide(latest.id, input);
+      continue;
+    }
+    if (latest.prompt.kind === 'remove-card' && latest.prompt.reader) {
+      const holder = lab.state().cards.find((c) => c.reader === latest.prompt.reader)?.holder;
+      if (holder) await lab.remove(holder);
+    }
+    await changed();
+  }
+}
+
+/** Answers for an adoption: cards in order, each holder's PIN, the current SO PIN, the confirmation. */
+export function adoptAnswers(cards: string[], soPin: string, cardPin: (i: number) => string): Answer {
+  let next = 0;
+  return async (view) => {
+    switch (view.prompt.kind) {
+      case 'enter-so-pin':
+        return pin(soPin);
+      case 'insert-card':
+        await present(cards[next++] as string);
+        return null;
+      case 'choose-pin':
+        return twice(cardPin(view.collected.length + 1));
+      case 'confirm':
+        return confirm;
+      default:
+        return null;
+    }
+  };
+}
