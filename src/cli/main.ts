@@ -5,8 +5,9 @@ import { applyLabEnvironment, findLabProfile } from '../core/config/lab-profile'
 import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
-import type { AuditEntryView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
-import { promptSecret, readSecretFromFd } from './secret-input';
+import type { AuditEntryView, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
+import { runCeremony } from './ceremony-runner';
+import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
 
 interface PartitionOptions {
   module?: string;
@@ -104,6 +105,102 @@ export function buildProgram(): Command {
       }),
     );
 
+  const fdNumber = (value: string | undefined, flag: string): number | null => {
+    if (value === undefined) return null;
+    const fd = Number(value);
+    if (!Number.isInteger(fd) || fd < 0) throw new TesseraError('INVALID_REQUEST', `${flag} needs a file descriptor number, not "${value}".`);
+    return fd;
+  };
+  const lines = (value: string | undefined, flag: string): SecretLines | null => {
+    const fd = fdNumber(value, flag);
+    return fd === null ? null : secretLines(fd);
+  };
+  const waitSeconds = (value: string): number => {
+    const seconds = Number(value);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new TesseraError('INVALID_REQUEST', '--wait needs a number of seconds.');
+    return seconds;
+  };
+
+  partitionOptions(program.command('adopt').description('take over the partition\'s SO credential and split a new random one onto officers\' cards'))
+    .requiredOption('--holders <names>', 'card holders, comma-separated (1 to 16)')
+    .requiredOption('--threshold <m>', 'how many cards log in (1 to n)')
+    .option('--so-pin-fd <n>', 'read the current SO PIN from this file descriptor')
+    .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: PartitionOptions & { holders: string; threshold: string; soPinFd?: string; pinsFrom?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        selectPartition(terminal, options);
+        const holders = options.holders.split(',').map((h) => h.trim());
+        const view = await runCeremony(terminal, { kind: 'adopt', holders, threshold: Number(options.threshold) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: lines(options.soPinFd, '--so-pin-fd'), waitSeconds: waitSeconds(options.wait) });
+        const result = ceremonyResult(view, 'adopt');
+        print(options.json, result.record, () => `Adopted “${result.record.partition.label}”: ${result.record.m} of ${result.record.n} cards log in as SO.\n${result.record.cards.map((c) => `  ${c.index}. ${c.holder}: card ${c.card}`).join('\n')}`);
+      }),
+    );
+
+  partitionOptions(program.command('so-login').description('log in as security officer with a quorum of cards, then log out'))
+    .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: PartitionOptions & { pinsFrom?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        selectPartition(terminal, options);
+        let view: CeremonyView;
+        try {
+          view = await runCeremony(terminal, { kind: 'so-login' }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        } catch (error) {
+          if (options.json) print(true, { loggedIn: false, error: toErrorData(error) }, () => '');
+          throw error;
+        }
+        if (view.result?.kind !== 'so-login') {
+          const error = view.error ?? { code: 'INVALID_REQUEST' as const, message: view.prompt.text };
+          if (options.json) print(true, { loggedIn: false, error }, () => '');
+          throw new TesseraError(error.code, error.message, error.detail);
+        }
+        await terminal.quorum.endSo('logout');
+        print(options.json, { loggedIn: true, holders: view.result.holders, cards: view.result.cards }, () => `Logged in as SO with the cards of ${view.result?.kind === 'so-login' ? view.result.holders.join(', ') : ''}; logged out again.`);
+      }),
+    );
+
+  const cards = program.command('cards').description('officers\' cards');
+  partitionOptions(cards.command('check').description('which set, holder and generation a card holds; whether its PIN is right and its share intact'))
+    .option('--pin-fd <n>', 'read the card PIN from this file descriptor')
+    .option('--wait <seconds>', 'how long to wait for the card', '120')
+    .action((options: PartitionOptions & { pinFd?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        selectPartition(terminal, options);
+        const view = await runCeremony(terminal, { kind: 'check-card' }, { cardPins: lines(options.pinFd, '--pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const { report } = ceremonyResult(view, 'check-card');
+        print(options.json, report, () =>
+          report.blank
+            ? 'Blank card: it holds no share.'
+            : [`Card ${report.card}: ${report.holder} (share ${report.index} of ${report.n}, ${report.m} needed), set ${report.set}, generation ${report.generation}`, `Partition “${report.partition?.label}” (serial ${report.partition?.serial})`, report.current ? 'Belongs to the current card set.' : `Not usable: ${report.problem}`, `PIN: ${report.pinCorrect === null ? 'not checked' : report.pinCorrect ? 'right' : 'wrong'}; share: ${report.shareIntact === null ? 'not checked' : report.shareIntact ? 'intact' : 'NOT intact'}; tries left: ${report.triesLeft ?? 'not told'}`].join('\n'),
+        );
+        if (!report.current || report.pinCorrect === false || report.shareIntact === false) process.exitCode = 1;
+      }),
+    );
+  partitionOptions(cards.command('change-pin').description('change a card\'s PIN (its share is sealed again under the new one)'))
+    .option('--old-pin-fd <n>', 'read the current card PIN from this file descriptor')
+    .option('--new-pin-fd <n>', 'read the new card PIN from this file descriptor')
+    .option('--wait <seconds>', 'how long to wait for the card', '120')
+    .action((options: PartitionOptions & { oldPinFd?: string; newPinFd?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        selectPartition(terminal, options);
+        const view = await runCeremony(terminal, { kind: 'change-pin' }, { cardPins: lines(options.oldPinFd, '--old-pin-fd'), newPins: lines(options.newPinFd, '--new-pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const result = ceremonyResult(view, 'change-pin');
+        print(options.json, result, () => `${result.holder}'s card PIN is changed.`);
+      }),
+    );
+  partitionOptions(cards.command('list').description('the partition\'s card set: holders, cards, m and n, last use')).action((options: PartitionOptions) =>
+    withTerminal(async (terminal) => {
+      selectPartition(terminal, options);
+      const set = terminal.quorum.cardSet();
+      print(options.json, set, () =>
+        set
+          ? [`Card set ${set.set}, generation ${set.generation}: ${set.m} of ${set.n}`, ...set.cards.map((c) => `  ${c.index}. ${c.holder}: card ${c.card ?? '(not seen by this terminal)'}, last used ${c.lastUsed ?? 'never'}`)].join('\n')
+          : 'This partition has no card set.',
+      );
+    }),
+  );
+
   const audit = program.command('audit').description('the audit log');
   audit
     .command('list')
@@ -130,6 +227,13 @@ export function buildProgram(): Command {
       }),
     );
   return program;
+}
+
+/** The ceremony's result of the expected kind, or its failure as an error. */
+function ceremonyResult<K extends CeremonyResult['kind']>(view: CeremonyView, kind: K): Extract<CeremonyResult, { kind: K }> {
+  if (view.result?.kind === kind) return view.result as Extract<CeremonyResult, { kind: K }>;
+  if (view.error) throw new TesseraError(view.error.code, view.error.message, view.error.detail);
+  throw new TesseraError('INVALID_REQUEST', view.prompt.kind === 'cancelled' ? 'Cancelled; nothing was changed.' : view.prompt.text);
 }
 
 function formatStatus(view: PartitionView): string {

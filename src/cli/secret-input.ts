@@ -37,21 +37,34 @@ function target(path: string): string | null {
   }
 }
 
-/** Reads one line (up to newline or end of input) from an open file descriptor. */
-export function readSecretFromFd(fd: number): Buffer {
+/** PINs, one per line, from a file descriptor the caller opened (--pins-from FD). */
+export interface SecretLines {
+  next(): Buffer;
+  close(): void;
+}
+
+export function secretLines(fd: number): SecretLines {
   const launcher = fd > 2 ? npmLauncher() : null;
   const theirs = launcher === null ? null : target(`/proc/${launcher}/fd/${fd}`);
-  if (launcher === null || theirs === null || theirs === target(`/proc/self/fd/${fd}`)) return readLine(fd);
+  if (launcher === null || theirs === null || theirs === target(`/proc/self/fd/${fd}`)) {
+    return { next: () => readLine(fd), close: () => undefined };
+  }
   let own: number;
   try {
     own = openSync(`/proc/${launcher}/fd/${fd}`, 'r');
   } catch (error) {
     throw new TesseraError('INVALID_REQUEST', `Cannot read the PIN from file descriptor ${fd}. Open it for the command, e.g. ${fd}<pin-file.`, (error as Error).message);
   }
+  return { next: () => readLine(own, fd), close: () => closeSync(own) };
+}
+
+/** Reads one line (up to newline or end of input) from an open file descriptor. */
+export function readSecretFromFd(fd: number): Buffer {
+  const lines = secretLines(fd);
   try {
-    return readLine(own, fd);
+    return lines.next();
   } finally {
-    closeSync(own);
+    lines.close();
   }
 }
 

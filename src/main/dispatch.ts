@@ -31,6 +31,26 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
     'cards:readers': () => terminal.readers.snapshot(),
     'audit:list': (r) => terminal.audit.list(r.limit, r.beforeSeq),
     'audit:verify': () => terminal.audit.verify(),
+    'cards:set': () => terminal.quorum.cardSet(),
+    'ceremony:start': (r) => terminal.quorum.start(r),
+    // PINs arrive as strings (structured clone); core holds them as Buffers it wipes.
+    'ceremony:input': (r) =>
+      terminal.quorum.provide(
+        r.id,
+        r.input.kind === 'pin' ? { kind: 'pin', pin: Buffer.from(r.input.pin, 'utf8'), ...(r.input.repeat === undefined ? {} : { repeat: Buffer.from(r.input.repeat, 'utf8') }) } : r.input,
+        r.seq,
+      ),
+    'ceremony:current': () => terminal.quorum.current(),
+    'so:session': () => terminal.quorum.soSession(),
+    'so:logout': async () => {
+      await terminal.quorum.endSo('logout');
+      return terminal.quorum.soSession();
+    },
+    'so:setIdle': (r) => {
+      terminal.quorum.setIdleMinutes(r.minutes);
+      terminal.quorum.touchSo();
+      return terminal.quorum.soSession();
+    },
   };
 
   return {
@@ -59,6 +79,8 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
       const off = [
         terminal.readers.onChange((snapshot) => emit('cards:readersChanged', snapshot)),
         terminal.partition.onChange((view) => emit('hsm:partitionChanged', view)),
+        terminal.quorum.onCeremony((view) => emit('ceremony:changed', view)),
+        terminal.quorum.onSoChange((view) => emit('so:changed', view)),
       ];
       return () => off.forEach((unsubscribe) => unsubscribe());
     },

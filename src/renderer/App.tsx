@@ -1,7 +1,9 @@
 // The shell: which partition, who is logged in, card service status, and the officers' sections.
 import { useEffect } from 'react';
+import { SoSessionBadge } from './components/SoSessionBadge';
 import { type Section, sectionTitles, sections, useNavigation } from './stores/navigation';
 import { usePartition } from './stores/partition';
+import { useQuorum } from './stores/quorum';
 import { useReaders } from './stores/readers';
 import { AuditView } from './workflows/AuditView';
 import { CardsPanel } from './workflows/CardsPanel';
@@ -33,7 +35,8 @@ function StatusBar(): React.JSX.Element {
   return (
     <div className="status-bar" aria-label="Status">
       <span>{view ? `Partition “${view.token.label}” · serial ${view.token.serial}` : 'No partition chosen'}</span>
-      <span className={view?.token.loggedIn ? 'badge on' : 'badge'}>{view?.token.loggedIn ? 'Crypto officer logged in' : 'Not logged in'}</span>
+      <span className={view?.token.loggedIn ? 'badge on' : 'badge'}>{view?.token.loggedIn ? 'Crypto officer logged in' : 'Crypto officer not logged in'}</span>
+      <SoSessionBadge />
       <span>
         {readers === null
           ? 'Card service: checking…'
@@ -49,10 +52,11 @@ export function App(): React.JSX.Element {
   const { section, go } = useNavigation();
   const start = usePartition((s) => s.start);
   const loadReaders = useReaders((s) => s.load);
+  const loadQuorum = useQuorum((s) => s.load);
   useEffect(() => {
-    void start();
+    void start().then(() => loadQuorum());
     void loadReaders();
-  }, [start, loadReaders]);
+  }, [start, loadReaders, loadQuorum]);
   return (
     <div className="shell">
       <header>

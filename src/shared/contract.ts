@@ -7,16 +7,33 @@ import type {
   AppInfo,
   AuditEntryView,
   AuditVerification,
+  CardSetView,
+  CeremonyView,
   ObjectDetails,
   ObjectSummary,
   PartitionChoice,
   PartitionView,
   ReadersSnapshot,
+  SoSessionView,
 } from './types';
 
 const none = z.object({}).strict();
 const path = z.string().min(1).max(4096);
 const pin = z.string().min(1).max(255);
+const holder = z.string().trim().min(1).max(64);
+
+const ceremonyStart = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('adopt'), holders: z.array(holder).min(1).max(16), threshold: z.number().int().min(1).max(16) }).strict(),
+  z.object({ kind: z.literal('so-login') }).strict(),
+  z.object({ kind: z.literal('check-card') }).strict(),
+  z.object({ kind: z.literal('change-pin') }).strict(),
+]);
+
+const ceremonyInput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('pin'), pin, repeat: pin.optional() }).strict(),
+  z.object({ kind: z.literal('confirm') }).strict(),
+  z.object({ kind: z.literal('cancel') }).strict(),
+]);
 
 export const channels = {
   'app:info': { request: none },
@@ -34,6 +51,13 @@ export const channels = {
       .strict(),
   },
   'audit:verify': { request: none },
+  'cards:set': { request: none },
+  'ceremony:start': { request: ceremonyStart },
+  'ceremony:input': { request: z.object({ id: z.string().uuid(), seq: z.number().int().min(0), input: ceremonyInput }).strict() },
+  'ceremony:current': { request: none },
+  'so:session': { request: none },
+  'so:logout': { request: none },
+  'so:setIdle': { request: z.object({ minutes: z.number().int().min(1).max(60) }).strict() },
 } as const satisfies Record<string, { request: z.ZodType }>;
 
 export interface Responses {
@@ -48,12 +72,21 @@ export interface Responses {
   'cards:readers': ReadersSnapshot;
   'audit:list': AuditEntryView[];
   'audit:verify': AuditVerification;
+  'cards:set': CardSetView | null;
+  'ceremony:start': CeremonyView;
+  'ceremony:input': CeremonyView;
+  'ceremony:current': CeremonyView | null;
+  'so:session': SoSessionView;
+  'so:logout': SoSessionView;
+  'so:setIdle': SoSessionView;
 }
 
 /** Main-to-renderer pushes. */
 export interface Events {
   'cards:readersChanged': ReadersSnapshot;
   'hsm:partitionChanged': PartitionView | null;
+  'ceremony:changed': CeremonyView;
+  'so:changed': SoSessionView;
 }
 
 export type Channel = keyof typeof channels;
@@ -62,7 +95,7 @@ export type RequestOf<C extends Channel> = z.infer<(typeof channels)[C]['request
 export type ResponseOf<C extends Channel> = Responses[C];
 
 export const channelNames = Object.keys(channels) as Channel[];
-export const eventNames: EventName[] = ['cards:readersChanged', 'hsm:partitionChanged'];
+export const eventNames: EventName[] = ['cards:readersChanged', 'hsm:partitionChanged', 'ceremony:changed', 'so:changed'];
 
 export function isChannel(name: unknown): name is Channel {
   return typeof name === 'string' && Object.hasOwn(channels, name);
@@ -81,7 +114,7 @@ export type Unsubscribe = () => void;
 export type TesseraApi = {
   [N in Namespace<Channel>]: { [C in Channel as C extends `${N}:${infer M}` ? M : never]: Call<C> };
 } & {
-  on: { [E in EventName as E extends `${string}:${infer M}` ? M : never]: (listener: (payload: Events[E]) => void) => Unsubscribe };
+  on: { [E in EventName as E extends `${infer N}:${infer M}` ? `${N}${Capitalize<M>}` : never]: (listener: (payload: Events[E]) => void) => Unsubscribe };
 };
 
 export interface Transport {
@@ -89,7 +122,10 @@ export interface Transport {
   subscribe(event: EventName, listener: (payload: unknown) => void): Unsubscribe;
 }
 
-/** Builds `window.tessera` from the contract: one function per channel, one `on…` per event. */
+/**
+ * Builds `window.tessera` from the contract: one function per channel (`tessera.hsm.login`), one
+ * subscription per event (`tessera.on.cardsReadersChanged`).
+ */
 export function createApi(transport: Transport): TesseraApi {
   const api: Record<string, Record<string, unknown>> = { on: {} };
   for (const channel of channelNames) {
@@ -98,7 +134,8 @@ export function createApi(transport: Transport): TesseraApi {
     api[namespace][method] = (request: unknown = {}) => transport.invoke(channel, request);
   }
   for (const event of eventNames) {
-    const method = event.split(':')[1] as string;
+    const [namespace, name] = event.split(':') as [string, string];
+    const method = `${namespace}${name.charAt(0).toUpperCase()}${name.slice(1)}`;
     (api.on as Record<string, unknown>)[method] = (listener: (payload: unknown) => void) =>
       transport.subscribe(event, listener);
   }

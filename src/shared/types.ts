@@ -1,4 +1,5 @@
 // Plain data that crosses the IPC boundary. No native handles, no secrets.
+import type { ErrorData } from './errors';
 
 export interface AppInfo {
   version: string;
@@ -228,6 +229,8 @@ export interface CeremonyView {
   needed: number | null;
   notices: CeremonyNotice[];
   result: CeremonyResult | null;
+  /** Why the ceremony failed, when it did. */
+  error: ErrorData | null;
 }
 
 export interface SoSessionView {

@@ -25,7 +25,7 @@ describe('the IPC contract', () => {
     });
     await api.hsm.login({ pin: '1' });
     await api.app.info();
-    api.on.readersChanged(() => undefined);
+    api.on.cardsReadersChanged(() => undefined);
     expect(calls).toEqual([['hsm:login', { pin: '1' }], ['app:info', {}]]);
     expect(subscribed).toEqual(['cards:readersChanged']);
     const functions = Object.entries(api).filter(([k]) => k !== 'on').flatMap(([, v]) => Object.keys(v as object));

@@ -179,8 +179,7 @@ export class AdoptCeremony extends Ceremony {
         wipe(opened.share);
         written.set(index, serial);
         this.collect(holder, index, serial);
-        this.notice('info', `${holder}'s card is written and checked (${written.size} of ${n}).`);
-        await this.cardOut(presented.reader, `${holder}: take your card out.`);
+        this.notice('info', `${holder}'s card is written and checked (${written.size} of ${n}). ${holder}, take your card out.`);
         return;
       } catch (error) {
         if (error instanceof CeremonyCancelled) throw error;

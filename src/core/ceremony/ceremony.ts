@@ -65,6 +65,7 @@ export abstract class Ceremony {
       needed: null,
       notices: [],
       result: null,
+      error: null,
     };
     this.stopWatching = readers.onChange((snapshot) => this.forgetEmptyReaders(snapshot));
   }
@@ -88,6 +89,7 @@ export abstract class Ceremony {
         if (process.env.TESSERA_DEBUG_CEREMONY) console.error(error);
         this.update({
           prompt: this.next({ kind: 'failed', text: data.message }),
+          error: data,
           steps: this.view.steps.map((s) => (s.state === 'current' ? { ...s, state: 'failed' } : s)),
           notices: [...this.view.notices, { level: 'error', text: data.detail ? `${data.message} (${data.detail})` : data.message }],
         });
@@ -215,13 +217,6 @@ export abstract class Ceremony {
       }
       await this.nextReaderChange();
     }
-  }
-
-  /** Asks for the card in `reader` to be taken out, and waits until it is. */
-  protected async cardOut(reader: string, text: string): Promise<void> {
-    if (!isPresent(this.readers.snapshot(), reader)) return;
-    this.prompt({ kind: 'remove-card', text, reader });
-    while (isPresent(this.readers.snapshot(), reader)) await this.nextReaderChange();
   }
 
   private untakenCard(snapshot: ReadersSnapshot): string | null {

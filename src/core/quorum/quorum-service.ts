@@ -11,6 +11,7 @@ import { CardPinChangeCeremony } from '../ceremony/card-pin-change';
 import type { Ceremony, CeremonyInput } from '../ceremony/ceremony';
 import { SoLoginCeremony } from '../ceremony/so-login';
 import { TesseraError } from '../errors';
+import { wipe } from '../secrets';
 import type { PartitionService } from '../partition/partition-service';
 import type { IntentLog } from '../store/intents';
 import type { Settings } from '../store/settings';
@@ -120,11 +121,13 @@ export class QuorumService {
     return this.ceremony?.snapshot() ?? null;
   }
 
-  provide(id: string, input: CeremonyInput): CeremonyView {
+  /** An officer's input to the running ceremony; `seq` names the prompt it answers. */
+  provide(id: string, input: CeremonyInput, seq?: number): CeremonyView {
     const ceremony = this.ceremony;
-    if (!ceremony || ceremony.id !== id) {
-      if (input.kind === 'pin') input.pin.fill(0);
-      throw new TesseraError('INVALID_REQUEST', 'That ceremony is over.');
+    const stale = !ceremony || ceremony.id !== id ? 'That ceremony is over.' : seq !== undefined && input.kind !== 'cancel' && seq !== ceremony.snapshot().prompt.seq ? 'The ceremony has moved on; answer what it asks now.' : null;
+    if (stale || !ceremony) {
+      if (input.kind === 'pin') wipe(input.pin, input.repeat);
+      throw new TesseraError('INVALID_REQUEST', stale ?? 'That ceremony is over.');
     }
     ceremony.provide(input);
     return ceremony.snapshot();

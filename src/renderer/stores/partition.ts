@@ -78,7 +78,7 @@ export const usePartition = create<PartitionState>((set, get) => ({
   },
 }));
 
-api.on.partitionChanged((view) => {
+api.on.hsmPartitionChanged((view) => {
   usePartition.setState(
     view
       ? { view }

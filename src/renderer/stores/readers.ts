@@ -16,4 +16,4 @@ export const useReaders = create<ReadersState>((set) => ({
   },
 }));
 
-api.on.readersChanged((snapshot) => useReaders.setState({ snapshot }));
+api.on.cardsReadersChanged((snapshot) => useReaders.setState({ snapshot }));

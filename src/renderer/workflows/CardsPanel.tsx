@@ -1,7 +1,12 @@
-// Cards: the live readers-and-cards panel. Updates come from the main process as cards are
-// inserted and removed; nothing here polls.
+// Cards: live readers, the partition's card set, and the card ceremonies (adopt, SO login, check a
+// card, change a card PIN). Card insertions and removals arrive from the main process; nothing polls.
+import { useEffect, useState } from 'react';
 import type { ReaderCondition } from '../../shared/types';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { usePartition } from '../stores/partition';
+import { useQuorum } from '../stores/quorum';
 import { useReaders } from '../stores/readers';
+import { CeremonyPanel } from './CeremonyPanel';
 
 const conditionWords: Record<ReaderCondition, string> = {
   empty: 'No card',
@@ -35,12 +40,123 @@ export function ReadersPanel(): React.JSX.Element {
   );
 }
 
+function AdoptForm(): React.JSX.Element {
+  const start = useQuorum((s) => s.start);
+  const [holders, setHolders] = useState(['', '', '']);
+  const [threshold, setThreshold] = useState(2);
+  const named = holders.map((h) => h.trim()).filter(Boolean);
+  return (
+    <form
+      className="panel"
+      aria-labelledby="adopt-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void start({ kind: 'adopt', holders: named, threshold: Math.min(threshold, named.length) });
+      }}
+    >
+      <h2 id="adopt-title">Adopt this partition</h2>
+      <p>
+        The terminal replaces the partition's SO PIN by a random credential that nobody knows, split onto the officers' cards. You will type the current SO PIN once; then each holder inserts a blank card
+        and chooses its PIN.
+      </p>
+      <fieldset>
+        <legend>Card holders ({holders.length})</legend>
+        {holders.map((h, i) => (
+          <div className="row" key={i}>
+            <label htmlFor={`holder-${i}`}>Holder {i + 1}</label>
+            <input id={`holder-${i}`} value={h} onChange={(e) => setHolders(holders.map((x, j) => (j === i ? e.target.value : x)))} />
+          </div>
+        ))}
+        <div className="row">
+          <button type="button" onClick={() => setHolders([...holders, ''])} disabled={holders.length >= 16}>
+            Add a holder
+          </button>
+          <button type="button" onClick={() => setHolders(holders.slice(0, -1))} disabled={holders.length <= 1}>
+            Remove the last holder
+          </button>
+        </div>
+      </fieldset>
+      <div className="row">
+        <label htmlFor="threshold">Cards needed to log in</label>
+        <select id="threshold" value={threshold} onChange={(e) => setThreshold(Number(e.target.value))}>
+          {holders.map((_, i) => (
+            <option key={i} value={i + 1}>
+              {i + 1} of {holders.length}
+            </option>
+          ))}
+        </select>
+      </div>
+      <button type="submit" disabled={named.length === 0}>
+        Start the adoption
+      </button>
+    </form>
+  );
+}
+
+function CardSet(): React.JSX.Element | null {
+  const { cardSet, start } = useQuorum();
+  if (!cardSet) return null;
+  return (
+    <section className="panel" aria-labelledby="set-title">
+      <h2 id="set-title">Card set of “{cardSet.partition.label}”</h2>
+      {cardSet.source === 'partition' ? (
+        <p>This terminal has no record of the set yet: the partition names it. The holders appear after the first SO login with the cards.</p>
+      ) : (
+        <p>
+          Any {cardSet.m} of {cardSet.n} cards log in as security officer. Generation {cardSet.generation}, set {cardSet.set}.
+        </p>
+      )}
+      {cardSet.cards.length > 0 ? (
+        <table className="plain" aria-label="Cards of the set">
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Holder</th>
+              <th scope="col">Card serial</th>
+              <th scope="col">Last used</th>
+            </tr>
+          </thead>
+          <tbody>
+            {cardSet.cards.map((c) => (
+              <tr key={c.index}>
+                <td>{c.index}</td>
+                <td>{c.holder}</td>
+                <td className="mono">{c.card ?? 'not seen by this terminal'}</td>
+                <td>{c.lastUsed ?? 'never'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <div className="row">
+        <button type="button" onClick={() => void start({ kind: 'so-login' })}>
+          Log in as SO with cards
+        </button>
+        <button type="button" onClick={() => void start({ kind: 'check-card' })}>
+          Check a card
+        </button>
+        <button type="button" onClick={() => void start({ kind: 'change-pin' })}>
+          Change a card PIN
+        </button>
+      </div>
+    </section>
+  );
+}
+
 export function CardsPanel(): React.JSX.Element {
+  const { cardSet, ceremony, error, load } = useQuorum();
+  const view = usePartition((s) => s.view);
+  const partitionKey = view ? view.token.serial : null;
+  useEffect(() => {
+    if (partitionKey) void load();
+  }, [partitionKey, load]);
   return (
     <section aria-labelledby="cards-title">
       <h1 id="cards-title">Cards and readers</h1>
       <ReadersPanel />
-      <p className="muted">Officer card sets (enrolment, checking a card, changing a card PIN) are not available yet in this version.</p>
+      {error && !ceremony ? <ErrorMessage error={error} /> : null}
+      {!view ? <p>Choose a partition first (Partition).</p> : null}
+      {ceremony ? <CeremonyPanel view={ceremony} /> : view ? cardSet ? <CardSet /> : <AdoptForm /> : null}
     </section>
   );
 }

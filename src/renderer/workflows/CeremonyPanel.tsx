@@ -1,0 +1,159 @@
+// Any ceremony, as core describes it: the step list, what to do now, who has been read, what was
+// refused and why, and the result. PIN fields are uncontrolled and cleared as soon as they are sent.
+import { useEffect, useRef } from 'react';
+import type { CardReport, CeremonyView, EnrolmentRecord } from '../../shared/types';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { useQuorum } from '../stores/quorum';
+
+function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
+  const { answerPin } = useQuorum();
+  const first = useRef<HTMLInputElement>(null);
+  const second = useRef<HTMLInputElement>(null);
+  const twice = view.prompt.kind === 'choose-pin';
+  const label = view.prompt.kind === 'enter-so-pin' ? 'Current SO PIN' : twice ? 'New card PIN' : 'Card PIN';
+  useEffect(() => first.current?.focus(), [view.prompt.seq]);
+  return (
+    <form
+      className="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const pin = first.current?.value ?? '';
+        const repeat = second.current?.value;
+        if (first.current) first.current.value = '';
+        if (second.current) second.current.value = '';
+        if (pin !== '') void answerPin(pin, twice ? (repeat ?? '') : undefined);
+      }}
+    >
+      <label htmlFor="ceremony-pin">{label}</label>
+      <input id="ceremony-pin" ref={first} type="password" autoComplete="off" />
+      {twice ? (
+        <>
+          <label htmlFor="ceremony-pin-repeat">The same PIN again</label>
+          <input id="ceremony-pin-repeat" ref={second} type="password" autoComplete="off" />
+        </>
+      ) : null}
+      {view.prompt.triesLeft !== undefined && view.prompt.triesLeft !== null ? <p className="muted">The card allows {view.prompt.triesLeft} more tries.</p> : null}
+      <button type="submit">{view.prompt.kind === 'enter-so-pin' ? 'Use this SO PIN' : 'OK'}</button>
+    </form>
+  );
+}
+
+function Record({ record }: { record: EnrolmentRecord }): React.JSX.Element {
+  return (
+    <section aria-labelledby="record-title">
+      <h3 id="record-title">Enrolment record</h3>
+      <p>
+        Partition “{record.partition.label}” (serial {record.partition.serial}), card set {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards log in as security officer. {record.date}
+      </p>
+      <table className="plain" aria-label="Enrolled cards">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Holder</th>
+            <th scope="col">Card serial</th>
+          </tr>
+        </thead>
+        <tbody>
+          {record.cards.map((c) => (
+            <tr key={c.index}>
+              <td>{c.index}</td>
+              <td>{c.holder}</td>
+              <td className="mono">{c.card}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Report({ report }: { report: CardReport }): React.JSX.Element {
+  const yesNo = (v: boolean | null): string => (v === null ? 'not checked' : v ? 'yes' : 'NO');
+  return (
+    <dl aria-label="Card report">
+      <dt>Card</dt>
+      <dd className="mono">{report.card ?? 'blank card'}</dd>
+      <dt>Holder</dt>
+      <dd>{report.holder ?? '—'}</dd>
+      <dt>Share</dt>
+      <dd>{report.index ? `${report.index} of ${report.n} (${report.m} needed)` : '—'}</dd>
+      <dt>Card set</dt>
+      <dd>{report.set ? `${report.set}, generation ${report.generation}` : '—'}</dd>
+      <dt>Partition</dt>
+      <dd>{report.partition ? `“${report.partition.label}” (serial ${report.partition.serial})` : '—'}</dd>
+      <dt>Current set of this partition</dt>
+      <dd>{report.current ? 'yes' : `no${report.problem ? `: ${report.problem}` : ''}`}</dd>
+      <dt>PIN right</dt>
+      <dd>{yesNo(report.pinCorrect)}</dd>
+      <dt>Sealed share intact</dt>
+      <dd>{yesNo(report.shareIntact)}</dd>
+      <dt>PIN tries left</dt>
+      <dd>{report.triesLeft ?? 'the card does not tell'}</dd>
+    </dl>
+  );
+}
+
+export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Element {
+  const { confirm, cancel, dismiss, error } = useQuorum();
+  const ended = ['done', 'failed', 'cancelled'].includes(view.prompt.kind);
+  const p = view.prompt;
+  return (
+    <section className="panel ceremony" aria-labelledby="ceremony-title">
+      <h2 id="ceremony-title">{view.title}</h2>
+      <p className="muted">
+        Partition “{view.partition.label}” (serial {view.partition.serial})
+      </p>
+      <ol className="steps" aria-label="Steps">
+        {view.steps.map((s) => (
+          <li key={s.title} className={`step step-${s.state}`} aria-current={s.state === 'current' ? 'step' : undefined}>
+            {s.title}
+          </li>
+        ))}
+      </ol>
+      <div className={`prompt prompt-${p.kind}`} role="status" aria-live="polite">
+        <strong>{p.text}</strong>
+      </div>
+      {view.needed !== null && view.kind === 'so-login' ? (
+        <p aria-label="Collected">
+          {view.collected.length} of {view.needed} collected{view.collected.length ? `: ${view.collected.map((c) => c.holder).join(', ')}` : ''}
+        </p>
+      ) : null}
+      {view.kind === 'adopt' && view.needed !== null ? (
+        <p aria-label="Collected">
+          {view.collected.length} of {view.needed} cards written{view.collected.length ? `: ${view.collected.map((c) => c.holder).join(', ')}` : ''}
+        </p>
+      ) : null}
+      {error ? <ErrorMessage error={error} /> : null}
+      {p.kind === 'enter-pin' || p.kind === 'choose-pin' || p.kind === 'enter-so-pin' ? <PinForm view={view} /> : null}
+      {p.kind === 'confirm' ? (
+        <button type="button" className="danger" onClick={() => void confirm()}>
+          {p.confirmLabel ?? 'Confirm'}
+        </button>
+      ) : null}
+      {view.notices.length > 0 ? (
+        <ul className="notices" aria-label="What happened">
+          {view.notices.map((n, i) => (
+            <li key={i} className={`notice notice-${n.level}`}>
+              {n.text}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {view.result?.kind === 'adopt' ? <Record record={view.result.record} /> : null}
+      {view.result?.kind === 'check-card' ? <Report report={view.result.report} /> : null}
+      {view.result?.kind === 'so-login' ? <p role="status">Logged in as security officer with the cards of {view.result.holders.join(', ')}.</p> : null}
+      {view.result?.kind === 'change-pin' ? <p role="status">{view.result.holder}'s card PIN is changed.</p> : null}
+      <div className="row">
+        {ended ? (
+          <button type="button" onClick={dismiss}>
+            Close
+          </button>
+        ) : (
+          <button type="button" onClick={() => void cancel()}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
