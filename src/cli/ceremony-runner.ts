@@ -63,7 +63,8 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
     }
   };
 
-  let dirty = false;
+  // Set by every change of the ceremony, so one that lands while an answer is computed is not missed.
+  let dirty: boolean;
   let wake: (() => void) | null = null;
   const stop = quorum.onCeremony(() => {
     dirty = true;
