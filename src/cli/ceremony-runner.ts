@@ -73,7 +73,7 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   try {
     for (;;) {
       dirty = false;
-      const view = quorum.current() as CeremonyView;
+      const view = quorum.running()?.snapshot() as CeremonyView;
       for (const notice of view.notices.slice(noticesShown)) say(`${notice.level === 'info' ? '' : `${notice.level}: `}${notice.text}`);
       noticesShown = view.notices.length;
       if (['done', 'failed', 'cancelled'].includes(view.prompt.kind)) {

@@ -122,6 +122,8 @@ export interface ReaderView {
   condition: ReaderCondition;
   /** Answer-to-reset of the card in the reader, hex. */
   atr: string | null;
+  /** Counts cards arriving in this reader, so a card swapped for another is seen as a new card. */
+  insertion: number;
 }
 
 export interface ReadersSnapshot {

@@ -63,7 +63,7 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, answ
     });
   for (;;) {
     if (Date.now() > deadline) throw new Error(`ceremony still at "${latest.prompt.text}" after ${timeoutMs} ms`);
-    latest = terminal.quorum.current() ?? latest;
+    latest = terminal.quorum.running()?.snapshot() ?? latest;
     if (ENDED.includes(latest.prompt.kind)) return latest;
     if (!WAITING.includes(latest.prompt.kind) && latest.prompt.seq > handled) {
       handled = latest.prompt.seq;

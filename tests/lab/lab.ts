@@ -255,7 +255,7 @@ export class Lab {
       Object.assign(card, { pid: child.pid ?? null, reader: slot.name, port: slot.port });
       this.save(state);
       try {
-        await waitFor(() => existsSync(ready), 10_000, `pcscd to take ${holder}'s card`);
+        await waitFor(() => existsSync(ready) && readerHasCard(slot.name) === true, 10_000, `pcscd to take ${holder}'s card`);
       } catch (error) {
         if (card.pid !== null) await stopProcess(card.pid, 'card.py');
         Object.assign(card, { pid: null, reader: null, port: null });
@@ -272,9 +272,13 @@ export class Lab {
       const card = state.cards.find((c) => c.holder === holder);
       if (!card) throw new LabError(`There is no lab card of "${holder}".`);
       if (card.pid === null || !isAlive(card.pid, 'card.py')) throw new LabError(`${holder}'s card is not in a reader.`);
+      const reader = card.reader;
       await stopProcess(card.pid, 'card.py');
       Object.assign(card, { pid: null, reader: null, port: null });
       this.save(state);
+      // vpcd notices a card is gone only at pcscd's next poll; a card put into the same reader
+      // before that would pass for the same card, never removed. Wait until PC/SC says it is out.
+      if (reader) await waitFor(() => readerHasCard(reader) === false, 5000, `pcscd to notice ${holder}'s card is out`);
     });
   }
 
@@ -441,6 +445,17 @@ function isListening(port: number): boolean {
     }
   }
   return false;
+}
+
+/** What PC/SC itself says about a reader (OpenSC's opensc-tool as the client); null if unknown. */
+function readerHasCard(reader: string): boolean | null {
+  try {
+    const out = execFileSync('opensc-tool', ['--list-readers'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const line = out.split('\n').find((l) => l.trimEnd().endsWith(reader));
+    return line ? /^\d+\s+Yes\b/.test(line) : null;
+  } catch {
+    return null;
+  }
 }
 
 function secretServiceOnBus(address: string): boolean {

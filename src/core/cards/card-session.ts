@@ -10,6 +10,8 @@ import { type PcscReaderHandle, PcscFailure, asPcscFailure } from './pcsc-adapte
 const CONNECT_TIMEOUT_MS = 5000;
 const APDU_TIMEOUT_MS = 5000;
 const MAX_RESPONSE = 258;
+const CONNECT_ATTEMPTS = 4;
+const TRANSIENT_ON_CONNECT = new Set(['SCARD_E_PROTO_MISMATCH', 'SCARD_W_UNPOWERED_CARD', 'SCARD_W_UNRESPONSIVE_CARD', 'SCARD_W_RESET_CARD']);
 
 const failures: Record<string, [ErrorCode, string]> = {
   SCARD_W_REMOVED_CARD: ['CARD_REMOVED', 'The card was removed before the terminal had finished with it.'],
@@ -51,12 +53,20 @@ export class CardSession {
     private readonly onClose: () => void,
   ) {}
 
+  /**
+   * Connects to the card. A card that was just inserted (or swapped) may answer the first connect
+   * with a transient status while the reader powers it up; those are tried again, briefly.
+   */
   static async open(reader: PcscReaderHandle, onClose: () => void = () => undefined): Promise<CardSession> {
-    try {
-      const { protocol } = await withDeadline(reader.connect(), CONNECT_TIMEOUT_MS, 'SCardConnect');
-      return new CardSession(reader, protocol, onClose);
-    } catch (error) {
-      throw toCardError(error, 'SCardConnect');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { protocol } = await withDeadline(reader.connect(), CONNECT_TIMEOUT_MS, 'SCardConnect');
+        return new CardSession(reader, protocol, onClose);
+      } catch (error) {
+        const name = error instanceof PcscFailure ? error.codeName : '';
+        if (attempt >= CONNECT_ATTEMPTS || !TRANSIENT_ON_CONNECT.has(name)) throw toCardError(error, 'SCardConnect');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     }
   }
 
@@ -78,12 +88,21 @@ export class CardSession {
   /** Ends the session; `reset` also resets the card so no state (e.g. a verified PIN) outlives it. */
   async close(reset = true): Promise<void> {
     if (this.closed) return;
+    // After a failure the card may be gone: resetting an absent card leaves pcscd's reader in an
+    // error state where it misses the next card, so a failed session is only released.
+    const failed = this.dead;
     this.closed = true;
     this.dead = true;
     try {
-      await withDeadline(this.reader.disconnect(reset), CONNECT_TIMEOUT_MS, 'SCardDisconnect');
+      await withDeadline(this.reader.disconnect(reset && !failed), CONNECT_TIMEOUT_MS, 'SCardDisconnect');
     } catch {
-      // Closing a session whose card is gone is not an error for the caller.
+      // A card that is gone cannot be reset; the handle must still be released, or the reader
+      // stays held by it and the next card is never seen.
+      try {
+        await withDeadline(this.reader.disconnect(false), CONNECT_TIMEOUT_MS, 'SCardDisconnect');
+      } catch {
+        // Closing a session whose card is gone is not an error for the caller.
+      }
     } finally {
       this.onClose();
     }

@@ -12,6 +12,8 @@ const NOT_RUNNING = 'The smart-card service (pcscd) is not running, so card read
 interface Tracked {
   handle: PcscReaderHandle;
   view: ReaderView;
+  /** pcscd's event counter (high word of the state) when the card last changed. */
+  events: number;
 }
 
 export function readerCondition(state: number): ReaderCondition {
@@ -104,12 +106,18 @@ export class ReaderMonitor {
   }
 
   private track(handle: PcscReaderHandle): void {
-    const tracked: Tracked = { handle, view: { name: handle.name, condition: 'empty', atr: null } };
+    const tracked: Tracked = { handle, view: { name: handle.name, condition: 'empty', atr: null, insertion: 0 }, events: -1 };
     this.readers.set(handle.name, tracked);
     handle.onStatus((state, atr) => {
       if (this.readers.get(handle.name) !== tracked) return;
       const condition = readerCondition(state);
-      tracked.view = { name: handle.name, condition, atr: condition === 'empty' ? null : (atr?.toString('hex') ?? tracked.view.atr) };
+      const events = (state >>> 16) & 0xffff;
+      const present = (c: ReaderCondition): boolean => c !== 'empty' && c !== 'unavailable';
+      // A card counts as newly arrived when the reader was empty, or when pcscd counted events in
+      // between (a card pulled and another pushed in faster than the status could show it empty).
+      const arrived = present(condition) && (!present(tracked.view.condition) || (tracked.events >= 0 && events !== tracked.events));
+      tracked.events = events;
+      tracked.view = { name: handle.name, condition, atr: condition === 'empty' ? null : (atr?.toString('hex') ?? tracked.view.atr), insertion: tracked.view.insertion + (arrived ? 1 : 0) };
       this.emit();
     });
     handle.onEnd(() => {

@@ -12,7 +12,7 @@ import { type CardSetDescriptor, commitment, descriptorHash, newCredential, newS
 import { openShare, parseRecord, sealRecord } from '../quorum/card-record';
 import type { AdoptIntent, QuorumContext } from '../quorum/quorum-context';
 import type { Intent } from '../store/intents';
-import { CardPulled, Ceremony, CeremonyCancelled } from './ceremony';
+import { Ceremony, CeremonyCancelled, describeCardProblem } from './ceremony';
 import { crashPoint } from './crash-points';
 import { refuseWhenSoPinAtRisk } from './so-login';
 
@@ -183,7 +183,7 @@ export class AdoptCeremony extends Ceremony {
         return;
       } catch (error) {
         if (error instanceof CeremonyCancelled) throw error;
-        this.notice('warning', `${holder}'s card: ${error instanceof CardPulled ? 'taken out before it was written and checked. Insert it again.' : (error as Error).message}`);
+        this.notice('warning', `${holder}'s card: ${describeCardProblem(error, 'taken out before it was written and checked. Insert it again.')}`);
       } finally {
         wipe(pin);
         await presented.session.close();

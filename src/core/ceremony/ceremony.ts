@@ -43,9 +43,8 @@ export abstract class Ceremony {
   private promptSeq = 0;
   private cancelled = false;
   private finished: Promise<void> | null = null;
-  /** Readers whose card was taken already; forgotten when the reader is empty again. */
+  /** Cards taken already, as reader + insertion count: a card pulled out and pushed back in is new. */
   private readonly taken = new Set<string>();
-  private readonly stopWatching: () => void;
 
   protected constructor(
     protected readonly readers: ReaderMonitor,
@@ -67,7 +66,6 @@ export abstract class Ceremony {
       result: null,
       error: null,
     };
-    this.stopWatching = readers.onChange((snapshot) => this.forgetEmptyReaders(snapshot));
   }
 
   protected abstract run(): Promise<CeremonyResult>;
@@ -96,10 +94,14 @@ export abstract class Ceremony {
       },
     ).finally(() => {
       this.wipeSecrets();
-      this.stopWatching();
       this.rejectWaiter(new CeremonyCancelled());
     });
     return this.finished;
+  }
+
+  /** Resolves once the ceremony has ended and let go of everything (after cancel, too). */
+  settled(): Promise<void> {
+    return this.finished ?? Promise.resolve();
   }
 
   get done(): boolean {
@@ -209,9 +211,10 @@ export abstract class Ceremony {
     this.prompt(prompt);
     for (;;) {
       this.checkCancelled();
-      const reader = this.untakenCard(this.readers.snapshot());
-      if (reader) {
-        this.taken.add(reader);
+      const untaken = this.untakenCard(this.readers.snapshot());
+      if (untaken) {
+        const [reader, key] = untaken;
+        this.taken.add(key);
         const session = await this.readers.connect(reader);
         return { reader, session, card: new OfficerCard(session) };
       }
@@ -219,9 +222,12 @@ export abstract class Ceremony {
     }
   }
 
-  private untakenCard(snapshot: ReadersSnapshot): string | null {
-    const present = snapshot.readers.filter((r) => r.condition === 'card-present' && !this.taken.has(r.name)).map((r) => r.name);
-    return present.sort((a, b) => a.localeCompare(b))[0] ?? null;
+  private untakenCard(snapshot: ReadersSnapshot): [reader: string, key: string] | null {
+    const present = snapshot.readers
+      .filter((r) => r.condition === 'card-present' && !this.taken.has(`${r.name}#${r.insertion}`))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const first = present[0];
+    return first ? [first.name, `${first.name}#${first.insertion}`] : null;
   }
 
   private nextReaderChange(): Promise<void> {
@@ -241,15 +247,18 @@ export abstract class Ceremony {
     });
   }
 
-  private forgetEmptyReaders(snapshot: ReadersSnapshot): void {
-    for (const reader of this.taken) if (!isPresent(snapshot, reader)) this.taken.delete(reader);
-  }
-
   private rejectWaiter(error: Error): void {
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.reject(error);
   }
+}
+
+/** A card problem in officers' words, with the PC/SC detail in brackets for support. */
+export function describeCardProblem(error: unknown, pulled: string): string {
+  if (error instanceof CardPulled) return pulled;
+  const data = toErrorData(error);
+  return data.detail ? `${data.message} [${data.detail}]` : data.message;
 }
 
 function isPresent(snapshot: ReadersSnapshot, reader: string): boolean {

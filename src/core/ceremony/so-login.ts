@@ -10,7 +10,7 @@ import type { OfficerCard } from '../cards/officer-card';
 import { combineShares, commitment, matches } from '../quorum/card-set';
 import { type CardRecord, openShare, parseRecord, pinRefusal, refusal } from '../quorum/card-record';
 import type { QuorumContext } from '../quorum/quorum-context';
-import { CardPulled, Ceremony, CeremonyCancelled } from './ceremony';
+import { Ceremony, CeremonyCancelled, describeCardProblem } from './ceremony';
 
 export interface SoLoginOptions {
   /** GUI: a wrong PIN may be typed again. CLI (--pins-from): the card is skipped instead. */
@@ -68,7 +68,7 @@ export class SoLoginCeremony extends Ceremony {
         this.notice('info', `${record.holder}'s card read: ${this.shares.size} of ${descriptor.m} collected. Take the card out.`);
       } catch (error) {
         if (error instanceof CeremonyCancelled) throw error;
-        this.notice('warning', `${holder}: ${error instanceof CardPulled ? 'taken out before it was read. Insert it again.' : (error as Error).message}`);
+        this.notice('warning', `${holder}: ${describeCardProblem(error, 'taken out before it was read. Insert it again.')}`);
       } finally {
         await presented.session.close();
       }

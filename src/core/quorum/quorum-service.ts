@@ -117,8 +117,9 @@ export class QuorumService {
     return this.ceremony;
   }
 
+  /** The ceremony under way, if any (a finished one is not offered again after its result was shown). */
   current(): CeremonyView | null {
-    return this.ceremony?.snapshot() ?? null;
+    return this.ceremony && !this.ceremony.done ? this.ceremony.snapshot() : null;
   }
 
   /** An officer's input to the running ceremony; `seq` names the prompt it answers. */
@@ -185,6 +186,7 @@ export class QuorumService {
 
   async close(): Promise<void> {
     this.ceremony?.cancel();
+    await this.ceremony?.settled();
     await this.endSo('quit');
   }
 

@@ -40,7 +40,8 @@ export const useQuorum = create<QuorumState>((set, get) => {
       const [cardSet, ceremony, so] = await Promise.all([api.cards.set(), api.ceremony.current(), api.so.session()]);
       set({
         cardSet: cardSet.ok ? cardSet.value : null,
-        ceremony: ceremony.ok ? ceremony.value : get().ceremony,
+        // A finished ceremony stays on screen (with its result) until the officers close it.
+        ceremony: ceremony.ok && ceremony.value ? ceremony.value : get().ceremony,
         so: so.ok ? so.value : null,
         error: cardSet.ok ? null : cardSet.error,
       });
