@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { applyLabEnvironment, findLabProfile } from '../../src/core/config/lab-profile';
-import { acquireModule, releaseModule } from '../../src/core/hsm/module-registry';
+import { type ModuleUser, acquireModule, releaseModule } from '../../src/core/hsm/module-registry';
 import type { JobResult } from '../../src/core/hsm/hsm-worker';
 
 const out = resolve(import.meta.dirname, '../../out/main');
@@ -19,7 +19,8 @@ test('the main bundle looks for its HSM worker beside itself, and the built work
   const profile = findLabProfile();
   if (!profile) throw new Error('The training lab is not set up: run `npm run lab -- up`.');
   applyLabEnvironment(profile);
-  const module = acquireModule(profile.modulePath);
+  const user: ModuleUser = { canRescan: () => false, rescanned: () => undefined };
+  const module = acquireModule(profile.modulePath, user);
   const worker = new Worker(join(out, 'hsm-worker.js'));
   try {
     const token = module.findTokenByLabel(profile.tokenLabel);
@@ -35,6 +36,6 @@ test('the main bundle looks for its HSM worker beside itself, and the built work
     expect(objects.length).toBeGreaterThan(5);
   } finally {
     await worker.terminate();
-    releaseModule(module);
+    releaseModule(module, user);
   }
 });

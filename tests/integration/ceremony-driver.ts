@@ -4,7 +4,7 @@ import type { CeremonyInput } from '../../src/core/ceremony/ceremony';
 import type { CeremonyStart } from '../../src/core/quorum/quorum-service';
 import type { Terminal } from '../../src/core/terminal';
 import type { CeremonyView, PromptKind } from '../../src/shared/types';
-import { lab } from './support';
+import { lab, until } from './support';
 
 export type Answer = (view: CeremonyView) => Promise<CeremonyInput | null> | CeremonyInput | null;
 
@@ -16,8 +16,9 @@ export async function present(holder: string): Promise<void> {
   if (!(lab.status().cards as { holder: string; inserted: boolean }[]).find((c) => c.holder === holder)?.inserted) await lab.insert(holder);
 }
 
-export async function removeAll(): Promise<void> {
+export async function removeAll(terminal?: Terminal): Promise<void> {
   for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted) await lab.remove(card.holder);
+  if (terminal) await until(() => terminal.readers.snapshot().readers.every((r) => r.condition === 'empty'), 'the terminal to see every reader empty');
 }
 
 /** Fresh blank cards named `${prefix}-1` … */
@@ -46,7 +47,21 @@ const ENDED: PromptKind[] = ['done', 'failed', 'cancelled'];
  * it may act (insert a card) and return an input, or return null to leave the prompt waiting.
  */
 export async function runCeremony(terminal: Terminal, start: CeremonyStart, answer: Answer, options = { retryWrongPin: true }, timeoutMs = 120_000): Promise<CeremonyView> {
-  let latest = terminal.quorum.start(start, options);
+  // Officers take their cards out after use: a card left in a reader would be taken at once.
+  await removeAll(terminal);
+  terminal.quorum.start(start, options);
+  try {
+    return await drive(terminal, answer, timeoutMs);
+  } catch (error) {
+    // A test that fails half way must not leave its ceremony holding cards for the next test.
+    terminal.quorum.running()?.cancel();
+    await terminal.quorum.running()?.settled();
+    throw error;
+  }
+}
+
+async function drive(terminal: Terminal, answer: Answer, timeoutMs: number): Promise<CeremonyView> {
+  let latest = terminal.quorum.running()?.snapshot() as CeremonyView;
   let handled = 0;
   const deadline = Date.now() + timeoutMs;
   const changed = (): Promise<void> =>
@@ -86,9 +101,12 @@ export function adoptAnswers(cards: string[], soPin: string, cardPin: (i: number
     switch (view.prompt.kind) {
       case 'enter-so-pin':
         return pin(soPin);
-      case 'insert-card':
-        await present(cards[next++] as string);
+      case 'insert-card': {
+        const card = cards[next++];
+        if (!card) throw new Error(`ran out of cards at ${view.prompt.text}: ${JSON.stringify(view.notices.map((n) => n.text))}`);
+        await present(card);
         return null;
+      }
       case 'choose-pin':
         return twice(cardPin(view.collected.length + 1));
       case 'confirm':

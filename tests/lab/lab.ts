@@ -246,12 +246,14 @@ export class Lab {
       const busy = new Set(state.cards.filter((c) => c.pid !== null && isAlive(c.pid, 'card.py')).map((c) => c.port));
       const slot = readers().find((r) => !busy.has(r.port));
       if (!slot) throw new LabError('Every lab reader holds a card. Remove one first.');
+      // A card whose emulator died is gone only once pcscd has polled the reader.
+      await waitFor(() => readerHasCard(slot.name) !== true, 5000, `pcscd to notice the reader "${slot.name}" is empty`);
       mkdirSync(this.path('cards'), { recursive: true });
       const ready = this.path('cards', `${holder}.ready`);
       rmSync(ready, { force: true });
       const child = this.spawnDetached('/usr/bin/python3', [join(here, 'card.py'), '--state', this.path('cards', `${holder}.card`), '--port', String(slot.port), '--ready', ready], join('cards', `${holder}.log`), {
         PYTHONPATH: `${VICC_PYTHONPATH}:${this.pythonShim()}`,
-      });
+      }, undefined, true); // vicc prints card files as they are created: keep them out of the logs
       Object.assign(card, { pid: child.pid ?? null, reader: slot.name, port: slot.port });
       this.save(state);
       try {
@@ -359,10 +361,11 @@ export class Lab {
     return shim;
   }
 
-  private spawnDetached(command: string, args: string[], log: string, env: Record<string, string>, stdin?: string): ChildProcess {
+  /** Starts a lab process on its own; its errors go to `log` (and its output too, unless `quiet`). */
+  private spawnDetached(command: string, args: string[], log: string, env: Record<string, string>, stdin?: string, quiet = false): ChildProcess {
     mkdirSync(dirname(this.path(log)), { recursive: true });
     const out = openSync(this.path(log), 'a');
-    const child = spawn(command, args, { detached: true, stdio: [stdin === undefined ? 'ignore' : 'pipe', out, out], env: { ...process.env, ...env } });
+    const child = spawn(command, args, { detached: true, stdio: [stdin === undefined ? 'ignore' : 'pipe', quiet ? 'ignore' : out, out], env: { ...process.env, ...env } });
     closeSync(out);
     if (stdin !== undefined) child.stdin?.end(stdin);
     child.unref();

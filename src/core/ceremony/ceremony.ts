@@ -215,8 +215,14 @@ export abstract class Ceremony {
       if (untaken) {
         const [reader, key] = untaken;
         this.taken.add(key);
-        const session = await this.readers.connect(reader);
-        return { reader, session, card: new OfficerCard(session) };
+        try {
+          const session = await this.readers.connect(reader);
+          return { reader, session, card: new OfficerCard(session) };
+        } catch (error) {
+          // Pulled out again before it could be read: it was never presented.
+          if (!(error instanceof TesseraError) || (error.code !== 'CARD_REMOVED' && error.code !== 'CARD_ABSENT')) throw error;
+          continue;
+        }
       }
       await this.nextReaderChange();
     }

@@ -1,10 +1,25 @@
 // PKCS#11 modules are process-wide: C_Initialize and C_Finalize act on the library, not on one
 // caller. Every user in this process shares one Pkcs11Module per library file, counted, and the
-// library is finalised when the last user lets go.
+// library is finalised when the last user lets go. A rescan (finalise + initialise, so that
+// partitions created since are seen) ends every session of the module, so it happens only when
+// every user agrees, and each user is told to reopen its sessions.
 import { realpathSync } from 'node:fs';
 import { Pkcs11Module } from './module';
 
-const loaded = new Map<string, { module: Pkcs11Module; users: number }>();
+/** What a user of a module answers when another wants to rescan it. */
+export interface ModuleUser {
+  /** False while the user holds a login or has work under way on the module. */
+  canRescan(module: Pkcs11Module): boolean;
+  /** The module's sessions are gone; reopen on next use. */
+  rescanned(module: Pkcs11Module): void;
+}
+
+interface Entry {
+  module: Pkcs11Module;
+  users: Map<ModuleUser, number>;
+}
+
+const loaded = new Map<string, Entry>();
 
 function keyOf(path: string): string {
   try {
@@ -14,22 +29,24 @@ function keyOf(path: string): string {
   }
 }
 
-export function acquireModule(path: string): Pkcs11Module {
+export function acquireModule(path: string, user: ModuleUser): Pkcs11Module {
   const key = keyOf(path);
-  const entry = loaded.get(key);
-  if (entry) {
-    entry.users++;
-    return entry.module;
+  let entry = loaded.get(key);
+  if (!entry) {
+    entry = { module: Pkcs11Module.open(path), users: new Map() };
+    loaded.set(key, entry);
   }
-  const module = Pkcs11Module.open(path);
-  loaded.set(key, { module, users: 1 });
-  return module;
+  entry.users.set(user, (entry.users.get(user) ?? 0) + 1);
+  return entry.module;
 }
 
-export function releaseModule(module: Pkcs11Module): void {
+export function releaseModule(module: Pkcs11Module, user: ModuleUser): void {
   for (const [key, entry] of loaded) {
     if (entry.module !== module) continue;
-    if (--entry.users === 0) {
+    const count = (entry.users.get(user) ?? 0) - 1;
+    if (count > 0) entry.users.set(user, count);
+    else entry.users.delete(user);
+    if (entry.users.size === 0) {
       loaded.delete(key);
       module.close();
     }
@@ -37,7 +54,11 @@ export function releaseModule(module: Pkcs11Module): void {
   }
 }
 
-/** True when nobody else in this process holds the module, so a rescan ends no one else's sessions. */
-export function isSoleUser(module: Pkcs11Module): boolean {
-  return [...loaded.values()].find((e) => e.module === module)?.users === 1;
+/** Rescans the module's partitions if every user of it in this process agrees; true if done. */
+export function rescanModule(module: Pkcs11Module): boolean {
+  const entry = [...loaded.values()].find((e) => e.module === module);
+  if (!entry || ![...entry.users.keys()].every((u) => u.canRescan(module))) return false;
+  for (const user of entry.users.keys()) user.rescanned(module);
+  module.rescan();
+  return true;
 }

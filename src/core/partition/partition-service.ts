@@ -8,7 +8,7 @@ import { CKU } from '../hsm/constants';
 import { HsmWorker } from '../hsm/hsm-worker-client';
 import { objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
-import { acquireModule, isSoleUser, releaseModule } from '../hsm/module-registry';
+import { type ModuleUser, acquireModule, releaseModule, rescanModule } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
 import { type Anchor, readAnchors, writeAnchor } from '../quorum/anchor';
 import type { Purpose } from '../quorum/card-set';
@@ -34,7 +34,7 @@ interface Remembered {
 
 const SETTING = 'partition.selected';
 
-export class PartitionService {
+export class PartitionService implements ModuleUser {
   private readonly modules = new Set<Pkcs11Module>();
   private selection: Selection | null = null;
   private readonly listeners = new Set<(view: PartitionView | null) => void>();
@@ -53,8 +53,8 @@ export class PartitionService {
   }
 
   private module(path: string): Pkcs11Module {
-    const module = acquireModule(path);
-    if (this.modules.has(module)) releaseModule(module);
+    const module = acquireModule(path, this);
+    if (this.modules.has(module)) releaseModule(module, this);
     else this.modules.add(module);
     return module;
   }
@@ -86,18 +86,10 @@ export class PartitionService {
     }
   }
 
-  /**
-   * Rescans the module's partitions unless that would end a login of ours, a listing under way, or
-   * another user's sessions in this process. The selected partition's session is reopened on next use.
-   */
+  /** Rescans the module's partitions, unless that would end a login or a listing (ours or another user's). */
   private rescan(module: Pkcs11Module): boolean {
+    if (!rescanModule(module)) return false;
     const selection = this.selection?.module === module ? this.selection : null;
-    if (selection?.loggedIn || selection?.soLoggedIn || this.worker.busy || !isSoleUser(module)) return false;
-    if (selection) {
-      selection.session?.close();
-      selection.session = null;
-    }
-    module.rescan();
     if (selection) {
       try {
         selection.token = module.findToken(selection.token.serial);
@@ -108,6 +100,22 @@ export class PartitionService {
       }
     }
     return true;
+  }
+
+  canRescan(module: Pkcs11Module): boolean {
+    const selection = this.selection?.module === module ? this.selection : null;
+    return !selection?.loggedIn && !selection?.soLoggedIn && !this.worker.busy;
+  }
+
+  rescanned(module: Pkcs11Module): void {
+    const selection = this.selection?.module === module ? this.selection : null;
+    if (!selection) return;
+    try {
+      selection.session?.close();
+    } catch {
+      // the session ends with the rescan anyway
+    }
+    selection.session = null;
   }
 
   private choose(module: Pkcs11Module, token: TokenSlot): PartitionView {
@@ -276,7 +284,7 @@ export class PartitionService {
     await this.worker.stop();
     for (const module of this.modules) {
       try {
-        releaseModule(module);
+        releaseModule(module, this);
       } catch {
         // finalising a module that lost its device is not worth failing shutdown for
       }
