@@ -91,7 +91,7 @@ describe('a 3-of-5 card set', () => {
     set = await adopted(terminal, 'q35', 3, 5);
   });
 
-  it('is enrolled: the record names every card, the partition carries the set, the old SO PIN is gone', async () => {
+  it('is enrolled: the record names every card, and the partition carries the set', async () => {
     const record = set.view.result?.kind === 'adopt' ? set.view.result.record : null;
     expect(record).toMatchObject({ m: 3, n: 5, generation: 1, partition: { serial: set.partition.serial } });
     expect(record?.cards.map((c) => c.holder)).toEqual(set.cards.map((c) => `holder ${c}`));

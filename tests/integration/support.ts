@@ -58,6 +58,7 @@ export function parseObjectList(out: string): ListedObject[] {
 
 export interface CliResult {
   status: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -77,7 +78,7 @@ export function tessera(args: string[], options: { home?: string; fds?: string[]
       encoding: 'utf8',
       timeout: 60_000,
     });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
   } finally {
     fds.forEach((fd) => closeSync(fd));
     rmSync(dir, { recursive: true, force: true });

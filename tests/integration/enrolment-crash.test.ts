@@ -1,0 +1,93 @@
+// A power cut at any step of an enrolment never locks the officers out: the CLI is killed (SIGKILL,
+// at a named step) while it adopts a partition, and the next start finishes or rolls back. Checked
+// from outside: pkcs11-tool logs in with whichever SO PIN should work, and a quorum of the cards does.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { removeAll } from './ceremony-driver';
+import { lab, tempHome, tessera } from './support';
+
+const pins = 'crash-pin-111\ncrash-pin-222\ncrash-pin-333\n';
+
+/** Whether the SO can log in with this PIN (an independent client; a wrong PIN costs one try). */
+function soPinWorks(label: string, soPin: string): boolean {
+  const state = lab.state();
+  const result = spawnSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', label, '--session-rw', '--login', '--login-type', 'so', '--so-pin', soPin, '--list-objects'], {
+    env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf },
+    encoding: 'utf8',
+  });
+  return result.status === 0;
+}
+
+async function setUp(step: string): Promise<{ label: string; soPin: string; home: string; cards: string[] }> {
+  await removeAll();
+  const created = await lab.newPartition(`Crash ${step.replace('adopt:', '')} ${Date.now().toString(36)}`.slice(0, 32));
+  const cards = ['a', 'b', 'c'].map((x) => `crash-${x}`);
+  const known = new Set(lab.state().cards.map((c) => c.holder));
+  for (const card of cards) {
+    if (known.has(card)) await lab.blankCard(card);
+    else await lab.newCard(card);
+    await lab.insert(card);
+  }
+  return { label: created.label, soPin: created.soPin, home: tempHome(), cards };
+}
+
+function adopt(home: string, label: string, soPin: string, crashAt?: string): ReturnType<typeof tessera> {
+  return tessera(['adopt', '--token', label, '--holders', 'ann,ben,cid', '--threshold', '2', '--so-pin-fd', '3', '--pins-from', '4', '--wait', '20', '--json'], {
+    home,
+    fds: [`${soPin}\n`, pins],
+    env: crashAt ? { TESSERA_TEST_CRASH_AT: crashAt } : {},
+  });
+}
+
+function soLogin(home: string, label: string): ReturnType<typeof tessera> {
+  return tessera(['so-login', '--token', label, '--pins-from', '3', '--wait', '20', '--json'], { home, fds: [pins] });
+}
+
+describe('an enrolment killed at each step', () => {
+  it.each(['adopt:started', 'adopt:card-1', 'adopt:card-2', 'adopt:card-3'])('rolls back when killed while cards are written (%s): the old SO PIN still works', async (step) => {
+    const { label, soPin, home } = await setUp(step);
+    const crashed = adopt(home, label, soPin, step);
+    expect(crashed.signal).toBe('SIGKILL');
+    const list = tessera(['cards', 'list', '--token', label, '--json'], { home });
+    expect(list.status).toBe(0);
+    expect(list.stderr).toMatch(/rolled back: the partition is as it was/);
+    expect(JSON.parse(list.stdout)).toBeNull();
+    expect(soPinWorks(label, soPin)).toBe(true);
+    const audit = JSON.parse(tessera(['audit', 'list', '--json'], { home }).stdout) as { action: string; details: Record<string, unknown> }[];
+    expect(audit[0]).toMatchObject({ action: 'cardset.enrol.recover', details: { result: 'rolled back before the SO PIN was changed' } });
+    // The officers can adopt again, with blank cards.
+    for (const card of ['crash-a', 'crash-b', 'crash-c']) {
+      await lab.remove(card);
+      await lab.blankCard(card);
+      await lab.insert(card);
+    }
+    const again = adopt(home, label, soPin);
+    expect(again.status, again.stderr).toBe(0);
+    expect(soLogin(home, label).status).toBe(0);
+  });
+
+  it('rolls back when killed just before the SO PIN changed: the first quorum login finds the PIN unchanged', async () => {
+    const { label, soPin, home } = await setUp('before-set-pin');
+    const crashed = adopt(home, label, soPin, 'adopt:before-set-pin');
+    expect(crashed.signal).toBe('SIGKILL');
+    const first = tessera(['cards', 'list', '--token', label], { home });
+    expect(first.stderr).toMatch(/interrupted while the SO PIN was being changed\. Log in as SO with the new cards to finish it/);
+    const login = soLogin(home, label);
+    expect(login.status).toBe(1);
+    expect(JSON.parse(login.stdout)).toMatchObject({ loggedIn: false, error: { code: 'PIN_INCORRECT', message: expect.stringMatching(/had not changed the SO PIN yet: it is rolled back/) } });
+    expect(soPinWorks(label, soPin)).toBe(true);
+  });
+
+  it.each(['adopt:after-set-pin', 'adopt:after-anchor'])('finishes when killed after the SO PIN changed (%s): a quorum of the new cards logs in, the old PIN does not', async (step) => {
+    const { label, soPin, home } = await setUp(step);
+    const crashed = adopt(home, label, soPin, step);
+    expect(crashed.signal).toBe('SIGKILL');
+    const login = soLogin(home, label);
+    expect(login.status, login.stderr).toBe(0);
+    expect(JSON.parse(login.stdout)).toMatchObject({ loggedIn: true, holders: ['ann', 'ben'] });
+    const list = JSON.parse(tessera(['cards', 'list', '--token', label, '--json'], { home }).stdout) as { m: number; n: number; source: string };
+    expect(list).toMatchObject({ m: 2, n: 3, source: 'terminal' });
+    expect(execFileSync('pkcs11-tool', ['--module', lab.state().modulePath, '--token-label', label, '--list-objects'], { env: { ...process.env, SOFTHSM2_CONF: lab.state().softhsmConf }, encoding: 'utf8' })).toContain('Tessera card set (so)');
+    expect(soPinWorks(label, soPin)).toBe(false);
+  });
+});
