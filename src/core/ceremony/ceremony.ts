@@ -84,7 +84,6 @@ export abstract class Ceremony {
           return;
         }
         const data = toErrorData(error);
-        if (process.env.TESSERA_DEBUG_CEREMONY) console.error(error);
         this.update({
           prompt: this.next({ kind: 'failed', text: data.message }),
           error: data,
