@@ -4,31 +4,25 @@
 //   npm run bench:cards
 import { scrypt } from 'node:crypto';
 import { OfficerCard } from '../src/core/cards/officer-card';
-import { applyLabEnvironment, findLabProfile } from '../src/core/config/lab-profile';
 import { openShare, parseRecord } from '../src/core/quorum/card-record';
 import { DEFAULT_KDF } from '../src/core/quorum/seal';
 import { wipe } from '../src/core/secrets';
 import { Terminal } from '../src/core/terminal';
 import { adoptAnswers, blankCards, pin, removeAll, runCeremony } from '../tests/integration/ceremony-driver';
 import { tempHome } from '../tests/integration/support';
-import { Lab } from '../tests/lab/lab';
+import { labForBench, median } from './lab-bench';
 
 const RUNS = 5;
 const cardPin = (i: number): string => `bench-pin-${i}${i}${i}`;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const ms = (x: number): string => `${x.toFixed(0)} ms`;
 
 async function main(): Promise<void> {
-  const lab = new Lab();
-  await lab.up();
-  const profile = findLabProfile();
-  if (!profile) throw new Error('lab profile missing');
-  applyLabEnvironment(profile);
+  const { lab, modulePath } = await labForBench();
   const terminal = await Terminal.open({ home: tempHome(), frontEnd: 'cli' });
   try {
     await terminal.readers.start();
     const created = await lab.newPartition(`Bench cards ${Date.now().toString(36)}`);
-    terminal.partition.select(profile.modulePath, created.serial);
+    terminal.partition.select(modulePath, created.serial);
     const cards = await blankCards('bench', 3);
     const adopted = await runCeremony(terminal, { kind: 'adopt', holders: cards, threshold: 3 }, adoptAnswers(cards, created.soPin, cardPin));
     if (adopted.prompt.kind !== 'done') throw new Error(`adoption failed: ${adopted.prompt.text}`);

@@ -7,24 +7,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { applyLabEnvironment, findLabProfile } from '../src/core/config/lab-profile';
 import { Terminal } from '../src/core/terminal';
-import { Lab, LabError } from '../tests/lab/lab';
+import { LabError } from '../tests/lab/lab';
+import { labForBench, median } from './lab-bench';
 
 const OBJECTS = Number(process.env.OBJECTS ?? 10_000);
 const RUNS = 3;
 const root = resolve(import.meta.dirname, '..');
 const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
 
 async function main(): Promise<void> {
-  const lab = new Lab();
-  await lab.up();
-  const profile = findLabProfile();
-  if (!profile) throw new Error('lab profile missing');
-  applyLabEnvironment(profile);
+  const { lab } = await labForBench();
   const state = lab.state();
   const label = `Bench ${OBJECTS}`;
   const env = { ...process.env, SOFTHSM2_CONF: state.softhsmConf };
