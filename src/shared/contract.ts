@@ -20,7 +20,8 @@ import type {
 const none = z.object({}).strict();
 const path = z.string().min(1).max(4096);
 const pin = z.string().min(1).max(255);
-const holder = z.string().trim().min(1).max(64);
+// Shape only: core names what is wrong with the names themselves (blank, repeated) in officers' words.
+const holder = z.string().max(64);
 
 const ceremonyStart = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('adopt'), holders: z.array(holder).min(1).max(16), threshold: z.number().int().min(1).max(16) }).strict(),

@@ -29,8 +29,13 @@ test('officers adopt a partition with 3 of 5 cards and log in as SO, past a wron
   await app.goTo('Cards');
   await page.getByRole('button', { name: 'Add a holder' }).click();
   await page.getByRole('button', { name: 'Add a holder' }).click();
-  for (let i = 0; i < 5; i++) await page.getByLabel(`Holder ${i + 1}`, { exact: true }).fill(`Officer ${i + 1}`);
+  for (let i = 0; i < 4; i++) await page.getByLabel(`Holder ${i + 1}`, { exact: true }).fill(`Officer ${i + 1}`);
   await page.getByLabel('Cards needed to log in').selectOption('3');
+  // A holder left unnamed: refused before anything starts, and nothing typed is lost.
+  await page.getByRole('button', { name: 'Start the adoption' }).click();
+  await expect(page.getByRole('alert')).toContainText('Every holder needs a name');
+  await expect(page.getByLabel('Holder 4', { exact: true })).toHaveValue('Officer 4');
+  await page.getByLabel('Holder 5', { exact: true }).fill('Officer 5');
   await page.getByRole('button', { name: 'Start the adoption' }).click();
 
   const prompt = page.locator('.prompt');

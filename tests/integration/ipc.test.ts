@@ -49,6 +49,19 @@ describe('IPC requests', () => {
     }
   });
 
+  it('refuse an impossible card set before any ceremony starts, with what to correct', async () => {
+    const before = terminal.audit.list(1000).length;
+    for (const [request, message] of [
+      [{ kind: 'adopt', holders: ['Ann', ' '], threshold: 1 }, /Every holder needs a name/],
+      [{ kind: 'adopt', holders: ['Ann', 'ann'], threshold: 1 }, /only once/],
+      [{ kind: 'adopt', holders: ['Ann', 'Bob'], threshold: 3 }, /between 1 and 2/],
+    ] as const) {
+      expect(await dispatcher.invoke(main, 'ceremony:start', request)).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST', message: expect.stringMatching(message) } });
+    }
+    expect(await dispatcher.invoke(main, 'ceremony:current', {})).toEqual({ ok: true, value: null });
+    expect(terminal.audit.list(1000)).toHaveLength(before);
+  });
+
   it('refuse unknown channels, including names inherited by every object', async () => {
     for (const channel of ['hsm:format', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 42, null, undefined, { a: 1 }]) {
       expect(await dispatcher.invoke(main, channel, {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });

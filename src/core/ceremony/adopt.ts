@@ -50,7 +50,6 @@ export class AdoptCeremony extends Ceremony {
   }
 
   protected async run(): Promise<CeremonyResult> {
-    checkAdoptParams(this.params);
     const { partition, audit, intents } = this.ctx;
     const holders = this.params.holders.map((h) => h.trim());
     const n = holders.length;

@@ -5,7 +5,7 @@
 import type { CardSetView, CeremonyView, SoSessionView } from '../../shared/types';
 import type { AuditLog } from '../audit/audit-log';
 import type { ReaderMonitor } from '../cards/reader-monitor';
-import { AdoptCeremony, type AdoptParams } from '../ceremony/adopt';
+import { AdoptCeremony, type AdoptParams, checkAdoptParams } from '../ceremony/adopt';
 import { CardCheckCeremony } from '../ceremony/card-check';
 import { CardPinChangeCeremony } from '../ceremony/card-pin-change';
 import type { Ceremony, CeremonyInput } from '../ceremony/ceremony';
@@ -96,6 +96,8 @@ export class QuorumService {
 
   start(request: CeremonyStart, options: { retryWrongPin: boolean } = { retryWrongPin: true }): CeremonyView {
     if (this.ceremony && !this.ceremony.done) throw new TesseraError('INVALID_REQUEST', 'Another ceremony is under way. Finish or cancel it first.');
+    // Refused before any ceremony starts, so the officers keep what they typed and correct it.
+    if (request.kind === 'adopt') checkAdoptParams(request);
     const ceremony =
       request.kind === 'adopt'
         ? new AdoptCeremony(this.ctx, { holders: request.holders, threshold: request.threshold } satisfies AdoptParams)

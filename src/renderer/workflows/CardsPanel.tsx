@@ -44,14 +44,15 @@ function AdoptForm(): React.JSX.Element {
   const start = useQuorum((s) => s.start);
   const [holders, setHolders] = useState(['', '', '']);
   const [threshold, setThreshold] = useState(2);
-  const named = holders.map((h) => h.trim()).filter(Boolean);
+  const named = holders.map((h) => h.trim());
   return (
     <form
       className="panel"
       aria-labelledby="adopt-title"
       onSubmit={(e) => {
         e.preventDefault();
-        void start({ kind: 'adopt', holders: named, threshold: Math.min(threshold, named.length) });
+        // As typed: core refuses a blank or repeated name with a clear message; m is never changed silently.
+        void start({ kind: 'adopt', holders: named, threshold });
       }}
     >
       <h2 id="adopt-title">Adopt this partition</h2>
@@ -64,14 +65,21 @@ function AdoptForm(): React.JSX.Element {
         {holders.map((h, i) => (
           <div className="row" key={i}>
             <label htmlFor={`holder-${i}`}>Holder {i + 1}</label>
-            <input id={`holder-${i}`} value={h} onChange={(e) => setHolders(holders.map((x, j) => (j === i ? e.target.value : x)))} />
+            <input id={`holder-${i}`} maxLength={64} value={h} onChange={(e) => setHolders(holders.map((x, j) => (j === i ? e.target.value : x)))} />
           </div>
         ))}
         <div className="row">
           <button type="button" onClick={() => setHolders([...holders, ''])} disabled={holders.length >= 16}>
             Add a holder
           </button>
-          <button type="button" onClick={() => setHolders(holders.slice(0, -1))} disabled={holders.length <= 1}>
+          <button
+            type="button"
+            onClick={() => {
+              setHolders(holders.slice(0, -1));
+              setThreshold(Math.min(threshold, holders.length - 1));
+            }}
+            disabled={holders.length <= 1}
+          >
             Remove the last holder
           </button>
         </div>
@@ -86,7 +94,7 @@ function AdoptForm(): React.JSX.Element {
           ))}
         </select>
       </div>
-      <button type="submit" disabled={named.length === 0}>
+      <button type="submit" disabled={named.every((h) => h === '')}>
         Start the adoption
       </button>
     </form>

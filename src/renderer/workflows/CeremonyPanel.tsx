@@ -113,14 +113,10 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
       <div className={`prompt prompt-${p.kind}`} role="status" aria-live="polite">
         <strong>{p.text}</strong>
       </div>
-      {view.needed !== null && view.kind === 'so-login' ? (
+      {view.needed !== null && (view.kind === 'so-login' || view.kind === 'adopt') ? (
         <p aria-label="Collected">
-          {view.collected.length} of {view.needed} collected{view.collected.length ? `: ${view.collected.map((c) => c.holder).join(', ')}` : ''}
-        </p>
-      ) : null}
-      {view.kind === 'adopt' && view.needed !== null ? (
-        <p aria-label="Collected">
-          {view.collected.length} of {view.needed} cards written{view.collected.length ? `: ${view.collected.map((c) => c.holder).join(', ')}` : ''}
+          {view.collected.length} of {view.needed} {view.kind === 'adopt' ? 'cards written' : 'collected'}
+          {view.collected.length ? `: ${view.collected.map((c) => c.holder).join(', ')}` : ''}
         </p>
       ) : null}
       {error ? <ErrorMessage error={error} /> : null}
