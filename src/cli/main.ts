@@ -1,11 +1,14 @@
 // `tessera`: the command-line front end over the same core as the app, for scripted ceremonies,
 // automation and auditors. Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.
+import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { applyLabEnvironment, findLabProfile } from '../core/config/lab-profile';
 import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
 import type { AuditEntryView, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
+import { listMedia } from '../core/backup/media';
+import { verifyBackupFile } from '../core/backup/verify';
 import { runCeremony } from './ceremony-runner';
 import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
 
@@ -200,6 +203,91 @@ export function buildProgram(): Command {
       );
     }),
   );
+
+  // ---- backups ----
+
+  /** Crypto-officer login for backup work; logged out again by withTerminal's close. */
+  const coLogin = async (terminal: Terminal, pinFd: string | undefined): Promise<void> => {
+    await terminal.partition.login(await readPin(pinFd, 'Crypto-officer PIN: '));
+  };
+
+  const backupSet = program.command('backup-set').description('the partition\'s backup key set');
+  partitionOptions(backupSet.command('create').description('create the backup-signing key and split an escrow key onto officers\' cards'))
+    .requiredOption('--holders <names>', 'card holders, comma-separated (1 to 16)')
+    .requiredOption('--threshold <m>', 'how many cards read a backup (1 to n)')
+    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: PartitionOptions & { holders: string; threshold: string; pinFd?: string; pinsFrom?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        selectPartition(terminal, options);
+        await coLogin(terminal, options.pinFd);
+        const holders = options.holders.split(',').map((h) => h.trim());
+        const view = await runCeremony(terminal, { kind: 'backup-set', holders, threshold: Number(options.threshold) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const { record } = ceremonyResult(view, 'backup-set');
+        print(options.json, record, () => `Backup key set of “${record.partition.label}”: ${record.m} of ${record.n} cards read its backups.\n${record.cards.map((c) => `  ${c.index}. ${c.holder}: card ${c.card}`).join('\n')}`);
+      }),
+    );
+
+  const backup = program.command('backup').description('offline backups of the partition');
+  partitionOptions(backup.command('media').description('removable drives (and the training lab\'s stand-in) a backup can go to')).action((options: PartitionOptions) =>
+    withTerminal(async (terminal) => {
+      const media = await listMedia(terminal.mediaStandIns);
+      print(options.json, media, () => media.map((m) => `${m.label}  ${m.path}  ${(m.free / 1e9).toFixed(2)} GB free of ${(m.size / 1e9).toFixed(2)} GB`).join('\n') || 'No removable media is mounted.');
+    }),
+  );
+  partitionOptions(backup.command('create').description('back up the partition to removable media (crypto-officer login)'))
+    .requiredOption('--media <path>', 'the mounted USB stick (a folder)')
+    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .action((options: PartitionOptions & { media: string; pinFd?: string }) =>
+      withTerminal(async (terminal) => {
+        selectPartition(terminal, options);
+        await coLogin(terminal, options.pinFd);
+        const view = await runCeremony(terminal, { kind: 'backup', media: resolve(options.media) }, { cardPins: null, soPin: null, waitSeconds: 120 });
+        const { report } = ceremonyResult(view, 'backup');
+        print(options.json, { ...report, path: report.file, objectsBackedUp: report.objects }, () =>
+          [`Backed up ${report.objects} objects to ${report.file} (read back and verified).`, `SHA-256 ${report.sha256}`, ...report.left.map((l) => `  left out: ${l.class} “${l.label}” (id ${l.id || 'none'}): ${l.reason}`)].join('\n'),
+        );
+      }),
+    );
+  backup
+    .command('verify')
+    .description('check a backup\'s integrity and signature, without cards (exit 1 when invalid)')
+    .argument('<file>', 'the backup file')
+    .option('--json', 'print JSON')
+    // Needs no terminal: an auditor verifies on any machine, without its database or keychain.
+    .action(async (file: string, options: { json?: boolean }) => {
+        const result = await verifyBackupFile(resolve(file));
+        print(options.json, result, () =>
+          result.valid
+            ? `Valid: ${result.backup?.objects} objects of “${result.backup?.partition.label}” (serial ${result.backup?.partition.serial}), ${result.backup?.created}; signed by ${result.backup?.signer}; manifest ${result.manifest}.`
+            : `INVALID: ${result.problem}`,
+        );
+        if (!result.valid) process.exitCode = 1;
+    });
+  partitionOptions(backup.command('restore').description('restore a backup into a partition, with a quorum of backup-set cards'))
+    .argument('<file>', 'the backup file')
+    .option('--pin-fd <n>', 'read the target partition\'s crypto-officer PIN from this file descriptor')
+    .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
+    .option('--only <ids>', 'restore only the objects with these ids (hex, comma-separated)')
+    .addOption(new Option('--on-conflict <what>', 'an object with the same id or label but other contents').choices(['skip', 'replace']).default('skip'))
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((file: string, options: PartitionOptions & { pinFd?: string; pinsFrom?: string; only?: string; onConflict: 'skip' | 'replace'; wait: string }) =>
+      withTerminal(async (terminal) => {
+        selectPartition(terminal, options);
+        await coLogin(terminal, options.pinFd);
+        const only = options.only?.split(',').map((id) => id.trim()).filter(Boolean);
+        const view = await runCeremony(terminal, { kind: 'restore', file: resolve(file), onConflict: options.onConflict, ...(only ? { only } : {}) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const { report } = ceremonyResult(view, 'restore');
+        print(options.json, report, () =>
+          [
+            `Restore of backup ${report.backupId} into “${report.target.label}”: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`,
+            ...report.objects.map((o) => `  ${o.outcome.padEnd(15)} ${o.class} “${o.label}” (id ${o.id || 'none'})${o.check ? ` — ${o.check}` : ''}${o.message ? ` — ${o.message}` : ''}${o.notPreserved.length ? ` — not kept: ${o.notPreserved.join('; ')}` : ''}`),
+          ].join('\n'),
+        );
+        if (report.counts.failed > 0) process.exitCode = 1;
+      }),
+    );
 
   const audit = program.command('audit').description('the audit log');
   audit

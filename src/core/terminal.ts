@@ -12,11 +12,16 @@ import { IntentLog } from './store/intents';
 import { Settings } from './store/settings';
 import { CardSetStore } from './quorum/card-set-store';
 import { QuorumService } from './quorum/quorum-service';
+import { BackupCatalogue } from './backup/catalogue';
+import { recoverBackupWork } from './backup/recovery';
+import { findLabProfile } from './config/lab-profile';
 
 export interface TerminalOptions {
   home: string;
   frontEnd: FrontEnd;
   keychain?: Keychain;
+  /** Folders offered as backup media besides removable drives (default: the training lab's stand-in). */
+  mediaStandIns?: string[];
   /** Used when nothing was chosen before, e.g. the training lab's partition. */
   defaults?: { modulePath?: string; tokenLabel?: string };
 }
@@ -27,6 +32,11 @@ export class Terminal {
   readonly partition: PartitionService;
   readonly readers = new ReaderMonitor();
   readonly quorum: QuorumService;
+  readonly backups: BackupCatalogue;
+  readonly mediaStandIns: string[];
+  private readonly store: CardSetStore;
+  private readonly intents: IntentLog;
+  private readonly actor: string;
   /** What recovery of interrupted operations found at start, in officers' words. */
   recovered: string[] = [];
 
@@ -39,14 +49,19 @@ export class Terminal {
     this.audit = new AuditLog(db, options.keychain ?? new KeytarKeychain(), this.settings.installationId());
     const actor = actorName(options.frontEnd);
     this.partition = new PartitionService(this.settings, this.audit, actor, options.defaults);
-    this.quorum = new QuorumService(this.partition, this.readers, new CardSetStore(db), new IntentLog(db), this.audit, this.settings, actor);
+    this.store = new CardSetStore(db);
+    this.intents = new IntentLog(db);
+    this.backups = new BackupCatalogue(db);
+    this.mediaStandIns = options.mediaStandIns ?? defaultStandIns();
+    this.quorum = new QuorumService(this.partition, this.readers, this.store, this.intents, this.audit, this.settings, actor, this.backups, this.mediaStandIns);
+    this.actor = actor;
   }
 
   /** Opens the terminal's database and finishes or rolls back what a crash interrupted. */
   static async open(options: TerminalOptions): Promise<Terminal> {
     const terminal = new Terminal(options.home, openDatabase(databaseFile(options.home)), options);
     try {
-      terminal.recovered = await terminal.quorum.recover();
+      terminal.recovered = [...(await terminal.quorum.recover()), ...(await recoverBackupWork(terminal.intents, terminal.store, terminal.audit, terminal.actor))];
     } catch (error) {
       await terminal.close();
       throw error;
@@ -60,6 +75,13 @@ export class Terminal {
     await this.partition.close();
     this.db.close();
   }
+}
+
+/** TESSERA_MEDIA (folders, separated by ':') or the training lab's USB-stick stand-in. */
+function defaultStandIns(): string[] {
+  if (process.env.TESSERA_MEDIA) return process.env.TESSERA_MEDIA.split(':').filter(Boolean);
+  const lab = findLabProfile();
+  return lab ? [lab.mediaDir] : [];
 }
 
 /** Who acts, as the audit log records it, until officers are identified by their cards. */

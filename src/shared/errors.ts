@@ -25,6 +25,8 @@ export const errorCodes = [
   'KEYCHAIN_UNAVAILABLE',
   'AUDIT_UNAVAILABLE',
   'STORE_ERROR',
+  'BACKUP_INVALID',
+  'MEDIA_ERROR',
   'INTERNAL',
 ] as const;
 

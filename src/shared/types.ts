@@ -155,9 +155,9 @@ export interface AuditVerification {
 
 // ---- Ceremonies: guided multi-step work with officers' cards ----
 
-export type CeremonyKind = 'adopt' | 'so-login' | 'check-card' | 'change-pin';
+export type CeremonyKind = 'adopt' | 'so-login' | 'check-card' | 'change-pin' | 'backup-set' | 'backup' | 'restore';
 
-export type PromptKind = 'enter-so-pin' | 'insert-card' | 'enter-pin' | 'choose-pin' | 'confirm' | 'remove-card' | 'working' | 'done' | 'failed' | 'cancelled';
+export type PromptKind = 'enter-so-pin' | 'insert-card' | 'enter-pin' | 'choose-pin' | 'confirm' | 'choose-objects' | 'remove-card' | 'working' | 'done' | 'failed' | 'cancelled';
 
 export interface CeremonyPrompt {
   /** Increases with every new prompt: an answer names the prompt it answers. */
@@ -217,7 +217,96 @@ export type CeremonyResult =
   | { kind: 'adopt'; record: EnrolmentRecord }
   | { kind: 'so-login'; holders: string[]; cards: string[] }
   | { kind: 'check-card'; report: CardReport }
-  | { kind: 'change-pin'; holder: string; card: string };
+  | { kind: 'change-pin'; holder: string; card: string }
+  | { kind: 'backup-set'; record: EnrolmentRecord }
+  | { kind: 'backup'; report: BackupReport }
+  | { kind: 'restore'; report: RestoreReport };
+
+// ---- Backups ----
+
+/** A drive (or the training lab's stand-in folder) a backup can go to. */
+export interface MediaView {
+  path: string;
+  label: string;
+  device: string | null;
+  size: number;
+  free: number;
+  source: 'removable' | 'lab';
+}
+
+export type BackupObjectClass = 'data' | 'certificate' | 'public-key' | 'private-key' | 'secret-key';
+
+export interface BackupObjectLine {
+  class: BackupObjectClass;
+  label: string;
+  id: string;
+  /** Why it stays out of the backup. */
+  reason?: string;
+}
+
+export interface BackupSummary {
+  backupId: string;
+  created: string;
+  partition: { label: string; serial: string };
+  objects: number;
+  excluded: number;
+  signer: string;
+  escrow: string;
+  keyWrap: string;
+}
+
+export interface BackupReport extends BackupSummary {
+  file: string;
+  manifest: string;
+  sha256: string;
+  size: number;
+  left: BackupObjectLine[];
+}
+
+export interface BackupVerification {
+  file: string;
+  valid: boolean;
+  problem: string | null;
+  sha256: string | null;
+  size: number;
+  backup: BackupSummary | null;
+  manifest: 'agrees' | 'missing' | 'disagrees';
+  /** Set when --token named a partition: whether this backup's signing key is that partition's. */
+  ofPartition?: boolean;
+}
+
+export type RestoreState = 'new' | 'identical' | 'conflict' | 'excluded';
+
+export interface RestoreLine extends BackupObjectLine {
+  index: number;
+  state: RestoreState;
+  /** For conflicts: the object in the partition that has the same id or label. */
+  conflictWith?: string;
+}
+
+export type RestoreOutcomeKind = 'restored' | 'replaced' | 'already-present' | 'skipped' | 'not-selected' | 'excluded' | 'failed';
+
+export interface RestoreOutcome extends RestoreLine {
+  outcome: RestoreOutcomeKind;
+  /** "passed: …", "not checked: …" or "FAILED: …". */
+  check: string | null;
+  /** Recorded attributes the token did not keep as they were. */
+  notPreserved: string[];
+  message?: string;
+}
+
+export interface RestoreReport {
+  backupId: string;
+  file: string;
+  source: { label: string; serial: string };
+  target: { label: string; serial: string };
+  counts: Record<RestoreOutcomeKind, number>;
+  objects: RestoreOutcome[];
+}
+
+export type CeremonyDetail =
+  | { kind: 'backup-preview'; media: MediaView; included: BackupObjectLine[]; excluded: BackupObjectLine[]; estimatedBytes: number }
+  | { kind: 'restore-choice'; backup: BackupSummary; objects: RestoreLine[] };
 
 export interface CeremonyView {
   id: string;
@@ -231,6 +320,10 @@ export interface CeremonyView {
   needed: number | null;
   notices: CeremonyNotice[];
   result: CeremonyResult | null;
+  /** Long work: objects done of total. */
+  progress: { done: number; total: number } | null;
+  /** What officers look at before they confirm or choose (backup preview, restore listing). */
+  detail: CeremonyDetail | null;
   /** Why the ceremony failed, when it did. */
   error: ErrorData | null;
 }

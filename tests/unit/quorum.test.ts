@@ -8,7 +8,7 @@ import { type SealBinding, type Sealed, seal, unseal } from '../../src/core/quor
 
 // The cheapest parameters the sealing accepts: these tests are about the construction, not the cost.
 const FAST = { name: 'scrypt' as const, N: 1 << 14, r: 8, p: 1 };
-const binding: SealBinding = { set: 'aa'.repeat(16), purpose: 'so', generation: 1, index: 2, m: 2, n: 3, card: 'cc'.repeat(16) };
+const binding: SealBinding = { set: 'aa'.repeat(16), purpose: 'so', generation: 1, index: 2, m: 2, n: 3, card: 'cc'.repeat(16), descriptor: 'dd'.repeat(32) };
 
 function descriptor(shares: Buffer[], credential: Buffer, m: number): CardSetDescriptor {
   const set = 'aa'.repeat(16);
@@ -91,7 +91,7 @@ describe('sealing', () => {
     sealed = await seal(share, Buffer.from('123456'), binding, FAST);
     expect((await unseal(sealed, Buffer.from('123456'), binding))?.equals(share)).toBe(true);
     expect(await unseal(sealed, Buffer.from('123457'), binding)).toBeNull();
-    for (const changed of [{ index: 3 }, { card: 'dd'.repeat(16) }, { generation: 2 }, { m: 3 }, { set: 'bb'.repeat(16) }, { purpose: 'backup' }]) {
+    for (const changed of [{ index: 3 }, { card: 'dd'.repeat(16) }, { generation: 2 }, { m: 3 }, { set: 'bb'.repeat(16) }, { purpose: 'backup' }, { descriptor: 'ee'.repeat(32) }]) {
       expect(await unseal(sealed, Buffer.from('123456'), { ...binding, ...changed }), JSON.stringify(changed)).toBeNull();
     }
   });

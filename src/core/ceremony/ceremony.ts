@@ -10,7 +10,7 @@ import type { ReaderMonitor } from '../cards/reader-monitor';
 import { TesseraError, toErrorData } from '../errors';
 import { wipe } from '../secrets';
 
-export type CeremonyInput = { kind: 'pin'; pin: Buffer; repeat?: Buffer } | { kind: 'confirm' } | { kind: 'cancel' };
+export type CeremonyInput = { kind: 'pin'; pin: Buffer; repeat?: Buffer } | { kind: 'confirm' } | { kind: 'choose'; only: number[] | null; replace: number[] } | { kind: 'cancel' };
 
 export class CeremonyCancelled extends Error {
   constructor() {
@@ -64,6 +64,8 @@ export abstract class Ceremony {
       needed: null,
       notices: [],
       result: null,
+      progress: null,
+      detail: null,
       error: null,
     };
   }
@@ -160,6 +162,18 @@ export abstract class Ceremony {
 
   protected collect(holder: string, index: number, card: string): void {
     this.update({ collected: [...this.view.collected, { holder, index, card }] });
+  }
+
+  protected progress(done: number, total: number): void {
+    this.update({ progress: { done, total } });
+  }
+
+  protected show(detail: CeremonyView['detail']): void {
+    this.update({ detail });
+  }
+
+  protected get isCancelled(): boolean {
+    return this.cancelled;
   }
 
   protected needs(count: number): void {

@@ -6,7 +6,7 @@ import { wipe } from '../secrets';
 import { type AttributeSpec, type AttributeValue, decode, isNeverRead } from './attributes';
 import { CKA, CKO } from './constants';
 import { toHsmError, withHsmErrors } from './hsm-errors';
-import { type Handle, type Pkcs11, asPkcs11Failure, pkcs11Call } from './pkcs11-adapter';
+import { type Handle, type Pkcs11, type Template, asPkcs11Failure, pkcs11Call } from './pkcs11-adapter';
 
 export interface AttributeRead {
   values: Map<number, AttributeValue>;
@@ -79,6 +79,83 @@ export class Session {
       { type: CKA.LABEL, value: label },
     ]);
     return handles.map((h) => withHsmErrors('C_GetAttributeValue', () => Buffer.from(this.lib.C_GetAttributeValue(this.handle, h, [{ type: CKA.VALUE }])[0]?.value as Buffer)));
+  }
+
+  // ---- object lifecycle and key operations (backup, restore, the backup-signing key) ----
+
+  createObject(template: Template): Handle {
+    return withHsmErrors('C_CreateObject', () => this.lib.C_CreateObject(this.handle, template));
+  }
+
+  destroyObject(object: Handle): void {
+    withHsmErrors('C_DestroyObject', () => this.lib.C_DestroyObject(this.handle, object));
+  }
+
+  generateKeyPair(mechanism: number, publicTemplate: Template, privateTemplate: Template): { publicKey: Handle; privateKey: Handle } {
+    return withHsmErrors('C_GenerateKeyPair', () => this.lib.C_GenerateKeyPair(this.handle, { mechanism }, publicTemplate, privateTemplate));
+  }
+
+  /** C_WrapKey into a buffer of `room` bytes; the wrapped bytes are returned (a slice of it). */
+  wrapKey(mechanism: number, wrappingKey: Handle, key: Handle, room = 16384): Buffer {
+    return withHsmErrors('C_WrapKey', () => this.lib.C_WrapKey(this.handle, { mechanism }, wrappingKey, key, Buffer.alloc(room)));
+  }
+
+  unwrapKey(mechanism: number, unwrappingKey: Handle, wrapped: Buffer, template: Template): Handle {
+    return withHsmErrors('C_UnwrapKey', () => this.lib.C_UnwrapKey(this.handle, { mechanism }, unwrappingKey, wrapped, template));
+  }
+
+  sign(mechanism: number, key: Handle, data: Buffer): Buffer {
+    return withHsmErrors('C_Sign', () => {
+      this.lib.C_SignInit(this.handle, { mechanism }, key);
+      return Buffer.from(this.lib.C_Sign(this.handle, data, Buffer.alloc(1024)));
+    });
+  }
+
+  encrypt(mechanism: number, key: Handle, data: Buffer): Buffer {
+    return withHsmErrors('C_Encrypt', () => {
+      this.lib.C_EncryptInit(this.handle, { mechanism }, key);
+      return Buffer.from(this.lib.C_Encrypt(this.handle, data, Buffer.alloc(data.length + 64)));
+    });
+  }
+
+  /**
+   * Raw attribute bytes for a backup: anything but private key material. CKA_VALUE is read only
+   * from certificates and data objects, whose value a backup carries (encrypted) as it is.
+   * Attributes the object lacks or withholds are simply absent from the answer.
+   */
+  readRaw(object: Handle, types: readonly number[], objectClass: number, variant = ''): Map<number, Buffer> {
+    for (const type of types) {
+      if (type === CKA.VALUE ? objectClass !== CKO.CERTIFICATE && objectClass !== CKO.DATA : isNeverRead(objectClass, type)) {
+        throw new TesseraError('INTERNAL', 'The terminal refused to read key material.', `attribute 0x${type.toString(16)}`);
+      }
+    }
+    // Which attributes a token lacks differs by class and key type (`variant`): learnt per both.
+    const key = `raw:${objectClass}:${variant}:${types.join(',')}`;
+    const skip = this.unsupported.get(key) ?? new Set<number>();
+    const wanted = types.filter((t) => !skip.has(t));
+    const out = new Map<number, Buffer>();
+    const readAll = (list: readonly number[]): void => {
+      const result = pkcs11Call('C_GetAttributeValue', () => this.lib.C_GetAttributeValue(this.handle, object, list.map((type) => ({ type }))));
+      result.forEach((attr, i) => {
+        if (attr.value !== undefined) out.set(list[i] as number, Buffer.from(attr.value as Buffer));
+      });
+    };
+    try {
+      readAll(wanted);
+    } catch (error) {
+      if (!isPartialFailure(error) && !(error instanceof TypeError)) throw toHsmError(error);
+      for (const type of wanted) {
+        try {
+          readAll([type]);
+        } catch (single) {
+          const name = asPkcs11Failure(single)?.rvName;
+          if (name === 'CKR_ATTRIBUTE_TYPE_INVALID') skip.add(type);
+          else if (name !== 'CKR_ATTRIBUTE_SENSITIVE' && !(single instanceof TypeError)) throw toHsmError(single);
+        }
+      }
+      if (skip.size > 0) this.unsupported.set(key, skip);
+    }
+    return out;
   }
 
   logout(): void {

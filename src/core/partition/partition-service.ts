@@ -219,6 +219,30 @@ export class PartitionService implements ModuleUser {
     return this.session(selection).generateRandom(length);
   }
 
+  get loggedIn(): boolean {
+    return this.selection?.loggedIn ?? false;
+  }
+
+  /** The crypto officer's session, for work that needs the partition's private objects (backup, restore). */
+  coSession(): Session {
+    const selection = this.required();
+    if (!selection.loggedIn) throw new TesseraError('NOT_LOGGED_IN', 'Log in to the partition as crypto officer first.');
+    return this.session(selection);
+  }
+
+  /** Label, serial, manufacturer and model of the chosen partition. */
+  token(): { label: string; serial: string; manufacturer: string; model: string } {
+    const { token } = this.view();
+    return { label: token.label, serial: token.serial, manufacturer: token.manufacturer, model: token.model };
+  }
+
+  /** Whether the partition offers the mechanism for all of these uses ('wrap', 'unwrap', 'sign', ...). */
+  supports(mechanism: number, uses: string[]): boolean {
+    const selection = this.required();
+    const found = selection.module.mechanisms(selection.token.slot).find((m) => m.type === mechanism);
+    return !!found && uses.every((use) => found.flags.includes(use));
+  }
+
   anchors(purpose: Purpose): Anchor[] {
     const selection = this.required();
     return readAnchors(this.session(selection), purpose);

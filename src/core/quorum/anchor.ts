@@ -1,7 +1,7 @@
 // The partition's own record of its card set: a public, unmodifiable data object on the token,
 // so that a terminal without its database can tell the partition's cards from anyone else's.
 import type { Session } from '../hsm/session';
-import type { Purpose } from './card-set';
+import type { CardSetDescriptor, Purpose } from './card-set';
 
 export const ANCHOR_APPLICATION = 'Tessera';
 
@@ -9,6 +9,8 @@ export interface Anchor {
   set: string;
   generation: number;
   descriptor: string;
+  /** A backup set's whole descriptor (public facts), so a terminal without its records can make backups. */
+  full?: CardSetDescriptor;
 }
 
 export function anchorLabel(purpose: Purpose): string {
@@ -22,7 +24,7 @@ export function readAnchors(session: Session, purpose: Purpose): Anchor[] {
     try {
       const parsed = JSON.parse(value.toString('utf8')) as Partial<Anchor>;
       if (typeof parsed.set === 'string' && Number.isInteger(parsed.generation) && typeof parsed.descriptor === 'string') {
-        anchors.push({ set: parsed.set, generation: parsed.generation as number, descriptor: parsed.descriptor });
+        anchors.push({ set: parsed.set, generation: parsed.generation as number, descriptor: parsed.descriptor, ...(parsed.full ? { full: parsed.full } : {}) });
       }
     } catch {
       // not an anchor this terminal wrote; ignored like any other data object

@@ -16,7 +16,7 @@ export interface CardRecord {
 }
 
 export function binding(descriptor: CardSetDescriptor, index: number, card: string): SealBinding {
-  return { set: descriptor.set, purpose: descriptor.purpose, generation: descriptor.generation, index, m: descriptor.m, n: descriptor.n, card };
+  return { set: descriptor.set, purpose: descriptor.purpose, generation: descriptor.generation, index, m: descriptor.m, n: descriptor.n, card, descriptor: descriptorHash(descriptor) };
 }
 
 export async function sealRecord(descriptor: CardSetDescriptor, index: number, card: string, share: Buffer, pin: Buffer): Promise<Buffer> {

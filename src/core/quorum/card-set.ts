@@ -23,6 +23,16 @@ export interface CardSetDescriptor {
   shareHashes: string[];
   commitment: string;
   created: string;
+  /** A backup set: the escrow key's public half and the partition's backup-signing key, bound to the set. */
+  backup?: BackupKeys;
+}
+
+export interface BackupKeys {
+  /** X25519 public key, raw 32 bytes, base64. */
+  escrowPublic: string;
+  /** The backup-signing key's public half (SPKI DER, base64) and its PKCS#11 CKA_ID (hex). */
+  signingKey: string;
+  signingKeyId: string;
 }
 
 /** Canonical bytes: keys in a fixed order, so every terminal computes the same hash. */
@@ -40,6 +50,7 @@ export function descriptorHash(d: CardSetDescriptor): string {
     d.shareHashes,
     d.commitment,
     d.created,
+    ...(d.backup ? [[d.backup.escrowPublic, d.backup.signingKey, d.backup.signingKeyId]] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -5,7 +5,11 @@
 import type { CardSetView, CeremonyView, SoSessionView } from '../../shared/types';
 import type { AuditLog } from '../audit/audit-log';
 import type { ReaderMonitor } from '../cards/reader-monitor';
+import type { BackupCatalogue } from '../backup/catalogue';
 import { AdoptCeremony, type AdoptParams, checkAdoptParams } from '../ceremony/adopt';
+import { BackupCeremony, type BackupContext } from '../ceremony/backup';
+import { BackupSetCeremony } from '../ceremony/backup-set';
+import { RestoreCeremony } from '../ceremony/restore';
 import { CardCheckCeremony } from '../ceremony/card-check';
 import { CardPinChangeCeremony } from '../ceremony/card-pin-change';
 import type { Ceremony, CeremonyInput } from '../ceremony/ceremony';
@@ -17,19 +21,26 @@ import type { IntentLog } from '../store/intents';
 import type { Settings } from '../store/settings';
 import { type CardSetDescriptor, descriptorHash } from './card-set';
 import type { CardSetStore } from './card-set-store';
-import type { AdoptIntent, QuorumContext, Trust } from './quorum-context';
+import type { AdoptIntent, Trust } from './quorum-context';
 
 const IDLE_SETTING = 'so.idleMinutes';
 const DEFAULT_IDLE_MINUTES = 5;
 
-export type CeremonyStart = { kind: 'adopt'; holders: string[]; threshold: number } | { kind: 'so-login' } | { kind: 'check-card' } | { kind: 'change-pin' };
+export type CeremonyStart =
+  | { kind: 'adopt'; holders: string[]; threshold: number }
+  | { kind: 'so-login' }
+  | { kind: 'check-card' }
+  | { kind: 'change-pin' }
+  | { kind: 'backup-set'; holders: string[]; threshold: number }
+  | { kind: 'backup'; media: string }
+  | { kind: 'restore'; file: string; only?: string[]; onConflict?: 'skip' | 'replace' | 'ask' };
 
 export class QuorumService {
   private ceremony: Ceremony | null = null;
   private so: { partition: { label: string; serial: string }; holders: string[]; expiresAt: number; timer: NodeJS.Timeout } | null = null;
   private readonly ceremonyListeners = new Set<(view: CeremonyView) => void>();
   private readonly soListeners = new Set<(view: SoSessionView) => void>();
-  private readonly ctx: QuorumContext;
+  private readonly ctx: BackupContext;
 
   constructor(
     private readonly partition: PartitionService,
@@ -39,8 +50,12 @@ export class QuorumService {
     private readonly audit: AuditLog,
     private readonly settings: Settings,
     actor: string,
+    catalogue: BackupCatalogue,
+    mediaStandIns: string[],
   ) {
     this.ctx = {
+      catalogue,
+      mediaStandIns,
       partition,
       readers,
       store,
@@ -97,21 +112,36 @@ export class QuorumService {
   start(request: CeremonyStart, options: { retryWrongPin: boolean } = { retryWrongPin: true }): CeremonyView {
     if (this.ceremony && !this.ceremony.done) throw new TesseraError('INVALID_REQUEST', 'Another ceremony is under way. Finish or cancel it first.');
     // Refused before any ceremony starts, so the officers keep what they typed and correct it.
-    if (request.kind === 'adopt') checkAdoptParams(request);
-    const ceremony =
-      request.kind === 'adopt'
-        ? new AdoptCeremony(this.ctx, { holders: request.holders, threshold: request.threshold } satisfies AdoptParams)
-        : request.kind === 'so-login'
-          ? new SoLoginCeremony(this.ctx, options)
-          : request.kind === 'check-card'
-            ? new CardCheckCeremony(this.ctx)
-            : new CardPinChangeCeremony(this.ctx);
+    if (request.kind === 'adopt' || request.kind === 'backup-set') checkAdoptParams(request);
+    if ((request.kind === 'backup-set' || request.kind === 'backup' || request.kind === 'restore') && !this.partition.loggedIn) {
+      throw new TesseraError('NOT_LOGGED_IN', 'Log in to the partition as crypto officer first: backups read, and restores write, its private objects.');
+    }
+    const ceremony = this.ceremonyFor(request, options);
     this.ceremony = ceremony;
     ceremony.onChange((view) => {
       for (const listener of this.ceremonyListeners) listener(view);
     });
     void ceremony.start();
     return ceremony.snapshot();
+  }
+
+  private ceremonyFor(request: CeremonyStart, options: { retryWrongPin: boolean }): Ceremony {
+    switch (request.kind) {
+      case 'adopt':
+        return new AdoptCeremony(this.ctx, { holders: request.holders, threshold: request.threshold } satisfies AdoptParams);
+      case 'so-login':
+        return new SoLoginCeremony(this.ctx, options);
+      case 'check-card':
+        return new CardCheckCeremony(this.ctx);
+      case 'change-pin':
+        return new CardPinChangeCeremony(this.ctx);
+      case 'backup-set':
+        return new BackupSetCeremony(this.ctx, { holders: request.holders, threshold: request.threshold }, options);
+      case 'backup':
+        return new BackupCeremony(this.ctx, request.media);
+      case 'restore':
+        return new RestoreCeremony(this.ctx, { file: request.file, ...(request.only ? { only: request.only } : {}), onConflict: request.onConflict ?? 'ask' }, options);
+    }
   }
 
   /** The ceremony, to wait for its end (CLI). */

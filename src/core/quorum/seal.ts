@@ -1,7 +1,7 @@
 // Sealing a share on a card: AES-256-GCM under a key derived from the card PIN with scrypt (memory
 // hard) and a per-card random salt. The associated data binds the sealed share to its card set,
-// purpose, generation, index, m, n and card: a share copied to another card or into another set
-// does not open.
+// purpose, generation, index, m, n, card and descriptor: a share copied to another card or into
+// another set, or a record whose descriptor was edited (e.g. a backup set's signing key), does not open.
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { wipe } from '../secrets';
 
@@ -36,10 +36,12 @@ export interface SealBinding {
   m: number;
   n: number;
   card: string;
+  /** The whole descriptor's hash: a record whose descriptor was edited on the card does not open. */
+  descriptor: string;
 }
 
 export function bindingBytes(b: SealBinding): Buffer {
-  return Buffer.from(JSON.stringify(['tessera-share-seal-v1', b.set, b.purpose, b.generation, b.index, b.m, b.n, b.card]));
+  return Buffer.from(JSON.stringify(['tessera-share-seal-v2', b.set, b.purpose, b.generation, b.index, b.m, b.n, b.card, b.descriptor]));
 }
 
 function deriveKey(pin: Buffer, salt: Buffer, kdf: KdfParams): Promise<Buffer> {

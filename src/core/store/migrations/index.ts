@@ -1,6 +1,7 @@
 // Schema migrations, applied in order; `version` is stored in PRAGMA user_version.
 import { initial } from './001-initial';
 import { cardSets } from './002-card-sets';
+import { backups } from './003-backups';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [initial, cardSets];
+export const migrations: Migration[] = [initial, cardSets, backups];

@@ -1,0 +1,229 @@
+// The backup file (docs/backup-format.md): a magic and version, then framed records: one header
+// (JSON, in clear: what a verifier needs without cards), the entries (each an object's description
+// and wrapped key material, encrypted under the backup's content key), and a trailer with the
+// SHA-256 of every byte before it and the partition backup-signing key's signature over them.
+// Reading checks framing, order, counts, the checksum and the signature before anything is
+// decrypted or unwrapped; any other byte sequence is rejected.
+import { createCipheriv, createDecipheriv, createHash, createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
+import { z } from 'zod';
+import { fingerprint } from './escrow';
+
+export const MAGIC = Buffer.from('TESSERA-BACKUP\n\0', 'latin1');
+export const FORMAT_VERSION = 1;
+export const FILE_EXTENSION = '.tsrbackup';
+export const MANIFEST_SUFFIX = '.manifest.json';
+const RECORD = { header: 1, entry: 2, trailer: 3 } as const;
+const LIMITS = { header: 1 << 20, entry: 1 << 20, trailer: 1 << 16, entries: 1_000_000 };
+export const MAX_FILE_BYTES = 1 << 30;
+
+const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const hex = z.string().regex(/^[0-9a-f]*$/);
+
+export const headerSchema = z
+  .object({
+    format: z.literal('tessera-backup'),
+    version: z.literal(FORMAT_VERSION),
+    backupId: z.string().uuid(),
+    created: z.string().datetime(),
+    partition: z.object({ label: z.string().max(64), serial: z.string().max(64), manufacturer: z.string().max(64), model: z.string().max(64) }).strict(),
+    entries: z.number().int().min(0).max(LIMITS.entries),
+    objects: z.number().int().min(0),
+    excluded: z.number().int().min(0),
+    mechanisms: z
+      .object({
+        keyWrap: z.object({ name: z.string().max(64), value: z.number().int().min(0) }).strict(),
+        kem: z.literal('X25519-HKDF-SHA256'),
+        content: z.literal('AES-256-GCM'),
+        signature: z.literal('ECDSA-P256-SHA256'),
+      })
+      .strict(),
+    escrow: z.object({ publicKey: b64, fingerprint: hex.length(64) }).strict(),
+    ephemeralPublic: b64,
+    signer: z.object({ publicKey: b64, fingerprint: hex.length(64), id: hex }).strict(),
+    backupSet: z.object({ set: hex.length(32), generation: z.number().int().min(1), descriptorHash: hex.length(64) }).strict(),
+  })
+  .strict()
+  .refine((h) => h.objects + h.excluded === h.entries, 'objects + excluded must equal entries');
+
+export type BackupHeader = z.infer<typeof headerSchema>;
+
+const trailerSchema = z.object({ entries: z.number().int().min(0), sha256: hex.length(64), signature: b64 }).strict();
+export type BackupTrailer = z.infer<typeof trailerSchema>;
+
+const attributeSchema = z.object({ type: z.number().int().min(0), name: z.string().max(64), value: z.union([z.boolean(), z.number().int().min(0), z.string()]) }).strict();
+export type RecordedAttribute = z.infer<typeof attributeSchema>;
+
+export const objectClasses = ['data', 'certificate', 'public-key', 'private-key', 'secret-key'] as const;
+export type ObjectClassName = (typeof objectClasses)[number];
+
+const checkSchema = z.union([
+  z.object({ kind: z.literal('check-value'), value: hex }).strict(),
+  z.object({ kind: z.literal('rsa-modulus'), modulus: hex }).strict(),
+  z.object({ kind: z.literal('ec-public'), params: hex, point: hex }).strict(),
+  z.object({ kind: z.literal('none'), reason: z.string().max(200) }).strict(),
+]);
+export type KeyCheck = z.infer<typeof checkSchema>;
+
+export const entrySchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('object'),
+      index: z.number().int().min(0),
+      class: z.enum(objectClasses),
+      label: z.string().max(1024),
+      id: hex.max(512),
+      keyType: z.number().int().min(0).nullable(),
+      attributes: z.array(attributeSchema).max(64),
+      wrapped: b64.optional(),
+      check: checkSchema.optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('excluded'), index: z.number().int().min(0), class: z.enum(objectClasses), label: z.string().max(1024), id: hex.max(512), reason: z.string().max(300) }).strict(),
+]);
+export type EntryBody = z.infer<typeof entrySchema>;
+
+export interface SealedEntry {
+  index: number;
+  nonce: Buffer;
+  sealed: Buffer;
+}
+
+// ---- writing ----
+
+function record(type: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt8(type, 0);
+  head.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+}
+
+export function fileStart(header: BackupHeader): Buffer {
+  const version = Buffer.alloc(2);
+  version.writeUInt16BE(FORMAT_VERSION);
+  return Buffer.concat([MAGIC, version, record(RECORD.header, Buffer.from(JSON.stringify(header)))]);
+}
+
+function entryAad(backupId: string, index: number): Buffer {
+  return Buffer.from(`tessera-backup-v1 entry\0${backupId}\0${index}`);
+}
+
+export function sealEntry(body: EntryBody, contentKey: Buffer, backupId: string): Buffer {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', contentKey, nonce);
+  cipher.setAAD(entryAad(backupId, body.index));
+  const plain = Buffer.from(JSON.stringify(body));
+  const sealed = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  plain.fill(0);
+  const index = Buffer.alloc(4);
+  index.writeUInt32BE(body.index);
+  return record(RECORD.entry, Buffer.concat([index, nonce, sealed]));
+}
+
+export function fileEnd(trailer: BackupTrailer): Buffer {
+  return record(RECORD.trailer, Buffer.from(JSON.stringify(trailer)));
+}
+
+/** What the backup-signing key signs: SHA-256 over every byte before the trailer (ECDSA P-256). */
+export function signedDigest(hash: ReturnType<typeof createHash>): Buffer {
+  return hash.copy().digest();
+}
+
+// ---- reading ----
+
+export interface ParsedBackup {
+  header: BackupHeader;
+  entries: SealedEntry[];
+  trailer: BackupTrailer;
+  sha256: string;
+  size: number;
+}
+
+export type Verdict = { valid: true; backup: ParsedBackup } | { valid: false; problem: string; header: BackupHeader | null };
+
+/** Everything that can be checked without cards: framing, order, counts, checksum, signature. */
+export function verifyBytes(bytes: Buffer): Verdict {
+  let header: BackupHeader | null = null;
+  const bad = (problem: string): Verdict => ({ valid: false, problem, header });
+  if (bytes.length < MAGIC.length + 2 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return bad('This is not a Tessera backup file.');
+  const version = bytes.readUInt16BE(MAGIC.length);
+  if (version !== FORMAT_VERSION) return bad(`This backup has format version ${version}; this terminal reads version ${FORMAT_VERSION}.`);
+  let offset = MAGIC.length + 2;
+  const entries: SealedEntry[] = [];
+  let trailer: BackupTrailer | null = null;
+  let trailerStart = -1;
+  while (offset < bytes.length) {
+    if (trailer) return bad('The file goes on after its end record: something was appended.');
+    if (offset + 5 > bytes.length) return bad('The file is truncated (a record header is cut off).');
+    const type = bytes.readUInt8(offset);
+    const length = bytes.readUInt32BE(offset + 1);
+    const start = offset + 5;
+    if (start + length > bytes.length) return bad('The file is truncated (its last record is cut off).');
+    const payload = bytes.subarray(start, start + length);
+    if (type === RECORD.header) {
+      if (header || entries.length > 0) return bad('The file has a second header: records were spliced in.');
+      if (length > LIMITS.header) return bad('The header is larger than any this terminal writes.');
+      const parsed = headerSchema.safeParse(parseJson(payload));
+      if (!parsed.success) return bad('The header is damaged or not one this terminal writes.');
+      header = parsed.data;
+    } else if (type === RECORD.entry) {
+      if (!header) return bad('An entry comes before the header.');
+      if (length > LIMITS.entry || length < 4 + 12 + 16) return bad('An entry has an impossible size.');
+      const index = payload.readUInt32BE(0);
+      if (index !== entries.length) return bad(`Entry ${entries.length + 1} carries the number ${index + 1}: entries were reordered, duplicated or removed.`);
+      if (entries.length >= header.entries) return bad('The file has more entries than its header declares: entries were added or duplicated.');
+      entries.push({ index, nonce: Buffer.from(payload.subarray(4, 16)), sealed: Buffer.from(payload.subarray(16)) });
+    } else if (type === RECORD.trailer) {
+      if (!header) return bad('The end record comes before the header.');
+      if (length > LIMITS.trailer) return bad('The end record is larger than any this terminal writes.');
+      const parsed = trailerSchema.safeParse(parseJson(payload));
+      if (!parsed.success) return bad('The end record is damaged.');
+      trailer = parsed.data;
+      trailerStart = offset;
+    } else {
+      return bad(`The file has a record of unknown type ${type}: it is damaged.`);
+    }
+    offset = start + length;
+  }
+  if (!header) return bad('The file has no header.');
+  if (!trailer) return bad('The file is incomplete: its end record is missing (the backup was not finished, or the file was cut short).');
+  if (entries.length !== header.entries || trailer.entries !== header.entries) return bad(`The file holds ${entries.length} entries; its header declares ${header.entries}: entries are missing.`);
+  const signed = bytes.subarray(0, trailerStart);
+  const digest = createHash('sha256').update(signed).digest('hex');
+  if (digest !== trailer.sha256) return bad('The file\'s checksum does not match its contents: it was altered or damaged.');
+  let signerKey;
+  try {
+    const spki = Buffer.from(header.signer.publicKey, 'base64');
+    if (fingerprint(spki) !== header.signer.fingerprint) return bad('The signing key in the header does not match its fingerprint.');
+    signerKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch {
+    return bad('The signing key in the header is not a valid public key.');
+  }
+  const signature = Buffer.from(trailer.signature, 'base64');
+  if (signerKey.asymmetricKeyType !== 'ec' || !verifySignature('sha256', signed, { key: signerKey, dsaEncoding: 'ieee-p1363' }, signature)) {
+    return bad('The signature does not match: the backup was altered, or it was not made by the partition it names.');
+  }
+  return { valid: true, backup: { header, entries, trailer, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length } };
+}
+
+/** An entry's description; null when it does not decrypt (wrong keys, or altered). */
+export function openEntry(entry: SealedEntry, contentKey: Buffer, backupId: string): EntryBody | null {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', contentKey, entry.nonce, { authTagLength: 16 });
+    decipher.setAAD(entryAad(backupId, entry.index));
+    decipher.setAuthTag(entry.sealed.subarray(entry.sealed.length - 16));
+    const plain = Buffer.concat([decipher.update(entry.sealed.subarray(0, entry.sealed.length - 16)), decipher.final()]);
+    const parsed = entrySchema.safeParse(parseJson(plain));
+    plain.fill(0);
+    return parsed.success && parsed.data.index === entry.index ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}

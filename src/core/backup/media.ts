@@ -1,0 +1,156 @@
+// Removable media: which mounted drives a backup can go to (Linux: the kernel's removable flag in
+// sysfs and the mount table), plus the training lab's stand-in folder; and the file operations a
+// backup needs on them, each turning the OS's errors into what officers should be told.
+import { constants, existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { type FileHandle, open, readFile, rename, statfs, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { MediaView } from '../../shared/types';
+import { TesseraError } from '../errors';
+
+export interface Mount {
+  device: string;
+  mountPoint: string;
+  fsType: string;
+}
+
+/** /proc/self/mountinfo lines: the mount point is field 5, the source after the " - " separator. */
+export function parseMountInfo(text: string): Mount[] {
+  const mounts: Mount[] = [];
+  for (const line of text.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const mountPoint = left.split(' ')[4];
+    const [fsType, device] = right.split(' ');
+    if (mountPoint && fsType && device) mounts.push({ device: unescape(device), mountPoint: unescape(mountPoint), fsType });
+  }
+  return mounts;
+}
+
+/** mountinfo and /dev/disk/by-label escape spaces and the like as \040 or \x20. */
+function unescape(text: string): string {
+  return text.replace(/\\(?:x([0-9a-fA-F]{2})|([0-7]{3}))/g, (_, h: string | undefined, o: string | undefined) => String.fromCharCode(h ? parseInt(h, 16) : parseInt(o as string, 8)));
+}
+
+/** Whether the block device behind /dev/NAME sits on a removable disk (or on USB). */
+export function isRemovable(device: string, sysRoot = '/sys'): boolean {
+  const name = basename(device);
+  const node = join(sysRoot, 'class', 'block', name);
+  if (!existsSync(node)) return false;
+  let path: string;
+  try {
+    path = realpathSync(node);
+  } catch {
+    return false;
+  }
+  // A partition's folder sits inside its disk's folder, which holds the flag.
+  const disk = existsSync(join(path, 'partition')) ? dirname(path) : path;
+  try {
+    if (readFileSync(join(disk, 'removable'), 'utf8').trim() === '1') return true;
+  } catch {
+    // no flag: decide by the bus
+  }
+  return disk.includes('/usb');
+}
+
+function labelOf(device: string, devRoot = '/dev'): string | null {
+  const dir = join(devRoot, 'disk', 'by-label');
+  try {
+    for (const link of readdirSync(dir)) {
+      const target = join(dir, readlinkSync(join(dir, link)));
+      if (basename(target) === basename(device)) return unescape(link);
+    }
+  } catch {
+    // no labels on this machine
+  }
+  return null;
+}
+
+async function space(path: string): Promise<{ size: number; free: number }> {
+  const s = await statfs(path);
+  return { size: s.blocks * s.bsize, free: s.bavail * s.bsize };
+}
+
+/** Mounted removable drives, then the lab's stand-in folders (TESSERA_MEDIA or the lab profile). */
+export async function listMedia(standIns: string[], mountInfo = '/proc/self/mountinfo', sysRoot = '/sys'): Promise<MediaView[]> {
+  const out: MediaView[] = [];
+  let text = '';
+  try {
+    text = readFileSync(mountInfo, 'utf8');
+  } catch {
+    // not Linux: only stand-ins
+  }
+  for (const m of parseMountInfo(text)) {
+    if (!m.device.startsWith('/dev/') || !isRemovable(m.device, sysRoot)) continue;
+    try {
+      out.push({ path: m.mountPoint, label: labelOf(m.device) ?? basename(m.mountPoint), device: m.device, ...(await space(m.mountPoint)), source: 'removable' });
+    } catch {
+      // unmounted while we looked
+    }
+  }
+  for (const dir of standIns) {
+    if (!existsSync(dir)) continue;
+    out.push({ path: dir, label: `${basename(dir)} (training lab stand-in)`, device: null, ...(await space(dir)), source: 'lab' });
+  }
+  return out;
+}
+
+// ---- file operations on media ----
+
+export function mediaError(error: unknown, what: string): TesseraError {
+  if (error instanceof TesseraError) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code ?? 'unknown';
+  const detail = `${what}: ${code}`;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new TesseraError('MEDIA_ERROR', 'The USB stick is full. Nothing was left on it; free some space or use a larger stick, then back up again.', detail);
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new TesseraError('MEDIA_ERROR', 'The USB stick cannot be written (it is read-only or write-protected). Nothing was written.', detail);
+  if (code === 'ENOENT' || code === 'EIO' || code === 'ENODEV' || code === 'ENXIO' || code === 'ESTALE') {
+    return new TesseraError('MEDIA_ERROR', 'The USB stick was removed, or failed, while the backup was written. No backup was left on it; insert it again and back up again.', detail);
+  }
+  return new TesseraError('MEDIA_ERROR', 'The USB stick could not be written. No backup was left on it.', detail);
+}
+
+/** fsync of a folder, so that a rename in it survives a power cut. */
+export async function syncFolder(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a small file atomically: temporary name, flush, rename, flush the folder. */
+export async function writeAtomically(path: string, content: Buffer): Promise<void> {
+  const temp = `${path}.partial`;
+  let handle: FileHandle | null = null;
+  try {
+    handle = await open(temp, 'wx');
+    await handle.writeFile(content);
+    await handle.sync();
+    await handle.close();
+    handle = null;
+    await rename(temp, path);
+    await syncFolder(dirname(path));
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw mediaError(error, `writing ${basename(path)}`);
+  }
+}
+
+/** Reads a whole backup file (they are bounded: MAX_FILE_BYTES). */
+export async function readBackupFile(path: string, limit: number): Promise<Buffer> {
+  let handle: FileHandle | null = null;
+  try {
+    handle = await open(path, 'r');
+    const { size } = await handle.stat();
+    if (size > limit) throw new TesseraError('BACKUP_INVALID', 'This file is larger than any backup this terminal writes.', `${size} bytes`);
+    return await readFile(handle);
+  } catch (error) {
+    if (error instanceof TesseraError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TesseraError('MEDIA_ERROR', 'There is no such backup file. Is the USB stick in?', `${basename(path)}: ENOENT`);
+    throw new TesseraError('MEDIA_ERROR', 'The backup file could not be read from the media.', `${basename(path)}: ${code ?? 'error'}`);
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,235 @@
+// What a backup records of each object, and how a restore recreates it. Per class, the attributes
+// that define the object: the settable ones go into the creation (or unwrap) template, the others
+// (CKA_LOCAL, CKA_ALWAYS_SENSITIVE, ...) are recorded so a restore can say honestly which ones the
+// token did not keep. Key material never appears here: it travels only wrapped.
+import { CKA, CKK, CKO } from '../hsm/constants';
+import type { Handle, Template } from '../hsm/pkcs11-adapter';
+import type { Session } from '../hsm/session';
+import type { EntryBody, KeyCheck, ObjectClassName, RecordedAttribute } from './format';
+
+type Kind = 'bool' | 'ulong' | 'bytes';
+interface AttributeRule {
+  type: number;
+  name: string;
+  kind: Kind;
+  /** Goes into the template that recreates the object. */
+  settable: boolean;
+}
+
+const rule = (type: number, name: string, kind: Kind, settable = true): AttributeRule => ({ type, name, kind, settable });
+
+const storage = [rule(CKA.TOKEN, 'token', 'bool'), rule(CKA.PRIVATE, 'private', 'bool'), rule(CKA.MODIFIABLE, 'modifiable', 'bool'), rule(CKA.LABEL, 'label', 'bytes'), rule(CKA.COPYABLE, 'copyable', 'bool'), rule(CKA.DESTROYABLE, 'destroyable', 'bool')];
+const keyCommon = [
+  rule(CKA.KEY_TYPE, 'key type', 'ulong'),
+  rule(CKA.ID, 'id', 'bytes'),
+  rule(CKA.START_DATE, 'start date', 'bytes'),
+  rule(CKA.END_DATE, 'end date', 'bytes'),
+  rule(CKA.DERIVE, 'derive', 'bool'),
+  rule(CKA.LOCAL, 'local', 'bool', false),
+  rule(CKA.KEY_GEN_MECHANISM, 'key generation mechanism', 'ulong', false),
+];
+const protection = [
+  rule(CKA.SENSITIVE, 'sensitive', 'bool'),
+  rule(CKA.EXTRACTABLE, 'extractable', 'bool'),
+  rule(CKA.WRAP_WITH_TRUSTED, 'wrap with trusted only', 'bool'),
+  rule(CKA.ALWAYS_SENSITIVE, 'always sensitive', 'bool', false),
+  rule(CKA.NEVER_EXTRACTABLE, 'never extractable', 'bool', false),
+];
+
+const rules: Record<ObjectClassName, AttributeRule[]> = {
+  'private-key': [
+    ...storage,
+    ...keyCommon,
+    ...protection,
+    rule(CKA.SUBJECT, 'subject', 'bytes'),
+    rule(CKA.DECRYPT, 'decrypt', 'bool'),
+    rule(CKA.SIGN, 'sign', 'bool'),
+    rule(CKA.SIGN_RECOVER, 'sign-recover', 'bool'),
+    rule(CKA.UNWRAP, 'unwrap', 'bool'),
+    rule(CKA.ALWAYS_AUTHENTICATE, 'always authenticate', 'bool'),
+    rule(CKA.MODULUS, 'modulus', 'bytes', false),
+    rule(CKA.PUBLIC_EXPONENT, 'public exponent', 'bytes', false),
+    rule(CKA.EC_PARAMS, 'curve', 'bytes', false),
+  ],
+  'secret-key': [
+    ...storage,
+    ...keyCommon,
+    ...protection,
+    rule(CKA.ENCRYPT, 'encrypt', 'bool'),
+    rule(CKA.DECRYPT, 'decrypt', 'bool'),
+    rule(CKA.SIGN, 'sign', 'bool'),
+    rule(CKA.VERIFY, 'verify', 'bool'),
+    rule(CKA.WRAP, 'wrap', 'bool'),
+    rule(CKA.UNWRAP, 'unwrap', 'bool'),
+    rule(CKA.TRUSTED, 'trusted', 'bool', false),
+    rule(CKA.VALUE_LEN, 'value length', 'ulong', false),
+    rule(CKA.CHECK_VALUE, 'check value', 'bytes', false),
+  ],
+  'public-key': [
+    ...storage,
+    ...keyCommon,
+    rule(CKA.SUBJECT, 'subject', 'bytes'),
+    rule(CKA.ENCRYPT, 'encrypt', 'bool'),
+    rule(CKA.VERIFY, 'verify', 'bool'),
+    rule(CKA.VERIFY_RECOVER, 'verify-recover', 'bool'),
+    rule(CKA.WRAP, 'wrap', 'bool'),
+    rule(CKA.TRUSTED, 'trusted', 'bool', false),
+    rule(CKA.MODULUS, 'modulus', 'bytes'),
+    rule(CKA.MODULUS_BITS, 'modulus bits', 'ulong', false),
+    rule(CKA.PUBLIC_EXPONENT, 'public exponent', 'bytes'),
+    rule(CKA.EC_PARAMS, 'curve', 'bytes'),
+    rule(CKA.EC_POINT, 'EC point', 'bytes'),
+  ],
+  certificate: [
+    ...storage,
+    rule(CKA.CERTIFICATE_TYPE, 'certificate type', 'ulong'),
+    rule(CKA.ID, 'id', 'bytes'),
+    rule(CKA.SUBJECT, 'subject', 'bytes'),
+    rule(CKA.ISSUER, 'issuer', 'bytes'),
+    rule(CKA.SERIAL_NUMBER, 'serial number', 'bytes'),
+    rule(CKA.START_DATE, 'start date', 'bytes'),
+    rule(CKA.END_DATE, 'end date', 'bytes'),
+    rule(CKA.CERTIFICATE_CATEGORY, 'certificate category', 'ulong'),
+    rule(CKA.TRUSTED, 'trusted', 'bool', false),
+    rule(CKA.CHECK_VALUE, 'check value', 'bytes', false),
+    rule(CKA.VALUE, 'value', 'bytes'),
+  ],
+  data: [...storage, rule(CKA.APPLICATION, 'application', 'bytes'), rule(CKA.OBJECT_ID, 'object identifier', 'bytes'), rule(CKA.VALUE, 'value', 'bytes')],
+};
+
+const typesOf = Object.fromEntries(Object.entries(rules).map(([c, list]) => [c, list.map((r) => r.type)])) as Record<ObjectClassName, number[]>;
+const ruleOf = (c: ObjectClassName, type: number): AttributeRule | undefined => rules[c].find((r) => r.type === type);
+
+export const CLASS_CODES: Record<ObjectClassName, number> = { data: CKO.DATA, certificate: CKO.CERTIFICATE, 'public-key': CKO.PUBLIC_KEY, 'private-key': CKO.PRIVATE_KEY, 'secret-key': CKO.SECRET_KEY };
+
+export function className(code: number): ObjectClassName | null {
+  return (Object.entries(CLASS_CODES).find(([, c]) => c === code)?.[0] as ObjectClassName | undefined) ?? null;
+}
+
+export function isKey(c: ObjectClassName): boolean {
+  return c === 'private-key' || c === 'secret-key';
+}
+
+/** One object as found in the partition, with its attributes as the backup records them. */
+export interface CapturedObject {
+  handle: Handle;
+  class: ObjectClassName;
+  label: string;
+  id: string;
+  keyType: number | null;
+  attributes: RecordedAttribute[];
+}
+
+export function capture(session: Session, handle: Handle, code: number): CapturedObject | null {
+  const c = className(code);
+  if (!c) return null;
+  const keyTypeRaw = c === 'data' || c === 'certificate' ? null : session.readRaw(handle, [CKA.KEY_TYPE], code).get(CKA.KEY_TYPE);
+  const raw = session.readRaw(handle, typesOf[c], code, keyTypeRaw ? keyTypeRaw.toString('hex') : '');
+  const attributes: RecordedAttribute[] = [];
+  for (const r of rules[c]) {
+    const value = raw.get(r.type);
+    if (!value) continue;
+    if (r.kind === 'bytes' && (r.type === CKA.START_DATE || r.type === CKA.END_DATE) && value.length === 0) continue;
+    const decoded = decodeValue(r.kind, value);
+    if (decoded !== null) attributes.push({ type: r.type, name: r.name, value: decoded });
+  }
+  const keyType = attributes.find((a) => a.type === CKA.KEY_TYPE)?.value;
+  return {
+    handle,
+    class: c,
+    label: raw.get(CKA.LABEL)?.toString('utf8') ?? '',
+    id: raw.get(CKA.ID)?.toString('hex') ?? '',
+    keyType: typeof keyType === 'number' ? keyType : null,
+    attributes,
+  };
+}
+
+function decodeValue(kind: Kind, value: Buffer): boolean | number | string | null {
+  if (kind === 'bool') return value.length > 0 && value[0] !== 0;
+  if (kind === 'ulong') {
+    const n = value.length >= 8 ? value.readBigUInt64LE(0) : value.length >= 4 ? BigInt(value.readUInt32LE(0)) : null;
+    // CK_UNAVAILABLE_INFORMATION and other huge values are not recorded.
+    return n !== null && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : null;
+  }
+  return value.toString('hex');
+}
+
+export function attribute(entry: { attributes: RecordedAttribute[] }, type: number): RecordedAttribute['value'] | undefined {
+  return entry.attributes.find((a) => a.type === type)?.value;
+}
+
+/** The template that recreates the object: class (and key type) plus every settable attribute recorded. */
+export function template(entry: Extract<EntryBody, { kind: 'object' }>): Template {
+  const out: Template = [{ type: CKA.CLASS, value: CLASS_CODES[entry.class] }];
+  for (const a of entry.attributes) {
+    const r = ruleOf(entry.class, a.type);
+    if (!r?.settable) continue;
+    out.push({ type: a.type, value: r.kind === 'bytes' ? Buffer.from(a.value as string, 'hex') : (a.value as boolean | number) });
+  }
+  return out;
+}
+
+/** Recorded attributes the recreated object does not have as recorded (what the token did not keep). */
+export function differences(session: Session, handle: Handle, entry: Extract<EntryBody, { kind: 'object' }>): string[] {
+  const code = CLASS_CODES[entry.class];
+  const now = capture(session, handle, code);
+  const out: string[] = [];
+  for (const a of entry.attributes) {
+    const after = now?.attributes.find((b) => b.type === a.type)?.value;
+    if (after !== a.value) out.push(`${a.name}: ${show(a.value)} in the backup, ${after === undefined ? 'not available' : show(after)} now`);
+  }
+  return out;
+}
+
+function show(value: boolean | number | string): string {
+  if (typeof value === 'string') return value.length > 24 ? `${value.slice(0, 16)}… (${value.length / 2} bytes)` : value === '' ? '(empty)' : value;
+  return String(value);
+}
+
+/** Why an object stays out of a backup; null when it goes in. */
+export function exclusion(o: CapturedObject, own: { signingKeyId: string | null }): string | null {
+  if (attribute(o, CKA.TOKEN) === false) return 'A session object: it disappears when its session ends.';
+  if (o.class === 'data' && Buffer.from(String(attribute(o, CKA.APPLICATION) ?? ''), 'hex').toString('utf8') === 'Tessera') return 'The terminal\'s record of this partition\'s card sets: it belongs to this partition only.';
+  if (own.signingKeyId && o.id === own.signingKeyId && (o.class === 'private-key' || o.class === 'public-key')) return 'The partition\'s backup-signing key: it stays in its partition.';
+  if (isKey(o.class)) {
+    if (attribute(o, CKA.EXTRACTABLE) !== true) return 'Not extractable (CKA_EXTRACTABLE is false): the HSM never lets this key leave it, even wrapped.';
+    if (attribute(o, CKA.WRAP_WITH_TRUSTED) === true) return 'It may be wrapped only by a trusted key (CKA_WRAP_WITH_TRUSTED); the backup key is not one.';
+  }
+  return null;
+}
+
+/** How a restore checks the key it recreated. */
+export function keyCheck(o: CapturedObject, publicKeys: Map<string, CapturedObject>): KeyCheck {
+  if (o.class === 'secret-key') {
+    const kcv = attribute(o, CKA.CHECK_VALUE);
+    return typeof kcv === 'string' && kcv.length > 0 ? { kind: 'check-value', value: kcv } : { kind: 'none', reason: 'The token gives no check value for this key.' };
+  }
+  if (o.keyType === CKK.RSA) {
+    const modulus = attribute(o, CKA.MODULUS);
+    return typeof modulus === 'string' ? { kind: 'rsa-modulus', modulus } : { kind: 'none', reason: 'The token does not show this key\'s modulus.' };
+  }
+  if (o.keyType === CKK.EC) {
+    const pub = publicKeys.get(`${CKK.EC}:${o.id}`);
+    const params = pub && attribute(pub, CKA.EC_PARAMS);
+    const point = pub && attribute(pub, CKA.EC_POINT);
+    if (typeof params === 'string' && typeof point === 'string' && attribute(o, CKA.SIGN) === true) return { kind: 'ec-public', params, point };
+    return { kind: 'none', reason: attribute(o, CKA.SIGN) === true ? 'The partition holds no public key with this key\'s id to check it against.' : 'The key may not sign, so it cannot be tested against its public key.' };
+  }
+  return { kind: 'none', reason: 'No check is known for this key type.' };
+}
+
+export function matchKey(o: CapturedObject): string {
+  return `${o.keyType ?? ''}:${o.id}`;
+}
+
+/** Every object the session sees (the crypto officer sees private ones), as a backup records it. */
+export async function survey(session: Session, yieldNow: () => Promise<void>): Promise<CapturedObject[]> {
+  const out: CapturedObject[] = [];
+  for (const handle of session.findAll()) {
+    const code = session.readRaw(handle, [CKA.CLASS], -1).get(CKA.CLASS);
+    const captured = code ? capture(session, handle, Number(code.length >= 8 ? code.readBigUInt64LE(0) : code.readUInt32LE(0))) : null;
+    if (captured) out.push(captured);
+    await yieldNow();
+  }
+  return out;
+}

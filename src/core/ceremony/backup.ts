@@ -1,0 +1,275 @@
+// Backing up the partition to removable media. Officers first see what goes in and what cannot
+// (with the reason), then confirm. Keys leave the HSM only wrapped (C_WrapKey under the backup's
+// own key); everything is written to a temporary name, flushed, renamed, the folder flushed; then
+// the file is read back from the media and verified completely, and only then are officers told
+// it is done. A signed manifest goes beside it, and the backup into the catalogue and audit log.
+import { createHash, randomUUID } from 'node:crypto';
+import { type FileHandle, open, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { BackupObjectLine, BackupReport, CeremonyResult, MediaView } from '../../shared/types';
+import type { BackupCatalogue } from '../backup/catalogue';
+import { activeBackupSet } from '../backup/backup-set';
+import { type BackupKeys, KEM_NAME, encapsulate, fingerprint, wipeKeys } from '../backup/escrow';
+import { type BackupHeader, type EntryBody, FILE_EXTENSION, MANIFEST_SUFFIX, MAX_FILE_BYTES, fileEnd, fileStart, openEntry, sealEntry, verifyBytes } from '../backup/format';
+import { manifestBytes, manifestFor, renderManifest } from '../backup/manifest';
+import { listMedia, mediaError, readBackupFile, syncFolder, writeAtomically } from '../backup/media';
+import { type CapturedObject, exclusion, isKey, keyCheck, survey } from '../backup/objects';
+import { pacer } from '../backup/pacer';
+import { CKM_ECDSA, findSigningKey, signData } from '../backup/signing-key';
+import { chooseKeyWrap, destroyQuietly, importWrapKey } from '../backup/wrap';
+import { TesseraError } from '../errors';
+import { CKK } from '../hsm/constants';
+import type { Handle } from '../hsm/pkcs11-adapter';
+import type { QuorumContext } from '../quorum/quorum-context';
+import { descriptorHash } from '../quorum/card-set';
+import { Ceremony } from './ceremony';
+import { crashPoint } from './crash-points';
+
+export interface BackupContext extends QuorumContext {
+  catalogue: BackupCatalogue;
+  /** Folders shown as media besides removable drives (the training lab's stand-in). */
+  mediaStandIns: string[];
+}
+
+export const BACKUP_INTENT = 'backup';
+export interface BackupIntent {
+  backupId: string;
+  media: string;
+  file: string;
+  partition: string;
+}
+
+const FLUSH_BYTES = 1 << 20;
+
+export class BackupCeremony extends Ceremony {
+  private keys: BackupKeys | null = null;
+  private wrapKey: Handle | null = null;
+  private temp: string | null = null;
+  private file: FileHandle | null = null;
+
+  constructor(
+    private readonly ctx: BackupContext,
+    private readonly media: string,
+  ) {
+    const p = ctx.partition.partition();
+    super(ctx.readers, 'backup', 'Back up the partition', { label: p.label, serial: p.serial }, ['Check the partition', 'Confirm', 'Write the backup', 'Read back and verify', 'Done']);
+  }
+
+  protected async run(): Promise<CeremonyResult> {
+    const { partition, audit, intents } = this.ctx;
+    const session = partition.coSession();
+    const token = partition.token();
+    const target = `${token.label} (serial ${token.serial})`;
+    const set = activeBackupSet(partition, this.ctx.store);
+    if (!set) throw new TesseraError('INVALID_REQUEST', 'This partition has no backup key set yet. Create it first (Backup → Create the backup key set).');
+    const signer = findSigningKey(session, set.backup.signingKeyId);
+    if (!signer) throw new TesseraError('HSM_ERROR', 'The partition\'s backup-signing key is missing. Backups of this partition cannot be signed.');
+    const mechanism = chooseKeyWrap(partition, 'wrap');
+    const media = await this.mediaView();
+
+    this.prompt({ kind: 'working', text: 'Looking at what the partition holds…' });
+    const paced = pacer();
+    const objects = await survey(session, paced);
+    const publicKeys = new Map(objects.filter((o) => o.class === 'public-key').map((o) => [`${o.keyType}:${o.id}`, o]));
+    const plan = objects.map((o) => ({ o, reason: exclusion(o, { signingKeyId: set.backup.signingKeyId }) }));
+    // Tessera's own objects are not the officers' keys: they are left out without a line each.
+    const included = plan.filter((p) => p.reason === null).map((p) => p.o);
+    const excluded = plan.filter((p): p is { o: CapturedObject; reason: string } => p.reason !== null);
+    const line = (o: CapturedObject, reason?: string): BackupObjectLine => ({ class: o.class, label: o.label, id: o.id, ...(reason ? { reason } : {}) });
+    const estimatedBytes = 4096 + objects.length * 600 + included.filter((o) => isKey(o.class)).length * 2000 + included.reduce((n, o) => n + o.attributes.reduce((m, a) => m + (typeof a.value === 'string' ? a.value.length : 8), 0), 0);
+
+    this.stepTo(1);
+    this.show({ kind: 'backup-preview', media, included: included.map((o) => line(o)), excluded: excluded.map((e) => line(e.o, e.reason)), estimatedBytes });
+    if (media.free < estimatedBytes) throw new TesseraError('MEDIA_ERROR', `The USB stick has ${megabytes(media.free)} free; this backup needs about ${megabytes(estimatedBytes)}. Nothing was written.`);
+    this.prompt({
+      kind: 'confirm',
+      text: `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
+      confirmLabel: `Back up ${included.length} objects to ${media.label}`,
+    });
+    await this.waitFor(['confirm']);
+
+    this.stepTo(2);
+    this.prompt({ kind: 'working', text: 'Writing the backup…' });
+    const backupId = randomUUID();
+    const created = new Date().toISOString();
+    const encapsulated = encapsulate(Buffer.from(set.backup.escrowPublic, 'base64'));
+    this.keys = encapsulated.keys;
+    this.wrapKey = importWrapKey(session, this.keys.wrapKey);
+    const signingKey = Buffer.from(set.backup.signingKey, 'base64');
+    const header: BackupHeader = {
+      format: 'tessera-backup',
+      version: 1,
+      backupId,
+      created,
+      partition: token,
+      entries: included.length + excluded.length,
+      objects: included.length,
+      excluded: excluded.length,
+      mechanisms: { keyWrap: mechanism, kem: KEM_NAME, content: 'AES-256-GCM', signature: 'ECDSA-P256-SHA256' },
+      escrow: { publicKey: set.backup.escrowPublic, fingerprint: fingerprint(Buffer.from(set.backup.escrowPublic, 'base64')) },
+      ephemeralPublic: encapsulated.ephemeralPublic.toString('base64'),
+      signer: { publicKey: set.backup.signingKey, fingerprint: fingerprint(signingKey), id: set.backup.signingKeyId },
+      backupSet: { set: set.set, generation: set.generation, descriptorHash: descriptorHash(set) },
+    };
+    const fileName = `tessera-${safeName(token.label)}-${created.replace(/[-:]/g, '').replace(/\..*/, '')}-${backupId.slice(0, 8)}${FILE_EXTENSION}`;
+    const finalPath = join(this.media, fileName);
+    this.temp = `${finalPath}.partial`;
+    let intent = intents.begin<BackupIntent>(BACKUP_INTENT, 'writing', { backupId, media: this.media, file: fileName, partition: token.serial });
+    await audit.append({ actor: this.ctx.actor, action: 'backup.start', target, outcome: 'ok', details: { backupId, media: media.label, objects: included.length, excluded: excluded.length } });
+
+    const hash = createHash('sha256');
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const put = async (chunk: Buffer, force = false): Promise<void> => {
+      hash.update(chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (force || pendingBytes >= FLUSH_BYTES) {
+        const data = Buffer.concat(pending);
+        pending = [];
+        pendingBytes = 0;
+        await this.file?.write(data);
+      }
+    };
+    try {
+      this.file = await open(this.temp, 'wx', 0o600);
+      await put(fileStart(header));
+      const entries: { o: CapturedObject; reason: string | null }[] = [...included.map((o) => ({ o, reason: null })), ...excluded.map((e) => ({ o: e.o, reason: e.reason }))];
+      let lastShown = 0;
+      for (const [index, { o, reason }] of entries.entries()) {
+        this.checkCancelled();
+        const body: EntryBody = reason
+          ? { kind: 'excluded', index, class: o.class, label: o.label, id: o.id, reason }
+          : {
+              kind: 'object',
+              index,
+              class: o.class,
+              label: o.label,
+              id: o.id,
+              keyType: o.keyType,
+              attributes: o.attributes,
+              ...(isKey(o.class) ? { wrapped: this.wrap(o, mechanism.value).toString('base64'), check: keyCheck(o, publicKeys) } : {}),
+            };
+        await put(sealEntry(body, this.keys.contentKey, backupId));
+        if (index === 0) crashPoint('backup:writing');
+        if (performance.now() - lastShown > 100 || index === entries.length - 1) {
+          this.progress(index + 1, entries.length);
+          lastShown = performance.now();
+        }
+        await paced();
+      }
+      const digest = Buffer.from(hash.copy().digest());
+      const signature = session.sign(CKM_ECDSA, signer, digest);
+      await put(fileEnd({ entries: entries.length, sha256: digest.toString('hex'), signature: signature.toString('base64') }), true);
+      await this.file.sync();
+      await this.file.close();
+      this.file = null;
+      crashPoint('backup:before-rename');
+      this.checkCancelled();
+      await rename(this.temp, finalPath);
+      this.temp = null;
+      await syncFolder(this.media);
+      intent = intents.step(intent, 'written');
+      crashPoint('backup:after-rename');
+    } catch (error) {
+      // Whatever stopped the backup (cancel, full or pulled media, HSM), no partial file stays.
+      await this.file?.close().catch(() => undefined);
+      this.file = null;
+      if (this.temp) await unlink(this.temp).catch(() => undefined);
+      this.temp = null;
+      intents.finish(intent, this.isCancelled ? 'cancelled' : 'failed');
+      throw this.isCancelled || (error instanceof TesseraError && error.code !== 'MEDIA_ERROR') ? error : mediaError(error, 'writing the backup');
+    }
+
+    this.stepTo(3);
+    this.prompt({ kind: 'working', text: 'Reading the backup back from the media and verifying it…' });
+    let parsed;
+    try {
+      parsed = await this.readBack(finalPath, hash.digest('hex'));
+    } catch (error) {
+      intents.finish(intent, 'failed');
+      throw error;
+    }
+    const manifest = manifestFor(parsed, fileName);
+    const manifestPath = `${finalPath}${MANIFEST_SUFFIX}`;
+    await writeAtomically(manifestPath, renderManifest(manifest, signData(session, signer, manifestBytes(manifest))));
+    wipeKeys(this.keys);
+    this.keys = null;
+
+    this.ctx.catalogue.add({ backupId, tokenSerial: token.serial, tokenLabel: token.label, created, fileName, mediaLabel: media.label, sha256: parsed.sha256, size: parsed.size, objects: included.length, excluded: excluded.length, signer: header.signer.fingerprint, backupSet: set.set, verifiedAt: new Date().toISOString() });
+    intents.finish(intent, 'done');
+    await audit.append({ actor: this.ctx.actor, action: 'backup.create', target, outcome: 'ok', details: { backupId, file: fileName, media: media.label, sha256: parsed.sha256, objects: included.length, excluded: excluded.length } });
+    const report: BackupReport = {
+      backupId,
+      created,
+      partition: { label: token.label, serial: token.serial },
+      objects: included.length,
+      excluded: excluded.length,
+      signer: header.signer.fingerprint,
+      escrow: header.escrow.fingerprint,
+      keyWrap: mechanism.name,
+      file: finalPath,
+      manifest: manifestPath,
+      sha256: parsed.sha256,
+      size: parsed.size,
+      left: excluded.map((e) => line(e.o, e.reason)),
+    };
+    return { kind: 'backup', report };
+  }
+
+  private wrap(o: CapturedObject, mechanism: number): Buffer {
+    try {
+      return this.ctx.partition.coSession().wrapKey(mechanism, this.wrapKey as Handle, o.handle, o.keyType === CKK.RSA ? 16384 : 4096);
+    } catch (error) {
+      throw new TesseraError('HSM_ERROR', `The HSM would not wrap “${o.label}” (id ${o.id || 'none'}). Nothing was left on the media.`, error instanceof TesseraError ? error.detail : undefined);
+    }
+  }
+
+  /** The file as the media gives it back: framing, checksum, signature, every entry opened. */
+  private async readBack(path: string, writtenSha: string) {
+    try {
+      const bytes = await readBackupFile(path, MAX_FILE_BYTES);
+      const verdict = verifyBytes(bytes);
+      const keys = this.keys as BackupKeys;
+      const fails = !verdict.valid ? verdict.problem : verdict.backup.sha256 !== writtenSha ? 'checksum differs' : verdict.backup.entries.some((e) => openEntry(e, keys.contentKey, verdict.backup.header.backupId) === null) ? 'an entry does not open' : null;
+      if (fails || !verdict.valid) throw new TesseraError('MEDIA_ERROR', 'The backup read back from the USB stick is not what was written: the stick is unreliable. The file was removed; use another stick.', fails ?? undefined);
+      return verdict.backup;
+    } catch (error) {
+      await unlink(path).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async mediaView(): Promise<MediaView> {
+    const known = (await listMedia(this.ctx.mediaStandIns)).find((m) => m.path === this.media);
+    if (known) return known;
+    let info;
+    try {
+      info = await stat(this.media);
+    } catch {
+      throw new TesseraError('MEDIA_ERROR', 'That media is not there. Insert the USB stick and choose it again.', basename(this.media));
+    }
+    if (!info.isDirectory()) throw new TesseraError('MEDIA_ERROR', 'Choose the USB stick (a folder), not a file.');
+    const s = await statfs(this.media);
+    return { path: this.media, label: basename(this.media), device: null, size: s.blocks * s.bsize, free: s.bavail * s.bsize, source: 'lab' };
+  }
+
+  protected wipeSecrets(): void {
+    wipeKeys(this.keys);
+    this.keys = null;
+    try {
+      destroyQuietly(this.ctx.partition.coSession(), this.wrapKey);
+    } catch {
+      // logged out meanwhile: the session object is gone with the login
+    }
+    this.wrapKey = null;
+  }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+}
+
+function safeName(label: string): string {
+  return label.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'partition';
+}
