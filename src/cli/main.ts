@@ -7,6 +7,8 @@ import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
 import type { AuditEntryView, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
+import { activeBackupSet } from '../core/backup/backup-set';
+import { fingerprint } from '../core/backup/escrow';
 import { listMedia } from '../core/backup/media';
 import { verifyBackupFile } from '../core/backup/verify';
 import { runCeremony } from './ceremony-runner';
@@ -254,16 +256,26 @@ export function buildProgram(): Command {
     .command('verify')
     .description('check a backup\'s integrity and signature, without cards (exit 1 when invalid)')
     .argument('<file>', 'the backup file')
+    .addOption(new Option('--module <path>', 'with --token: the PKCS#11 module (default: the training lab\'s)'))
+    .option('--token <label>', 'also check that this partition\'s backup-signing key signed it')
     .option('--json', 'print JSON')
-    // Needs no terminal: an auditor verifies on any machine, without its database or keychain.
-    .action(async (file: string, options: { json?: boolean }) => {
-        const result = await verifyBackupFile(resolve(file));
-        print(options.json, result, () =>
-          result.valid
-            ? `Valid: ${result.backup?.objects} objects of “${result.backup?.partition.label}” (serial ${result.backup?.partition.serial}), ${result.backup?.created}; signed by ${result.backup?.signer}; manifest ${result.manifest}.`
-            : `INVALID: ${result.problem}`,
-        );
-        if (!result.valid) process.exitCode = 1;
+    .action(async (file: string, options: PartitionOptions) => {
+      // Without --token it needs no terminal: an auditor verifies on any machine, with no database or keychain.
+      const signer = options.token
+        ? await withTerminal(async (terminal) => {
+            selectPartition(terminal, options);
+            const set = activeBackupSet(terminal.partition, terminal.quorum.store);
+            if (!set) throw new TesseraError('INVALID_REQUEST', `Partition “${options.token}” has no backup key set to check against.`);
+            return fingerprint(Buffer.from(set.backup.signingKey, 'base64'));
+          })
+        : undefined;
+      const result = await verifyBackupFile(resolve(file), signer);
+      print(options.json, result, () =>
+        result.valid
+          ? `Valid: ${result.backup?.objects} objects of “${result.backup?.partition.label}” (serial ${result.backup?.partition.serial}), ${result.backup?.created}; signed by ${result.backup?.signer}; manifest ${result.manifest}.`
+          : `INVALID: ${result.problem}`,
+      );
+      if (!result.valid) process.exitCode = 1;
     });
   partitionOptions(backup.command('restore').description('restore a backup into a partition, with a quorum of backup-set cards'))
     .argument('<file>', 'the backup file')

@@ -128,7 +128,7 @@ export class BackupCeremony extends Ceremony {
         const data = Buffer.concat(pending);
         pending = [];
         pendingBytes = 0;
-        await this.file?.write(data);
+        if (this.file) await writeAll(this.file, data);
       }
     };
     try {
@@ -263,6 +263,14 @@ export class BackupCeremony extends Ceremony {
       // logged out meanwhile: the session object is gone with the login
     }
     this.wrapKey = null;
+  }
+}
+
+/** A write may take fewer bytes than given (a filling stick): write the rest, so ENOSPC surfaces here. */
+async function writeAll(file: FileHandle, data: Buffer): Promise<void> {
+  for (let offset = 0; offset < data.length; ) {
+    const { bytesWritten } = await file.write(data, offset, data.length - offset);
+    offset += bytesWritten;
   }
 }
 

@@ -45,7 +45,7 @@ export class QuorumService {
   constructor(
     private readonly partition: PartitionService,
     readers: ReaderMonitor,
-    private readonly store: CardSetStore,
+    readonly store: CardSetStore,
     private readonly intents: IntentLog,
     private readonly audit: AuditLog,
     private readonly settings: Settings,
