@@ -12,6 +12,7 @@ import { IntentLog } from './store/intents';
 import { Settings } from './store/settings';
 import { CardSetStore } from './quorum/card-set-store';
 import { QuorumService } from './quorum/quorum-service';
+import { BackupService } from './backup/backup-service';
 import { BackupCatalogue } from './backup/catalogue';
 import { recoverBackupWork } from './backup/recovery';
 import { findLabProfile } from './config/lab-profile';
@@ -33,6 +34,7 @@ export class Terminal {
   readonly readers = new ReaderMonitor();
   readonly quorum: QuorumService;
   readonly backups: BackupCatalogue;
+  readonly backup: BackupService;
   readonly mediaStandIns: string[];
   private readonly store: CardSetStore;
   private readonly intents: IntentLog;
@@ -55,6 +57,7 @@ export class Terminal {
     this.mediaStandIns = options.mediaStandIns ?? defaultStandIns();
     this.quorum = new QuorumService(this.partition, this.readers, this.store, this.intents, this.audit, this.settings, actor, this.backups, this.mediaStandIns);
     this.actor = actor;
+    this.backup = new BackupService(this.partition, this.store, this.backups, this.mediaStandIns);
   }
 
   /** Opens the terminal's database and finishes or rolls back what a crash interrupted. */

@@ -32,12 +32,17 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
     'audit:list': (r) => terminal.audit.list(r.limit, r.beforeSeq),
     'audit:verify': () => terminal.audit.verify(),
     'cards:set': () => terminal.quorum.cardSet(),
-    'ceremony:start': (r) => terminal.quorum.start(r),
+    'ceremony:start': async (r) => {
+      if (r.kind === 'backup') await terminal.backup.requireOffered(r.media, 'media');
+      if (r.kind === 'restore') await terminal.backup.requireOffered(r.file, 'file');
+      return terminal.quorum.start(r);
+    },
     // PINs arrive as strings (structured clone); core holds them as Buffers it wipes.
     'ceremony:input': (r) =>
       terminal.quorum.provide(
         r.id,
-        r.input.kind === 'pin' ? { kind: 'pin', pin: Buffer.from(r.input.pin, 'utf8'), ...(r.input.repeat === undefined ? {} : { repeat: Buffer.from(r.input.repeat, 'utf8') }) } : r.input,
+        r.input.kind === 'pin'
+          ? { kind: 'pin', pin: Buffer.from(r.input.pin, 'utf8'), ...(r.input.repeat === undefined ? {} : { repeat: Buffer.from(r.input.repeat, 'utf8') }) } : r.input,
         r.seq,
       ),
     'ceremony:current': () => terminal.quorum.current(),
@@ -51,6 +56,10 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
       terminal.quorum.touchSo();
       return terminal.quorum.soSession();
     },
+    'backup:set': () => terminal.backup.backupSet(),
+    'backup:media': () => terminal.backup.media(),
+    'backup:files': (r) => terminal.backup.files(r.media),
+    'backup:verify': (r) => terminal.backup.verify(r.file),
   };
 
   return {

@@ -6,6 +6,7 @@ import { usePartition } from './stores/partition';
 import { useQuorum } from './stores/quorum';
 import { useReaders } from './stores/readers';
 import { AuditView } from './workflows/AuditView';
+import { BackupPanel } from './workflows/BackupPanel';
 import { CardsPanel } from './workflows/CardsPanel';
 import { KeyInventory } from './workflows/KeyInventory';
 import { NotAvailable } from './workflows/NotAvailable';
@@ -22,6 +23,7 @@ function Content({ section }: { section: Section }): React.JSX.Element {
     case 'audit':
       return <AuditView />;
     case 'backup':
+      return <BackupPanel />;
     case 'credentials':
     case 'policy':
       return <NotAvailable title={sectionTitles[section]} />;

@@ -7,8 +7,12 @@ import type {
   AppInfo,
   AuditEntryView,
   AuditVerification,
+  BackupFileView,
+  BackupSetView,
+  BackupVerification,
   CardSetView,
   CeremonyView,
+  MediaView,
   ObjectDetails,
   ObjectSummary,
   PartitionChoice,
@@ -28,11 +32,22 @@ const ceremonyStart = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('so-login') }).strict(),
   z.object({ kind: z.literal('check-card') }).strict(),
   z.object({ kind: z.literal('change-pin') }).strict(),
+  z.object({ kind: z.literal('backup-set'), holders: z.array(holder).min(1).max(16), threshold: z.number().int().min(1).max(16) }).strict(),
+  z.object({ kind: z.literal('backup'), media: path }).strict(),
+  z
+    .object({
+      kind: z.literal('restore'),
+      file: path,
+      only: z.array(z.string().regex(/^[0-9a-f]{0,512}$/)).max(100_000).optional(),
+      onConflict: z.enum(['skip', 'replace', 'ask']).optional(),
+    })
+    .strict(),
 ]);
 
 const ceremonyInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('pin'), pin, repeat: pin.optional() }).strict(),
   z.object({ kind: z.literal('confirm') }).strict(),
+  z.object({ kind: z.literal('choose'), only: z.array(z.number().int().min(0)).max(1_000_000).nullable(), replace: z.array(z.number().int().min(0)).max(1_000_000) }).strict(),
   z.object({ kind: z.literal('cancel') }).strict(),
 ]);
 
@@ -59,6 +74,10 @@ export const channels = {
   'so:session': { request: none },
   'so:logout': { request: none },
   'so:setIdle': { request: z.object({ minutes: z.number().int().min(1).max(60) }).strict() },
+  'backup:set': { request: none },
+  'backup:media': { request: none },
+  'backup:files': { request: z.object({ media: path }).strict() },
+  'backup:verify': { request: z.object({ file: path }).strict() },
 } as const satisfies Record<string, { request: z.ZodType }>;
 
 export interface Responses {
@@ -80,6 +99,10 @@ export interface Responses {
   'so:session': SoSessionView;
   'so:logout': SoSessionView;
   'so:setIdle': SoSessionView;
+  'backup:set': BackupSetView | null;
+  'backup:media': MediaView[];
+  'backup:files': BackupFileView[];
+  'backup:verify': BackupVerification;
 }
 
 /** Main-to-renderer pushes. */

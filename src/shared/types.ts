@@ -304,6 +304,24 @@ export interface RestoreReport {
   objects: RestoreOutcome[];
 }
 
+export interface BackupSetView {
+  partition: { label: string; serial: string };
+  set: string;
+  m: number;
+  n: number;
+  holders: string[];
+  created: string;
+  signer: string;
+  escrow: string;
+}
+
+/** A backup file found on a medium, checked without cards; `catalogued`: this terminal wrote it. */
+export interface BackupFileView {
+  name: string;
+  verification: BackupVerification;
+  catalogued: boolean;
+}
+
 export type CeremonyDetail =
   | { kind: 'backup-preview'; media: MediaView; included: BackupObjectLine[]; excluded: BackupObjectLine[]; estimatedBytes: number }
   | { kind: 'restore-choice'; backup: BackupSummary; objects: RestoreLine[] };

@@ -362,3 +362,31 @@ describe('faults while a backup is written', () => {
     expect(existsSync(gone)).toBe(false);
   });
 });
+
+describe('a backup-set creation killed half way', () => {
+  it.each(['backup-set:card-1', 'backup-set:after-anchor'])('killed at %s: the next start rolls it back or finishes it, and backups work after', async (point) => {
+    const created = await lab.newPartition(`BK Set ${point.split(':')[1]} ${tag}`.slice(0, 32));
+    seedPartition(state.modulePath, state.softhsmConf, created.label, LAB_USER_PIN);
+    const setCards = await blankCards(`bk-kill-${point.split(':')[1]}`, 2);
+    await insert(...setCards);
+    const kHome = tempHome();
+    const create = (env: Record<string, string> = {}): ReturnType<typeof tessera> =>
+      tessera(['backup-set', 'create', '--token', created.label, '--holders', 'una,vic', '--threshold', '1', '--pins-from', '3', '--pin-fd', '4', '--json'], { home: kHome, fds: ['bk-kill-pin-1\nbk-kill-pin-2\n', `${LAB_USER_PIN}\n`], env });
+    expect(create({ TESSERA_TEST_CRASH_AT: point }).signal).toBe('SIGKILL');
+    const next = tessera(['audit', 'verify'], { home: kHome });
+    if (point === 'backup-set:card-1') {
+      expect(next.stderr).toMatch(/was rolled back; create it again/);
+      await insert(...setCards);
+      // The cards written before the crash are taken again (their set was abandoned); the PINs are theirs now.
+      const again = tessera(['backup-set', 'create', '--token', created.label, '--holders', 'una,vic', '--threshold', '1', '--pins-from', '3', '--pin-fd', '4', '--json'], { home: kHome, fds: ['bk-kill-pin-1\nbk-kill-pin-2\n', `${LAB_USER_PIN}\n`] });
+      expect(again.status, again.stderr).toBe(0);
+    } else {
+      expect(next.stderr).toMatch(/recorded on the partition\. It is finished/);
+    }
+    // One signing key pair only: an interrupted creation leaves none behind.
+    expect(parseObjectList(pkcs11Tool(['--token-label', created.label, '--login', '--pin', LAB_USER_PIN, '--list-objects'])).filter((o) => o.label === 'Tessera backup-signing key')).toHaveLength(2);
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-set-'));
+    const made = tessera(['backup', 'create', '--token', created.label, '--media', folder, '--pin-fd', '3', '--json'], { home: kHome, fds: [`${LAB_USER_PIN}\n`] });
+    expect(made.status, made.stderr).toBe(0);
+  });
+});

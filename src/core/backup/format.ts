@@ -123,11 +123,6 @@ export function fileEnd(trailer: BackupTrailer): Buffer {
   return record(RECORD.trailer, Buffer.from(JSON.stringify(trailer)));
 }
 
-/** What the backup-signing key signs: SHA-256 over every byte before the trailer (ECDSA P-256). */
-export function signedDigest(hash: ReturnType<typeof createHash>): Buffer {
-  return hash.copy().digest();
-}
-
 // ---- reading ----
 
 export interface ParsedBackup {
@@ -176,7 +171,11 @@ export function verifyBytes(bytes: Buffer): Verdict {
       if (!header) return bad('The end record comes before the header.');
       if (length > LIMITS.trailer) return bad('The end record is larger than any this terminal writes.');
       const parsed = trailerSchema.safeParse(parseJson(payload));
-      if (!parsed.success) return bad('The end record is damaged.');
+      // Only the exact bytes this terminal writes: base64 and JSON have other spellings of the
+      // same values, and a changed byte must never pass, even where it would mean the same.
+      if (!parsed.success || !Buffer.from(JSON.stringify(parsed.data)).equals(payload) || Buffer.from(parsed.data.signature, 'base64').toString('base64') !== parsed.data.signature) {
+        return bad('The end record is damaged.');
+      }
       trailer = parsed.data;
       trailerStart = offset;
     } else {

@@ -192,7 +192,13 @@ export class BackupCeremony extends Ceremony {
     }
     const manifest = manifestFor(parsed, fileName);
     const manifestPath = `${finalPath}${MANIFEST_SUFFIX}`;
-    await writeAtomically(manifestPath, renderManifest(manifest, signData(session, signer, manifestBytes(manifest))));
+    try {
+      await writeAtomically(manifestPath, renderManifest(manifest, signData(session, signer, manifestBytes(manifest))));
+    } catch (error) {
+      intents.finish(intent, 'failed');
+      const detail = error instanceof TesseraError ? error.detail : undefined;
+      throw new TesseraError('MEDIA_ERROR', `The backup file ${fileName} was written and verified, but its manifest could not be written beside it. Check the USB stick, then back up again.`, detail);
+    }
     wipeKeys(this.keys);
     this.keys = null;
 

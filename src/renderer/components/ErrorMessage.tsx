@@ -33,6 +33,10 @@ export function errorHeading(code: ErrorCode): string {
       return 'Audit log unavailable';
     case 'STORE_ERROR':
       return 'Database problem';
+    case 'BACKUP_INVALID':
+      return 'Backup refused';
+    case 'MEDIA_ERROR':
+      return 'USB media problem';
     case 'INVALID_REQUEST':
     case 'FORBIDDEN_SENDER':
     case 'UNKNOWN_CHANNEL':

@@ -3,9 +3,10 @@
 import { create } from 'zustand';
 import type { ErrorData } from '../../shared/errors';
 import type { CardSetView, CeremonyView, SoSessionView } from '../../shared/types';
+import type { RequestOf } from '../../shared/contract';
 import { api } from '../api';
 
-type Start = { kind: 'adopt'; holders: string[]; threshold: number } | { kind: 'so-login' } | { kind: 'check-card' } | { kind: 'change-pin' };
+type Start = RequestOf<'ceremony:start'>;
 
 interface QuorumState {
   cardSet: CardSetView | null;
@@ -16,6 +17,8 @@ interface QuorumState {
   start(request: Start): Promise<void>;
   answerPin(pin: string, repeat?: string): Promise<boolean>;
   confirm(): Promise<void>;
+  /** Restore: which backup entries (all when null), and which conflicts to replace. */
+  choose(only: number[] | null, replace: number[]): Promise<void>;
   cancel(): Promise<void>;
   dismiss(): void;
   logoutSo(): Promise<void>;
@@ -23,7 +26,7 @@ interface QuorumState {
 }
 
 export const useQuorum = create<QuorumState>((set, get) => {
-  const input = async (payload: { kind: 'pin'; pin: string; repeat?: string } | { kind: 'confirm' } | { kind: 'cancel' }): Promise<boolean> => {
+  const input = async (payload: RequestOf<'ceremony:input'>['input']): Promise<boolean> => {
     const ceremony = get().ceremony;
     if (!ceremony) return false;
     const result = await api.ceremony.input({ id: ceremony.id, seq: ceremony.prompt.seq, input: payload });
@@ -54,6 +57,7 @@ export const useQuorum = create<QuorumState>((set, get) => {
 
     answerPin: (pin, repeat) => input(repeat === undefined ? { kind: 'pin', pin } : { kind: 'pin', pin, repeat }),
     confirm: async () => void (await input({ kind: 'confirm' })),
+    choose: async (only, replace) => void (await input({ kind: 'choose', only, replace })),
     cancel: async () => void (await input({ kind: 'cancel' })),
 
     dismiss() {

@@ -1,8 +1,9 @@
 // Cards: live readers, the partition's card set, and the card ceremonies (adopt, SO login, check a
 // card, change a card PIN). Card insertions and removals arrive from the main process; nothing polls.
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import type { ReaderCondition } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { HoldersForm } from '../components/HoldersForm';
 import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
 import { useReaders } from '../stores/readers';
@@ -42,62 +43,15 @@ export function ReadersPanel(): React.JSX.Element {
 
 function AdoptForm(): React.JSX.Element {
   const start = useQuorum((s) => s.start);
-  const [holders, setHolders] = useState(['', '', '']);
-  const [threshold, setThreshold] = useState(2);
-  const named = holders.map((h) => h.trim());
   return (
-    <form
-      className="panel"
-      aria-labelledby="adopt-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        // As typed: core refuses a blank or repeated name with a clear message; m is never changed silently.
-        void start({ kind: 'adopt', holders: named, threshold });
-      }}
-    >
-      <h2 id="adopt-title">Adopt this partition</h2>
-      <p>
-        The terminal replaces the partition's SO PIN by a random credential that nobody knows, split onto the officers' cards. You will type the current SO PIN once; then each holder inserts a blank card
-        and chooses its PIN.
-      </p>
-      <fieldset>
-        <legend>Card holders ({holders.length})</legend>
-        {holders.map((h, i) => (
-          <div className="row" key={i}>
-            <label htmlFor={`holder-${i}`}>Holder {i + 1}</label>
-            <input id={`holder-${i}`} maxLength={64} value={h} onChange={(e) => setHolders(holders.map((x, j) => (j === i ? e.target.value : x)))} />
-          </div>
-        ))}
-        <div className="row">
-          <button type="button" onClick={() => setHolders([...holders, ''])} disabled={holders.length >= 16}>
-            Add a holder
-          </button>
-          <button
-            type="button"
-            onClick={() => {
-              setHolders(holders.slice(0, -1));
-              setThreshold(Math.min(threshold, holders.length - 1));
-            }}
-            disabled={holders.length <= 1}
-          >
-            Remove the last holder
-          </button>
-        </div>
-      </fieldset>
-      <div className="row">
-        <label htmlFor="threshold">Cards needed to log in</label>
-        <select id="threshold" value={threshold} onChange={(e) => setThreshold(Number(e.target.value))}>
-          {holders.map((_, i) => (
-            <option key={i} value={i + 1}>
-              {i + 1} of {holders.length}
-            </option>
-          ))}
-        </select>
-      </div>
-      <button type="submit" disabled={named.every((h) => h === '')}>
-        Start the adoption
-      </button>
-    </form>
+    <HoldersForm
+      id="adopt"
+      title="Adopt this partition"
+      intro="The terminal replaces the partition's SO PIN by a random credential that nobody knows, split onto the officers' cards. You will type the current SO PIN once; then each holder inserts a blank card and chooses its PIN."
+      thresholdLabel="Cards needed to log in"
+      submitLabel="Start the adoption"
+      onSubmit={(holders, threshold) => void start({ kind: 'adopt', holders, threshold })}
+    />
   );
 }
 

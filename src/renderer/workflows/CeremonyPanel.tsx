@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import type { CardReport, CeremonyView, EnrolmentRecord } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { useQuorum } from '../stores/quorum';
+import { BackupResult, Preview, Progress, RestoreChoice, RestoreResult } from './BackupDetails';
 
 function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
   const { answerPin } = useQuorum();
@@ -38,12 +39,12 @@ function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
   );
 }
 
-function Record({ record }: { record: EnrolmentRecord }): React.JSX.Element {
+function Record({ record, purpose }: { record: EnrolmentRecord; purpose: 'adopt' | 'backup-set' }): React.JSX.Element {
   return (
     <section aria-labelledby="record-title">
       <h3 id="record-title">Enrolment record</h3>
       <p>
-        Partition “{record.partition.label}” (serial {record.partition.serial}), card set {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards log in as security officer. {record.date}
+        Partition “{record.partition.label}” (serial {record.partition.serial}), {purpose === 'adopt' ? 'card set' : 'backup key set'} {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards {purpose === 'adopt' ? 'log in as security officer' : 'read and restore its backups'}. {record.date}
       </p>
       <table className="plain" aria-label="Enrolled cards">
         <thead>
@@ -113,14 +114,17 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
       <div className={`prompt prompt-${p.kind}`} role="status" aria-live="polite">
         <strong>{p.text}</strong>
       </div>
-      {view.needed !== null && (view.kind === 'so-login' || view.kind === 'adopt') ? (
+      {view.needed !== null && view.kind !== 'check-card' && view.kind !== 'change-pin' && view.kind !== 'backup' ? (
         <p aria-label="Collected">
-          {view.collected.length} of {view.needed} {view.kind === 'adopt' ? 'cards written' : 'collected'}
+          {view.collected.length} of {view.needed} {view.kind === 'adopt' || view.kind === 'backup-set' ? 'cards written' : 'collected'}
           {view.collected.length ? `: ${view.collected.map((c) => c.holder).join(', ')}` : ''}
         </p>
       ) : null}
       {error ? <ErrorMessage error={error} /> : null}
       {p.kind === 'enter-pin' || p.kind === 'choose-pin' || p.kind === 'enter-so-pin' ? <PinForm view={view} /> : null}
+      <Progress view={view} />
+      <Preview view={view} />
+      <RestoreChoice key={view.detail?.kind === 'restore-choice' ? view.id : 'none'} view={view} />
       {p.kind === 'confirm' ? (
         <button type="button" className="danger" onClick={() => void confirm()}>
           {p.confirmLabel ?? 'Confirm'}
@@ -135,7 +139,9 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
           ))}
         </ul>
       ) : null}
-      {view.result?.kind === 'adopt' ? <Record record={view.result.record} /> : null}
+      {view.result?.kind === 'adopt' || view.result?.kind === 'backup-set' ? <Record record={view.result.record} purpose={view.result.kind} /> : null}
+      {view.result?.kind === 'backup' ? <BackupResult report={view.result.report} /> : null}
+      {view.result?.kind === 'restore' ? <RestoreResult report={view.result.report} /> : null}
       {view.result?.kind === 'check-card' ? <Report report={view.result.report} /> : null}
       {view.result?.kind === 'so-login' ? <p role="status">Logged in as security officer with the cards of {view.result.holders.join(', ')}.</p> : null}
       {view.result?.kind === 'change-pin' ? <p role="status">{view.result.holder}'s card PIN is changed.</p> : null}

@@ -1,0 +1,121 @@
+// Benchmark (not a test): backup and restore of N RSA-2048 + N EC P-256 + N AES-256 keys through
+// core (the ceremonies the app and the CLI run), against bare pkcs11js loops of C_WrapKey and
+// C_UnwrapKey over the same keys, in one run. Prints the times, the ratios (target 1.3x), the
+// peak memory, and the longest stall of the main event loop while core works (target < 50 ms).
+//   npm run bench:backup        (KEYS=200 npm run bench:backup for a quicker run)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { CeremonyInput } from '../src/core/ceremony/ceremony';
+import type { CeremonyStart } from '../src/core/quorum/quorum-service';
+import { Terminal } from '../src/core/terminal';
+import type { CeremonyView } from '../src/shared/types';
+import { LabError } from '../tests/lab/lab';
+import { labForBench } from './lab-bench';
+
+const KEYS = Number(process.env.KEYS ?? 1000);
+const root = resolve(import.meta.dirname, '..');
+const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const CARD = 'bench-backup';
+const CARD_PIN = 'bench-backup-pin';
+const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+/** Runs a ceremony to its end, answering PINs and confirmations at once; the time is the ceremony's. */
+async function ceremony(terminal: Terminal, start: CeremonyStart): Promise<{ view: CeremonyView; ms: number }> {
+  const begin = performance.now();
+  terminal.quorum.start(start, { retryWrongPin: false });
+  let handled = 0;
+  for (;;) {
+    const view = terminal.quorum.running()?.snapshot() as CeremonyView;
+    if (['done', 'failed', 'cancelled'].includes(view.prompt.kind)) {
+      if (view.prompt.kind !== 'done') throw new Error(`${start.kind}: ${view.prompt.text}`);
+      return { view, ms: performance.now() - begin };
+    }
+    if (view.prompt.seq > handled) {
+      handled = view.prompt.seq;
+      const p = view.prompt.kind;
+      const input: CeremonyInput | null =
+        p === 'choose-pin' ? { kind: 'pin', pin: Buffer.from(CARD_PIN), repeat: Buffer.from(CARD_PIN) } : p === 'enter-pin' ? { kind: 'pin', pin: Buffer.from(CARD_PIN) } : p === 'confirm' ? { kind: 'confirm' } : null;
+      if (input) terminal.quorum.provide(view.id, input);
+      continue;
+    }
+    await new Promise<void>((done) => {
+      const stop = terminal.quorum.onCeremony(() => {
+        stop();
+        done();
+      });
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const { lab } = await labForBench();
+  const state = lab.state();
+  const env = { ...process.env, SOFTHSM2_CONF: state.softhsmConf };
+  const label = `Bench Backup ${KEYS}`;
+  let fresh = false;
+  try {
+    await lab.newPartition(label);
+    fresh = true;
+    console.log(`Filling "${label}" with ${KEYS} RSA-2048 + ${KEYS} EC P-256 + ${KEYS} AES-256 keys, once...`);
+    execFileSync(process.execPath, [tsx, join(root, 'bench', 'fill-backup.ts'), state.modulePath, state.softhsmConf, label, state.userPin, String(KEYS)], { stdio: 'inherit', env });
+  } catch (error) {
+    if (!(error instanceof LabError && /exists already/.test(error.message))) throw error;
+    console.log(`Reusing "${label}".`);
+  }
+  for (const card of state.cards) if (card.reader) await lab.remove(card.holder);
+  if (!state.cards.some((c) => c.holder === CARD)) await lab.newCard(CARD);
+  else if (fresh) await lab.blankCard(CARD);
+  await lab.insert(CARD);
+
+  const tag = Date.now().toString(36);
+  const bareTarget = (await lab.newPartition(`Bench bare ${tag}`)).label;
+  const coreTarget = (await lab.newPartition(`Bench core ${tag}`)).label;
+  const bare = JSON.parse(execFileSync(process.execPath, [tsx, join(root, 'bench', 'bare-backup.ts'), state.modulePath, state.softhsmConf, label, bareTarget, state.userPin], { env, encoding: 'utf8' })) as { keys: number; wrap: number; unwrap: number };
+
+  const media = mkdtempSync(join(tmpdir(), 'tessera-bench-usb-'));
+  const terminal = await Terminal.open({ home: mkdtempSync(join(tmpdir(), 'tessera-bench-')), frontEnd: 'cli', mediaStandIns: [media] });
+  const stalls = monitorEventLoopDelay({ resolution: 2 });
+  try {
+    await terminal.readers.start();
+    terminal.partition.selectByLabel(state.modulePath, label);
+    await terminal.partition.login(Buffer.from(state.userPin));
+    if (!terminal.backup.backupSet()) await ceremony(terminal, { kind: 'backup-set', holders: ['bench'], threshold: 1 });
+    stalls.enable();
+    const backup = await ceremony(terminal, { kind: 'backup', media });
+    stalls.disable();
+    const backupStall = stalls.max / 1e6;
+    const report = backup.view.result?.kind === 'backup' ? backup.view.result.report : null;
+    await terminal.partition.logout();
+
+    terminal.partition.selectByLabel(state.modulePath, coreTarget);
+    await terminal.partition.login(Buffer.from(state.userPin));
+    stalls.reset();
+    stalls.enable();
+    const restore = await ceremony(terminal, { kind: 'restore', file: report?.file ?? '', onConflict: 'skip' });
+    stalls.disable();
+    const counts = restore.view.result?.kind === 'restore' ? restore.view.result.report.counts : null;
+    await terminal.partition.logout();
+
+    console.log(`\nBackup and restore of ${bare.keys} keys (${KEYS} RSA-2048, ${KEYS} EC P-256, ${KEYS} AES-256)`);
+    console.log(`  core backup (survey, wrap, encrypt, sign, write, fsync, read back, verify, manifest)  ${fmt(backup.ms)}`);
+    console.log(`  bare C_WrapKey loop                                                               ${fmt(bare.wrap)}`);
+    console.log(`  ratio backup core / bare   ${(backup.ms / bare.wrap).toFixed(2)}x   (target <= 1.30x)`);
+    console.log(`  core restore (read, verify, 1 card incl. its KDF, decrypt, unwrap, check each key)  ${fmt(restore.ms)}`);
+    console.log(`  bare C_UnwrapKey loop                                                               ${fmt(bare.unwrap)}`);
+    console.log(`  ratio restore core / bare  ${(restore.ms / bare.unwrap).toFixed(2)}x   (target <= 1.30x)`);
+    console.log(`  backup file ${((report?.size ?? 0) / 1e6).toFixed(1)} MB, ${report?.objects} objects; restored ${counts?.restored}, failed ${counts?.failed}`);
+    console.log(`  peak memory (max RSS of this process) ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+    console.log(`  longest event-loop stall: backup ${backupStall.toFixed(1)} ms, restore ${(stalls.max / 1e6).toFixed(1)} ms   (target < 50 ms)`);
+  } finally {
+    await lab.remove(CARD);
+    await terminal.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,151 @@
+// Backup: the partition's backup key set, the media (mounted removable drives, or the lab's
+// stand-in), backing up to the chosen one, and the backups on it, verified without cards, each of
+// which can be restored into the partition chosen now (the same one, or a fresh one).
+import { useEffect } from 'react';
+import type { BackupFileView } from '../../shared/types';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { HoldersForm } from '../components/HoldersForm';
+import { useBackup } from '../stores/backup';
+import { usePartition } from '../stores/partition';
+import { useQuorum } from '../stores/quorum';
+import { CeremonyPanel } from './CeremonyPanel';
+
+function gigabytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function BackupSet(): React.JSX.Element {
+  const backupSet = useBackup((s) => s.set);
+  const start = useQuorum((s) => s.start);
+  if (!backupSet) {
+    return (
+      <HoldersForm
+        id="backup-set"
+        title="Create the backup key set"
+        intro="Once per partition: the terminal generates a backup-signing key in the partition and an escrow key whose private half is split onto the holders' cards (officer cards keep their PIN; blank cards get one). Backups are then made without cards; reading or restoring one needs the chosen number of these cards."
+        thresholdLabel="Cards needed to restore"
+        submitLabel="Create the backup key set"
+        onSubmit={(holders, threshold) => void start({ kind: 'backup-set', holders, threshold })}
+      />
+    );
+  }
+  return (
+    <section className="panel" aria-labelledby="backup-set-title">
+      <h2 id="backup-set-title">Backup key set</h2>
+      <p>
+        Any {backupSet.m} of {backupSet.n} cards ({backupSet.holders.join(', ')}) read and restore this partition's backups. Signing key <span className="mono">{backupSet.signer.slice(0, 16)}…</span>
+      </p>
+    </section>
+  );
+}
+
+function Media(): React.JSX.Element {
+  const { media, chosen, choose, load } = useBackup();
+  const backupSet = useBackup((s) => s.set);
+  const start = useQuorum((s) => s.start);
+  const selected = media.find((m) => m.path === chosen);
+  return (
+    <section className="panel" aria-labelledby="media-title">
+      <h2 id="media-title">USB media</h2>
+      {media.length === 0 ? <p role="status">No removable drive is mounted. Insert the USB stick, then look again.</p> : null}
+      <ul className="media" aria-label="Media">
+        {media.map((m) => (
+          <li key={m.path}>
+            <label>
+              <input type="radio" name="media" checked={m.path === chosen} onChange={() => void choose(m.path)} /> {m.label} — {gigabytes(m.free)} free of {gigabytes(m.size)}
+              {m.device ? ` (${m.device})` : ''}
+            </label>
+          </li>
+        ))}
+      </ul>
+      <div className="row">
+        <button type="button" onClick={() => void load()}>
+          Look for media again
+        </button>
+        <button type="button" disabled={!selected || !backupSet} onClick={() => selected && void start({ kind: 'backup', media: selected.path })}>
+          {selected ? `Back up to ${selected.label}` : 'Back up'}
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function FileRow({ file, media }: { file: BackupFileView; media: string }): React.JSX.Element {
+  const start = useQuorum((s) => s.start);
+  const v = file.verification;
+  const b = v.backup;
+  return (
+    <tr>
+      <td className="mono">{file.name}</td>
+      <td>{b ? `“${b.partition.label}” (serial ${b.partition.serial})` : '—'}</td>
+      <td>{b?.created ?? '—'}</td>
+      <td>{b ? `${b.objects}` : '—'}</td>
+      <td>{v.valid ? `Valid (signature, every byte${v.manifest === 'agrees' ? ', manifest' : '; no manifest'})${file.catalogued ? '; written by this terminal' : ''}` : `INVALID: ${v.problem}`}</td>
+      <td>
+        <button type="button" disabled={!v.valid} onClick={() => void start({ kind: 'restore', file: `${media}/${file.name}`, onConflict: 'ask' })}>
+          Restore {file.name}
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+function Backups(): React.JSX.Element | null {
+  const { files, chosen } = useBackup();
+  if (!chosen) return null;
+  return (
+    <section className="panel" aria-labelledby="files-title">
+      <h2 id="files-title">Backups on this medium</h2>
+      {files.length === 0 ? (
+        <p>No Tessera backup is on it.</p>
+      ) : (
+        <table className="plain" aria-label="Backups on the medium">
+          <thead>
+            <tr>
+              <th scope="col">File</th>
+              <th scope="col">Partition</th>
+              <th scope="col">Made</th>
+              <th scope="col">Objects</th>
+              <th scope="col">Checked without cards</th>
+              <th scope="col">Restore into this partition</th>
+            </tr>
+          </thead>
+          <tbody>
+            {files.map((f) => (
+              <FileRow key={f.name} file={f} media={chosen} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+export function BackupPanel(): React.JSX.Element {
+  const { ceremony, error: ceremonyError } = useQuorum();
+  const { error, load } = useBackup();
+  const view = usePartition((s) => s.view);
+  const partitionKey = view ? `${view.token.serial}:${view.token.loggedIn}` : null;
+  const ended = ceremony ? ['done', 'failed', 'cancelled'].includes(ceremony.prompt.kind) : true;
+  useEffect(() => {
+    if (partitionKey && ended) void load();
+  }, [partitionKey, ended, load]);
+  return (
+    <section aria-labelledby="backup-title">
+      <h1 id="backup-title">Backup and restore</h1>
+      {!view ? <p>Choose a partition first (Partition).</p> : null}
+      {view && !view.token.loggedIn ? <p role="status">Log in as crypto officer (Partition) to back up, restore or create the backup key set: they read and write the partition's private objects.</p> : null}
+      {error ? <ErrorMessage error={error} /> : null}
+      {ceremonyError && !ceremony ? <ErrorMessage error={ceremonyError} /> : null}
+      {ceremony ? (
+        <CeremonyPanel view={ceremony} />
+      ) : view ? (
+        <>
+          <BackupSet />
+          <Media />
+          <Backups />
+        </>
+      ) : null}
+    </section>
+  );
+}
