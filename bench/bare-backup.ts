@@ -24,7 +24,7 @@ try {
   const srcKek = kek(src);
   const keys: { handle: Buffer; cls: number; type: number }[] = [];
   for (const cls of [A.CKO_PRIVATE_KEY, A.CKO_SECRET_KEY]) {
-    p.C_FindObjectsInit(src, [{ type: A.CKA_CLASS, value: cls }, { type: A.CKA_TOKEN, value: true }]);
+    p.C_FindObjectsInit(src, [{ type: A.CKA_CLASS, value: cls }, { type: A.CKA_TOKEN, value: true }, { type: A.CKA_EXTRACTABLE, value: true }]);
     for (let batch = p.C_FindObjects(src, 512); batch.length > 0; batch = p.C_FindObjects(src, 512)) for (const handle of batch) keys.push({ handle, cls, type: Number((p.C_GetAttributeValue(src, handle, [{ type: A.CKA_KEY_TYPE }])[0]?.value as Buffer).readBigUInt64LE()) });
     p.C_FindObjectsFinal(src);
   }

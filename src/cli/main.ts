@@ -277,6 +277,22 @@ export function buildProgram(): Command {
       );
       if (!result.valid) process.exitCode = 1;
     });
+  backup
+    .command('list')
+    .description('the full content listing of a backup: needs a quorum of its backup-set cards, no partition')
+    .argument('<file>', 'the backup file')
+    .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .option('--json', 'print JSON')
+    .action((file: string, options: { pinsFrom?: string; wait: string; json?: boolean }) =>
+      withTerminal(async (terminal) => {
+        const view = await runCeremony(terminal, { kind: 'backup-list', file: resolve(file) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const result = ceremonyResult(view, 'backup-list');
+        print(options.json, result, () =>
+          [`Backup ${result.backup.backupId} of “${result.backup.partition.label}”, ${result.backup.created}:`, ...result.objects.map((o) => `  ${o.class.padEnd(12)} ${(o.id || '—').padEnd(10)} ${o.label}${o.reason ? ` (left out: ${o.reason})` : ''}`)].join('\n'),
+        );
+      }),
+    );
   partitionOptions(backup.command('restore').description('restore a backup into a partition, with a quorum of backup-set cards'))
     .argument('<file>', 'the backup file')
     .option('--pin-fd <n>', 'read the target partition\'s crypto-officer PIN from this file descriptor')

@@ -220,7 +220,8 @@ export type CeremonyResult =
   | { kind: 'change-pin'; holder: string; card: string }
   | { kind: 'backup-set'; record: EnrolmentRecord }
   | { kind: 'backup'; report: BackupReport }
-  | { kind: 'restore'; report: RestoreReport };
+  | { kind: 'restore'; report: RestoreReport }
+  | { kind: 'backup-list'; backup: BackupSummary; objects: RestoreLine[] };
 
 // ---- Backups ----
 

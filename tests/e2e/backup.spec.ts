@@ -16,6 +16,9 @@ async function onlyCard(holder: string): Promise<void> {
 
 async function usePartition(app: AppDriver, partition: { label: string; serial: string }): Promise<void> {
   await app.goTo('Partition');
+  // The module is rescanned for new partitions only when nobody is logged in to it.
+  const logOut = app.page.getByRole('button', { name: 'Log out' });
+  if (await logOut.isVisible()) await logOut.click();
   await app.page.getByRole('button', { name: 'Open module' }).click();
   await app.page.getByRole('button', { name: `Use “${partition.label}” (serial ${partition.serial})` }).click();
   await app.waitForPartition(partition.label);

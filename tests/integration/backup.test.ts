@@ -9,14 +9,17 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encapsulate, fingerprint } from '../../src/core/backup/escrow';
+import { decapsulate, encapsulate, fingerprint } from '../../src/core/backup/escrow';
+import { binding, parseRecord } from '../../src/core/quorum/card-record';
+import { combineShares } from '../../src/core/quorum/card-set';
+import { unseal } from '../../src/core/quorum/seal';
 import { type BackupHeader, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
 import { verifyBackupFile } from '../../src/core/backup/verify';
 import type { BackupReport, BackupVerification, RestoreReport } from '../../src/shared/types';
 import { LAB_USER_PIN } from '../lab/lab';
 import { proveKeys } from '../lab/key-proof';
 import { seedPartition } from '../lab/seed';
-import { blankCards, confirm, removeAll, runCeremony } from './ceremony-driver';
+import { blankCards, confirm, removeAll, runCeremony, withCard } from './ceremony-driver';
 import { lab, openTerminal, parseObjectList, pkcs11Tool, tempHome, tessera } from './support';
 
 const state = lab.state();
@@ -139,6 +142,49 @@ describe('backup', () => {
     expect(r.counts['already-present']).toBe(partial);
     expect(r.counts.restored).toBe(report.objects - partial);
     expect(objectsIn(target)).toBe(report.objects);
+  });
+
+  it('lists the full contents only with a quorum of the backup-set cards', async () => {
+    await insert(cards[1] as string, cards[2] as string);
+    const listed = tessera(['backup', 'list', file, '--pins-from', '3', '--wait', '4', '--json'], { home: tempHome(), fds: [`${cardPins[1]}\n${cardPins[2]}\n`] });
+    expect(listed.status, listed.stderr).toBe(0);
+    const listing = JSON.parse(listed.stdout) as { backup: { backupId: string }; objects: { label: string; state: string; reason?: string }[] };
+    expect(listing.objects.map((o) => o.label)).toEqual(expect.arrayContaining(['Signing Key 2026', 'Partition Notes', 'Lab Root CA']));
+    expect(listing.objects.find((o) => o.label === 'Code Signing Root' && o.state === 'excluded')?.reason).toMatch(/Not extractable/);
+    await insert(cards[1] as string);
+    const one = tessera(['backup', 'list', file, '--pins-from', '3', '--wait', '3', '--json'], { home: tempHome(), fds: [`${cardPins[1]}\n`] });
+    expect(one.status).toBe(1);
+    expect(one.stdout).not.toContain('Signing Key 2026');
+  });
+
+  it('keeps every secret off the disk: no card PIN, no escrow key, no backup key in the database, the media or the output', async () => {
+    // The test, knowing two card PINs, rebuilds the escrow private key to look for it.
+    const terminal = await openTerminal(home);
+    const shares: Buffer[] = [];
+    try {
+      await terminal.readers.start();
+      for (const [i, holder] of [[0, cards[0]], [1, cards[1]]] as const) {
+        await withCard(terminal, holder as string, async (card) => {
+          const record = parseRecord(await card.readSlot('backup'));
+          if (!record) throw new Error(`${holder} has no backup record`);
+          const share = await unseal(record.sealed, Buffer.from(cardPins[i] as string), binding(record.descriptor, record.index, record.card));
+          if (!share) throw new Error(`${holder}'s backup share does not open`);
+          shares.push(share);
+        });
+      }
+    } finally {
+      await terminal.close();
+    }
+    const escrow = await combineShares(shares, 2);
+    const original = verifyBytes(readFileSync(file));
+    if (!original.valid) throw new Error('the backup must verify');
+    const keys = decapsulate(escrow, Buffer.from(original.backup.header.ephemeralPublic, 'base64'), Buffer.from(original.backup.header.escrow.publicKey, 'base64'));
+    const secrets = [escrow, keys.wrapKey, keys.contentKey, ...shares].flatMap((b) => [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64'))]);
+    const places = [...['tessera.db', 'tessera.db-wal'].filter((f) => existsSync(join(home, f))).map((f) => readFileSync(join(home, f))), readFileSync(file), readFileSync(`${file}.manifest.json`), Buffer.from(JSON.stringify(report))];
+    for (const place of places) {
+      for (const secret of secrets) expect(place.includes(secret)).toBe(false);
+      for (const p of [...cardPins, LAB_USER_PIN]) expect(place.includes(Buffer.from(p))).toBe(false);
+    }
   });
 
   it('refuses too few cards, and cards of another set, with nothing written', async () => {
@@ -304,6 +350,26 @@ describe('faults while a backup is written', () => {
     } finally {
       execFileSync('umount', [mount]);
       rmSync(mount, { recursive: true, force: true });
+    }
+  });
+
+  it('cancelled while it writes: nothing is left on the stick, and the cancel is final', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-cancel-'));
+    const terminal = await openTerminal(home);
+    try {
+      terminal.partition.selectByLabel(state.modulePath, source.label);
+      await terminal.partition.login(Buffer.from(LAB_USER_PIN));
+      const stop = terminal.quorum.onCeremony((v) => {
+        // The officers press Cancel once the progress bar moves.
+        if (v.progress && v.progress.done >= 1) terminal.quorum.running()?.cancel();
+      });
+      const view = await runCeremony(terminal, { kind: 'backup', media: folder }, (v) => (v.prompt.kind === 'confirm' ? confirm : null));
+      stop();
+      expect(view.prompt.kind).toBe('cancelled');
+      expect(view.progress?.done).toBeLessThan(report.objects + report.excluded);
+      expect(readdirSync(folder)).toEqual([]);
+    } finally {
+      await terminal.close();
     }
   });
 

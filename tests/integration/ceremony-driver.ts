@@ -2,6 +2,7 @@
 // or a PIN typed, and waits for the ceremony to end. Named waits, never sleeps.
 import type { CeremonyInput } from '../../src/core/ceremony/ceremony';
 import type { CeremonyStart } from '../../src/core/quorum/quorum-service';
+import { OfficerCard } from '../../src/core/cards/officer-card';
 import type { Terminal } from '../../src/core/terminal';
 import type { CeremonyView, PromptKind } from '../../src/shared/types';
 import { lab, until } from './support';
@@ -33,6 +34,19 @@ export async function blankCards(prefix: string, count: number): Promise<string[
     }
   }
   return names;
+}
+
+/** Works with one card directly, as the terminal's card layer sees it (the card alone in a reader). */
+export async function withCard<T>(terminal: Terminal, holder: string, work: (card: OfficerCard) => Promise<T>): Promise<T> {
+  await present(holder);
+  const reader = lab.state().cards.find((c) => c.holder === holder)?.reader as string;
+  await until(() => terminal.readers.snapshot().readers.find((r) => r.name === reader)?.condition === 'card-present', `${holder}'s card`);
+  const session = await terminal.readers.connect(reader);
+  try {
+    return await work(new OfficerCard(session));
+  } finally {
+    await session.close();
+  }
 }
 
 export const pin = (text: string): CeremonyInput => ({ kind: 'pin', pin: Buffer.from(text) });

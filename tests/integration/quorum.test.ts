@@ -4,13 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OfficerCard } from '../../src/core/cards/officer-card';
 import { combineShares } from '../../src/core/quorum/card-set';
 import { binding, parseRecord, sealRecord } from '../../src/core/quorum/card-record';
 import { unseal } from '../../src/core/quorum/seal';
 import type { Terminal } from '../../src/core/terminal';
 import type { CeremonyView } from '../../src/shared/types';
-import { type Answer, adoptAnswers, blankCards, pin, present, removeAll, runCeremony } from './ceremony-driver';
+import { type Answer, adoptAnswers, blankCards, pin, present, removeAll, runCeremony, withCard } from './ceremony-driver';
 import { lab, openTerminal, pkcs11Tool, tempHome, until } from './support';
 
 const cardPin = (i: number): string => `card-pin-${i}${i}${i}`;
@@ -56,18 +55,6 @@ function loginAnswers(cards: string[], pins: (holderIndex: number, attempt: numb
 function tokenFlags(serial: string): string {
   const block = pkcs11Tool(['--list-token-slots']).split(/\nSlot /).find((b) => b.includes(`serial num         : ${serial}`));
   return /token flags\s+: (.*)/.exec(block ?? '')?.[1] ?? '';
-}
-
-async function withCard<T>(terminal: Terminal, holder: string, work: (card: OfficerCard) => Promise<T>): Promise<T> {
-  await present(holder);
-  const reader = lab.state().cards.find((c) => c.holder === holder)?.reader as string;
-  await until(() => terminal.readers.snapshot().readers.find((r) => r.name === reader)?.condition === 'card-present', `${holder}'s card`);
-  const session = await terminal.readers.connect(reader);
-  try {
-    return await work(new OfficerCard(session));
-  } finally {
-    await session.close();
-  }
 }
 
 let terminal: Terminal;

@@ -120,11 +120,13 @@ export interface CapturedObject {
   attributes: RecordedAttribute[];
 }
 
-export function capture(session: Session, handle: Handle, code: number): CapturedObject | null {
+/** One object's attributes as the backup records them; `keyType` when the caller knows it already. */
+export function capture(session: Session, handle: Handle, code: number, knownKeyType?: number | null): CapturedObject | null {
   const c = className(code);
   if (!c) return null;
-  const keyTypeRaw = c === 'data' || c === 'certificate' ? null : session.readRaw(handle, [CKA.KEY_TYPE], code).get(CKA.KEY_TYPE);
-  const raw = session.readRaw(handle, typesOf[c], code, keyTypeRaw ? keyTypeRaw.toString('hex') : '');
+  const keyTypeRaw = knownKeyType !== undefined || c === 'data' || c === 'certificate' ? null : session.readRaw(handle, [CKA.KEY_TYPE], code).get(CKA.KEY_TYPE);
+  const variant = knownKeyType !== undefined && knownKeyType !== null ? String(knownKeyType) : keyTypeRaw ? String(decodeValue('ulong', keyTypeRaw)) : '';
+  const raw = session.readRaw(handle, typesOf[c], code, variant);
   const attributes: RecordedAttribute[] = [];
   for (const r of rules[c]) {
     const value = raw.get(r.type);
@@ -169,10 +171,8 @@ export function template(entry: Extract<EntryBody, { kind: 'object' }>): Templat
   return out;
 }
 
-/** Recorded attributes the recreated object does not have as recorded (what the token did not keep). */
-export function differences(session: Session, handle: Handle, entry: Extract<EntryBody, { kind: 'object' }>): string[] {
-  const code = CLASS_CODES[entry.class];
-  const now = capture(session, handle, code);
+/** Recorded attributes the recreated object (as captured after its creation) does not have as recorded. */
+export function differences(now: CapturedObject | null, entry: Extract<EntryBody, { kind: 'object' }>): string[] {
   const out: string[] = [];
   for (const a of entry.attributes) {
     const after = now?.attributes.find((b) => b.type === a.type)?.value;
@@ -222,14 +222,21 @@ export function matchKey(o: CapturedObject): string {
   return `${o.keyType ?? ''}:${o.id}`;
 }
 
-/** Every object the session sees (the crypto officer sees private ones), as a backup records it. */
+/**
+ * Every object the session sees (the crypto officer sees private ones), as a backup records it.
+ * Objects are found class by class, so their class needs no read of its own; each search of a
+ * large partition is one long PKCS#11 call, so the event loop gets a turn after each.
+ */
 export async function survey(session: Session, yieldNow: () => Promise<void>): Promise<CapturedObject[]> {
   const out: CapturedObject[] = [];
-  for (const handle of session.findAll()) {
-    const code = session.readRaw(handle, [CKA.CLASS], -1).get(CKA.CLASS);
-    const captured = code ? capture(session, handle, Number(code.length >= 8 ? code.readBigUInt64LE(0) : code.readUInt32LE(0))) : null;
-    if (captured) out.push(captured);
+  for (const [name, code] of Object.entries(CLASS_CODES) as [ObjectClassName, number][]) {
+    const handles = session.findAll([{ type: CKA.CLASS, value: code }]);
     await yieldNow();
+    for (const handle of handles) {
+      const captured = capture(session, handle, code, name === 'data' || name === 'certificate' ? null : undefined);
+      if (captured) out.push(captured);
+      await yieldNow();
+    }
   }
   return out;
 }

@@ -8,7 +8,7 @@ import type { CeremonyResult, EnrolmentRecord } from '../../shared/types';
 import type { OfficerCard } from '../cards/officer-card';
 import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
-import { type CardSetDescriptor, commitment, descriptorHash, newCredential, newSetId, shareHash, splitSecret } from '../quorum/card-set';
+import { type CardSetDescriptor, descriptorHash, newCredential, newDescriptor, splitSecret } from '../quorum/card-set';
 import { openShare, parseRecord, sealRecord } from '../quorum/card-record';
 import type { AdoptIntent, QuorumContext } from '../quorum/quorum-context';
 import type { Intent } from '../store/intents';
@@ -64,21 +64,9 @@ export class AdoptCeremony extends Ceremony {
     const random = partition.random(32);
     this.credential = newCredential(random, token.maxPinLength);
     wipe(random);
-    const set = newSetId();
     this.shares = await splitSecret(this.credential, m, n);
-    const descriptor: CardSetDescriptor = {
-      v: 1,
-      set,
-      purpose: 'so',
-      partition: { label: token.label, serial: token.serial },
-      generation: 1,
-      m,
-      n,
-      holders: holders.map((holder, i) => ({ index: i + 1, holder })),
-      shareHashes: this.shares.map((share, i) => shareHash(set, 1, i + 1, share)),
-      commitment: commitment(set, 1, this.credential),
-      created: new Date().toISOString(),
-    };
+    const descriptor = newDescriptor('so', token, holders, m, this.shares, this.credential);
+    const set = descriptor.set;
     this.intent = intents.begin<AdoptIntent>('adopt', 'cards-writing', { descriptor, cards: {} });
     await audit.append({ actor: this.ctx.actor, action: 'cardset.enrol.start', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', ') } });
     crashPoint('adopt:started');

@@ -10,7 +10,7 @@ import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
 import { escrowPublic, fingerprint, newEscrowKey } from '../backup/escrow';
 import { createSigningKey, signingKeyHandles } from '../backup/signing-key';
-import { type CardSetDescriptor, commitment, descriptorHash, newSetId, shareHash, splitSecret } from '../quorum/card-set';
+import { type CardSetDescriptor, descriptorHash, newDescriptor, splitSecret } from '../quorum/card-set';
 import { openShare, parseRecord, pinRefusal, sealRecord } from '../quorum/card-record';
 import type { AdoptIntent, QuorumContext } from '../quorum/quorum-context';
 import type { Intent } from '../store/intents';
@@ -55,22 +55,13 @@ export class BackupSetCeremony extends Ceremony {
     const random = partition.random(32);
     this.escrow = newEscrowKey(random);
     wipe(random);
-    const set = newSetId();
     this.shares = await splitSecret(this.escrow, m, n);
-    const descriptor: CardSetDescriptor = {
-      v: 1,
-      set,
-      purpose: 'backup',
-      partition: { label: token.label, serial: token.serial },
-      generation: 1,
-      m,
-      n,
-      holders: holders.map((holder, i) => ({ index: i + 1, holder })),
-      shareHashes: this.shares.map((share, i) => shareHash(set, 1, i + 1, share)),
-      commitment: commitment(set, 1, this.escrow),
-      created: new Date().toISOString(),
-      backup: { escrowPublic: escrowPublic(this.escrow).toString('base64'), signingKey: signingKey.toString('base64'), signingKeyId },
-    };
+    const descriptor = newDescriptor('backup', token, holders, m, this.shares, this.escrow, {
+      escrowPublic: escrowPublic(this.escrow).toString('base64'),
+      signingKey: signingKey.toString('base64'),
+      signingKeyId,
+    });
+    const set = descriptor.set;
     this.intent = intents.begin<AdoptIntent>(BACKUP_SET_INTENT, 'cards-writing', { descriptor, cards: {} });
     await audit.append({ actor: this.ctx.actor, action: 'backupset.create.start', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', '), signer: fingerprint(signingKey) } });
     crashPoint('backup-set:started');

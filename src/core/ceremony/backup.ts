@@ -60,15 +60,18 @@ export class BackupCeremony extends Ceremony {
     const session = partition.coSession();
     const token = partition.token();
     const target = `${token.label} (serial ${token.serial})`;
+    // Each search of a large partition is one long call: the event loop gets a turn after each.
+    const paced = pacer();
     const set = activeBackupSet(partition, this.ctx.store);
     if (!set) throw new TesseraError('INVALID_REQUEST', 'This partition has no backup key set yet. Create it first (Backup → Create the backup key set).');
+    await paced();
     const signer = findSigningKey(session, set.backup.signingKeyId);
     if (!signer) throw new TesseraError('HSM_ERROR', 'The partition\'s backup-signing key is missing. Backups of this partition cannot be signed.');
+    await paced();
     const mechanism = chooseKeyWrap(partition, 'wrap');
     const media = await this.mediaView();
 
     this.prompt({ kind: 'working', text: 'Looking at what the partition holds…' });
-    const paced = pacer();
     const objects = await survey(session, paced);
     const publicKeys = new Map(objects.filter((o) => o.class === 'public-key').map((o) => [`${o.keyType}:${o.id}`, o]));
     const plan = objects.map((o) => ({ o, reason: exclusion(o, { signingKeyId: set.backup.signingKeyId }) }));
@@ -87,6 +90,8 @@ export class BackupCeremony extends Ceremony {
       confirmLabel: `Back up ${included.length} objects to ${media.label}`,
     });
     await this.waitFor(['confirm']);
+    // Confirmed: the preview has done its job (and is not copied with every progress update).
+    this.show(null);
 
     this.stepTo(2);
     this.prompt({ kind: 'working', text: 'Writing the backup…' });
@@ -237,7 +242,17 @@ export class BackupCeremony extends Ceremony {
       const bytes = await readBackupFile(path, MAX_FILE_BYTES);
       const verdict = verifyBytes(bytes);
       const keys = this.keys as BackupKeys;
-      const fails = !verdict.valid ? verdict.problem : verdict.backup.sha256 !== writtenSha ? 'checksum differs' : verdict.backup.entries.some((e) => openEntry(e, keys.contentKey, verdict.backup.header.backupId) === null) ? 'an entry does not open' : null;
+      let fails = !verdict.valid ? verdict.problem : verdict.backup.sha256 !== writtenSha ? 'checksum differs' : null;
+      if (verdict.valid && !fails) {
+        const paced = pacer();
+        for (const e of verdict.backup.entries) {
+          if (openEntry(e, keys.contentKey, verdict.backup.header.backupId) === null) {
+            fails = `entry ${e.index + 1} does not open`;
+            break;
+          }
+          await paced();
+        }
+      }
       if (fails || !verdict.valid) throw new TesseraError('MEDIA_ERROR', 'The backup read back from the USB stick is not what was written: the stick is unreliable. The file was removed; use another stick.', fails ?? undefined);
       return verdict.backup;
     } catch (error) {

@@ -8,6 +8,8 @@ import type { CardSession } from '../cards/card-session';
 import { OfficerCard } from '../cards/officer-card';
 import type { ReaderMonitor } from '../cards/reader-monitor';
 import { TesseraError, toErrorData } from '../errors';
+import type { Purpose } from '../quorum/card-set';
+import { type CardRecord, openShare, pinRefusal } from '../quorum/card-record';
 import { wipe } from '../secrets';
 
 export type CeremonyInput = { kind: 'pin'; pin: Buffer; repeat?: Buffer } | { kind: 'confirm' } | { kind: 'choose'; only: number[] | null; replace: number[] } | { kind: 'cancel' };
@@ -217,6 +219,33 @@ export abstract class Ceremony {
       throw new TesseraError('INVALID_REQUEST', 'Type the new PIN twice.');
     }
     return input.repeat ? { pin: input.pin, repeat: input.repeat } : { pin: input.pin };
+  }
+
+  /**
+   * The holder's PIN, the card's verdict on it, and the share opened and checked against its set;
+   * null when the card is refused (its reason is noticed). A wrong PIN may be typed again only when
+   * `retryWrongPin` (the GUI); the terminal never retries a PIN by itself.
+   */
+  protected async shareFrom(card: OfficerCard, record: CardRecord, reader: string, purpose: Purpose, retryWrongPin: boolean): Promise<Buffer | null> {
+    this.needs(record.descriptor.m);
+    let triesLeft = await card.pinTriesLeft();
+    for (;;) {
+      const { pin } = await this.pinFor({ kind: 'enter-pin', text: `${record.holder}: type your card PIN.`, holder: record.holder, reader, triesLeft });
+      let result;
+      try {
+        result = await openShare(card, record, pin, purpose);
+      } finally {
+        wipe(pin);
+      }
+      if ('share' in result) return result.share;
+      if ('refused' in result) {
+        this.notice('error', `${record.holder}'s card: ${result.refused}`);
+        return null;
+      }
+      this.notice('warning', `${record.holder}'s card: ${pinRefusal(result)}`);
+      if (result.blocked || !retryWrongPin) return null;
+      triesLeft = result.triesLeft;
+    }
   }
 
   /** The next card officers present: one already in a reader (reader order), else the next inserted. */

@@ -13,17 +13,17 @@ import { type BackupKeys, decapsulate, escrowPublic, fingerprint, wipeKeys } fro
 import { type EntryBody, MANIFEST_SUFFIX, MAX_FILE_BYTES, type ParsedBackup, openEntry, verifyBytes } from '../backup/format';
 import { checkManifest } from '../backup/manifest';
 import { readBackupFile } from '../backup/media';
-import { type CapturedObject, attribute, differences, isKey, survey, template } from '../backup/objects';
+import { summaryOf } from '../backup/verify';
+import { CLASS_CODES, type CapturedObject, attribute, capture, differences, isKey, survey, template } from '../backup/objects';
 import { pacer } from '../backup/pacer';
 import { signData, spkiFromEc, verifyData } from '../backup/signing-key';
 import { chooseKeyWrap, destroyQuietly, importWrapKey } from '../backup/wrap';
-import type { OfficerCard } from '../cards/officer-card';
 import { TesseraError } from '../errors';
-import { CKA, CKK, CKO } from '../hsm/constants';
+import { CKA, CKK } from '../hsm/constants';
 import type { Handle } from '../hsm/pkcs11-adapter';
 import type { Session } from '../hsm/session';
 import { combineShares, commitment, matches } from '../quorum/card-set';
-import { type CardRecord, openShare, parseRecord, pinRefusal, refusal } from '../quorum/card-record';
+import { type CardRecord, parseRecord, refusal } from '../quorum/card-record';
 import { wipe } from '../secrets';
 import type { BackupContext } from './backup';
 import { Ceremony, CeremonyCancelled, describeCardProblem } from './ceremony';
@@ -35,6 +35,8 @@ export interface RestoreParams {
   only?: string[];
   /** What to do with conflicts without asking (CLI); 'ask' shows the listing to choose from. */
   onConflict: 'skip' | 'replace' | 'ask';
+  /** Only read the backup's full content listing with the quorum: no partition needed, nothing written. */
+  listOnly?: boolean;
 }
 
 type ObjectEntry = Extract<EntryBody, { kind: 'object' }>;
@@ -50,11 +52,13 @@ export class RestoreCeremony extends Ceremony {
     private readonly params: RestoreParams,
     private readonly options: { retryWrongPin: boolean },
   ) {
-    const p = ctx.partition.partition();
-    super(ctx.readers, 'restore', 'Restore a backup', { label: p.label, serial: p.serial }, ['Verify the backup', 'Backup-set cards', 'Choose objects', 'Restore and check', 'Done']);
+    const p = params.listOnly ? { label: '(no partition needed)', serial: '' } : ctx.partition.partition();
+    const steps = params.listOnly ? ['Verify the backup', 'Backup-set cards', 'Contents'] : ['Verify the backup', 'Backup-set cards', 'Choose objects', 'Restore and check', 'Done'];
+    super(ctx.readers, 'restore', params.listOnly ? 'Read a backup\'s contents' : 'Restore a backup', { label: p.label, serial: p.serial }, steps);
   }
 
   protected async run(): Promise<CeremonyResult> {
+    if (this.params.listOnly) return this.listContents();
     const { partition, audit } = this.ctx;
     const session = partition.coSession();
     const token = partition.token();
@@ -69,14 +73,18 @@ export class RestoreCeremony extends Ceremony {
     this.stepTo(1);
     await this.collectShares(backup);
     this.prompt({ kind: 'working', text: 'Opening the backup…' });
-    const bodies = this.openAll(backup);
+    const bodies = await this.openAll(backup);
 
     this.stepTo(2);
     const paced = pacer();
     const existing = await survey(session, paced);
-    const lines = bodies.map((b) => this.lineFor(session, b, existing));
-    const summary = { backupId: h.backupId, created: h.created, partition: { label: h.partition.label, serial: h.partition.serial }, objects: h.objects, excluded: h.excluded, signer: h.signer.fingerprint, escrow: h.escrow.fingerprint, keyWrap: h.mechanisms.keyWrap.name };
-    this.show({ kind: 'restore-choice', backup: summary, objects: lines.map((l) => l.line) });
+    const lines: ReturnType<typeof this.lineFor>[] = [];
+    const index = indexByIdAndLabel(existing);
+    for (const b of bodies) {
+      lines.push(this.lineFor(session, b, index));
+      await paced();
+    }
+    this.show({ kind: 'restore-choice', backup: summaryOf(h), objects: lines.map((l) => l.line) });
     const { selected, replace } = await this.choose(lines.map((l) => l.line));
 
     if (replace.size > 0) {
@@ -90,6 +98,7 @@ export class RestoreCeremony extends Ceremony {
     }
 
     this.stepTo(3);
+    this.show(null);
     this.prompt({ kind: 'working', text: 'Restoring…' });
     this.wrapKey = importWrapKey(session, (this.keys as BackupKeys).wrapKey);
     const intent = this.ctx.intents.begin('restore', 'restoring', { backupId: h.backupId, file: this.params.file, target: token.serial });
@@ -125,6 +134,22 @@ export class RestoreCeremony extends Ceremony {
     return { kind: 'restore', report };
   }
 
+  /** The full listing of a backup: needs the quorum (entries are encrypted), not a partition. */
+  private async listContents(): Promise<CeremonyResult> {
+    this.prompt({ kind: 'working', text: 'Verifying the backup file…' });
+    const backup = await authenticate(this.params.file);
+    this.stepTo(1);
+    await this.collectShares(backup);
+    const bodies = await this.openAll(backup);
+    wipeKeys(this.keys);
+    this.keys = null;
+    this.stepTo(2);
+    const h = backup.header;
+    const objects: RestoreLine[] = bodies.map((b) => ({ index: b.index, class: b.class, label: b.label, id: b.id, state: b.kind === 'excluded' ? 'excluded' : 'new', ...(b.kind === 'excluded' ? { reason: b.reason } : {}) }));
+    await this.ctx.audit.append({ actor: this.ctx.actor, action: 'backup.list', target: `${h.partition.label} (serial ${h.partition.serial})`, outcome: 'ok', details: { backupId: h.backupId, holders: [...this.shares.keys()].join(', ') } });
+    return { kind: 'backup-list', backup: summaryOf(h), objects };
+  }
+
   // ---- the quorum of backup-set cards ----
 
   private async collectShares(backup: ParsedBackup): Promise<void> {
@@ -156,7 +181,7 @@ export class RestoreCeremony extends Ceremony {
         }
         descriptor ??= record.descriptor;
         this.needs(descriptor.m);
-        const share = await this.shareFrom(presented.card, record, presented.reader);
+        const share = await this.shareFrom(presented.card, record, presented.reader, 'backup', this.options.retryWrongPin);
         if (!share) continue;
         this.shares.set(record.index, share);
         cards.add(serial);
@@ -180,44 +205,28 @@ export class RestoreCeremony extends Ceremony {
     this.escrow = null;
   }
 
-  private async shareFrom(card: OfficerCard, record: CardRecord, reader: string): Promise<Buffer | null> {
-    let triesLeft = await card.pinTriesLeft();
-    for (;;) {
-      const { pin } = await this.pinFor({ kind: 'enter-pin', text: `${record.holder}: type your card PIN.`, holder: record.holder, reader, triesLeft });
-      let result;
-      try {
-        result = await openShare(card, record, pin, 'backup');
-      } finally {
-        wipe(pin);
-      }
-      if ('share' in result) return result.share;
-      if ('refused' in result) {
-        this.notice('error', `${record.holder}'s card: ${result.refused}`);
-        return null;
-      }
-      this.notice('warning', `${record.holder}'s card: ${pinRefusal(result)}`);
-      if (result.blocked || !this.options.retryWrongPin) return null;
-      triesLeft = result.triesLeft;
-    }
-  }
-
   /** Every entry decrypted and checked before anything is written: one bad entry stops the restore. */
-  private openAll(backup: ParsedBackup): EntryBody[] {
+  private async openAll(backup: ParsedBackup): Promise<EntryBody[]> {
     const keys = this.keys as BackupKeys;
-    return backup.entries.map((e) => {
+    const paced = pacer();
+    const bodies: EntryBody[] = [];
+    for (const e of backup.entries) {
       const body = openEntry(e, keys.contentKey, backup.header.backupId);
       if (!body) throw new TesseraError('BACKUP_INVALID', `Entry ${e.index + 1} of the backup does not open with the backup's key: it was altered. Nothing was restored.`);
       if (body.kind === 'object' && isKey(body.class) !== (body.wrapped !== undefined)) throw new TesseraError('BACKUP_INVALID', `Entry ${e.index + 1} is inconsistent. Nothing was restored.`);
-      return body;
-    });
+      bodies.push(body);
+      await paced();
+    }
+    return bodies;
   }
 
   // ---- what is in the partition already ----
 
-  private lineFor(session: Session, body: EntryBody, existing: CapturedObject[]): { line: RestoreLine; entry: ObjectEntry | null; conflict: CapturedObject | null } {
+  private lineFor(session: Session, body: EntryBody, existing: Map<string, CapturedObject[]>): { line: RestoreLine; entry: ObjectEntry | null; conflict: CapturedObject | null } {
     const base = { index: body.index, class: body.class, label: body.label, id: body.id };
     if (body.kind === 'excluded') return { line: { ...base, state: 'excluded', reason: body.reason }, entry: null, conflict: null };
-    const same = existing.filter((o) => o.class === body.class && ((body.id !== '' && o.id === body.id) || (body.label !== '' && o.label === body.label)));
+    const candidates = [...(body.id !== '' ? (existing.get(`${body.class} id ${body.id}`) ?? []) : []), ...(body.label !== '' ? (existing.get(`${body.class} label ${body.label}`) ?? []) : [])];
+    const same = [...new Set(candidates)];
     const identical = same.find((o) => o.id === body.id && o.label === body.label && this.sameContents(session, o, body));
     if (identical) return { line: { ...base, state: 'identical' }, entry: body, conflict: null };
     const conflict = same[0] ?? null;
@@ -232,7 +241,7 @@ export class RestoreCeremony extends Ceremony {
       const defining = [CKA.VALUE, CKA.MODULUS, CKA.PUBLIC_EXPONENT, CKA.EC_POINT, CKA.APPLICATION];
       return defining.every((t) => attribute(o, t) === attribute(e, t));
     }
-    return checkKey(session, o.handle, e).ok;
+    return checkKey(session, o, e).ok;
   }
 
   private async choose(lines: RestoreLine[]): Promise<{ selected: Set<number>; replace: Set<number> }> {
@@ -269,12 +278,14 @@ export class RestoreCeremony extends Ceremony {
     } catch (error) {
       return out('failed', null, [], `The HSM refused to recreate it${error instanceof TesseraError && error.detail ? ` (${error.detail})` : ''}.`);
     }
-    const check = isKey(entry.class) ? checkKey(session, handle, entry) : { ok: true, text: 'passed: its value matches the backup' };
+    // One read of what the partition made of it serves both the key check and the report.
+    const now = capture(session, handle, CLASS_CODES[entry.class], entry.keyType);
+    const check = isKey(entry.class) && now ? checkKey(session, now, entry) : { ok: true, text: 'passed: its value matches the backup' };
     if (!check.ok) {
       destroyQuietly(session, handle);
       return out('failed', `FAILED: ${check.text}`, [], 'The recreated key did not match the backup; it was removed again.');
     }
-    const notPreserved = differences(session, handle, entry);
+    const notPreserved = differences(now, entry);
     if (replace && conflict) {
       try {
         session.destroyObject(conflict.handle);
@@ -308,15 +319,25 @@ export class RestoreCeremony extends Ceremony {
  * The key's check value: CKA_CHECK_VALUE, or (SoftHSM2 gives none for unwrapped keys) the same
  * value computed as PKCS#11 defines it for AES: the first 3 bytes of AES-ECB over a zero block.
  */
-function checkValue(session: Session, handle: Handle, e: ObjectEntry): string | null {
-  const given = session.readRaw(handle, [CKA.CHECK_VALUE, CKA.ENCRYPT], CKO.SECRET_KEY, `${e.keyType}`);
-  const value = given.get(CKA.CHECK_VALUE);
-  if (value && value.length > 0) return value.toString('hex');
-  if (e.keyType !== CKK.AES || given.get(CKA.ENCRYPT)?.[0] !== 1) return null;
-  return session.encrypt(CKM_AES_ECB, handle, Buffer.alloc(16)).subarray(0, 3).toString('hex');
+function checkValue(session: Session, o: CapturedObject, e: ObjectEntry): string | null {
+  const value = attribute(o, CKA.CHECK_VALUE);
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (e.keyType !== CKK.AES || attribute(o, CKA.ENCRYPT) !== true) return null;
+  return session.encrypt(CKM_AES_ECB, o.handle, Buffer.alloc(16)).subarray(0, 3).toString('hex');
 }
 
 const CKM_AES_ECB = 0x1081;
+
+/** The partition's objects by class and id, and by class and label: what a backup entry may meet. */
+function indexByIdAndLabel(objects: CapturedObject[]): Map<string, CapturedObject[]> {
+  const index = new Map<string, CapturedObject[]>();
+  const add = (key: string, o: CapturedObject): void => void index.set(key, [...(index.get(key) ?? []), o]);
+  for (const o of objects) {
+    if (o.id !== '') add(`${o.class} id ${o.id}`, o);
+    if (o.label !== '') add(`${o.class} label ${o.label}`, o);
+  }
+  return index;
+}
 
 /** Reads and authenticates a backup file (and its manifest, when it is there). */
 export async function authenticate(file: string): Promise<ParsedBackup> {
@@ -332,16 +353,17 @@ export async function authenticate(file: string): Promise<ParsedBackup> {
 }
 
 /** Whether a key in the partition is the backed-up key: its check value, modulus, or a test signature. */
-export function checkKey(session: Session, handle: Handle, e: ObjectEntry): { ok: boolean; text: string } {
+export function checkKey(session: Session, o: CapturedObject, e: ObjectEntry): { ok: boolean; text: string } {
+  const handle = o.handle;
   const check = e.check ?? { kind: 'none' as const, reason: 'The backup records no check for it.' };
   try {
     if (check.kind === 'check-value') {
-      const now = checkValue(session, handle, e);
+      const now = checkValue(session, o, e);
       if (now === null) return { ok: true, text: 'not checked: the token gives no check value for this key, and the key may not encrypt' };
       return now === check.value ? { ok: true, text: `passed: check value ${now} matches` } : { ok: false, text: 'its check value differs from the backup\'s' };
     }
     if (check.kind === 'rsa-modulus') {
-      const now = session.readRaw(handle, [CKA.MODULUS], CKO.PRIVATE_KEY, `${e.keyType}`).get(CKA.MODULUS)?.toString('hex');
+      const now = attribute(o, CKA.MODULUS);
       return now === check.modulus ? { ok: true, text: 'passed: its modulus matches the backed-up public key' } : { ok: false, text: 'its modulus differs from the backup\'s' };
     }
     if (check.kind === 'ec-public') {

@@ -6,9 +6,8 @@
 import type { CeremonyResult } from '../../shared/types';
 import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
-import type { OfficerCard } from '../cards/officer-card';
 import { combineShares, commitment, matches } from '../quorum/card-set';
-import { type CardRecord, openShare, parseRecord, pinRefusal, refusal } from '../quorum/card-record';
+import { parseRecord, refusal } from '../quorum/card-record';
 import type { QuorumContext } from '../quorum/quorum-context';
 import { Ceremony, CeremonyCancelled, describeCardProblem } from './ceremony';
 
@@ -60,7 +59,7 @@ export class SoLoginCeremony extends Ceremony {
           continue;
         }
         descriptor ??= record.descriptor;
-        const share = await this.shareFrom(presented.card, record, presented.reader);
+        const share = await this.shareFrom(presented.card, record, presented.reader, 'so', this.options.retryWrongPin);
         if (!share) continue;
         this.shares.set(record.index, share);
         cards.set(record.index, serial);
@@ -103,29 +102,6 @@ export class SoLoginCeremony extends Ceremony {
     await this.ctx.soLoggedIn(holders, descriptor, cards);
     await this.ctx.audit.append({ actor: this.ctx.actor, action: 'so.login', target, outcome: 'ok', details: { holders: holders.join(', '), cards: [...cards.values()].join(', '), set: descriptor.set, generation: descriptor.generation } });
     return { kind: 'so-login', holders, cards: [...cards.values()] };
-  }
-
-  /** The holder's PIN, the card's verdict on it, and the opened share; null when refused. */
-  private async shareFrom(card: OfficerCard, record: CardRecord, reader: string): Promise<Buffer | null> {
-    this.needs(record.descriptor.m);
-    let triesLeft = await card.pinTriesLeft();
-    for (;;) {
-      const { pin } = await this.pinFor({ kind: 'enter-pin', text: `${record.holder}: type your card PIN.`, holder: record.holder, reader, triesLeft });
-      let result;
-      try {
-        result = await openShare(card, record, pin, 'so');
-      } finally {
-        wipe(pin);
-      }
-      if ('share' in result) return result.share;
-      if ('refused' in result) {
-        this.notice('error', `${record.holder}'s card: ${result.refused}`);
-        return null;
-      }
-      this.notice('warning', `${record.holder}'s card: ${pinRefusal(result)}`);
-      if (result.blocked || !this.options.retryWrongPin) return null;
-      triesLeft = result.triesLeft;
-    }
   }
 
   protected wipeSecrets(): void {

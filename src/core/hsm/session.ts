@@ -132,29 +132,41 @@ export class Session {
     // Which attributes a token lacks differs by class and key type (`variant`): learnt per both.
     const key = `raw:${objectClass}:${variant}:${types.join(',')}`;
     const skip = this.unsupported.get(key) ?? new Set<number>();
-    const wanted = types.filter((t) => !skip.has(t));
+    // An empty CK_DATE makes the binding throw a TypeError: dates are read on their own, so that one
+    // unset date does not turn every object's single bulk read into one call per attribute.
+    const dates = types.filter((t) => (t === CKA.START_DATE || t === CKA.END_DATE) && !skip.has(t));
+    const wanted = types.filter((t) => !skip.has(t) && !dates.includes(t));
     const out = new Map<number, Buffer>();
     const readAll = (list: readonly number[]): void => {
+      if (list.length === 0) return;
       const result = pkcs11Call('C_GetAttributeValue', () => this.lib.C_GetAttributeValue(this.handle, object, list.map((type) => ({ type }))));
       result.forEach((attr, i) => {
         if (attr.value !== undefined) out.set(list[i] as number, Buffer.from(attr.value as Buffer));
       });
     };
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // expected failures here are answers, not worth a stack trace each
     try {
-      readAll(wanted);
-    } catch (error) {
-      if (!isPartialFailure(error) && !(error instanceof TypeError)) throw toHsmError(error);
-      for (const type of wanted) {
+      for (const group of [wanted, dates]) {
         try {
-          readAll([type]);
-        } catch (single) {
-          const name = asPkcs11Failure(single)?.rvName;
-          if (name === 'CKR_ATTRIBUTE_TYPE_INVALID') skip.add(type);
-          else if (name !== 'CKR_ATTRIBUTE_SENSITIVE' && !(single instanceof TypeError)) throw toHsmError(single);
+          readAll(group);
+        } catch (error) {
+          if (!isPartialFailure(error) && !(error instanceof TypeError)) throw toHsmError(error);
+          for (const type of group) {
+            try {
+              readAll([type]);
+            } catch (single) {
+              const name = asPkcs11Failure(single)?.rvName;
+              if (name === 'CKR_ATTRIBUTE_TYPE_INVALID') skip.add(type);
+              else if (name !== 'CKR_ATTRIBUTE_SENSITIVE' && !(single instanceof TypeError)) throw toHsmError(single);
+            }
+          }
         }
       }
-      if (skip.size > 0) this.unsupported.set(key, skip);
+    } finally {
+      Error.stackTraceLimit = limit;
     }
+    if (skip.size > 0) this.unsupported.set(key, skip);
     return out;
   }
 

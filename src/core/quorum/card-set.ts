@@ -35,6 +35,25 @@ export interface BackupKeys {
   signingKeyId: string;
 }
 
+/** A new set's descriptor (generation 1): final before the first card is written. */
+export function newDescriptor(purpose: Purpose, partition: { label: string; serial: string }, holders: string[], m: number, shares: Buffer[], secret: Buffer, backup?: BackupKeys): CardSetDescriptor {
+  const set = newSetId();
+  return {
+    v: 1,
+    set,
+    purpose,
+    partition: { label: partition.label, serial: partition.serial },
+    generation: 1,
+    m,
+    n: holders.length,
+    holders: holders.map((holder, i) => ({ index: i + 1, holder })),
+    shareHashes: shares.map((share, i) => shareHash(set, 1, i + 1, share)),
+    commitment: commitment(set, 1, secret),
+    created: new Date().toISOString(),
+    ...(backup ? { backup } : {}),
+  };
+}
+
 /** Canonical bytes: keys in a fixed order, so every terminal computes the same hash. */
 export function descriptorHash(d: CardSetDescriptor): string {
   const canonical = JSON.stringify([

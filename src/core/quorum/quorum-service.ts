@@ -33,7 +33,8 @@ export type CeremonyStart =
   | { kind: 'change-pin' }
   | { kind: 'backup-set'; holders: string[]; threshold: number }
   | { kind: 'backup'; media: string }
-  | { kind: 'restore'; file: string; only?: string[]; onConflict?: 'skip' | 'replace' | 'ask' };
+  | { kind: 'restore'; file: string; only?: string[]; onConflict?: 'skip' | 'replace' | 'ask' }
+  | { kind: 'backup-list'; file: string };
 
 export class QuorumService {
   private ceremony: Ceremony | null = null;
@@ -139,6 +140,8 @@ export class QuorumService {
         return new BackupSetCeremony(this.ctx, { holders: request.holders, threshold: request.threshold }, options);
       case 'backup':
         return new BackupCeremony(this.ctx, request.media);
+      case 'backup-list':
+        return new RestoreCeremony(this.ctx, { file: request.file, onConflict: 'skip', listOnly: true }, options);
       case 'restore':
         return new RestoreCeremony(this.ctx, { file: request.file, ...(request.only ? { only: request.only } : {}), onConflict: request.onConflict ?? 'ask' }, options);
     }
