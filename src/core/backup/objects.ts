@@ -6,6 +6,7 @@ import { CKA, CKK, CKO } from '../hsm/constants';
 import type { Handle, Template } from '../hsm/pkcs11-adapter';
 import type { Session } from '../hsm/session';
 import type { EntryBody, KeyCheck, ObjectClassName, RecordedAttribute } from './format';
+import { turn } from './pacer';
 
 type Kind = 'bool' | 'ulong' | 'bytes';
 interface AttributeRule {
@@ -230,8 +231,9 @@ export function matchKey(o: CapturedObject): string {
 export async function survey(session: Session, yieldNow: () => Promise<void>): Promise<CapturedObject[]> {
   const out: CapturedObject[] = [];
   for (const [name, code] of Object.entries(CLASS_CODES) as [ObjectClassName, number][]) {
+    await turn();
     const handles = session.findAll([{ type: CKA.CLASS, value: code }]);
-    await yieldNow();
+    await turn();
     for (const handle of handles) {
       const captured = capture(session, handle, code, name === 'data' || name === 'certificate' ? null : undefined);
       if (captured) out.push(captured);

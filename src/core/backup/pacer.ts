@@ -10,3 +10,8 @@ export function pacer(sliceMs = 8): () => Promise<void> {
     since = performance.now();
   };
 }
+
+/** One turn of the event loop, before or after a single long call. */
+export function turn(): Promise<void> {
+  return immediate();
+}

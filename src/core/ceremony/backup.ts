@@ -14,7 +14,7 @@ import { type BackupHeader, type EntryBody, FILE_EXTENSION, MANIFEST_SUFFIX, MAX
 import { manifestBytes, manifestFor, renderManifest } from '../backup/manifest';
 import { listMedia, mediaError, readBackupFile, syncFolder, writeAtomically } from '../backup/media';
 import { type CapturedObject, exclusion, isKey, keyCheck, survey } from '../backup/objects';
-import { pacer } from '../backup/pacer';
+import { pacer, turn } from '../backup/pacer';
 import { CKM_ECDSA, findSigningKey, signData } from '../backup/signing-key';
 import { chooseKeyWrap, destroyQuietly, importWrapKey } from '../backup/wrap';
 import { TesseraError } from '../errors';
@@ -60,18 +60,19 @@ export class BackupCeremony extends Ceremony {
     const session = partition.coSession();
     const token = partition.token();
     const target = `${token.label} (serial ${token.serial})`;
-    // Each search of a large partition is one long call: the event loop gets a turn after each.
-    const paced = pacer();
+    // Each search of a large partition is one long call: the event loop gets a turn around each.
+    await turn();
     const set = activeBackupSet(partition, this.ctx.store);
     if (!set) throw new TesseraError('INVALID_REQUEST', 'This partition has no backup key set yet. Create it first (Backup → Create the backup key set).');
-    await paced();
+    await turn();
     const signer = findSigningKey(session, set.backup.signingKeyId);
     if (!signer) throw new TesseraError('HSM_ERROR', 'The partition\'s backup-signing key is missing. Backups of this partition cannot be signed.');
-    await paced();
+    await turn();
     const mechanism = chooseKeyWrap(partition, 'wrap');
     const media = await this.mediaView();
 
     this.prompt({ kind: 'working', text: 'Looking at what the partition holds…' });
+    const paced = pacer();
     const objects = await survey(session, paced);
     const publicKeys = new Map(objects.filter((o) => o.class === 'public-key').map((o) => [`${o.keyType}:${o.id}`, o]));
     const plan = objects.map((o) => ({ o, reason: exclusion(o, { signingKeyId: set.backup.signingKeyId }) }));
