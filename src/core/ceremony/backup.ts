@@ -17,12 +17,12 @@ import { type CapturedObject, exclusion, isKey, keyCheck, survey } from '../back
 import { pacer, turn } from '../backup/pacer';
 import { CKM_ECDSA, findSigningKey, signData } from '../backup/signing-key';
 import { chooseKeyWrap, destroyQuietly, importWrapKey } from '../backup/wrap';
-import { TesseraError } from '../errors';
+import { TesseraError, toErrorData } from '../errors';
 import { CKK } from '../hsm/constants';
 import type { Handle } from '../hsm/pkcs11-adapter';
 import type { QuorumContext } from '../quorum/quorum-context';
 import { descriptorHash } from '../quorum/card-set';
-import { Ceremony } from './ceremony';
+import { Ceremony, CeremonyCancelled } from './ceremony';
 import { crashPoint } from './crash-points';
 
 export interface BackupContext extends QuorumContext {
@@ -56,6 +56,20 @@ export class BackupCeremony extends Ceremony {
   }
 
   protected async run(): Promise<CeremonyResult> {
+    try {
+      return await this.backup();
+    } catch (error) {
+      const data = toErrorData(error);
+      const cancelled = error instanceof CeremonyCancelled;
+      const p = this.current().partition;
+      await this.ctx.audit
+        .append({ actor: this.ctx.actor, action: 'backup.create', target: `${p.label} (serial ${p.serial})`, outcome: 'failed', details: { media: this.media, error: cancelled ? 'cancelled' : data.code, reason: cancelled ? 'cancelled by the officers' : data.message } })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async backup(): Promise<CeremonyResult> {
     const { partition, audit, intents } = this.ctx;
     const session = partition.coSession();
     const token = partition.token();

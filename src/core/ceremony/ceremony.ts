@@ -115,6 +115,11 @@ export abstract class Ceremony {
     return structuredClone(this.view);
   }
 
+  /** The view as it is, for the ceremony itself (no copy). */
+  protected current(): Readonly<CeremonyView> {
+    return this.view;
+  }
+
   onChange(listener: (view: CeremonyView) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

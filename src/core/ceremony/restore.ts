@@ -18,7 +18,8 @@ import { CLASS_CODES, type CapturedObject, attribute, capture, differences, isKe
 import { pacer } from '../backup/pacer';
 import { signData, spkiFromEc, verifyData } from '../backup/signing-key';
 import { chooseKeyWrap, destroyQuietly, importWrapKey } from '../backup/wrap';
-import { TesseraError } from '../errors';
+import { TesseraError, toErrorData } from '../errors';
+import type { Intent } from '../store/intents';
 import { CKA, CKK } from '../hsm/constants';
 import type { Handle } from '../hsm/pkcs11-adapter';
 import type { Session } from '../hsm/session';
@@ -46,6 +47,8 @@ export class RestoreCeremony extends Ceremony {
   private escrow: Buffer | null = null;
   private keys: BackupKeys | null = null;
   private wrapKey: Handle | null = null;
+  private intent: Intent<unknown> | null = null;
+  private readonly holders: string[] = [];
 
   constructor(
     private readonly ctx: BackupContext,
@@ -58,7 +61,19 @@ export class RestoreCeremony extends Ceremony {
   }
 
   protected async run(): Promise<CeremonyResult> {
-    if (this.params.listOnly) return this.listContents();
+    try {
+      return this.params.listOnly ? await this.listContents() : await this.restore();
+    } catch (error) {
+      // Refusals (a bad file, a forged one, wrong cards) and failures are part of the record.
+      const data = toErrorData(error);
+      const action = this.params.listOnly ? 'backup.list' : 'backup.restore';
+      const target = this.params.listOnly ? this.params.file : `${this.current().partition.label} (serial ${this.current().partition.serial})`;
+      await this.ctx.audit.append({ actor: this.ctx.actor, action, target, outcome: error instanceof CeremonyCancelled ? 'failed' : data.code === 'BACKUP_INVALID' || data.code === 'CARD_ERROR' ? 'refused' : 'failed', details: { file: this.params.file, error: error instanceof CeremonyCancelled ? 'cancelled' : data.code, reason: error instanceof CeremonyCancelled ? 'cancelled by the officers' : data.message } }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async restore(): Promise<CeremonyResult> {
     const { partition, audit } = this.ctx;
     const session = partition.coSession();
     const token = partition.token();
@@ -102,6 +117,7 @@ export class RestoreCeremony extends Ceremony {
     this.prompt({ kind: 'working', text: 'Restoring…' });
     this.wrapKey = importWrapKey(session, (this.keys as BackupKeys).wrapKey);
     const intent = this.ctx.intents.begin('restore', 'restoring', { backupId: h.backupId, file: this.params.file, target: token.serial });
+    this.intent = intent;
     const outcomes: RestoreOutcome[] = [];
     let lastShown = 0;
     for (const [i, { line, entry, conflict }] of lines.entries()) {
@@ -119,6 +135,7 @@ export class RestoreCeremony extends Ceremony {
     wipeKeys(this.keys);
     this.keys = null;
     this.ctx.intents.finish(intent, 'done');
+    this.intent = null;
 
     const counts = { restored: 0, replaced: 0, 'already-present': 0, skipped: 0, 'not-selected': 0, excluded: 0, failed: 0 } satisfies Record<RestoreOutcomeKind, number>;
     for (const o of outcomes) counts[o.outcome]++;
@@ -128,7 +145,7 @@ export class RestoreCeremony extends Ceremony {
       action: 'backup.restore',
       target,
       outcome: counts.failed > 0 ? 'failed' : 'ok',
-      details: { backupId: h.backupId, holders: [...this.shares.keys()].join(', '), ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v])) },
+      details: { backupId: h.backupId, holders: this.holders.join(', '), ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v])) },
     });
     if (counts.failed > 0) this.notice('error', `${counts.failed} object${counts.failed === 1 ? '' : 's'} could not be restored; see the report.`);
     return { kind: 'restore', report };
@@ -146,7 +163,7 @@ export class RestoreCeremony extends Ceremony {
     this.stepTo(2);
     const h = backup.header;
     const objects: RestoreLine[] = bodies.map((b) => ({ index: b.index, class: b.class, label: b.label, id: b.id, state: b.kind === 'excluded' ? 'excluded' : 'new', ...(b.kind === 'excluded' ? { reason: b.reason } : {}) }));
-    await this.ctx.audit.append({ actor: this.ctx.actor, action: 'backup.list', target: `${h.partition.label} (serial ${h.partition.serial})`, outcome: 'ok', details: { backupId: h.backupId, holders: [...this.shares.keys()].join(', ') } });
+    await this.ctx.audit.append({ actor: this.ctx.actor, action: 'backup.list', target: `${h.partition.label} (serial ${h.partition.serial})`, outcome: 'ok', details: { backupId: h.backupId, holders: this.holders.join(', ') } });
     return { kind: 'backup-list', backup: summaryOf(h), objects };
   }
 
@@ -184,6 +201,7 @@ export class RestoreCeremony extends Ceremony {
         const share = await this.shareFrom(presented.card, record, presented.reader, 'backup', this.options.retryWrongPin);
         if (!share) continue;
         this.shares.set(record.index, share);
+        this.holders.push(record.holder);
         cards.add(serial);
         this.collect(record.holder, record.index, serial);
         this.notice('info', `${record.holder}'s card read: ${this.shares.size} of ${descriptor.m} collected. Take the card out.`);
@@ -298,6 +316,9 @@ export class RestoreCeremony extends Ceremony {
   }
 
   protected wipeSecrets(): void {
+    // Stopped (cancelled) half way: the objects restored so far stay; running the restore again completes it.
+    if (this.intent) this.ctx.intents.finish(this.intent, 'stopped');
+    this.intent = null;
     for (const share of this.shares.values()) wipe(share);
     this.shares.clear();
     wipe(this.escrow);
