@@ -4,15 +4,16 @@
 // and checked. Only when all n are written does the terminal, after a confirmation naming the
 // partition, change the SO PIN. Each step is in the intent log first, so a crash at any point is
 // finished or rolled back on the next start (see quorum-service.ts).
-import type { CeremonyResult, EnrolmentRecord } from '../../shared/types';
+import type { CeremonyResult } from '../../shared/types';
 import type { OfficerCard } from '../cards/officer-card';
 import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
-import { type CardSetDescriptor, descriptorHash, newCredential, newDescriptor, splitSecret } from '../quorum/card-set';
-import { openShare, parseRecord, sealRecord } from '../quorum/card-record';
+import { descriptorHash, newCredential, newDescriptor, splitSecret } from '../quorum/card-set';
+import type { CardRecord } from '../quorum/card-record';
 import type { AdoptIntent, QuorumContext } from '../quorum/quorum-context';
 import type { Intent } from '../store/intents';
-import { Ceremony, CeremonyCancelled, describeCardProblem } from './ceremony';
+import { TRANSPORT_PIN } from './card-pin';
+import { EnrolmentCeremony, enrolmentRecord } from './enrolment';
 import { crashPoint } from './crash-points';
 import { refuseWhenSoPinAtRisk } from './so-login';
 
@@ -21,9 +22,6 @@ export interface AdoptParams {
   threshold: number;
 }
 
-/** The PIN every blank card leaves the issuer with (ISO 7816 transport PIN of the lab's cards). */
-export const TRANSPORT_PIN = Buffer.from('1234');
-export const CARD_PIN = { min: 6, max: 32 };
 
 export function checkAdoptParams(params: AdoptParams): void {
   const n = params.holders.length;
@@ -34,15 +32,15 @@ export function checkAdoptParams(params: AdoptParams): void {
   if (new Set(names.map((h) => h.toLowerCase())).size !== n) throw new TesseraError('INVALID_REQUEST', 'Each holder may appear only once.');
 }
 
-export class AdoptCeremony extends Ceremony {
+export class AdoptCeremony extends EnrolmentCeremony {
+  protected readonly slot = 'so';
   private soPin: Buffer | null = null;
   private credential: Buffer | null = null;
-  private shares: Buffer[] = [];
   private intent: Intent<AdoptIntent> | null = null;
   private completed = false;
 
   constructor(
-    private readonly ctx: QuorumContext,
+    protected readonly ctx: QuorumContext,
     private readonly params: AdoptParams,
   ) {
     const p = ctx.partition.partition();
@@ -104,15 +102,7 @@ export class AdoptCeremony extends Ceremony {
     this.completed = true;
     partition.logoutSo();
 
-    const record: EnrolmentRecord = {
-      partition: { label: token.label, serial: token.serial },
-      set,
-      generation: 1,
-      m,
-      n,
-      cards: [...written].sort(([a], [b]) => a - b).map(([index, card]) => ({ index, holder: holders[index - 1] as string, card })),
-      date: descriptor.created,
-    };
+    const record = enrolmentRecord(descriptor, written);
     await audit.append({ actor: this.ctx.actor, action: 'cardset.enrol', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', '), cards: record.cards.map((c) => `${c.holder}=${c.card}`).join(', ') } });
     return { kind: 'adopt', record };
   }
@@ -136,58 +126,20 @@ export class AdoptCeremony extends Ceremony {
     }
   }
 
-  /** One holder's card: blank (or this set's own, interrupted), a chosen PIN, written, read back. */
-  private async writeCard(descriptor: CardSetDescriptor, index: number, holder: string, written: Map<number, string>): Promise<void> {
-    const n = descriptor.n;
-    for (;;) {
-      const presented = await this.nextCard({ kind: 'insert-card', text: `Card ${index} of ${n}: ${holder}, insert your blank card.`, holder });
-      let pin: Buffer | null = null;
-      try {
-        const card = presented.card;
-        const existingSerial = await card.serial();
-        if (existingSerial && [...written.values()].includes(existingSerial)) {
-          this.notice('warning', `This card was just written for another holder. ${holder}, insert your own card.`);
-          continue;
-        }
-        const existing = parseRecord(await card.readSlot('so'));
-        if (existing && existing.descriptor.set !== descriptor.set && !this.isAbandoned(existing.descriptor.set)) {
-          this.notice('warning', `This card holds a share of another card set (${existing.holder}, partition "${existing.descriptor.partition.label}"). Use a blank card.`);
-          continue;
-        }
-        pin = await this.choosePin(holder, presented.reader);
-        if (!(await this.setCardPin(card, existingSerial !== null, pin, holder, presented.reader))) continue;
-        const serial = await card.ensureSerial();
-        this.prompt({ kind: 'working', text: `Writing ${holder}'s card…`, holder, reader: presented.reader });
-        await card.writeSlot('so', await sealRecord(descriptor, index, serial, this.shares[index - 1] as Buffer, pin));
-        // Read back from the card and open it as a login would, before counting the card.
-        const check = parseRecord(await card.readSlot('so'));
-        const opened = check && check.card === serial && check.index === index ? await openShare(card, check, pin, 'so') : null;
-        if (!opened || !('share' in opened)) throw new TesseraError('CARD_ERROR', 'The card did not give back what was written. Use another card.');
-        wipe(opened.share);
-        written.set(index, serial);
-        this.collect(holder, index, serial);
-        this.notice('info', `${holder}'s card is written and checked (${written.size} of ${n}). ${holder}, take your card out.`);
-        return;
-      } catch (error) {
-        if (error instanceof CeremonyCancelled) throw error;
-        this.notice('warning', `${holder}'s card: ${describeCardProblem(error, 'taken out before it was written and checked. Insert it again.')}`);
-      } finally {
-        wipe(pin);
-        await presented.session.close();
-      }
-    }
+  protected insertText(index: number, n: number, holder: string): string {
+    return `Card ${index} of ${n}: ${holder}, insert your blank card.`;
   }
 
-  private async choosePin(holder: string, reader: string): Promise<Buffer> {
-    for (;;) {
-      const { pin, repeat } = await this.pinFor({ kind: 'choose-pin', text: `${holder}: choose a PIN for your card (${CARD_PIN.min} to ${CARD_PIN.max} characters) and type it twice.`, holder, reader }, true);
-      const same = repeat !== undefined && pin.equals(repeat);
-      wipe(repeat);
-      if (!same) this.notice('warning', 'The two PINs differ. Type the same PIN twice.');
-      else if (pin.length < CARD_PIN.min || pin.length > CARD_PIN.max) this.notice('warning', `A card PIN has ${CARD_PIN.min} to ${CARD_PIN.max} characters.`);
-      else return pin;
-      wipe(pin);
-    }
+  protected otherSetText(existing: CardRecord): string {
+    return `This card holds a share of another card set (${existing.holder}, partition "${existing.descriptor.partition.label}"). Use a blank card.`;
+  }
+
+  /** A new PIN chosen by the holder and given to the card (from the blank card's, or its current one). */
+  protected async cardPin(card: OfficerCard, serial: string | null, holder: string, reader: string): Promise<Buffer | null> {
+    const pin = await this.choosePin(holder, reader);
+    if (await this.setCardPin(card, serial !== null, pin, holder, reader)) return pin;
+    wipe(pin);
+    return null;
   }
 
   /** Gives the card the holder's PIN: from the transport PIN of a blank card, or from its current PIN. */
@@ -206,14 +158,9 @@ export class AdoptCeremony extends Ceremony {
     }
   }
 
-  /** A set of this partition whose adoption was cancelled or rolled back: its cards may be reused. */
-  private isAbandoned(set: string): boolean {
-    return this.ctx.store.abandoned(set);
-  }
 
   protected wipeSecrets(): void {
-    for (const share of this.shares) wipe(share);
-    this.shares = [];
+    this.wipeShares();
     wipe(this.soPin, this.credential);
     this.soPin = null;
     this.credential = null;

@@ -90,7 +90,7 @@ export class BackupCeremony extends Ceremony {
     const objects = await survey(session, paced);
     const publicKeys = new Map(objects.filter((o) => o.class === 'public-key').map((o) => [`${o.keyType}:${o.id}`, o]));
     const plan = objects.map((o) => ({ o, reason: exclusion(o, { signingKeyId: set.backup.signingKeyId }) }));
-    // Tessera's own objects are not the officers' keys: they are left out without a line each.
+    // Nothing is skipped silently: what cannot go in (not extractable, Tessera's own objects) is listed with why.
     const included = plan.filter((p) => p.reason === null).map((p) => p.o);
     const excluded = plan.filter((p): p is { o: CapturedObject; reason: string } => p.reason !== null);
     const line = (o: CapturedObject, reason?: string): BackupObjectLine => ({ class: o.class, label: o.label, id: o.id, ...(reason ? { reason } : {}) });

@@ -17,7 +17,7 @@ interface Slot {
   pending: SlotFile;
   record: CardRecord;
 }
-import { CARD_PIN } from './adopt';
+import { CARD_PIN } from './card-pin';
 import { crashPoint } from './crash-points';
 
 export class CardPinChangeCeremony extends Ceremony {
