@@ -30,6 +30,8 @@ test('officers create the backup key set, back up with a progress bar to the USB
   test.setTimeout(180_000);
   const page = app.page;
   const state = lab.state();
+  // Cards left in readers by earlier tests would be taken first, as officers' cards are.
+  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted) await lab.remove(card.holder);
   for (const f of readdirSync(state.mediaDir)) rmSync(join(state.mediaDir, f), { force: true });
   const source = await lab.newPartition(`E2E BK ${Date.now().toString(36)}`);
   seedPartition(state.modulePath, state.softhsmConf, source.label, LAB_USER_PIN);

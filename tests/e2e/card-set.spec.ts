@@ -10,6 +10,8 @@ async function onlyCard(holder: string): Promise<void> {
 test('officers adopt a partition with 3 of 5 cards and log in as SO, past a wrong PIN and a repeated card', async ({ app }) => {
   test.setTimeout(180_000);
   const page = app.page;
+  // Cards left in readers by earlier tests would be taken first, as officers' cards are.
+  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted) await lab.remove(card.holder);
   const partition = await lab.newPartition(`E2E ${Date.now().toString(36)}`);
   const cards = Array.from({ length: 5 }, (_, i) => `e2e-${i + 1}`);
   const known = new Set(lab.state().cards.map((c) => c.holder));
