@@ -20,8 +20,7 @@ withRawSession({ modulePath, softhsmConf, label, pin, readWrite: true }, (p, s) 
   const wrapped = p.C_WrapKey(s, { mechanism: 0x210a }, kek, rsa.privateKey, Buffer.alloc(4096));
   for (let i = 1; i < n; i++) p.C_UnwrapKey(s, { mechanism: 0x210a }, kek, wrapped, [{ type: A.CKA_CLASS, value: A.CKO_PRIVATE_KEY }, { type: A.CKA_KEY_TYPE, value: A.CKK_RSA }, ...common('rsa', i), ...secret]);
   for (let i = 0; i < n; i++) {
-    const pair = p.C_GenerateKeyPair(s, { mechanism: A.CKM_EC_KEY_PAIR_GEN }, [{ type: A.CKA_TOKEN, value: false }, { type: A.CKA_EC_PARAMS, value: Buffer.from('06082a8648ce3d030107', 'hex') }], [...common('ec', i), ...secret]);
-    void pair;
+    p.C_GenerateKeyPair(s, { mechanism: A.CKM_EC_KEY_PAIR_GEN }, [{ type: A.CKA_TOKEN, value: false }, { type: A.CKA_EC_PARAMS, value: Buffer.from('06082a8648ce3d030107', 'hex') }], [...common('ec', i), ...secret]);
     p.C_GenerateKey(s, { mechanism: A.CKM_AES_KEY_GEN }, [...common('aes', i), { type: A.CKA_VALUE_LEN, value: 32 }, { type: A.CKA_PRIVATE, value: true }, { type: A.CKA_SENSITIVE, value: true }, { type: A.CKA_EXTRACTABLE, value: true }, { type: A.CKA_ENCRYPT, value: true }]);
   }
 });

@@ -7,8 +7,6 @@ import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
 import type { AuditEntryView, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
-import { activeBackupSet } from '../core/backup/backup-set';
-import { fingerprint } from '../core/backup/escrow';
 import { listMedia } from '../core/backup/media';
 import { verifyBackupFile } from '../core/backup/verify';
 import { runCeremony } from './ceremony-runner';
@@ -264,9 +262,9 @@ export function buildProgram(): Command {
       const signer = options.token
         ? await withTerminal(async (terminal) => {
             selectPartition(terminal, options);
-            const set = activeBackupSet(terminal.partition, terminal.quorum.store);
+            const set = terminal.backup.backupSet();
             if (!set) throw new TesseraError('INVALID_REQUEST', `Partition “${options.token}” has no backup key set to check against.`);
-            return fingerprint(Buffer.from(set.backup.signingKey, 'base64'));
+            return set.signer;
           })
         : undefined;
       const result = await verifyBackupFile(resolve(file), signer);

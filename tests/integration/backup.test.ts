@@ -89,6 +89,10 @@ describe('backup', () => {
     expect(JSON.parse(plain.stdout)).toMatchObject({ valid: true, manifest: 'agrees', backup: { objects: report.objects, partition: { serial: source.serial } } });
     const against = tessera(['backup', 'verify', file, '--token', source.label, '--json'], { home: tempHome() });
     expect(JSON.parse(against.stdout)).toMatchObject({ valid: true, ofPartition: true });
+    // The file carries everything itself: without its manifest it is still valid, and the missing manifest is said.
+    const alone = join(mkdtempSync(join(tmpdir(), 'tessera-alone-')), basename(file));
+    copyFileSync(file, alone);
+    expect(JSON.parse(tessera(['backup', 'verify', alone, '--json'], { home: tempHome() }).stdout)).toMatchObject({ valid: true, manifest: 'missing' });
   });
 
   it('restores into a fresh partition with 2 of 3 cards; every restored key proves itself against the original', async () => {
@@ -288,6 +292,8 @@ describe('a corrupted, altered, forged or foreign backup', () => {
     const restored = restore(forged, target, [cardPins[0] as string, cardPins[1] as string]);
     expect(restored.status).toBe(1);
     expect(restored.stderr).toMatch(/not signed by the backup-signing key its card set names/);
+    const audit = JSON.parse(tessera(['audit', 'list', '--limit', '1', '--json'], { home }).stdout) as { action: string; outcome: string; details: Record<string, unknown> }[];
+    expect(audit[0]).toMatchObject({ action: 'backup.restore', outcome: 'refused', details: { error: 'BACKUP_INVALID' } });
     expect(objectsIn(target)).toBe(0);
   });
 
@@ -401,6 +407,7 @@ describe('faults while a backup is written', () => {
   it('a stick pulled after the officers confirmed: they are told, and nothing counts as a backup', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-pulled-'));
     const terminal = await openTerminal(home);
+    const catalogued = terminal.backups.list().length;
     try {
       terminal.partition.selectByLabel(state.modulePath, source.label);
       await terminal.partition.login(Buffer.from(LAB_USER_PIN));
@@ -412,7 +419,9 @@ describe('faults while a backup is written', () => {
       expect(view.prompt.kind).toBe('failed');
       expect(view.error?.message).toMatch(/^The USB stick was removed, or failed, while the backup was written/);
       expect(existsSync(folder)).toBe(false);
-      expect(terminal.backups.list().map((b) => b.fileName).some((f) => readdirSync(tmpdir()).includes(f))).toBe(false);
+      // Nothing was catalogued as a backup, and the failure is on the record.
+      expect(terminal.backups.list()).toHaveLength(catalogued);
+      expect(terminal.audit.list(5).find((e) => e.action === 'backup.create')).toMatchObject({ outcome: 'failed', details: { error: 'MEDIA_ERROR' } });
     } finally {
       await terminal.close();
     }

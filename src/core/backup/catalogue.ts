@@ -33,26 +33,33 @@ export class BackupCatalogue {
   list(tokenSerial?: string): CatalogueEntry[] {
     const rows = (tokenSerial
       ? this.db.prepare('SELECT * FROM backups WHERE token_serial = ? ORDER BY created_at DESC').all(tokenSerial)
-      : this.db.prepare('SELECT * FROM backups ORDER BY created_at DESC').all()) as Record<string, string | number>[];
-    return rows.map((r) => ({
-      backupId: String(r.backup_id),
-      tokenSerial: String(r.token_serial),
-      tokenLabel: String(r.token_label),
-      created: String(r.created_at),
-      fileName: String(r.file_name),
-      mediaLabel: String(r.media_label),
-      sha256: String(r.sha256),
-      size: Number(r.size),
-      objects: Number(r.objects),
-      excluded: Number(r.excluded),
-      signer: String(r.signer),
-      backupSet: String(r.backup_set),
-      verifiedAt: String(r.verified_at),
-    }));
+      : this.db.prepare('SELECT * FROM backups ORDER BY created_at DESC').all()) as Row[];
+    return rows.map(entry);
   }
 
   /** The catalogue entry of a backup, by its content. */
   find(backupId: string, sha256: string): CatalogueEntry | null {
-    return this.list().find((e) => e.backupId === backupId && e.sha256 === sha256) ?? null;
+    const row = this.db.prepare('SELECT * FROM backups WHERE backup_id = ? AND sha256 = ?').get(backupId, sha256) as Row | undefined;
+    return row ? entry(row) : null;
   }
+}
+
+type Row = Record<string, string | number>;
+
+function entry(r: Row): CatalogueEntry {
+  return {
+    backupId: String(r.backup_id),
+    tokenSerial: String(r.token_serial),
+    tokenLabel: String(r.token_label),
+    created: String(r.created_at),
+    fileName: String(r.file_name),
+    mediaLabel: String(r.media_label),
+    sha256: String(r.sha256),
+    size: Number(r.size),
+    objects: Number(r.objects),
+    excluded: Number(r.excluded),
+    signer: String(r.signer),
+    backupSet: String(r.backup_set),
+    verifiedAt: String(r.verified_at),
+  };
 }

@@ -46,7 +46,7 @@ export class QuorumService {
   constructor(
     private readonly partition: PartitionService,
     readers: ReaderMonitor,
-    readonly store: CardSetStore,
+    private readonly store: CardSetStore,
     private readonly intents: IntentLog,
     private readonly audit: AuditLog,
     private readonly settings: Settings,
