@@ -1,6 +1,7 @@
 // Lint, including the import rules between layers (see README "Architecture"):
 //   shared (plain TS) <- core (Node, no Electron) <- main, cli;  preload: shared + electron;
 //   renderer: shared only. Each native module is imported by exactly one adapter file.
+//   Inside core the folders are layers too (coreLayers below): each imports only the ones under it.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -30,8 +31,48 @@ function layer(files, { paths = [], patterns = [], ignores = [] }) {
   };
 }
 
+/**
+ * The layers inside src/core, bottom first. A folder (or root file) may import only what stands in
+ * an earlier layer, or in its own folder; type imports count too. Folders in one layer are siblings
+ * that do not import each other.
+ */
+export const coreLayers = [
+  ['errors', 'secrets', 'config'],
+  ['hsm', 'cards', 'store', 'keychain'],
+  ['audit'],
+  ['partition'],
+  ['quorum'],
+  ['backup'],
+  ['ceremony'],
+  ['terminal'],
+];
+
 const electronOnlyInGlue = { name: 'electron', message: 'Only src/main and src/preload may import electron.' };
 const frontEnds = { group: ['**/renderer/**', '**/cli/**', '**/main/**', '**/preload/**'], message: 'core must not depend on a front end.' };
+
+/** The files of one core layer member: a folder, or a file at core's root (errors.ts, terminal.ts). */
+function coreFiles(name) {
+  return [`src/core/${name}/**/*.ts`, `src/core/${name}.ts`];
+}
+
+/** One lint config per core folder: the process rules, plus no import of a layer at or above its own. */
+function coreLayerConfigs() {
+  const configs = [];
+  coreLayers.forEach((members, level) => {
+    for (const name of members) {
+      const above = coreLayers.slice(level).flat().filter((other) => other !== name);
+      const upward = {
+        regex: `^(\\.\\.?/)+(\\.\\./)*(${above.join('|')})(/|$)`,
+        message: `core layers: ${name} may import only ${coreLayers.slice(0, level).flat().join(', ') || 'nothing in core'} (see coreLayers in eslint.config.js).`,
+      };
+      const adapters = Object.values(nativeAdapters).filter((file) => file.startsWith(`src/core/${name}/`));
+      const patterns = [frontEnds, { group: ['react', 'react-dom', 'zustand'], message: 'core has no UI.' }, ...(above.length > 0 ? [upward] : [])];
+      configs.push(layer(coreFiles(name), { ignores: adapters, paths: [electronOnlyInGlue, ...nativeOnlyInAdapter], patterns }));
+      for (const adapter of adapters) configs.push(layer([adapter], { paths: [electronOnlyInGlue], patterns }));
+    }
+  });
+  return configs;
+}
 
 export default tseslint.config(
   { ignores: ['out/', 'node_modules/', '.lab/', 'test-results/', 'playwright-report/', 'bench/results/'] },
@@ -52,15 +93,7 @@ export default tseslint.config(
     paths: [electronOnlyInGlue, ...nativeOnlyInAdapter],
     patterns: [{ group: nodeBuiltins, message: 'shared is plain TypeScript: no Node.' }, { group: ['react', 'react-dom', 'zustand', '**/core/**', '**/main/**', '**/renderer/**', '**/cli/**', '**/preload/**'], message: 'shared depends on nothing but zod.' }],
   }),
-  layer(['src/core/**/*.ts'], {
-    ignores: Object.values(nativeAdapters),
-    paths: [electronOnlyInGlue, ...nativeOnlyInAdapter],
-    patterns: [frontEnds, { group: ['react', 'react-dom', 'zustand'], message: 'core has no UI.' }],
-  }),
-  layer(Object.values(nativeAdapters), {
-    paths: [electronOnlyInGlue],
-    patterns: [frontEnds],
-  }),
+  ...coreLayerConfigs(),
   layer(['src/cli/**/*.ts'], {
     paths: [electronOnlyInGlue, ...nativeOnlyInAdapter],
     patterns: [{ group: ['**/main/**', '**/renderer/**', '**/preload/**', 'react', 'react-dom', 'zustand'], message: 'the CLI uses core, not another front end.' }],

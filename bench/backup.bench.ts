@@ -8,8 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { CeremonyInput } from '../src/core/ceremony/ceremony';
-import type { CeremonyStart } from '../src/core/quorum/quorum-service';
+import type { CeremonyInput } from '../src/core/ceremony/run';
+import type { CeremonyStart } from '../src/shared/ceremonies';
 import { Terminal } from '../src/core/terminal';
 import type { CeremonyView } from '../src/shared/types';
 import { LabError } from '../tests/lab/lab';
@@ -31,10 +31,10 @@ async function ceremony(terminal: Terminal, start: CeremonyStart, phase: string,
   const begin = performance.now();
   let phaseStart = begin;
   let splitAt = 0;
-  terminal.quorum.start(start, { retryWrongPin: false });
+  terminal.ceremonies.start(start, { retryWrongPin: false });
   let handled = 0;
   for (;;) {
-    const view = terminal.quorum.running()?.snapshot() as CeremonyView;
+    const view = terminal.ceremonies.running()?.snapshot() as CeremonyView;
     if (['done', 'failed', 'cancelled'].includes(view.prompt.kind)) {
       if (view.prompt.kind !== 'done') throw new Error(`${start.kind}: ${view.prompt.text}`);
       const end = performance.now();
@@ -47,11 +47,11 @@ async function ceremony(terminal: Terminal, start: CeremonyStart, phase: string,
       const p = view.prompt.kind;
       const input: CeremonyInput | null =
         p === 'choose-pin' ? { kind: 'pin', pin: Buffer.from(CARD_PIN), repeat: Buffer.from(CARD_PIN) } : p === 'enter-pin' ? { kind: 'pin', pin: Buffer.from(CARD_PIN) } : p === 'confirm' ? { kind: 'confirm' } : null;
-      if (input) terminal.quorum.provide(view.id, input);
+      if (input) terminal.ceremonies.provide(view.id, input);
       continue;
     }
     await new Promise<void>((done) => {
-      const stop = terminal.quorum.onCeremony(() => {
+      const stop = terminal.ceremonies.onCeremony(() => {
         stop();
         done();
       });

@@ -70,20 +70,20 @@ async function main(): Promise<void> {
       for (const card of cards) await lab.insert(card);
       await new Promise((r) => setTimeout(r, 500));
       const start = performance.now();
-      terminal.quorum.start({ kind: 'so-login' });
-      const ceremony = terminal.quorum.running();
+      terminal.ceremonies.start({ kind: 'so-login' });
+      const ceremony = terminal.ceremonies.running();
       let answered = 0;
       while (!ceremony?.done) {
         const view = ceremony?.snapshot();
         if (view?.prompt.kind === 'enter-pin' && view.prompt.seq > answered) {
           answered = view.prompt.seq;
-          terminal.quorum.provide(view.id, pin(cardPin(Number(/-(\d+)$/.exec(view.prompt.holder ?? '')?.[1]))));
+          terminal.ceremonies.provide(view.id, pin(cardPin(Number(/-(\d+)$/.exec(view.prompt.holder ?? '')?.[1]))));
         }
         await new Promise((r) => setTimeout(r, 5));
       }
       logins.push(performance.now() - start);
       if (ceremony.snapshot().prompt.kind !== 'done') throw new Error(`login failed: ${ceremony.snapshot().prompt.text}`);
-      await terminal.quorum.endSo('logout');
+      await terminal.so.end('logout');
     }
     await removeAll(terminal);
 

@@ -2,9 +2,9 @@
 // the descriptors given (one card PIN per line, in the order the cards are taken) or are typed at
 // the terminal. Cards already in readers are taken first, then cards as they are inserted, waiting
 // up to --wait seconds for each.
-import type { CeremonyInput } from '../core/ceremony/ceremony';
+import type { CeremonyInput } from '../core/ceremony/run';
 import { TesseraError } from '../core/errors';
-import type { CeremonyStart } from '../core/quorum/quorum-service';
+import { type CeremonyStart, ceremonyStart } from '../shared/ceremonies';
 import { wipe } from '../core/secrets';
 import type { Terminal } from '../core/terminal';
 import type { CeremonyView } from '../shared/types';
@@ -21,9 +21,12 @@ export interface RunnerOptions {
 }
 
 export async function runCeremony(terminal: Terminal, start: CeremonyStart, options: RunnerOptions): Promise<CeremonyView> {
+  // The same start schema the window's requests are checked against (the registry's).
+  const checked = ceremonyStart.safeParse(start);
+  if (!checked.success) throw new TesseraError('INVALID_REQUEST', 'The ceremony was asked for with values out of range.', checked.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; '));
   await terminal.readers.start();
-  const quorum = terminal.quorum;
-  quorum.start(start, { retryWrongPin: options.cardPins === null });
+  const ceremonies = terminal.ceremonies;
+  ceremonies.start(start, { retryWrongPin: options.cardPins === null });
   let handled = 0;
   let noticesShown = 0;
   let waitTimer: NodeJS.Timeout | null = null;
@@ -31,12 +34,13 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
 
   const answer = async (view: CeremonyView): Promise<CeremonyInput | null> => {
     const p = view.prompt;
+    if (p.refusal) say(`refused: ${p.refusal}`);
     switch (p.kind) {
       case 'insert-card':
         say(p.text);
         waitTimer = setTimeout(() => {
           failure = new TesseraError('CARD_ABSENT', `No card came within ${options.waitSeconds} seconds. The ceremony was cancelled; nothing was changed.`);
-          quorum.running()?.cancel();
+          ceremonies.running()?.cancel();
         }, options.waitSeconds * 1000);
         return null;
       case 'enter-so-pin':
@@ -66,15 +70,15 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   // Set by every change of the ceremony, so one that lands while an answer is computed is not missed.
   let dirty: boolean;
   let wake: (() => void) | null = null;
-  const stop = quorum.onCeremony(() => {
+  const stop = ceremonies.onCeremony(() => {
     dirty = true;
     wake?.();
   });
   try {
     for (;;) {
       dirty = false;
-      const view = quorum.running()?.snapshot() as CeremonyView;
-      for (const notice of view.notices.slice(noticesShown)) say(`${notice.level === 'info' ? '' : `${notice.level}: `}${notice.text}`);
+      const view = ceremonies.running()?.snapshot() as CeremonyView;
+      for (const notice of view.notices.slice(noticesShown)) say(`${notice.level === 'info' ? '' : `${notice.level}: `}${notice.text}${notice.detail ? ` [${notice.detail}]` : ''}`);
       noticesShown = view.notices.length;
       if (['done', 'failed', 'cancelled'].includes(view.prompt.kind)) {
         if (failure) throw failure;
@@ -87,11 +91,11 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
         let input: CeremonyInput | null = null;
         try {
           input = await answer(view);
-          if (input) quorum.provide(view.id, input);
+          if (input) ceremonies.provide(view.id, input);
         } catch (error) {
           if (input?.kind === 'pin') wipe(input.pin, input.repeat);
           failure = error;
-          quorum.running()?.cancel();
+          ceremonies.running()?.cancel();
         }
         continue;
       }

@@ -158,7 +158,7 @@ export function buildProgram(): Command {
           if (options.json) print(true, { loggedIn: false, error }, () => '');
           throw new TesseraError(error.code, error.message, error.detail);
         }
-        await terminal.quorum.endSo('logout');
+        await terminal.so.end('logout');
         print(options.json, { loggedIn: true, holders: view.result.holders, cards: view.result.cards }, () => `Logged in as SO with the cards of ${view.result?.kind === 'so-login' ? view.result.holders.join(', ') : ''}; logged out again.`);
       }),
     );
@@ -192,10 +192,21 @@ export function buildProgram(): Command {
         print(options.json, result, () => `${result.holder}'s card PIN is changed.`);
       }),
     );
+  partitionOptions(cards.command('reset').description('make a card whose enrolment stopped half way blank again (its holder types the PIN they chose)'))
+    .option('--pin-fd <n>', 'read the PIN chosen for the card from this file descriptor')
+    .option('--wait <seconds>', 'how long to wait for the card', '120')
+    .action((options: PartitionOptions & { pinFd?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        selectPartition(terminal, options);
+        const view = await runCeremony(terminal, { kind: 'reset-card' }, { cardPins: lines(options.pinFd, '--pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const result = ceremonyResult(view, 'reset-card');
+        print(options.json, result, () => `${result.holder}'s card is blank again.`);
+      }),
+    );
   partitionOptions(cards.command('list').description('the partition\'s card set: holders, cards, m and n, last use')).action((options: PartitionOptions) =>
     withTerminal(async (terminal) => {
       selectPartition(terminal, options);
-      const set = terminal.quorum.cardSet();
+      const set = terminal.cardSets.view();
       print(options.json, set, () =>
         set
           ? [`Card set ${set.set}, generation ${set.generation}: ${set.m} of ${set.n}`, ...set.cards.map((c) => `  ${c.index}. ${c.holder}: card ${c.card ?? '(not seen by this terminal)'}, last used ${c.lastUsed ?? 'never'}`)].join('\n')

@@ -11,10 +11,11 @@ import { type Sql, openDatabase } from './store/database';
 import { IntentLog } from './store/intents';
 import { Settings } from './store/settings';
 import { CardSetStore } from './quorum/card-set-store';
-import { QuorumService } from './quorum/quorum-service';
+import { CardSets } from './quorum/card-sets';
+import { SoSession } from './quorum/so-session';
 import { BackupService } from './backup/backup-service';
 import { BackupCatalogue } from './backup/catalogue';
-import { recoverBackupWork } from './backup/recovery';
+import { CeremonyHost } from './ceremony/host';
 import { findLabProfile } from './config/lab-profile';
 
 export interface TerminalOptions {
@@ -32,13 +33,12 @@ export class Terminal {
   readonly audit: AuditLog;
   readonly partition: PartitionService;
   readonly readers = new ReaderMonitor();
-  readonly quorum: QuorumService;
+  readonly cardSets: CardSets;
+  readonly so: SoSession;
+  readonly ceremonies: CeremonyHost;
   readonly backups: BackupCatalogue;
   readonly backup: BackupService;
   readonly mediaStandIns: string[];
-  private readonly store: CardSetStore;
-  private readonly intents: IntentLog;
-  private readonly actor: string;
   /** What recovery of interrupted operations found at start, in officers' words. */
   recovered: string[] = [];
 
@@ -51,20 +51,32 @@ export class Terminal {
     this.audit = new AuditLog(db, options.keychain ?? new KeytarKeychain(), this.settings.installationId());
     const actor = actorName(options.frontEnd);
     this.partition = new PartitionService(this.settings, this.audit, actor, options.defaults);
-    this.store = new CardSetStore(db);
-    this.intents = new IntentLog(db);
+    const store = new CardSetStore(db);
+    const intents = new IntentLog(db);
     this.backups = new BackupCatalogue(db);
     this.mediaStandIns = options.mediaStandIns ?? defaultStandIns();
-    this.quorum = new QuorumService(this.partition, this.readers, this.store, this.intents, this.audit, this.settings, actor, this.backups, this.mediaStandIns);
-    this.actor = actor;
-    this.backup = new BackupService(this.partition, this.store, this.backups, this.mediaStandIns);
+    this.cardSets = new CardSets(this.partition, store, intents);
+    this.so = new SoSession(this.partition, this.audit, this.settings, actor);
+    this.ceremonies = new CeremonyHost({
+      partition: this.partition,
+      readers: this.readers,
+      store,
+      intents,
+      audit: this.audit,
+      so: this.so,
+      catalogue: this.backups,
+      mediaStandIns: this.mediaStandIns,
+      actor,
+      trust: (purpose) => this.cardSets.trust(purpose),
+    });
+    this.backup = new BackupService(this.partition, store, intents, this.backups, this.mediaStandIns);
   }
 
   /** Opens the terminal's database and finishes or rolls back what a crash interrupted. */
   static async open(options: TerminalOptions): Promise<Terminal> {
     const terminal = new Terminal(options.home, openDatabase(databaseFile(options.home)), options);
     try {
-      terminal.recovered = [...(await terminal.quorum.recover()), ...(await recoverBackupWork(terminal.intents, terminal.store, terminal.audit, terminal.actor))];
+      terminal.recovered = await terminal.ceremonies.recover();
     } catch (error) {
       await terminal.close();
       throw error;
@@ -73,7 +85,8 @@ export class Terminal {
   }
 
   async close(): Promise<void> {
-    await this.quorum.close();
+    await this.ceremonies.close();
+    await this.so.end('quit');
     this.readers.stop();
     await this.partition.close();
     this.db.close();

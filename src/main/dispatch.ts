@@ -31,30 +31,31 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
     'cards:readers': () => terminal.readers.snapshot(),
     'audit:list': (r) => terminal.audit.list(r.limit, r.beforeSeq),
     'audit:verify': () => terminal.audit.verify(),
-    'cards:set': () => terminal.quorum.cardSet(),
+    'cards:set': () => terminal.cardSets.view(),
     'ceremony:start': async (r) => {
-      if (r.kind === 'backup') await terminal.backup.requireOffered(r.media, 'media');
-      if (r.kind === 'restore') await terminal.backup.requireOffered(r.file, 'file');
-      return terminal.quorum.start(r);
+      // The window may name only media the terminal offers, and backup files on them.
+      if ('media' in r) await terminal.backup.requireOffered(r.media, 'media');
+      if ('file' in r) await terminal.backup.requireOffered(r.file, 'file');
+      return terminal.ceremonies.start(r);
     },
     // PINs arrive as strings (structured clone); core holds them as Buffers it wipes.
     'ceremony:input': (r) =>
-      terminal.quorum.provide(
+      terminal.ceremonies.provide(
         r.id,
         r.input.kind === 'pin'
           ? { kind: 'pin', pin: Buffer.from(r.input.pin, 'utf8'), ...(r.input.repeat === undefined ? {} : { repeat: Buffer.from(r.input.repeat, 'utf8') }) } : r.input,
         r.seq,
       ),
-    'ceremony:current': () => terminal.quorum.current(),
-    'so:session': () => terminal.quorum.soSession(),
+    'ceremony:current': () => terminal.ceremonies.current(),
+    'so:session': () => terminal.so.view(),
     'so:logout': async () => {
-      await terminal.quorum.endSo('logout');
-      return terminal.quorum.soSession();
+      await terminal.so.end('logout');
+      return terminal.so.view();
     },
     'so:setIdle': (r) => {
-      terminal.quorum.setIdleMinutes(r.minutes);
-      terminal.quorum.touchSo();
-      return terminal.quorum.soSession();
+      terminal.so.setIdleMinutes(r.minutes);
+      terminal.so.touch();
+      return terminal.so.view();
     },
     'backup:set': () => terminal.backup.backupSet(),
     'backup:media': () => terminal.backup.media(),
@@ -88,8 +89,8 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
       const off = [
         terminal.readers.onChange((snapshot) => emit('cards:readersChanged', snapshot)),
         terminal.partition.onChange((view) => emit('hsm:partitionChanged', view)),
-        terminal.quorum.onCeremony((view) => emit('ceremony:changed', view)),
-        terminal.quorum.onSoChange((view) => emit('so:changed', view)),
+        terminal.ceremonies.onCeremony((view) => emit('ceremony:changed', view)),
+        terminal.so.onChange((view) => emit('so:changed', view)),
       ];
       return () => off.forEach((unsubscribe) => unsubscribe());
     },

@@ -2,6 +2,7 @@
 // process before any handler runs) and its response type. The preload, the renderer and the test
 // host all derive their types and their API object from this file.
 import { z } from 'zod';
+import { ceremonyStart } from './ceremonies';
 import type { Result } from './errors';
 import type {
   AppInfo,
@@ -24,25 +25,6 @@ import type {
 const none = z.object({}).strict();
 const path = z.string().min(1).max(4096);
 const pin = z.string().min(1).max(255);
-// Shape only: core names what is wrong with the names themselves (blank, repeated) in officers' words.
-const holder = z.string().max(64);
-
-const ceremonyStart = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('adopt'), holders: z.array(holder).min(1).max(16), threshold: z.number().int().min(1).max(16) }).strict(),
-  z.object({ kind: z.literal('so-login') }).strict(),
-  z.object({ kind: z.literal('check-card') }).strict(),
-  z.object({ kind: z.literal('change-pin') }).strict(),
-  z.object({ kind: z.literal('backup-set'), holders: z.array(holder).min(1).max(16), threshold: z.number().int().min(1).max(16) }).strict(),
-  z.object({ kind: z.literal('backup'), media: path }).strict(),
-  z
-    .object({
-      kind: z.literal('restore'),
-      file: path,
-      only: z.array(z.string().regex(/^[0-9a-f]{0,512}$/)).max(100_000).optional(),
-      onConflict: z.enum(['skip', 'replace', 'ask']).optional(),
-    })
-    .strict(),
-]);
 
 const ceremonyInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('pin'), pin, repeat: pin.optional() }).strict(),

@@ -1,5 +1,8 @@
 // Plain data that crosses the IPC boundary. No native handles, no secrets.
+import type { CeremonyKind } from './ceremonies';
 import type { ErrorData } from './errors';
+
+export type { CeremonyKind } from './ceremonies';
 
 export interface AppInfo {
   version: string;
@@ -155,8 +158,6 @@ export interface AuditVerification {
 
 // ---- Ceremonies: guided multi-step work with officers' cards ----
 
-export type CeremonyKind = 'adopt' | 'so-login' | 'check-card' | 'change-pin' | 'backup-set' | 'backup' | 'restore';
-
 export type PromptKind = 'enter-so-pin' | 'insert-card' | 'enter-pin' | 'choose-pin' | 'confirm' | 'choose-objects' | 'remove-card' | 'working' | 'done' | 'failed' | 'cancelled';
 
 export interface CeremonyPrompt {
@@ -171,6 +172,8 @@ export interface CeremonyPrompt {
   triesLeft?: number | null;
   /** For confirm: the button's words, naming what will change. */
   confirmLabel?: string;
+  /** Why the last answer to this same question was refused; shown where it was typed, to answer again. */
+  refusal?: string;
 }
 
 export interface CeremonyStep {
@@ -181,6 +184,22 @@ export interface CeremonyStep {
 export interface CeremonyNotice {
   level: 'info' | 'warning' | 'error';
   text: string;
+  /** The PKCS#11 or PC/SC code behind it, for the technical details only. */
+  detail?: string;
+}
+
+/** How a ceremony ended, in words an officer can print and file: what changed, who took part, when. */
+export interface CeremonySummary {
+  title: string;
+  outcome: 'done' | 'failed' | 'cancelled';
+  /** One line each: what changed (or, failed or cancelled, what stayed as it was and what stays written). */
+  changes: string[];
+  /** The cards read or written, with their holders. */
+  participants: { holder: string; card: string }[];
+  partition: { label: string; serial: string };
+  /** ISO 8601 times; the GUI shows them in local time. */
+  started: string;
+  ended: string;
 }
 
 export interface EnrolmentRecord {
@@ -194,6 +213,8 @@ export interface EnrolmentRecord {
 }
 
 export interface CardReport {
+  /** What the card is, in officers' words: "Alice's SO card", "a blank card". */
+  name: string;
   card: string | null;
   reader: string;
   blank: boolean;
@@ -211,6 +232,8 @@ export interface CardReport {
   pinCorrect: boolean | null;
   shareIntact: boolean | null;
   triesLeft: number | null;
+  /** An enrolment that stopped half way on this card (it can be made blank again: reset-card). */
+  interrupted: { holder: string; purpose: 'so' | 'backup'; partition: string } | null;
 }
 
 export type CeremonyResult =
@@ -218,6 +241,7 @@ export type CeremonyResult =
   | { kind: 'so-login'; holders: string[]; cards: string[] }
   | { kind: 'check-card'; report: CardReport }
   | { kind: 'change-pin'; holder: string; card: string }
+  | { kind: 'reset-card'; holder: string; card: string }
   | { kind: 'backup-set'; record: EnrolmentRecord }
   | { kind: 'backup'; report: BackupReport }
   | { kind: 'restore'; report: RestoreReport }
@@ -345,6 +369,12 @@ export interface CeremonyView {
   detail: CeremonyDetail | null;
   /** Why the ceremony failed, when it did. */
   error: ErrorData | null;
+  /** What stays written if the ceremony stops now (a cancel asks first when this is not empty). */
+  written: string[];
+  /** ISO time the ceremony started. */
+  started: string;
+  /** Set when it has ended: what to print and file. */
+  summary: CeremonySummary | null;
 }
 
 export interface SoSessionView {
@@ -354,6 +384,8 @@ export interface SoSessionView {
   /** ISO time at which the SO session ends unless used. */
   expiresAt: string | null;
   idleMinutes: number;
+  /** How the last SO session ended (announced to the officers), null before any ended. */
+  lastEnd: { reason: 'logout' | 'idle' | 'quit'; at: string; holders: string[] } | null;
 }
 
 export interface CardSetView {

@@ -365,9 +365,9 @@ describe('faults while a backup is written', () => {
     try {
       terminal.partition.selectByLabel(state.modulePath, source.label);
       await terminal.partition.login(Buffer.from(LAB_USER_PIN));
-      const stop = terminal.quorum.onCeremony((v) => {
+      const stop = terminal.ceremonies.onCeremony((v) => {
         // The officers press Cancel once the progress bar moves.
-        if (v.progress && v.progress.done >= 1) terminal.quorum.running()?.cancel();
+        if (v.progress && v.progress.done >= 1) terminal.ceremonies.running()?.cancel();
       });
       const view = await runCeremony(terminal, { kind: 'backup', media: folder }, (v) => (v.prompt.kind === 'confirm' ? confirm : null));
       stop();

@@ -1,7 +1,7 @@
 // Drives a ceremony the way officers would: answers each prompt with a card put into a lab reader
 // or a PIN typed, and waits for the ceremony to end. Named waits, never sleeps.
-import type { CeremonyInput } from '../../src/core/ceremony/ceremony';
-import type { CeremonyStart } from '../../src/core/quorum/quorum-service';
+import type { CeremonyInput } from '../../src/core/ceremony/run';
+import type { CeremonyStart } from '../../src/shared/ceremonies';
 import { OfficerCard } from '../../src/core/cards/officer-card';
 import type { Terminal } from '../../src/core/terminal';
 import type { CeremonyView, PromptKind } from '../../src/shared/types';
@@ -63,24 +63,24 @@ const ENDED: PromptKind[] = ['done', 'failed', 'cancelled'];
 export async function runCeremony(terminal: Terminal, start: CeremonyStart, answer: Answer, options = { retryWrongPin: true }, timeoutMs = 120_000): Promise<CeremonyView> {
   // Officers take their cards out after use: a card left in a reader would be taken at once.
   await removeAll(terminal);
-  terminal.quorum.start(start, options);
+  terminal.ceremonies.start(start, options);
   try {
     return await drive(terminal, answer, timeoutMs);
   } catch (error) {
     // A test that fails half way must not leave its ceremony holding cards for the next test.
-    terminal.quorum.running()?.cancel();
-    await terminal.quorum.running()?.settled();
+    terminal.ceremonies.running()?.cancel();
+    await terminal.ceremonies.settled();
     throw error;
   }
 }
 
 async function drive(terminal: Terminal, answer: Answer, timeoutMs: number): Promise<CeremonyView> {
-  let latest = terminal.quorum.running()?.snapshot() as CeremonyView;
+  let latest = terminal.ceremonies.running()?.snapshot() as CeremonyView;
   let handled = 0;
   const deadline = Date.now() + timeoutMs;
   const changed = (): Promise<void> =>
     new Promise((resolve) => {
-      const stop = terminal.quorum.onCeremony((view) => {
+      const stop = terminal.ceremonies.onCeremony((view) => {
         latest = view;
         stop();
         resolve();
@@ -92,12 +92,12 @@ async function drive(terminal: Terminal, answer: Answer, timeoutMs: number): Pro
     });
   for (;;) {
     if (Date.now() > deadline) throw new Error(`ceremony still at "${latest.prompt.text}" after ${timeoutMs} ms`);
-    latest = terminal.quorum.running()?.snapshot() ?? latest;
+    latest = terminal.ceremonies.running()?.snapshot() ?? latest;
     if (ENDED.includes(latest.prompt.kind)) return latest;
     if (!WAITING.includes(latest.prompt.kind) && latest.prompt.seq > handled) {
       handled = latest.prompt.seq;
       const input = await answer(latest);
-      if (input) terminal.quorum.provide(latest.id, input);
+      if (input) terminal.ceremonies.provide(latest.id, input);
       continue;
     }
     if (latest.prompt.kind === 'remove-card' && latest.prompt.reader) {

@@ -86,7 +86,7 @@ describe('a 3-of-5 card set', () => {
     expect(new Set(record?.cards.map((c) => c.card)).size).toBe(5);
     const objects = pkcs11Tool(['--token-label', set.partition.label, '--list-objects']);
     expect(objects).toContain('Tessera card set (so)');
-    expect(terminal.quorum.cardSet()).toMatchObject({ m: 3, n: 5, source: 'terminal' });
+    expect(terminal.cardSets.view()).toMatchObject({ m: 3, n: 5, source: 'terminal' });
     const audit = terminal.audit.list(20).map((e) => e.action);
     expect(audit).toEqual(expect.arrayContaining(['cardset.enrol', 'cardset.enrol.start']));
   });
@@ -95,13 +95,13 @@ describe('a 3-of-5 card set', () => {
     const view = await runCeremony(terminal, { kind: 'so-login' }, loginAnswers(['q35-5', 'q35-2', 'q35-3']));
     expect(view.prompt.kind, JSON.stringify(view.notices)).toBe('done');
     expect(view.result).toMatchObject({ kind: 'so-login', holders: ['holder q35-2', 'holder q35-3', 'holder q35-5'] });
-    const so = terminal.quorum.soSession();
+    const so = terminal.so.view();
     expect(so).toMatchObject({ active: true, holders: ['holder q35-2', 'holder q35-3', 'holder q35-5'] });
     expect(Date.parse(so.expiresAt as string) - Date.now()).toBeGreaterThan(4 * 60_000);
     expect(tokenFlags(set.partition.serial)).not.toMatch(/SO PIN count low|so pin count low/i);
     expect(terminal.audit.list(5).map((e) => `${e.action}:${e.outcome}`)).toContain('so.login:ok');
-    await terminal.quorum.endSo('logout');
-    expect(terminal.quorum.soSession().active).toBe(false);
+    await terminal.so.end('logout');
+    expect(terminal.so.view().active).toBe(false);
   });
 
   it('refuses, by name and reason and at no cost, a blank card, a foreign card, the same card twice, a wrong PIN and a card pulled out', async () => {
@@ -150,7 +150,7 @@ describe('a 3-of-5 card set', () => {
     );
     expect(view.result).toMatchObject({ holders: ['holder q35-1', 'holder q35-2', 'holder q35-4'] });
     expect(tokenFlags(set.partition.serial)).not.toMatch(/so pin count low/i);
-    await terminal.quorum.endSo('logout');
+    await terminal.so.end('logout');
   });
 
   it('refuses a card of an old generation and a card whose record was copied from another card', async () => {
@@ -172,7 +172,7 @@ describe('a 3-of-5 card set', () => {
     const notices = view.notices.map((n) => n.text);
     expect(notices).toEqual(expect.arrayContaining([expect.stringMatching(/old generation of the card set \(0; the current one is 1\)/), expect.stringMatching(/written for another card: it was copied/)]));
     expect(view.prompt.kind, JSON.stringify(notices)).toBe('done');
-    await terminal.quorum.endSo('logout');
+    await terminal.so.end('logout');
   });
 
   it('refuses a forged share: a card rewritten with a valid-looking but wrong share, sealed under the right PIN', async () => {
@@ -188,7 +188,7 @@ describe('a 3-of-5 card set', () => {
     expect(notices).toContainEqual(expect.stringMatching(/^holder q35-3's card: This card's share is not the one that was enrolled/));
     expect(view.result).toMatchObject({ holders: ['holder q35-1', 'holder q35-2', 'holder q35-4'] });
     expect(tokenFlags(set.partition.serial)).not.toMatch(/so pin count low/i);
-    await terminal.quorum.endSo('logout');
+    await terminal.so.end('logout');
   });
 
   it('logs in from an empty terminal home with the cards and the partition alone, and learns the set', async () => {
@@ -196,12 +196,12 @@ describe('a 3-of-5 card set', () => {
     try {
       await fresh.readers.start();
       fresh.partition.select(lab.state().modulePath, set.partition.serial);
-      expect(fresh.quorum.cardSet()).toMatchObject({ source: 'partition', m: 0 });
+      expect(fresh.cardSets.view()).toMatchObject({ source: 'partition', m: 0 });
       const view = await runCeremony(fresh, { kind: 'so-login' }, loginAnswers(['q35-4', 'q35-5', 'q35-1']));
       expect(view.prompt.kind, JSON.stringify(view.notices)).toBe('done');
-      expect(fresh.quorum.soSession().active).toBe(true);
-      await fresh.quorum.endSo('logout');
-      expect(fresh.quorum.cardSet()).toMatchObject({ source: 'terminal', m: 3, n: 5 });
+      expect(fresh.so.view().active).toBe(true);
+      await fresh.so.end('logout');
+      expect(fresh.cardSets.view()).toMatchObject({ source: 'terminal', m: 3, n: 5 });
     } finally {
       await fresh.close();
     }
@@ -229,7 +229,7 @@ describe('a 3-of-5 card set', () => {
     const notices = view.notices.map((n) => n.text);
     expect(notices.some((n) => n.startsWith("holder q35-2's card: ")), JSON.stringify(notices)).toBe(true);
     expect(view.result, JSON.stringify(notices)).toMatchObject({ holders: ['holder q35-1', 'holder q35-4', 'holder q35-5'] });
-    await terminal.quorum.endSo('logout');
+    await terminal.so.end('logout');
   });
 
   it('checks a card without logging in, and changes a card PIN so the share opens with the new PIN only', async () => {
@@ -249,7 +249,7 @@ describe('a 3-of-5 card set', () => {
     expect(stale.result).toMatchObject({ report: { pinCorrect: false } });
     const login = await runCeremony(terminal, { kind: 'so-login' }, loginAnswers(['q35-4', 'q35-1', 'q35-5'], (i) => (i === 4 ? 'brand-new-pin-4' : cardPin(i))));
     expect(login.prompt.kind, JSON.stringify(login.notices)).toBe('done');
-    await terminal.quorum.endSo('logout');
+    await terminal.so.end('logout');
   });
 
   it('wipes what was collected when cancelled, and logs nobody in', async () => {
@@ -263,18 +263,18 @@ describe('a 3-of-5 card set', () => {
       return null;
     });
     expect(view.prompt.kind).toBe('cancelled');
-    expect(terminal.quorum.soSession().active).toBe(false);
+    expect(terminal.so.view().active).toBe(false);
   });
 
   it('ends the SO session when it is idle for its configured time, and says so in the audit log', async () => {
-    terminal.quorum.setIdleMinutes(1);
+    terminal.so.setIdleMinutes(1);
     const view = await runCeremony(terminal, { kind: 'so-login' }, loginAnswers(['q35-1', 'q35-2', 'q35-5']));
     expect(view.prompt.kind).toBe('done');
-    const so = terminal.quorum.soSession();
+    const so = terminal.so.view();
     expect(Date.parse(so.expiresAt as string) - Date.now()).toBeLessThanOrEqual(60_000);
-    await until(() => !terminal.quorum.soSession().active, 'the idle SO session to end', 75_000);
+    await until(() => !terminal.so.view().active, 'the idle SO session to end', 75_000);
     expect(terminal.audit.list(3).find((e) => e.action === 'so.logout')?.details).toMatchObject({ reason: 'idle' });
-    terminal.quorum.setIdleMinutes(5);
+    terminal.so.setIdleMinutes(5);
   }, 120_000);
 
   it('keeps every secret off the disk: no card PIN, no share, no SO credential in the database files', async () => {
@@ -309,7 +309,7 @@ describe('other thresholds', () => {
     const view = await runCeremony(terminal, { kind: 'so-login' }, loginAnswers([set.cards[n - 1] as string]));
     expect(view.prompt.kind, JSON.stringify(view.notices)).toBe('done');
     expect(view.result).toMatchObject({ holders: [`holder ${set.cards[n - 1]}`] });
-    await terminal.quorum.endSo('logout');
+    await terminal.so.end('logout');
   });
 
   it('enrols 16 of 16 and logs in only with all sixteen cards', async () => {
@@ -317,6 +317,6 @@ describe('other thresholds', () => {
     const view = await runCeremony(terminal, { kind: 'so-login' }, loginAnswers([...set.cards].reverse()));
     expect(view.prompt.kind, JSON.stringify(view.notices)).toBe('done');
     expect(view.collected).toHaveLength(16);
-    await terminal.quorum.endSo('logout');
+    await terminal.so.end('logout');
   }, 300_000);
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from '../../src/core/cards/officer-card';
-import { checkAdoptParams } from '../../src/core/ceremony/adopt';
+import { checkHolders } from '../../src/core/ceremony/adopt';
 import { type CardSetDescriptor, combineShares, commitment, descriptorHash, matches, newCredential, shareHash, splitSecret } from '../../src/core/quorum/card-set';
 import { type CardRecord, refusal } from '../../src/core/quorum/card-record';
 import { type SealBinding, type Sealed, seal, unseal } from '../../src/core/quorum/seal';
@@ -74,12 +74,12 @@ describe('shares and commitments', () => {
   });
 
   it('refuses impossible card sets before anything is written', () => {
-    expect(() => checkAdoptParams({ holders: [], threshold: 1 })).toThrow(/1 to 16/);
-    expect(() => checkAdoptParams({ holders: Array.from({ length: 17 }, (_, i) => `h${i}`), threshold: 2 })).toThrow(/1 to 16/);
-    expect(() => checkAdoptParams({ holders: ['a', 'b'], threshold: 3 })).toThrow(/between 1 and 2/);
-    expect(() => checkAdoptParams({ holders: ['Ann', 'ann'], threshold: 1 })).toThrow(/only once/);
-    expect(() => checkAdoptParams({ holders: ['a', ' '], threshold: 1 })).toThrow(/name/);
-    expect(() => checkAdoptParams({ holders: ['a', 'b', 'c'], threshold: 2 })).not.toThrow();
+    expect(() => checkHolders({ holders: [], threshold: 1 })).toThrow(/1 to 16/);
+    expect(() => checkHolders({ holders: Array.from({ length: 17 }, (_, i) => `h${i}`), threshold: 2 })).toThrow(/1 to 16/);
+    expect(() => checkHolders({ holders: ['a', 'b'], threshold: 3 })).toThrow(/between 1 and 2/);
+    expect(() => checkHolders({ holders: ['Ann', 'ann'], threshold: 1 })).toThrow(/only once/);
+    expect(() => checkHolders({ holders: ['a', ' '], threshold: 1 })).toThrow(/name/);
+    expect(() => checkHolders({ holders: ['a', 'b', 'c'], threshold: 2 })).not.toThrow();
   });
 });
 

@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import type { BackupFileView, BackupSetView, BackupVerification, MediaView } from '../../shared/types';
 import type { PartitionService } from '../partition/partition-service';
 import type { CardSetStore } from '../quorum/card-set-store';
+import type { IntentLog } from '../store/intents';
 import { TesseraError } from '../errors';
 import { activeBackupSet } from './backup-set';
 import type { BackupCatalogue } from './catalogue';
@@ -17,12 +18,13 @@ export class BackupService {
   constructor(
     private readonly partition: PartitionService,
     private readonly store: CardSetStore,
+    private readonly intents: IntentLog,
     private readonly catalogue: BackupCatalogue,
     private readonly standIns: string[],
   ) {}
 
   backupSet(): BackupSetView | null {
-    const set = activeBackupSet(this.partition, this.store);
+    const set = activeBackupSet(this.partition, this.store, this.intents);
     if (!set) return null;
     return {
       partition: set.partition,

@@ -1,32 +1,21 @@
-// Which backup key set the chosen partition has: the terminal's record, checked against the
-// partition's anchor; without a record, the descriptor the anchor carries, checked by its hash.
+// The chosen partition's backup key set, as backups need it: its descriptor with the escrow key's
+// public half and the backup-signing key (the trusted-set lookup itself is the card sets' own).
 import { TesseraError } from '../errors';
 import type { PartitionService } from '../partition/partition-service';
-import { type BackupKeys, type CardSetDescriptor, descriptorHash } from '../quorum/card-set';
+import type { BackupKeys, CardSetDescriptor } from '../quorum/card-set';
 import type { CardSetStore } from '../quorum/card-set-store';
+import { trustedSet } from '../quorum/trust';
+import type { IntentLog } from '../store/intents';
 
 export type BackupSet = CardSetDescriptor & { backup: BackupKeys };
 
-export function activeBackupSet(partition: PartitionService, store: CardSetStore): BackupSet | null {
-  const token = partition.partition();
-  const anchors = partition.anchors('backup');
-  if (anchors.length > 1) throw new TesseraError('BACKUP_INVALID', 'The partition holds more than one backup-set record. This needs investigation before any backup.', `${anchors.length} anchors`);
-  const anchor = anchors[0];
-  const known = store.active(token.serial, 'backup');
-  if (known) {
-    if (!anchor || anchor.set !== known.set || anchor.descriptor !== descriptorHash(known)) {
-      throw new TesseraError('BACKUP_INVALID', 'The partition\'s backup-set record differs from this terminal\'s. Nothing is backed up until this is explained.');
-    }
-    return withKeys(known);
-  }
-  if (!anchor?.full) return null;
-  if (descriptorHash(anchor.full) !== anchor.descriptor || anchor.full.partition.serial !== token.serial) {
-    throw new TesseraError('BACKUP_INVALID', 'The partition\'s backup-set record is inconsistent. Nothing is backed up until this is explained.');
-  }
-  return withKeys(anchor.full);
-}
-
-function withKeys(d: CardSetDescriptor): BackupSet {
+/**
+ * The partition's backup key set, or null when it has none.
+ * @throws TesseraError BACKUP_INVALID when the records disagree or the record is not a backup set's.
+ */
+export function activeBackupSet(partition: PartitionService, store: CardSetStore, intents: IntentLog): BackupSet | null {
+  const d = trustedSet(partition, store, intents, 'backup')?.descriptor;
+  if (!d) return null;
   if (d.purpose !== 'backup' || !d.backup) throw new TesseraError('BACKUP_INVALID', 'The backup-set record is not one of a backup set.');
   return d as BackupSet;
 }

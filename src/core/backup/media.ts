@@ -2,7 +2,7 @@
 // sysfs and the mount table), plus the training lab's stand-in folder; and the file operations a
 // backup needs on them, each turning the OS's errors into what officers should be told.
 import { constants, existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { type FileHandle, open, readFile, rename, statfs, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { MediaView } from '../../shared/types';
 import { TesseraError } from '../errors';
@@ -118,23 +118,99 @@ export async function syncFolder(path: string): Promise<void> {
   }
 }
 
-/** Writes a small file atomically: temporary name, flush, rename, flush the folder. */
-export async function writeAtomically(path: string, content: Buffer): Promise<void> {
-  const temp = `${path}.partial`;
-  let handle: FileHandle | null = null;
-  try {
-    handle = await open(temp, 'wx');
-    await handle.writeFile(content);
-    await handle.sync();
-    await handle.close();
-    handle = null;
-    await rename(temp, path);
-    await syncFolder(dirname(path));
-  } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    throw mediaError(error, `writing ${basename(path)}`);
+/**
+ * A file written the way backups must be: to a temporary name beside it, flushed, renamed, the
+ * folder flushed. Until commit() the final name does not exist; abort() (or a failed commit)
+ * leaves nothing behind. OS errors come out as MEDIA_ERROR in officers' words.
+ */
+export class AtomicFile {
+  readonly temp: string;
+  private handle: FileHandle | null = null;
+  private done = false;
+
+  private constructor(readonly path: string) {
+    this.temp = `${path}.partial`;
   }
+
+  /** @throws TesseraError MEDIA_ERROR when the temporary file cannot be created. */
+  static async create(path: string): Promise<AtomicFile> {
+    const file = new AtomicFile(path);
+    try {
+      file.handle = await open(file.temp, 'wx', 0o600);
+    } catch (error) {
+      throw mediaError(error, `creating ${basename(file.temp)}`);
+    }
+    return file;
+  }
+
+  /** Writes all of `data` (a short write is continued, never silently accepted). */
+  async write(data: Buffer): Promise<void> {
+    const handle = this.handle;
+    if (!handle) throw new TesseraError('INTERNAL', 'The file is closed.');
+    try {
+      for (let offset = 0; offset < data.length; ) {
+        const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+        if (bytesWritten <= 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
+        offset += bytesWritten;
+      }
+    } catch (error) {
+      throw mediaError(error, `writing ${basename(this.temp)}`);
+    }
+  }
+
+  /** Flushes, renames to the final name and flushes the folder; `beforeRename` runs in between. */
+  async commit(beforeRename?: () => void): Promise<void> {
+    const handle = this.handle;
+    if (!handle) throw new TesseraError('INTERNAL', 'The file is closed.');
+    try {
+      await handle.sync();
+      await handle.close();
+      this.handle = null;
+      beforeRename?.();
+      await rename(this.temp, this.path);
+      this.done = true;
+      await syncFolder(dirname(this.path));
+    } catch (error) {
+      await this.abort();
+      throw mediaError(error, `writing ${basename(this.path)}`);
+    }
+  }
+
+  /** Closes and removes the temporary file, unless the file was committed. */
+  async abort(): Promise<void> {
+    await this.handle?.close().catch(() => undefined);
+    this.handle = null;
+    if (!this.done) await unlink(this.temp).catch(() => undefined);
+  }
+}
+
+/** Writes a small file atomically (see AtomicFile). */
+export async function writeAtomically(path: string, content: Buffer): Promise<void> {
+  const file = await AtomicFile.create(path);
+  try {
+    await file.write(content);
+  } catch (error) {
+    await file.abort();
+    throw error;
+  }
+  await file.commit();
+}
+
+/**
+ * The medium at `path`: a drive the terminal lists, or (the CLI may name any folder) the folder itself.
+ * @throws TesseraError MEDIA_ERROR when it is not there or not a folder.
+ */
+export async function mediaAt(path: string, standIns: string[]): Promise<MediaView> {
+  const known = (await listMedia(standIns)).find((m) => m.path === path);
+  if (known) return known;
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new TesseraError('MEDIA_ERROR', 'That media is not there. Insert the USB stick and choose it again.', basename(path));
+  }
+  if (!info.isDirectory()) throw new TesseraError('MEDIA_ERROR', 'Choose the USB stick (a folder), not a file.');
+  return { path, label: basename(path), device: null, ...(await space(path)), source: 'lab' };
 }
 
 /** Reads a whole backup file (they are bounded: MAX_FILE_BYTES). */

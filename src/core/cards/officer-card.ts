@@ -10,15 +10,17 @@ import type { CardSession } from './card-session';
 
 export const FILES = {
   identity: 0x7e00,
+  enrolling: 0x7e01,
   so: 0x7e10,
   backup: 0x7e11,
   soPending: 0x7e20,
   backupPending: 0x7e21,
 } as const;
 
-export type SlotFile = Exclude<keyof typeof FILES, 'identity'>;
+export type SlotFile = Exclude<keyof typeof FILES, 'identity' | 'enrolling'>;
 
 const IDENTITY_SIZE = 128;
+const MARK_SIZE = 512;
 const SLOT_SIZE = 4096;
 const MAGIC = Buffer.from('TSR\x01', 'latin1');
 const HEADER = 6; // magic (4) + body length (2)
@@ -48,6 +50,24 @@ function digest(body: Buffer): Buffer {
   return createHash('sha256').update(body).digest().subarray(0, DIGEST);
 }
 
+/** An enrolment writing this card: the set, slot purpose, holder and index, and how far it got. */
+export interface EnrolmentMark {
+  set: string;
+  purpose: 'so' | 'backup';
+  partition: string;
+  holder: string;
+  index: number;
+  /** pin-changing: the card's PIN may or may not be the chosen one yet; pin-set: it is. */
+  step: 'pin-changing' | 'pin-set';
+}
+
+function enrolmentMark(value: unknown): EnrolmentMark | null {
+  const m = value as Partial<EnrolmentMark> | null | undefined;
+  if (!m || typeof m !== 'object') return null;
+  const ok = typeof m.set === 'string' && (m.purpose === 'so' || m.purpose === 'backup') && typeof m.partition === 'string' && typeof m.holder === 'string' && Number.isInteger(m.index) && (m.step === 'pin-changing' || m.step === 'pin-set');
+  return ok ? (m as EnrolmentMark) : null;
+}
+
 export type PinCheck = { ok: true } | { ok: false; triesLeft: number | null; blocked: boolean };
 
 export class OfficerCard {
@@ -74,6 +94,25 @@ export class OfficerCard {
     return serial;
   }
 
+  /** The enrolment writing this card, while one is (so a card pulled half way is recognised). */
+  async enrolment(): Promise<EnrolmentMark | null> {
+    const frame = await this.readFile(FILES.enrolling);
+    return frame.state === 'ok' ? enrolmentMark(parseJson(frame.body)) : null;
+  }
+
+  /** Records (or, with null, clears) the enrolment under way on this card. */
+  async markEnrolment(mark: EnrolmentMark | null): Promise<void> {
+    if (mark) await this.writeFile(FILES.enrolling, MARK_SIZE, Buffer.from(JSON.stringify(mark)));
+    else await this.clearFile(FILES.enrolling);
+  }
+
+  /** Makes the card blank as far as Tessera is concerned: identity, every slot and pending copy cleared. */
+  async clearAll(): Promise<void> {
+    for (const slot of ['so', 'backup', 'soPending', 'backupPending'] as const) await this.clearSlot(slot);
+    await this.clearFile(FILES.enrolling);
+    await this.clearFile(FILES.identity);
+  }
+
   async readSlot(slot: SlotFile): Promise<FrameRead> {
     return this.readFile(FILES[slot]);
   }
@@ -83,8 +122,12 @@ export class OfficerCard {
   }
 
   async clearSlot(slot: SlotFile): Promise<void> {
+    await this.clearFile(FILES[slot]);
+  }
+
+  private async clearFile(fid: number): Promise<void> {
     await this.selectMf();
-    if (await this.select(FILES[slot])) await this.update(0, Buffer.alloc(HEADER));
+    if (await this.select(fid)) await this.update(0, Buffer.alloc(HEADER));
   }
 
   /** The card's remaining PIN tries, asked without spending one (VERIFY without data). */

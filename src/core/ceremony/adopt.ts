@@ -1,29 +1,28 @@
-// Adopting a partition: the current SO PIN is typed once; the terminal makes a random SO
-// credential (its randomness mixed with the HSM's), splits it m-of-n, and writes one sealed share
-// to each holder's card as the holder inserts it and chooses a card PIN. Every card is read back
-// and checked. Only when all n are written does the terminal, after a confirmation naming the
-// partition, change the SO PIN. Each step is in the intent log first, so a crash at any point is
-// finished or rolled back on the next start (see quorum-service.ts).
+// Adopting a partition: the current SO PIN is typed once; the terminal makes a random SO credential
+// (its randomness mixed with the HSM's), splits it m-of-n, and enrols one sealed share on each
+// holder's card. Only when all n are written and checked does the terminal, after a confirmation
+// naming the partition, change the SO PIN, then write the partition's anchor. Each step is in the
+// intent log first; recovery (enrol-recovery.ts) finishes or rolls back what a crash interrupted.
+import type { CeremonyStartOf } from '../../shared/ceremonies';
 import type { CeremonyResult } from '../../shared/types';
-import type { OfficerCard } from '../cards/officer-card';
 import { TesseraError } from '../errors';
-import { wipe } from '../secrets';
 import { descriptorHash, newCredential, newDescriptor, splitSecret } from '../quorum/card-set';
-import type { CardRecord } from '../quorum/card-record';
-import type { AdoptIntent, QuorumContext } from '../quorum/quorum-context';
-import type { Intent } from '../store/intents';
-import { TRANSPORT_PIN } from './card-pin';
-import { EnrolmentCeremony, enrolmentRecord } from './enrolment';
-import { crashPoint } from './crash-points';
+import { CARDS_WRITING, ENROL_INTENT, type EnrolIntent } from '../quorum/trust';
+import { wipe } from '../secrets';
+import type { CeremonyContext, RunOptions } from './context';
+import type { CeremonyRun } from './run';
+import { confirm } from './steps/confirm';
+import { enrolCards, enrolmentRecord } from './steps/enrol';
+import { IntentSteps } from './steps/intent';
 import { refuseWhenSoPinAtRisk } from './so-login';
 
-export interface AdoptParams {
-  holders: string[];
-  threshold: number;
-}
+type Params = Pick<CeremonyStartOf<'adopt'>, 'holders' | 'threshold'>;
 
-
-export function checkAdoptParams(params: AdoptParams): void {
+/**
+ * The holders and threshold of a new card set, checked before any ceremony starts.
+ * @throws TesseraError INVALID_REQUEST naming what is wrong (count, threshold, blank or repeated name).
+ */
+export function checkHolders(params: Params): void {
   const n = params.holders.length;
   if (n < 1 || n > 16) throw new TesseraError('INVALID_REQUEST', 'A card set has 1 to 16 holders.');
   if (!Number.isInteger(params.threshold) || params.threshold < 1 || params.threshold > n) throw new TesseraError('INVALID_REQUEST', `The threshold must be between 1 and ${n}.`);
@@ -32,144 +31,97 @@ export function checkAdoptParams(params: AdoptParams): void {
   if (new Set(names.map((h) => h.toLowerCase())).size !== n) throw new TesseraError('INVALID_REQUEST', 'Each holder may appear only once.');
 }
 
-export class AdoptCeremony extends EnrolmentCeremony {
-  protected readonly slot = 'so';
-  private soPin: Buffer | null = null;
-  private credential: Buffer | null = null;
-  private intent: Intent<AdoptIntent> | null = null;
-  private completed = false;
+/** Before any PIN is asked: the holders are valid, and the partition has no card set yet. */
+export function precheckAdopt(ctx: CeremonyContext, params: Params): void {
+  checkHolders(params);
+  if (ctx.trust('so')) throw new TesseraError('INVALID_REQUEST', 'This partition has a card set already. It cannot be adopted twice.');
+  refuseWhenSoPinAtRisk(ctx.partition.partition().soPin.condition);
+}
 
-  constructor(
-    protected readonly ctx: QuorumContext,
-    private readonly params: AdoptParams,
-  ) {
-    const p = ctx.partition.partition();
-    super(ctx.readers, 'adopt', 'Adopt the partition and enrol a card set', { label: p.label, serial: p.serial }, ['Current SO PIN', 'Officers\' cards', 'Change the SO PIN', 'Done']);
-  }
-
-  protected async run(): Promise<CeremonyResult> {
-    const { partition, audit, intents } = this.ctx;
-    const holders = this.params.holders.map((h) => h.trim());
-    const n = holders.length;
-    const m = this.params.threshold;
-    const token = partition.partition();
-    const target = `${token.label} (serial ${token.serial})`;
-    if (this.ctx.trust()) throw new TesseraError('INVALID_REQUEST', 'This partition has a card set already. It cannot be adopted twice.');
-    if (partition.soLoggedIn) throw new TesseraError('INVALID_REQUEST', 'A security officer is logged in. End that session first.');
-
-    await this.loginWithCurrentSoPin(target);
-
+export async function adopt(run: CeremonyRun, ctx: CeremonyContext, params: Params, options: RunOptions): Promise<Extract<CeremonyResult, { kind: 'adopt' }>> {
+  const { partition, audit } = ctx;
+  const holders = params.holders.map((h) => h.trim());
+  const n = holders.length;
+  const m = params.threshold;
+  const token = partition.partition();
+  const target = `${token.label} (serial ${token.serial})`;
+  let soPin: Buffer | null = null;
+  let credential: Buffer | null = null;
+  let shares: Buffer[] = [];
+  let intent: IntentSteps<EnrolIntent> | null = null;
+  try {
+    soPin = await loginWithCurrentSoPin(run, ctx, target);
     const random = partition.random(32);
-    this.credential = newCredential(random, token.maxPinLength);
+    credential = newCredential(random, token.maxPinLength);
     wipe(random);
-    this.shares = await splitSecret(this.credential, m, n);
-    const descriptor = newDescriptor('so', token, holders, m, this.shares, this.credential);
+    shares = await splitSecret(credential, m, n);
+    const descriptor = newDescriptor('so', token, holders, m, shares, credential);
     const set = descriptor.set;
-    this.intent = intents.begin<AdoptIntent>('adopt', 'cards-writing', { descriptor, cards: {} });
-    await audit.append({ actor: this.ctx.actor, action: 'cardset.enrol.start', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', ') } });
-    crashPoint('adopt:started');
+    await audit.append({ actor: ctx.actor, action: 'cardset.enrol.start', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', ') } });
+    intent = new IntentSteps<EnrolIntent>(ctx.intents, ENROL_INTENT.so, CARDS_WRITING, { descriptor, cards: {} });
+    const steps = intent;
 
-    this.stepTo(1);
-    this.needs(n);
-    const written = new Map<number, string>();
-    for (let index = 1; index <= n; index++) {
-      const holder = holders[index - 1] as string;
-      await this.writeCard(descriptor, index, holder, written);
-      this.intent = intents.step(this.intent, 'cards-writing', { descriptor, cards: Object.fromEntries([...written].map(([i, c]) => [String(i), c])) });
-      crashPoint(`adopt:card-${index}`);
-    }
-
-    this.stepTo(2);
-    this.prompt({
-      kind: 'confirm',
-      text: `All ${n} cards are written and checked. Change the SO PIN of partition “${token.label}” (serial ${token.serial}) now? The current SO PIN stops working; from then on any ${m} of these ${n} cards log in as SO.`,
-      confirmLabel: `Change the SO PIN of “${token.label}”`,
+    run.stepTo(1);
+    const written = await enrolCards(run, {
+      descriptor,
+      shares,
+      purpose: 'so',
+      retryWrongPin: options.retryWrongPin,
+      insertText: (index, total, holder) => `Card ${index} of ${total}: ${holder}, insert your blank card.`,
+      abandoned: (s) => ctx.store.abandoned(s),
+      written: (index, _serial, all) => steps.advance(CARDS_WRITING, { descriptor, cards: Object.fromEntries([...all].map(([i, c]) => [String(i), c])) }, `card-${index}`),
     });
-    await this.waitFor(['confirm']);
-    if (partition.partition().serial !== token.serial) throw new TesseraError('TOKEN_NOT_FOUND', 'The partition in the slot is no longer the one the cards were written for. Nothing was changed.');
 
-    this.prompt({ kind: 'working', text: 'Changing the SO PIN…' });
-    this.intent = intents.step(this.intent, 'so-pin-changing');
-    crashPoint('adopt:before-set-pin');
-    partition.changeSoPin(this.soPin as Buffer, this.credential);
-    this.intent = intents.step(this.intent, 'so-pin-changed');
-    crashPoint('adopt:after-set-pin');
+    run.stepTo(2);
+    await confirm(
+      run,
+      `All ${n} cards are written and checked. Change the SO PIN of partition “${token.label}” (serial ${token.serial}) now? The current SO PIN stops working; from then on any ${m} of these ${n} cards log in as SO.`,
+      `Change the SO PIN of “${token.label}”`,
+    );
+    if (partition.partition().serial !== token.serial) throw new TesseraError('TOKEN_NOT_FOUND', 'The partition in the slot is no longer the one the cards were written for. Nothing was changed.');
+    run.working('Changing the SO PIN…');
+    const current = soPin;
+    const next = credential;
+    steps.hsm('set-pin', 'so-pin-changing', 'so-pin-changed', () => partition.changeSoPin(current, next));
     partition.writeAnchor('so', { set, generation: 1, descriptor: descriptorHash(descriptor) });
-    this.intent = intents.step(this.intent, 'anchored');
-    crashPoint('adopt:after-anchor');
-    this.ctx.store.save(descriptor, 'active', written);
-    intents.finish(this.intent, 'done');
-    this.completed = true;
+    steps.advance('anchored', steps.data, 'after-anchor');
+    ctx.store.save(descriptor, 'active', written);
+    steps.finish('done');
+    run.settledWrites();
     partition.logoutSo();
 
     const record = enrolmentRecord(descriptor, written);
-    await audit.append({ actor: this.ctx.actor, action: 'cardset.enrol', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', '), cards: record.cards.map((c) => `${c.holder}=${c.card}`).join(', ') } });
+    await audit.append({ actor: ctx.actor, action: 'cardset.enrol', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', '), cards: record.cards.map((c) => `${c.holder}=${c.card}`).join(', ') } });
     return { kind: 'adopt', record };
-  }
-
-  /** The SO PIN typed once, proved by logging in with it (the partition counts a wrong one). */
-  private async loginWithCurrentSoPin(target: string): Promise<void> {
-    for (;;) {
-      refuseWhenSoPinAtRisk(this.ctx.partition.partition().soPin.condition);
-      const { pin } = await this.pinFor({ kind: 'enter-so-pin', text: 'Type the partition\'s current SO PIN. It is used once, to hand the partition over to the card set.' });
-      try {
-        this.ctx.partition.loginSo(Buffer.from(pin));
-        this.soPin = pin;
-        await this.ctx.audit.append({ actor: this.ctx.actor, action: 'so.login', target, outcome: 'ok', details: { with: 'current SO PIN, for adoption' } });
-        return;
-      } catch (error) {
-        wipe(pin);
-        await this.ctx.audit.append({ actor: this.ctx.actor, action: 'so.login', target, outcome: 'failed', details: { with: 'current SO PIN, for adoption', error: error instanceof TesseraError ? error.code : 'INTERNAL' } });
-        if (!(error instanceof TesseraError) || error.code !== 'PIN_INCORRECT') throw error;
-        this.notice('warning', `That is not the partition's SO PIN. ${this.ctx.partition.partition().soPin.words}`);
-      }
+  } finally {
+    for (const share of shares) wipe(share);
+    wipe(soPin, credential);
+    // Stopped before the SO PIN changed: the set is abandoned (its cards may be enrolled again).
+    if (intent && !intent.finished && intent.step === CARDS_WRITING) {
+      intent.finish(run.isCancelled ? 'cancelled' : 'failed');
+      ctx.store.abandon(intent.data.descriptor);
     }
+    if (partition.soLoggedIn) partition.logoutSo();
   }
+}
 
-  protected insertText(index: number, n: number, holder: string): string {
-    return `Card ${index} of ${n}: ${holder}, insert your blank card.`;
-  }
-
-  protected otherSetText(existing: CardRecord): string {
-    return `This card holds a share of another card set (${existing.holder}, partition "${existing.descriptor.partition.label}"). Use a blank card.`;
-  }
-
-  /** A new PIN chosen by the holder and given to the card (from the blank card's, or its current one). */
-  protected async cardPin(card: OfficerCard, serial: string | null, holder: string, reader: string): Promise<Buffer | null> {
-    const pin = await this.choosePin(holder, reader);
-    if (await this.setCardPin(card, serial !== null, pin, holder, reader)) return pin;
-    wipe(pin);
-    return null;
-  }
-
-  /** Gives the card the holder's PIN: from the transport PIN of a blank card, or from its current PIN. */
-  private async setCardPin(card: OfficerCard, usedBefore: boolean, pin: Buffer, holder: string, reader: string): Promise<boolean> {
-    let current: Buffer = Buffer.from(TRANSPORT_PIN);
-    if (usedBefore) {
-      current = (await this.pinFor({ kind: 'enter-pin', text: `${holder}: this card has a PIN already. Type its current PIN.`, holder, reader, triesLeft: await card.pinTriesLeft() })).pin;
-    }
+/** The SO PIN typed once, proved by logging in with it (the partition counts a wrong one). */
+async function loginWithCurrentSoPin(run: CeremonyRun, ctx: CeremonyContext, target: string): Promise<Buffer> {
+  let refusal: string | undefined;
+  for (;;) {
+    refuseWhenSoPinAtRisk(ctx.partition.partition().soPin.condition);
+    const { pin } = await run.ask({ kind: 'enter-so-pin', text: "Type the partition's current SO PIN. It is used once, to hand the partition over to the card set.", ...(refusal ? { refusal } : {}) }, 'pin');
+    run.working('Checking the SO PIN…');
     try {
-      const result = await card.changePin(current, pin);
-      if (result.ok) return true;
-      this.notice('warning', usedBefore ? `${holder}: that is not the card's PIN${result.triesLeft === null ? '' : ` (${result.triesLeft} tries left)`}.` : 'This card\'s PIN is not the blank-card PIN. Use a blank card.');
-      return false;
-    } finally {
-      wipe(current);
-    }
-  }
-
-
-  protected wipeSecrets(): void {
-    this.wipeShares();
-    wipe(this.soPin, this.credential);
-    this.soPin = null;
-    this.credential = null;
-    if (!this.completed) {
-      if (this.intent && this.intent.step === 'cards-writing') {
-        this.ctx.intents.finish(this.intent, 'cancelled');
-        this.ctx.store.abandon(this.intent.data.descriptor);
-      }
-      if (this.ctx.partition.soLoggedIn) this.ctx.partition.logoutSo();
+      ctx.partition.loginSo(Buffer.from(pin));
+      await ctx.audit.append({ actor: ctx.actor, action: 'so.login', target, outcome: 'ok', details: { with: 'current SO PIN, for adoption' } });
+      return pin;
+    } catch (error) {
+      wipe(pin);
+      await ctx.audit.append({ actor: ctx.actor, action: 'so.login', target, outcome: 'failed', details: { with: 'current SO PIN, for adoption', error: error instanceof TesseraError ? error.code : 'INTERNAL' } });
+      if (!(error instanceof TesseraError) || error.code !== 'PIN_INCORRECT') throw error;
+      refusal = `That is not the partition's SO PIN. ${ctx.partition.partition().soPin.words}`;
+      run.notice('warning', refusal);
     }
   }
 }

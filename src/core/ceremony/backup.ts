@@ -1,35 +1,32 @@
 // Backing up the partition to removable media. Officers first see what goes in and what cannot
 // (with the reason), then confirm. Keys leave the HSM only wrapped (C_WrapKey under the backup's
-// own key); everything is written to a temporary name, flushed, renamed, the folder flushed; then
-// the file is read back from the media and verified completely, and only then are officers told
-// it is done. A signed manifest goes beside it, and the backup into the catalogue and audit log.
+// own key); everything is written atomically (backup/media.ts AtomicFile); then the file is read
+// back from the media and verified completely, and only then are officers told it is done. A
+// signed manifest goes beside it, and the backup into the catalogue and audit log.
 import { createHash, randomUUID } from 'node:crypto';
-import { type FileHandle, open, rename, stat, statfs, unlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import type { BackupObjectLine, BackupReport, CeremonyResult, MediaView } from '../../shared/types';
-import type { BackupCatalogue } from '../backup/catalogue';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CeremonyStartOf } from '../../shared/ceremonies';
+import type { BackupObjectLine, BackupReport, CeremonyResult } from '../../shared/types';
 import { activeBackupSet } from '../backup/backup-set';
 import { type BackupKeys, KEM_NAME, encapsulate, fingerprint, wipeKeys } from '../backup/escrow';
 import { type BackupHeader, type EntryBody, FILE_EXTENSION, MANIFEST_SUFFIX, MAX_FILE_BYTES, fileEnd, fileStart, openEntry, sealEntry, verifyBytes } from '../backup/format';
 import { manifestBytes, manifestFor, renderManifest } from '../backup/manifest';
-import { listMedia, mediaError, readBackupFile, syncFolder, writeAtomically } from '../backup/media';
+import { AtomicFile, mediaAt, readBackupFile, writeAtomically } from '../backup/media';
 import { type CapturedObject, exclusion, isKey, keyCheck, survey } from '../backup/objects';
 import { pacer, turn } from '../backup/pacer';
 import { CKM_ECDSA, findSigningKey, signData } from '../backup/signing-key';
 import { chooseKeyWrap, destroyQuietly, importWrapKey } from '../backup/wrap';
-import { TesseraError, toErrorData } from '../errors';
+import { TesseraError } from '../errors';
 import { CKK } from '../hsm/constants';
 import type { Handle } from '../hsm/pkcs11-adapter';
-import type { QuorumContext } from '../quorum/quorum-context';
+import type { Session } from '../hsm/session';
 import { descriptorHash } from '../quorum/card-set';
-import { Ceremony, CeremonyCancelled } from './ceremony';
-import { crashPoint } from './crash-points';
-
-export interface BackupContext extends QuorumContext {
-  catalogue: BackupCatalogue;
-  /** Folders shown as media besides removable drives (the training lab's stand-in). */
-  mediaStandIns: string[];
-}
+import type { CeremonyContext } from './context';
+import type { CeremonyRun } from './run';
+import { confirm } from './steps/confirm';
+import { crashPoint } from './steps/crash-points';
+import { IntentSteps } from './steps/intent';
 
 export const BACKUP_INTENT = 'backup';
 export interface BackupIntent {
@@ -41,105 +38,83 @@ export interface BackupIntent {
 
 const FLUSH_BYTES = 1 << 20;
 
-export class BackupCeremony extends Ceremony {
-  private keys: BackupKeys | null = null;
-  private wrapKey: Handle | null = null;
-  private temp: string | null = null;
-  private file: FileHandle | null = null;
+/** Before anything is read: the partition has a backup key set. */
+export function precheckBackup(ctx: CeremonyContext): void {
+  if (!ctx.trust('backup')) throw new TesseraError('INVALID_REQUEST', 'This partition has no backup key set yet. Create it first (Backup → Create the backup key set).');
+}
 
-  constructor(
-    private readonly ctx: BackupContext,
-    private readonly media: string,
-  ) {
-    const p = ctx.partition.partition();
-    super(ctx.readers, 'backup', 'Back up the partition', { label: p.label, serial: p.serial }, ['Check the partition', 'Confirm', 'Write the backup', 'Read back and verify', 'Done']);
-  }
+export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pick<CeremonyStartOf<'backup'>, 'media'>): Promise<Extract<CeremonyResult, { kind: 'backup' }>> {
+  const { partition, audit } = ctx;
+  const session = partition.coSession();
+  const token = partition.token();
+  const target = `${token.label} (serial ${token.serial})`;
+  // Each search of a large partition is one long call: the event loop gets a turn around each.
+  await turn();
+  const set = activeBackupSet(partition, ctx.store, ctx.intents);
+  if (!set) throw new TesseraError('INVALID_REQUEST', 'This partition has no backup key set yet. Create it first (Backup → Create the backup key set).');
+  await turn();
+  const signer = findSigningKey(session, set.backup.signingKeyId);
+  if (!signer) throw new TesseraError('HSM_ERROR', "The partition's backup-signing key is missing. Backups of this partition cannot be signed.");
+  await turn();
+  const mechanism = chooseKeyWrap(partition, 'wrap');
+  const media = await mediaAt(params.media, ctx.mediaStandIns);
 
-  protected async run(): Promise<CeremonyResult> {
-    try {
-      return await this.backup();
-    } catch (error) {
-      const data = toErrorData(error);
-      const cancelled = error instanceof CeremonyCancelled;
-      const p = this.current().partition;
-      await this.ctx.audit
-        .append({ actor: this.ctx.actor, action: 'backup.create', target: `${p.label} (serial ${p.serial})`, outcome: 'failed', details: { media: this.media, error: cancelled ? 'cancelled' : data.code, reason: cancelled ? 'cancelled by the officers' : data.message } })
-        .catch(() => undefined);
-      throw error;
-    }
-  }
+  run.working('Looking at what the partition holds…');
+  const paced = pacer();
+  const objects = await survey(session, paced);
+  const publicKeys = new Map(objects.filter((o) => o.class === 'public-key').map((o) => [`${o.keyType}:${o.id}`, o]));
+  const plan = objects.map((o) => ({ o, reason: exclusion(o, { signingKeyId: set.backup.signingKeyId }) }));
+  // Nothing is skipped silently: what cannot go in (not extractable, Tessera's own objects) is listed with why.
+  const included = plan.filter((p) => p.reason === null).map((p) => p.o);
+  const excluded = plan.filter((p): p is { o: CapturedObject; reason: string } => p.reason !== null);
+  const line = (o: CapturedObject, reason?: string): BackupObjectLine => ({ class: o.class, label: o.label, id: o.id, ...(reason ? { reason } : {}) });
+  const estimatedBytes = 4096 + objects.length * 600 + included.filter((o) => isKey(o.class)).length * 2000 + included.reduce((n, o) => n + o.attributes.reduce((m, a) => m + (typeof a.value === 'string' ? a.value.length : 8), 0), 0);
 
-  private async backup(): Promise<CeremonyResult> {
-    const { partition, audit, intents } = this.ctx;
-    const session = partition.coSession();
-    const token = partition.token();
-    const target = `${token.label} (serial ${token.serial})`;
-    // Each search of a large partition is one long call: the event loop gets a turn around each.
-    await turn();
-    const set = activeBackupSet(partition, this.ctx.store);
-    if (!set) throw new TesseraError('INVALID_REQUEST', 'This partition has no backup key set yet. Create it first (Backup → Create the backup key set).');
-    await turn();
-    const signer = findSigningKey(session, set.backup.signingKeyId);
-    if (!signer) throw new TesseraError('HSM_ERROR', 'The partition\'s backup-signing key is missing. Backups of this partition cannot be signed.');
-    await turn();
-    const mechanism = chooseKeyWrap(partition, 'wrap');
-    const media = await this.mediaView();
+  run.stepTo(1);
+  run.show({ kind: 'backup-preview', media, included: included.map((o) => line(o)), excluded: excluded.map((e) => line(e.o, e.reason)), estimatedBytes });
+  if (media.free < estimatedBytes) throw new TesseraError('MEDIA_ERROR', `The USB stick has ${megabytes(media.free)} free; this backup needs about ${megabytes(estimatedBytes)}. Nothing was written.`);
+  await confirm(
+    run,
+    `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
+    `Back up ${included.length} objects to ${media.label}`,
+  );
+  // Confirmed: the preview has done its job (and is not copied with every progress update).
+  run.show(null);
 
-    this.prompt({ kind: 'working', text: 'Looking at what the partition holds…' });
-    const paced = pacer();
-    const objects = await survey(session, paced);
-    const publicKeys = new Map(objects.filter((o) => o.class === 'public-key').map((o) => [`${o.keyType}:${o.id}`, o]));
-    const plan = objects.map((o) => ({ o, reason: exclusion(o, { signingKeyId: set.backup.signingKeyId }) }));
-    // Nothing is skipped silently: what cannot go in (not extractable, Tessera's own objects) is listed with why.
-    const included = plan.filter((p) => p.reason === null).map((p) => p.o);
-    const excluded = plan.filter((p): p is { o: CapturedObject; reason: string } => p.reason !== null);
-    const line = (o: CapturedObject, reason?: string): BackupObjectLine => ({ class: o.class, label: o.label, id: o.id, ...(reason ? { reason } : {}) });
-    const estimatedBytes = 4096 + objects.length * 600 + included.filter((o) => isKey(o.class)).length * 2000 + included.reduce((n, o) => n + o.attributes.reduce((m, a) => m + (typeof a.value === 'string' ? a.value.length : 8), 0), 0);
-
-    this.stepTo(1);
-    this.show({ kind: 'backup-preview', media, included: included.map((o) => line(o)), excluded: excluded.map((e) => line(e.o, e.reason)), estimatedBytes });
-    if (media.free < estimatedBytes) throw new TesseraError('MEDIA_ERROR', `The USB stick has ${megabytes(media.free)} free; this backup needs about ${megabytes(estimatedBytes)}. Nothing was written.`);
-    this.prompt({
-      kind: 'confirm',
-      text: `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
-      confirmLabel: `Back up ${included.length} objects to ${media.label}`,
-    });
-    await this.waitFor(['confirm']);
-    // Confirmed: the preview has done its job (and is not copied with every progress update).
-    this.show(null);
-
-    this.stepTo(2);
-    this.prompt({ kind: 'working', text: 'Writing the backup…' });
-    const backupId = randomUUID();
-    const created = new Date().toISOString();
-    const encapsulated = encapsulate(Buffer.from(set.backup.escrowPublic, 'base64'));
-    this.keys = encapsulated.keys;
-    this.wrapKey = importWrapKey(session, this.keys.wrapKey);
-    const signingKey = Buffer.from(set.backup.signingKey, 'base64');
-    const header: BackupHeader = {
-      format: 'tessera-backup',
-      version: 1,
-      backupId,
-      created,
-      partition: token,
-      entries: included.length + excluded.length,
-      objects: included.length,
-      excluded: excluded.length,
-      mechanisms: { keyWrap: mechanism, kem: KEM_NAME, content: 'AES-256-GCM', signature: 'ECDSA-P256-SHA256' },
-      escrow: { publicKey: set.backup.escrowPublic, fingerprint: fingerprint(Buffer.from(set.backup.escrowPublic, 'base64')) },
-      ephemeralPublic: encapsulated.ephemeralPublic.toString('base64'),
-      signer: { publicKey: set.backup.signingKey, fingerprint: fingerprint(signingKey), id: set.backup.signingKeyId },
-      backupSet: { set: set.set, generation: set.generation, descriptorHash: descriptorHash(set) },
-    };
-    const fileName = `tessera-${safeName(token.label)}-${created.replace(/[-:]/g, '').replace(/\..*/, '')}-${backupId.slice(0, 8)}${FILE_EXTENSION}`;
-    const finalPath = join(this.media, fileName);
-    this.temp = `${finalPath}.partial`;
-    let intent = intents.begin<BackupIntent>(BACKUP_INTENT, 'writing', { backupId, media: this.media, file: fileName, partition: token.serial });
-    await audit.append({ actor: this.ctx.actor, action: 'backup.start', target, outcome: 'ok', details: { backupId, media: media.label, objects: included.length, excluded: excluded.length } });
-
+  run.stepTo(2);
+  run.working('Writing the backup…');
+  const backupId = randomUUID();
+  const created = new Date().toISOString();
+  const encapsulated = encapsulate(Buffer.from(set.backup.escrowPublic, 'base64'));
+  const keys: BackupKeys = encapsulated.keys;
+  let wrapKey: Handle | null = null;
+  let file: AtomicFile | null = null;
+  const signingKey = Buffer.from(set.backup.signingKey, 'base64');
+  const header: BackupHeader = {
+    format: 'tessera-backup',
+    version: 1,
+    backupId,
+    created,
+    partition: token,
+    entries: included.length + excluded.length,
+    objects: included.length,
+    excluded: excluded.length,
+    mechanisms: { keyWrap: mechanism, kem: KEM_NAME, content: 'AES-256-GCM', signature: 'ECDSA-P256-SHA256' },
+    escrow: { publicKey: set.backup.escrowPublic, fingerprint: fingerprint(Buffer.from(set.backup.escrowPublic, 'base64')) },
+    ephemeralPublic: encapsulated.ephemeralPublic.toString('base64'),
+    signer: { publicKey: set.backup.signingKey, fingerprint: fingerprint(signingKey), id: set.backup.signingKeyId },
+    backupSet: { set: set.set, generation: set.generation, descriptorHash: descriptorHash(set) },
+  };
+  const fileName = `tessera-${safeName(token.label)}-${created.replace(/[-:]/g, '').replace(/\..*/, '')}-${backupId.slice(0, 8)}${FILE_EXTENSION}`;
+  const finalPath = join(params.media, fileName);
+  const intent = new IntentSteps<BackupIntent>(ctx.intents, BACKUP_INTENT, 'writing', { backupId, media: params.media, file: fileName, partition: token.serial });
+  try {
+    await audit.append({ actor: ctx.actor, action: 'backup.start', target, outcome: 'ok', details: { backupId, media: media.label, objects: included.length, excluded: excluded.length } });
+    wrapKey = importWrapKey(session, keys.wrapKey);
     const hash = createHash('sha256');
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    const out = (file = await AtomicFile.create(finalPath));
     const put = async (chunk: Buffer, force = false): Promise<void> => {
       hash.update(chunk);
       pending.push(chunk);
@@ -148,83 +123,49 @@ export class BackupCeremony extends Ceremony {
         const data = Buffer.concat(pending);
         pending = [];
         pendingBytes = 0;
-        if (this.file) await writeAll(this.file, data);
+        await out.write(data);
       }
     };
-    try {
-      this.file = await open(this.temp, 'wx', 0o600);
-      await put(fileStart(header));
-      const entries: { o: CapturedObject; reason: string | null }[] = [...included.map((o) => ({ o, reason: null })), ...excluded.map((e) => ({ o: e.o, reason: e.reason }))];
-      let lastShown = 0;
-      for (const [index, { o, reason }] of entries.entries()) {
-        this.checkCancelled();
-        const body: EntryBody = reason
-          ? { kind: 'excluded', index, class: o.class, label: o.label, id: o.id, reason }
-          : {
-              kind: 'object',
-              index,
-              class: o.class,
-              label: o.label,
-              id: o.id,
-              keyType: o.keyType,
-              attributes: o.attributes,
-              ...(isKey(o.class) ? { wrapped: this.wrap(o, mechanism.value).toString('base64'), check: keyCheck(o, publicKeys) } : {}),
-            };
-        await put(sealEntry(body, this.keys.contentKey, backupId));
-        if (index === 0) crashPoint('backup:writing');
-        if (performance.now() - lastShown > 100 || index === entries.length - 1) {
-          this.progress(index + 1, entries.length);
-          lastShown = performance.now();
-        }
-        await paced();
+    await put(fileStart(header));
+    const entries = [...included.map((o) => ({ o, reason: null as string | null })), ...excluded.map((e) => ({ o: e.o, reason: e.reason as string | null }))];
+    let lastShown = 0;
+    for (const [index, { o, reason }] of entries.entries()) {
+      run.checkCancelled();
+      const body: EntryBody = reason
+        ? { kind: 'excluded', index, class: o.class, label: o.label, id: o.id, reason }
+        : { kind: 'object', index, class: o.class, label: o.label, id: o.id, keyType: o.keyType, attributes: o.attributes, ...(isKey(o.class) ? { wrapped: wrap(session, o, mechanism.value, wrapKey).toString('base64'), check: keyCheck(o, publicKeys) } : {}) };
+      await put(sealEntry(body, keys.contentKey, backupId));
+      if (index === 0) crashPoint('backup:writing');
+      if (performance.now() - lastShown > 100 || index === entries.length - 1) {
+        run.progress(index + 1, entries.length);
+        lastShown = performance.now();
       }
-      const digest = Buffer.from(hash.copy().digest());
-      const signature = session.sign(CKM_ECDSA, signer, digest);
-      await put(fileEnd({ entries: entries.length, sha256: digest.toString('hex'), signature: signature.toString('base64') }), true);
-      await this.file.sync();
-      await this.file.close();
-      this.file = null;
+      await paced();
+    }
+    const digest = Buffer.from(hash.copy().digest());
+    const signature = session.sign(CKM_ECDSA, signer, digest);
+    await put(fileEnd({ entries: entries.length, sha256: digest.toString('hex'), signature: signature.toString('base64') }), true);
+    await out.commit(() => {
       crashPoint('backup:before-rename');
-      this.checkCancelled();
-      await rename(this.temp, finalPath);
-      this.temp = null;
-      await syncFolder(this.media);
-      intent = intents.step(intent, 'written');
-      crashPoint('backup:after-rename');
-    } catch (error) {
-      // Whatever stopped the backup (cancel, full or pulled media, HSM), no partial file stays.
-      await this.file?.close().catch(() => undefined);
-      this.file = null;
-      if (this.temp) await unlink(this.temp).catch(() => undefined);
-      this.temp = null;
-      intents.finish(intent, this.isCancelled ? 'cancelled' : 'failed');
-      throw this.isCancelled || (error instanceof TesseraError && error.code !== 'MEDIA_ERROR') ? error : mediaError(error, 'writing the backup');
-    }
+      run.checkCancelled();
+    });
+    file = null;
+    intent.advance('written', intent.data, 'after-rename');
 
-    this.stepTo(3);
-    this.prompt({ kind: 'working', text: 'Reading the backup back from the media and verifying it…' });
-    let parsed;
-    try {
-      parsed = await this.readBack(finalPath, hash.digest('hex'));
-    } catch (error) {
-      intents.finish(intent, 'failed');
-      throw error;
-    }
+    run.stepTo(3);
+    run.working('Reading the backup back from the media and verifying it…');
+    const parsed = await readBack(finalPath, hash.digest('hex'), keys);
     const manifest = manifestFor(parsed, fileName);
     const manifestPath = `${finalPath}${MANIFEST_SUFFIX}`;
     try {
       await writeAtomically(manifestPath, renderManifest(manifest, signData(session, signer, manifestBytes(manifest))));
     } catch (error) {
-      intents.finish(intent, 'failed');
       const detail = error instanceof TesseraError ? error.detail : undefined;
       throw new TesseraError('MEDIA_ERROR', `The backup file ${fileName} was written and verified, but its manifest could not be written beside it. Check the USB stick, then back up again.`, detail);
     }
-    wipeKeys(this.keys);
-    this.keys = null;
-
-    this.ctx.catalogue.add({ backupId, tokenSerial: token.serial, tokenLabel: token.label, created, fileName, mediaLabel: media.label, sha256: parsed.sha256, size: parsed.size, objects: included.length, excluded: excluded.length, signer: header.signer.fingerprint, backupSet: set.set, verifiedAt: new Date().toISOString() });
-    intents.finish(intent, 'done');
-    await audit.append({ actor: this.ctx.actor, action: 'backup.create', target, outcome: 'ok', details: { backupId, file: fileName, media: media.label, sha256: parsed.sha256, objects: included.length, excluded: excluded.length } });
+    ctx.catalogue.add({ backupId, tokenSerial: token.serial, tokenLabel: token.label, created, fileName, mediaLabel: media.label, sha256: parsed.sha256, size: parsed.size, objects: included.length, excluded: excluded.length, signer: header.signer.fingerprint, backupSet: set.set, verifiedAt: new Date().toISOString() });
+    intent.finish('done');
+    await audit.append({ actor: ctx.actor, action: 'backup.create', target, outcome: 'ok', details: { backupId, file: fileName, media: media.label, sha256: parsed.sha256, objects: included.length, excluded: excluded.length } });
     const report: BackupReport = {
       backupId,
       created,
@@ -241,72 +182,50 @@ export class BackupCeremony extends Ceremony {
       left: excluded.map((e) => line(e.o, e.reason)),
     };
     return { kind: 'backup', report };
-  }
-
-  private wrap(o: CapturedObject, mechanism: number): Buffer {
-    try {
-      return this.ctx.partition.coSession().wrapKey(mechanism, this.wrapKey as Handle, o.handle, o.keyType === CKK.RSA ? 16384 : 4096);
-    } catch (error) {
-      throw new TesseraError('HSM_ERROR', `The HSM would not wrap “${o.label}” (id ${o.id || 'none'}). Nothing was left on the media.`, error instanceof TesseraError ? error.detail : undefined);
-    }
-  }
-
-  /** The file as the media gives it back: framing, checksum, signature, every entry opened. */
-  private async readBack(path: string, writtenSha: string) {
-    try {
-      const bytes = await readBackupFile(path, MAX_FILE_BYTES);
-      const verdict = verifyBytes(bytes);
-      const keys = this.keys as BackupKeys;
-      let fails = !verdict.valid ? verdict.problem : verdict.backup.sha256 !== writtenSha ? 'checksum differs' : null;
-      if (verdict.valid && !fails) {
-        const paced = pacer();
-        for (const e of verdict.backup.entries) {
-          if (openEntry(e, keys.contentKey, verdict.backup.header.backupId) === null) {
-            fails = `entry ${e.index + 1} does not open`;
-            break;
-          }
-          await paced();
-        }
+  } finally {
+    // Whatever stopped the backup (cancel, full or pulled media, HSM), no partial file stays.
+    await file?.abort();
+    intent.finish(run.isCancelled ? 'cancelled' : 'failed');
+    wipeKeys(keys);
+    if (wrapKey) {
+      try {
+        destroyQuietly(ctx.partition.coSession(), wrapKey);
+      } catch {
+        // logged out meanwhile: the session object is gone with the login
       }
-      if (fails || !verdict.valid) throw new TesseraError('MEDIA_ERROR', 'The backup read back from the USB stick is not what was written: the stick is unreliable. The file was removed; use another stick.', fails ?? undefined);
-      return verdict.backup;
-    } catch (error) {
-      await unlink(path).catch(() => undefined);
-      throw error;
     }
-  }
-
-  private async mediaView(): Promise<MediaView> {
-    const known = (await listMedia(this.ctx.mediaStandIns)).find((m) => m.path === this.media);
-    if (known) return known;
-    let info;
-    try {
-      info = await stat(this.media);
-    } catch {
-      throw new TesseraError('MEDIA_ERROR', 'That media is not there. Insert the USB stick and choose it again.', basename(this.media));
-    }
-    if (!info.isDirectory()) throw new TesseraError('MEDIA_ERROR', 'Choose the USB stick (a folder), not a file.');
-    const s = await statfs(this.media);
-    return { path: this.media, label: basename(this.media), device: null, size: s.blocks * s.bsize, free: s.bavail * s.bsize, source: 'lab' };
-  }
-
-  protected wipeSecrets(): void {
-    wipeKeys(this.keys);
-    this.keys = null;
-    try {
-      destroyQuietly(this.ctx.partition.coSession(), this.wrapKey);
-    } catch {
-      // logged out meanwhile: the session object is gone with the login
-    }
-    this.wrapKey = null;
   }
 }
 
-/** A write may take fewer bytes than given (a filling stick): write the rest, so ENOSPC surfaces here. */
-async function writeAll(file: FileHandle, data: Buffer): Promise<void> {
-  for (let offset = 0; offset < data.length; ) {
-    const { bytesWritten } = await file.write(data, offset, data.length - offset);
-    offset += bytesWritten;
+function wrap(session: Session, o: CapturedObject, mechanism: number, wrapKey: Handle): Buffer {
+  try {
+    return session.wrapKey(mechanism, wrapKey, o.handle, o.keyType === CKK.RSA ? 16384 : 4096);
+  } catch (error) {
+    throw new TesseraError('HSM_ERROR', `The HSM would not wrap “${o.label}” (id ${o.id || 'none'}). Nothing was left on the media.`, error instanceof TesseraError ? error.detail : undefined);
+  }
+}
+
+/** The file as the media gives it back: framing, checksum, signature, every entry opened. A bad one is removed. */
+async function readBack(path: string, writtenSha: string, keys: BackupKeys) {
+  try {
+    const bytes = await readBackupFile(path, MAX_FILE_BYTES);
+    const verdict = verifyBytes(bytes);
+    let fails = !verdict.valid ? verdict.problem : verdict.backup.sha256 !== writtenSha ? 'checksum differs' : null;
+    if (verdict.valid && !fails) {
+      const paced = pacer();
+      for (const e of verdict.backup.entries) {
+        if (openEntry(e, keys.contentKey, verdict.backup.header.backupId) === null) {
+          fails = `entry ${e.index + 1} does not open`;
+          break;
+        }
+        await paced();
+      }
+    }
+    if (fails || !verdict.valid) throw new TesseraError('MEDIA_ERROR', 'The backup read back from the USB stick is not what was written: the stick is unreliable. The file was removed; use another stick.', fails ?? undefined);
+    return verdict.backup;
+  } catch (error) {
+    await unlink(path).catch(() => undefined);
+    throw error;
   }
 }
 

@@ -10,8 +10,7 @@ import { objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
 import { type ModuleUser, acquireModule, releaseModule, rescanModule } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
-import { type Anchor, readAnchors, writeAnchor } from '../quorum/anchor';
-import type { Purpose } from '../quorum/card-set';
+import { type Anchor, type Purpose, readAnchors, writeAnchor } from './anchor';
 import { wipe } from '../secrets';
 import type { Settings } from '../store/settings';
 

@@ -7,9 +7,10 @@
 // share before combining, and the commitment checks the result before the HSM ever sees it.
 import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { combine, split } from 'shamir-secret-sharing';
+import type { Purpose } from '../partition/anchor';
 import { wipe } from '../secrets';
 
-export type Purpose = 'so' | 'backup';
+export type { Purpose } from '../partition/anchor';
 
 export interface CardSetDescriptor {
   v: 1;

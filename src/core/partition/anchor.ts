@@ -1,7 +1,10 @@
-// The partition's own record of its card set: a public, unmodifiable data object on the token,
+// The partition's own record of its card sets: a public, unmodifiable data object on the token,
 // so that a terminal without its database can tell the partition's cards from anyone else's.
+// The partition keeps it; what it means (and whether it is to be believed) is the card sets' business.
 import type { Session } from '../hsm/session';
-import type { CardSetDescriptor, Purpose } from './card-set';
+
+/** What a card set is for: the SO credential, or the backup escrow key. */
+export type Purpose = 'so' | 'backup';
 
 export const ANCHOR_APPLICATION = 'Tessera';
 
@@ -9,8 +12,8 @@ export interface Anchor {
   set: string;
   generation: number;
   descriptor: string;
-  /** A backup set's whole descriptor (public facts), so a terminal without its records can make backups. */
-  full?: CardSetDescriptor;
+  /** A backup set's whole descriptor (public facts, as JSON), so a terminal without its records can make backups. */
+  full?: unknown;
 }
 
 export function anchorLabel(purpose: Purpose): string {

@@ -1,0 +1,72 @@
+// Checking one card without logging in: what it is (holder, set, generation, partition), whether it
+// belongs to the chosen partition's current set, its remaining PIN tries, and with its PIN whether
+// the PIN is right and the sealed share opens and is the one enrolled. A wrong PIN is said as such
+// ("the share was not checked") and may be typed again while the card allows.
+import type { CardReport, CeremonyResult } from '../../shared/types';
+import { openShare, refusal } from '../quorum/card-record';
+import { wipe } from '../secrets';
+import type { CeremonyContext, RunOptions } from './context';
+import type { CeremonyRun } from './run';
+import { cardName, holderOf, identify } from './steps/cards';
+import { withCardPin } from './steps/pin';
+
+export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options: RunOptions): Promise<Extract<CeremonyResult, { kind: 'check-card' }>> {
+  const presented = await run.nextCard({ kind: 'insert-card', text: 'Insert the card to check.' });
+  try {
+    const { card, reader } = presented;
+    const id = await identify(card);
+    const serial = id.serial;
+    const { frame, record } = id.slots.so.record || !id.slots.backup.record ? id.slots.so : id.slots.backup;
+    const purpose = id.slots.so.record || !id.slots.backup.record ? 'so' : 'backup';
+    const token = ctx.partition.partition();
+    const trust = ctx.trust(purpose);
+    const problem = trust ? refusal(record, frame, serial, trust.trusted, token.serial) : record ? `The chosen partition has no ${purpose === 'so' ? 'card set' : 'backup key set'} to compare with.` : refusal(record, frame, serial, { set: '', generation: 0, descriptorHash: '' }, token.serial);
+    const d = record?.descriptor;
+    const mark = id.enrolling;
+    const report: CardReport = {
+      name: cardName(id),
+      card: serial,
+      reader,
+      blank: serial === null,
+      holder: holderOf(id),
+      index: record?.index ?? null,
+      set: d?.set ?? null,
+      generation: d?.generation ?? null,
+      m: d?.m ?? null,
+      n: d?.n ?? null,
+      partition: d?.partition ?? null,
+      current: trust !== null && problem === null,
+      problem: mark && !record ? 'An enrolment stopped half way on this card: it holds no share. Finish the enrolment, or make the card blank again.' : problem,
+      pinCorrect: null,
+      shareIntact: null,
+      triesLeft: serial ? await card.pinTriesLeft() : null,
+      interrupted: mark ? { holder: mark.holder, purpose: mark.purpose, partition: mark.partition } : null,
+    };
+    if (record && serial) {
+      run.stepTo(1);
+      const opened = await withCardPin(run, card, { holder: record.holder, reader, text: `${record.holder}: type your card PIN to check it and the sealed share.`, retry: options.retryWrongPin }, (pin) => openShare(card, record, pin, purpose));
+      if (opened === null) {
+        report.pinCorrect = false;
+        report.triesLeft = await card.pinTriesLeft();
+        report.problem = `PIN wrong${report.triesLeft === null ? '' : `, ${report.triesLeft} ${report.triesLeft === 1 ? 'try' : 'tries'} left`}: the share was not checked.`;
+      } else {
+        report.pinCorrect = true;
+        report.shareIntact = 'share' in opened;
+        if ('share' in opened) wipe(opened.share);
+        if ('refused' in opened) report.problem = opened.refused;
+        report.triesLeft = await card.pinTriesLeft();
+      }
+    }
+    run.stepTo(2);
+    await ctx.audit.append({
+      actor: ctx.actor,
+      action: 'card.check',
+      target: serial ? `card ${serial}` : 'blank card',
+      outcome: 'ok',
+      details: { holder: report.holder, set: report.set, generation: report.generation, current: report.current, pinCorrect: report.pinCorrect, shareIntact: report.shareIntact, interrupted: report.interrupted !== null },
+    });
+    return { kind: 'check-card', report };
+  } finally {
+    await presented.session.close();
+  }
+}

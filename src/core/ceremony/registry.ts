@@ -1,0 +1,98 @@
+// The ceremony registry's core half: for each kind declared in src/shared/ceremonies.ts (start
+// schema, login needed, title, steps, section), how it runs (a short composition of steps), what is
+// checked before it may start, how the next start recovers it after a crash, what its summary says,
+// and the audit action that records it when it fails or is cancelled. See docs/ceremonies.md.
+import type { CeremonyKind, CeremonyStartOf } from '../../shared/ceremonies';
+import type { CeremonyResult } from '../../shared/types';
+import { adopt, precheckAdopt } from './adopt';
+import { backup, precheckBackup } from './backup';
+import { recoverBackups, recoverRestores } from './backup-recovery';
+import { createBackupSet, precheckBackupSet } from './backup-set';
+import { changePin } from './change-pin';
+import { checkCard } from './check-card';
+import type { CeremonyContext, RunOptions } from './context';
+import { recoverEnrolments } from './enrol-recovery';
+import { resetCard } from './reset-card';
+import { listBackup, restore } from './restore';
+import type { CeremonyRun } from './run';
+import { precheckSoLogin, soLogin } from './so-login';
+
+export type ResultOf<K extends CeremonyKind> = Extract<CeremonyResult, { kind: K }>;
+
+export interface CeremonyEntry<K extends CeremonyKind> {
+  /** Runs the ceremony: a composition of steps (steps/). */
+  run(run: CeremonyRun, ctx: CeremonyContext, start: CeremonyStartOf<K>, options: RunOptions): Promise<ResultOf<K>>;
+  /** Checked before the ceremony starts (after the login the shared half names): throws in officers' words. */
+  precheck?(ctx: CeremonyContext, start: CeremonyStartOf<K>): void;
+  /** At start: finishes or rolls back what a crash interrupted; returns what officers are told. */
+  recover?(ctx: CeremonyContext): Promise<string[]>;
+  /** What changed, one line each, for the summary officers print and file. */
+  changes(result: ResultOf<K>): string[];
+  /** The audit action that records the ceremony when it fails or is cancelled (unless it recorded that itself). */
+  audit?: string;
+}
+
+type Registry = { [K in CeremonyKind]: CeremonyEntry<K> };
+
+export const registry: Registry = {
+  adopt: {
+    run: (run, ctx, start, options) => adopt(run, ctx, start, options),
+    precheck: precheckAdopt,
+    recover: (ctx) => recoverEnrolments(ctx, 'so'),
+    changes: ({ record }) => [
+      `The SO PIN of “${record.partition.label}” was replaced by a credential that nobody knows: any ${record.m} of these ${record.n} cards log in as security officer.`,
+      `Card set ${record.set}, generation ${record.generation}, enrolled.`,
+    ],
+    audit: 'cardset.enrol',
+  },
+  'so-login': {
+    run: (run, ctx, _start, options) => soLogin(run, ctx, options),
+    precheck: precheckSoLogin,
+    changes: (r) => [`Logged in as security officer with the cards of ${r.holders.join(', ')}.`],
+    audit: 'so.login',
+  },
+  'check-card': {
+    run: (run, ctx, _start, options) => checkCard(run, ctx, options),
+    changes: ({ report }) => [`${report.name} was checked; nothing was changed.`],
+  },
+  'change-pin': {
+    run: (run, ctx, _start, options) => changePin(run, ctx, options),
+    changes: (r) => [`${r.holder}'s card PIN was changed; every share on the card is sealed under the new PIN.`],
+    audit: 'card.change-pin',
+  },
+  'reset-card': {
+    run: (run, ctx, _start, options) => resetCard(run, ctx, options),
+    changes: (r) => [`${r.holder}'s card is blank again (its unfinished enrolment was removed; its PIN is the blank-card PIN).`],
+    audit: 'card.reset',
+  },
+  'backup-set': {
+    run: (run, ctx, start, options) => createBackupSet(run, ctx, start, options),
+    precheck: precheckBackupSet,
+    recover: (ctx) => recoverEnrolments(ctx, 'backup'),
+    changes: ({ record }) => [`A backup-signing key was generated in “${record.partition.label}”; any ${record.m} of these ${record.n} cards read and restore its backups.`],
+    audit: 'backupset.create',
+  },
+  backup: {
+    run: (run, ctx, start) => backup(run, ctx, start),
+    precheck: precheckBackup,
+    recover: recoverBackups,
+    changes: ({ report }) => [`${report.objects} objects backed up to ${report.file} (${report.excluded} could not be; see the list). Read back and verified.`],
+    audit: 'backup.create',
+  },
+  restore: {
+    run: (run, ctx, start, options) => restore(run, ctx, start, options),
+    recover: recoverRestores,
+    changes: ({ report }) => [`Restored ${report.counts.restored}, replaced ${report.counts.replaced}, already present ${report.counts['already-present']}, skipped ${report.counts.skipped}, failed ${report.counts.failed} into “${report.target.label}”.`],
+    audit: 'backup.restore',
+  },
+  'backup-list': {
+    run: (run, ctx, start, options) => listBackup(run, ctx, start, options),
+    changes: (r) => [`The contents of backup ${r.backup.backupId} were read (${r.objects.length} entries); nothing was changed.`],
+    audit: 'backup.list',
+  },
+};
+
+/** The entry of `kind`, typed by its kind. */
+export function entryOf<K extends CeremonyKind>(kind: K): CeremonyEntry<K> {
+  return registry[kind] as CeremonyEntry<K>;
+}

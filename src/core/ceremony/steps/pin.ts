@@ -1,0 +1,91 @@
+// Steps: PINs at the card. Choosing a new card PIN (typed twice, within the rules), typing a card's
+// PIN until the card accepts it (while tries remain, when the front end lets officers retry), and
+// giving a blank card its holder's PIN in place of the transport PIN. A refused answer is shown at
+// the same question, asked again; the terminal never retries a PIN by itself.
+import type { OfficerCard, PinCheck } from '../../cards/officer-card';
+import { pinRefusal } from '../../quorum/card-record';
+import { wipe } from '../../secrets';
+import type { CeremonyRun } from '../run';
+import { CARD_PIN, TRANSPORT_PIN } from './pin-rules';
+
+export interface PinQuestion {
+  holder: string;
+  reader: string;
+  /** What the officer is asked, e.g. "Alice: type your card PIN." */
+  text: string;
+}
+
+/** Why a new PIN is refused, or null when it may be used. */
+export function newPinProblem(pin: Buffer, repeat: Buffer | undefined): string | null {
+  if (repeat === undefined) return 'Type the new PIN twice.';
+  if (!pin.equals(repeat)) return 'The two PINs differ. Type the same PIN twice.';
+  if (pin.length < CARD_PIN.min || pin.length > CARD_PIN.max) return `A card PIN has ${CARD_PIN.min} to ${CARD_PIN.max} characters; that one has ${pin.length}.`;
+  return null;
+}
+
+/** A new card PIN, typed twice; asked again (with the reason) until it is valid. The caller wipes it. */
+export async function choosePin(run: CeremonyRun, q: PinQuestion): Promise<Buffer> {
+  let refusal: string | undefined;
+  for (;;) {
+    const input = await run.ask({ kind: 'choose-pin', text: q.text, holder: q.holder, reader: q.reader, ...(refusal ? { refusal } : {}) }, 'pin');
+    const problem = newPinProblem(input.pin, input.repeat);
+    wipe(input.repeat);
+    if (!problem) return input.pin;
+    wipe(input.pin);
+    refusal = problem;
+  }
+}
+
+export type WrongPin = { wrongPin: true; triesLeft: number | null; blocked: boolean };
+
+/**
+ * Asks for the card's PIN and hands it to `attempt` (which verifies it on the card and uses it),
+ * again after a wrong PIN while `retry` and the card allows; null when the card is given up (the
+ * reason is noticed). The PIN is wiped after each attempt: `attempt` copies what it must keep.
+ */
+export async function withCardPin<T>(run: CeremonyRun, card: OfficerCard, q: PinQuestion & { retry: boolean }, attempt: (pin: Buffer) => Promise<T | WrongPin>): Promise<T | null> {
+  let triesLeft = await card.pinTriesLeft();
+  let refusal: string | undefined;
+  for (;;) {
+    if (triesLeft === 0) {
+      run.notice('error', `${q.holder}'s card: ${pinRefusal({ triesLeft: 0, blocked: true })}`);
+      return null;
+    }
+    const { pin } = await run.ask({ kind: 'enter-pin', text: q.text, holder: q.holder, reader: q.reader, triesLeft, ...(refusal ? { refusal } : {}) }, 'pin');
+    run.working('Checking…');
+    let result: T | WrongPin;
+    try {
+      result = await attempt(pin);
+    } finally {
+      wipe(pin);
+    }
+    if (!isWrongPin(result)) return result;
+    refusal = pinRefusal(result);
+    run.notice('warning', `${q.holder}'s card: ${refusal}`);
+    if (result.blocked || !q.retry) return null;
+    triesLeft = result.triesLeft;
+  }
+}
+
+function isWrongPin(value: unknown): value is WrongPin {
+  return typeof value === 'object' && value !== null && 'wrongPin' in value;
+}
+
+/** VERIFY as an attempt for withCardPin: a copy of the PIN when the card accepts it. */
+export async function verifiedPin(card: OfficerCard, pin: Buffer): Promise<Buffer | WrongPin> {
+  return asAttempt(await card.verifyPin(pin), () => Buffer.from(pin));
+}
+
+/** Gives a blank card `pin` in place of the transport PIN; false when the card's PIN is not the transport PIN. */
+export async function giveBlankCardPin(card: OfficerCard, pin: Buffer): Promise<boolean> {
+  const transport = Buffer.from(TRANSPORT_PIN);
+  try {
+    return (await card.changePin(transport, pin)).ok;
+  } finally {
+    wipe(transport);
+  }
+}
+
+function asAttempt<T>(check: PinCheck, ok: () => T): T | WrongPin {
+  return check.ok ? ok() : { wrongPin: true, triesLeft: check.triesLeft, blocked: check.blocked };
+}

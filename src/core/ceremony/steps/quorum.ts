@@ -1,0 +1,130 @@
+// Step: collect a quorum of one card set (the SO set for a login, a backup set for a restore). Each
+// card is identified before its PIN is asked for; a blank, foreign, old, copied, forged or repeated
+// card is refused with its reason and costs nothing. Each share is opened with its holder's PIN and
+// checked against the set; the combined secret is checked against the set's commitment before the
+// caller may use it: the share library itself would combine wrong shares into a wrong secret.
+import { TesseraError } from '../../errors';
+import { type CardRecord, type TrustedSet, openShare, refusal } from '../../quorum/card-record';
+import { type CardSetDescriptor, type Purpose, combineShares, commitment, matches } from '../../quorum/card-set';
+import { wipe } from '../../secrets';
+import { CeremonyCancelled, type CeremonyRun } from '../run';
+import { cardName, cardProblem, identify } from './cards';
+import { withCardPin } from './pin';
+
+export interface QuorumSpec {
+  purpose: Purpose;
+  /** The set the cards must belong to, and its partition. */
+  trusted: TrustedSet;
+  tokenSerial: string;
+  /** The set's descriptor when known; learned from the first matching card otherwise. */
+  descriptor: CardSetDescriptor | null;
+  retryWrongPin: boolean;
+  /** Words after "insert your card", e.g. " (backup key set of “Lab”)". */
+  of?: string;
+  /** A further check of a matching card's record; throws to stop the whole ceremony (a forged file). */
+  accept?(record: CardRecord): void;
+}
+
+export interface Quorum {
+  descriptor: CardSetDescriptor;
+  /** The rebuilt secret, checked against the commitment. The caller wipes it. */
+  secret: Buffer;
+  /** Holders in share order, and their card serials by share index. */
+  holders: string[];
+  cards: Map<number, string>;
+}
+
+const purposeWords: Record<Purpose, string> = { so: 'the SO card set', backup: "this backup's key set" };
+
+/**
+ * Collects m distinct cards of the set and rebuilds its secret.
+ * @throws TesseraError CARD_ERROR when the cards do not rebuild the committed secret; whatever
+ *   `accept` throws; CeremonyCancelled.
+ */
+export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise<Quorum> {
+  let descriptor = spec.descriptor;
+  const shares = new Map<number, Buffer>();
+  const cards = new Map<number, string>();
+  try {
+    while (!descriptor || shares.size < descriptor.m) {
+      if (descriptor) run.needs(descriptor.m);
+      const presented = await run.nextCard({ kind: 'insert-card', text: `${officerOf(shares.size, descriptor)}${eligible(descriptor, shares)}: insert your card${spec.of ?? ''}.` });
+      let name = 'This card';
+      try {
+        const id = await identify(presented.card);
+        name = cardName(id);
+        const { frame, record } = id.slots[spec.purpose];
+        const refused = frame.state === 'empty' || !id.serial ? `it holds no share of ${purposeWords[spec.purpose]}.` : refusal(record, frame, id.serial, spec.trusted, spec.tokenSerial);
+        if (refused || !record || !id.serial) {
+          run.notice('warning', `${name}: ${refused}`);
+          continue;
+        }
+        if (shares.has(record.index) || [...cards.values()].includes(id.serial)) {
+          run.notice('warning', `${name}: already read. Each officer's card counts once; insert another officer's card.`);
+          continue;
+        }
+        spec.accept?.(record);
+        descriptor ??= record.descriptor;
+        run.needs(descriptor.m);
+        const officer = officerOf(shares.size, descriptor);
+        const share = await withCardPin(
+          run,
+          presented.card,
+          { holder: record.holder, reader: presented.reader, text: `${officer}, ${record.holder}: type your card PIN.`, retry: spec.retryWrongPin },
+          async (pin) => {
+            const opened = await openShare(presented.card, record, pin, spec.purpose);
+            if ('refused' in opened) {
+              run.notice('error', `${name}: ${opened.refused}`);
+              return null;
+            }
+            return 'share' in opened ? opened.share : opened;
+          },
+        );
+        if (!share) continue;
+        shares.set(record.index, share);
+        cards.set(record.index, id.serial);
+        run.collect(record.holder, record.index, id.serial);
+        run.notice('info', `${record.holder}'s card read: ${shares.size} of ${descriptor.m} collected. Take the card out.`);
+      } catch (error) {
+        if (error instanceof CeremonyCancelled || !isCardTrouble(error)) throw error;
+        const problem = cardProblem(error, 'taken out before it was read. Insert it again.');
+        run.notice('warning', `${name}: ${problem.text}`, problem.detail);
+      } finally {
+        await presented.session.close();
+      }
+    }
+    run.working('Rebuilding and checking the secret…');
+    const ordered = [...shares.entries()].sort(([a], [b]) => a - b).map(([, share]) => share);
+    const secret = await combineShares(ordered, descriptor.m);
+    if (!matches(descriptor.commitment, commitment(descriptor.set, descriptor.generation, secret))) {
+      wipe(secret);
+      throw new TesseraError('CARD_ERROR', 'The cards do not rebuild the set\'s secret. Nothing was sent to the HSM.', 'commitment mismatch');
+    }
+    const d = descriptor;
+    const holders = [...shares.keys()].sort((a, b) => a - b).map((i) => d.holders.find((h) => h.index === i)?.holder ?? `#${i}`);
+    return { descriptor: d, secret, holders, cards };
+  } finally {
+    for (const share of shares.values()) wipe(share);
+  }
+}
+
+/** "Officer 2 of 3 (eligible: alice, carol, dave)", or "Officer 1" before the set is known. */
+function officerOf(collected: number, d: CardSetDescriptor | null): string {
+  if (!d) return `Officer ${collected + 1}`;
+  return `Officer ${collected + 1} of ${d.m}`;
+}
+
+/** " (eligible: alice, carol, dave)": the holders whose cards have not been read yet. */
+function eligible(d: CardSetDescriptor | null, shares: Map<number, Buffer>): string {
+  if (!d) return '';
+  const left = d.holders.filter((h) => !shares.has(h.index)).map((h) => h.holder);
+  return left.length > 0 ? ` (eligible: ${left.join(', ')})` : '';
+}
+
+/** Errors that end one card's turn, not the ceremony: the card's own trouble (pulled, mute, refused). */
+function isCardTrouble(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'CardPulled') return true;
+  const code = (error as { code?: string }).code;
+  return code === undefined || code.startsWith('CARD_') || code === 'READER_NOT_FOUND';
+}

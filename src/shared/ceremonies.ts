@@ -1,0 +1,107 @@
+// The ceremony registry's public half: one entry per ceremony kind with its start request (schema),
+// who must be logged in before it may start, its title and steps, and the section of the GUI that
+// shows it. The contract's `ceremony:start` schema, the CLI's commands and the GUI's choice of
+// panel all come from here; core's half (src/core/ceremony/registry.ts) adds how each one runs,
+// recovers and sums up, keyed by the same kinds, so a kind declared here without a runner (or the
+// other way round) is a type error.
+import { z } from 'zod';
+
+const path = z.string().min(1).max(4096);
+// Shape only: core names what is wrong with the names themselves (blank, repeated) in officers' words.
+const holders = z.array(z.string().max(64)).min(1).max(16);
+const threshold = z.number().int().min(1).max(16);
+
+/**
+ * Who must be logged in before a ceremony starts (checked before any card or PIN is asked for):
+ * `crypto-officer`: the crypto officer (backups read, restores write private objects);
+ * `nobody`: neither role (adoption and SO login need the partition's one login for the SO);
+ * `any`: it does not touch the partition's login.
+ */
+export type LoginNeed = 'crypto-officer' | 'nobody' | 'any';
+
+/** Where the GUI shows the ceremony. */
+export type CeremonySection = 'cards' | 'backup';
+
+export const ceremonyKinds = {
+  adopt: {
+    start: z.object({ kind: z.literal('adopt'), holders, threshold }).strict(),
+    login: 'nobody',
+    section: 'cards',
+    title: 'Adopt the partition and enrol a card set',
+    steps: ['Current SO PIN', "Officers' cards", 'Change the SO PIN', 'Done'],
+  },
+  'so-login': {
+    start: z.object({ kind: z.literal('so-login') }).strict(),
+    login: 'nobody',
+    section: 'cards',
+    title: 'Security-officer login',
+    steps: ["Officers' cards", 'Check the credential', 'Log in'],
+  },
+  'check-card': {
+    start: z.object({ kind: z.literal('check-card') }).strict(),
+    login: 'any',
+    section: 'cards',
+    title: 'Check a card',
+    steps: ['Insert the card', 'Card PIN', 'Report'],
+  },
+  'change-pin': {
+    start: z.object({ kind: z.literal('change-pin') }).strict(),
+    login: 'any',
+    section: 'cards',
+    title: 'Change a card PIN',
+    steps: ['Insert the card', 'Current PIN', 'New PIN', 'Done'],
+  },
+  'reset-card': {
+    start: z.object({ kind: z.literal('reset-card') }).strict(),
+    login: 'any',
+    section: 'cards',
+    title: 'Make an interrupted card blank again',
+    steps: ['Insert the card', 'Card PIN', 'Blank again'],
+  },
+  'backup-set': {
+    start: z.object({ kind: z.literal('backup-set'), holders, threshold }).strict(),
+    login: 'crypto-officer',
+    section: 'backup',
+    title: 'Create the backup key set',
+    steps: ['Backup-signing key', "Officers' cards", 'Done'],
+  },
+  backup: {
+    start: z.object({ kind: z.literal('backup'), media: path }).strict(),
+    login: 'crypto-officer',
+    section: 'backup',
+    title: 'Back up the partition',
+    steps: ['Check the partition', 'Confirm', 'Write the backup', 'Read back and verify', 'Done'],
+  },
+  restore: {
+    start: z
+      .object({
+        kind: z.literal('restore'),
+        file: path,
+        only: z.array(z.string().regex(/^[0-9a-f]{0,512}$/)).max(100_000).optional(),
+        onConflict: z.enum(['skip', 'replace', 'ask']).optional(),
+      })
+      .strict(),
+    login: 'crypto-officer',
+    section: 'backup',
+    title: 'Restore a backup',
+    steps: ['Verify the backup', 'Backup-set cards', 'Choose objects', 'Restore and check', 'Done'],
+  },
+  'backup-list': {
+    start: z.object({ kind: z.literal('backup-list'), file: path }).strict(),
+    login: 'any',
+    section: 'backup',
+    title: "Read a backup's contents",
+    steps: ['Verify the backup', 'Backup-set cards', 'Contents'],
+  },
+} as const satisfies Record<string, { start: z.ZodObject; login: LoginNeed; section: CeremonySection; title: string; steps: readonly string[] }>;
+
+export type CeremonyKind = keyof typeof ceremonyKinds;
+export const ceremonyKindNames = Object.keys(ceremonyKinds) as CeremonyKind[];
+
+type StartSchemas = { [K in CeremonyKind]: (typeof ceremonyKinds)[K]['start'] };
+const starts = Object.values(ceremonyKinds).map((k) => k.start) as StartSchemas[CeremonyKind][];
+
+/** The `ceremony:start` request: any kind's start schema. */
+export const ceremonyStart = z.discriminatedUnion('kind', starts as unknown as [StartSchemas['adopt'], ...StartSchemas[CeremonyKind][]]);
+export type CeremonyStart = z.infer<typeof ceremonyStart>;
+export type CeremonyStartOf<K extends CeremonyKind> = Extract<CeremonyStart, { kind: K }>;
