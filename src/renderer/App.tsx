@@ -1,6 +1,6 @@
 // The shell: which partition, who is logged in, card service status, and the officers' sections.
 import { useEffect } from 'react';
-import { SoSessionBadge } from './components/SoSessionBadge';
+import { SoSessionBadge, SoSessionEnded } from './components/SoSessionBadge';
 import { type Section, sectionTitles, sections, useNavigation } from './stores/navigation';
 import { usePartition } from './stores/partition';
 import { useQuorum } from './stores/quorum';
@@ -77,6 +77,7 @@ export function App(): React.JSX.Element {
         </ul>
       </nav>
       <main>
+        <SoSessionEnded />
         <Content section={section} />
       </main>
     </div>

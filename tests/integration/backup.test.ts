@@ -201,7 +201,7 @@ describe('backup', () => {
     await insert(stranger as string);
     const foreign = restore(file, target, ['whatever-1']);
     expect(foreign.status).toBe(1);
-    expect(foreign.stderr).toMatch(/not a card of this backup's key set\. This card is blank/);
+    expect(foreign.stderr).toMatch(/A blank card: it holds no share of this backup's key set/);
     expect(objectsIn(target)).toBe(0);
   });
 });

@@ -141,10 +141,10 @@ describe('a 3-of-5 card set', () => {
     expect(view.prompt.kind, JSON.stringify(notices)).toBe('done');
     expect(notices).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^This card: This card is blank/),
-        expect.stringMatching(/^holder qf-1's card: This card belongs to the card set of another partition/),
-        expect.stringMatching(/^holder q35-1's card: already read/),
-        expect.stringMatching(/^holder q35-2's card: taken out before it was read/),
+        expect.stringMatching(/^A blank card: it holds no share of the SO card set/),
+        expect.stringMatching(/^holder qf-1's SO card: This card belongs to the card set of another partition/),
+        expect.stringMatching(/^holder q35-1's SO card: already read/),
+        expect.stringMatching(/^holder q35-2's SO card: taken out before it was read/),
         expect.stringMatching(/^holder q35-4's card: PIN wrong, 2 tries left\./),
       ]),
     );
@@ -185,7 +185,7 @@ describe('a 3-of-5 card set', () => {
     });
     const view = await runCeremony(terminal, { kind: 'so-login' }, loginAnswers(['q35-3', 'q35-1', 'q35-2', 'q35-4']));
     const notices = view.notices.map((n) => n.text);
-    expect(notices).toContainEqual(expect.stringMatching(/^holder q35-3's card: This card's share is not the one that was enrolled/));
+    expect(notices).toContainEqual(expect.stringMatching(/^holder q35-3's SO card: This card's share is not the one that was enrolled/));
     expect(view.result).toMatchObject({ holders: ['holder q35-1', 'holder q35-2', 'holder q35-4'] });
     expect(tokenFlags(set.partition.serial)).not.toMatch(/so pin count low/i);
     await terminal.so.end('logout');
@@ -227,7 +227,7 @@ describe('a 3-of-5 card set', () => {
       return null;
     });
     const notices = view.notices.map((n) => n.text);
-    expect(notices.some((n) => n.startsWith("holder q35-2's card: ")), JSON.stringify(notices)).toBe(true);
+    expect(notices.some((n) => n.startsWith("holder q35-2's SO card: ")), JSON.stringify(notices)).toBe(true);
     expect(view.result, JSON.stringify(notices)).toMatchObject({ holders: ['holder q35-1', 'holder q35-4', 'holder q35-5'] });
     await terminal.so.end('logout');
   });

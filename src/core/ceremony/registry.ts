@@ -48,7 +48,7 @@ export const registry: Registry = {
   'so-login': {
     run: (run, ctx, _start, options) => soLogin(run, ctx, options),
     precheck: precheckSoLogin,
-    changes: (r) => [`Logged in as security officer with the cards of ${r.holders.join(', ')}.`],
+    changes: (r) => [`An SO session was opened with the cards of ${r.holders.join(', ')}.`],
     audit: 'so.login',
   },
   'check-card': {

@@ -38,9 +38,10 @@ export function errorHeading(code: ErrorCode): string {
     case 'MEDIA_ERROR':
       return 'USB media problem';
     case 'INVALID_REQUEST':
+      return 'Not possible now';
     case 'FORBIDDEN_SENDER':
     case 'UNKNOWN_CHANNEL':
-      return 'Request refused';
+      return 'Refused by the terminal';
     case 'INTERNAL':
       return 'Unexpected error';
     default:

@@ -1,7 +1,8 @@
 // Naming a card set's holders and its threshold m (the SO set when adopting, the backup key set).
-// Names are sent as typed: core refuses a blank or repeated name with a clear message, and m is
-// never changed silently.
-import { useState } from 'react';
+// What was typed is kept as a draft in the store: a refusal, or a visit to another section, loses
+// nothing. Names are sent as typed: core refuses a blank or repeated name with a clear message, and
+// m is never changed silently. `unavailable` says why the form cannot work now (and disables it).
+import { useQuorum } from '../stores/quorum';
 
 interface Props {
   id: string;
@@ -9,12 +10,17 @@ interface Props {
   intro: string;
   thresholdLabel: string;
   submitLabel: string;
+  unavailable: string | null;
   onSubmit(holders: string[], threshold: number): void;
 }
 
-export function HoldersForm({ id, title, intro, thresholdLabel, submitLabel, onSubmit }: Props): React.JSX.Element {
-  const [holders, setHolders] = useState(['', '', '']);
-  const [threshold, setThreshold] = useState(2);
+const EMPTY = { holders: ['', '', ''], threshold: 2 };
+
+export function HoldersForm({ id, title, intro, thresholdLabel, submitLabel, unavailable, onSubmit }: Props): React.JSX.Element {
+  const draft = useQuorum((s) => s.drafts[id]) ?? EMPTY;
+  const setDraft = useQuorum((s) => s.setDraft);
+  const { holders, threshold } = draft;
+  const setHolders = (next: string[]): void => setDraft(id, { holders: next, threshold: Math.min(threshold, Math.max(1, next.length)) });
   const named = holders.map((h) => h.trim());
   return (
     <form
@@ -27,7 +33,12 @@ export function HoldersForm({ id, title, intro, thresholdLabel, submitLabel, onS
     >
       <h2 id={`${id}-title`}>{title}</h2>
       <p>{intro}</p>
-      <fieldset>
+      {unavailable ? (
+        <p className="notice notice-warning" role="note">
+          {unavailable}
+        </p>
+      ) : null}
+      <fieldset disabled={unavailable !== null}>
         <legend>Card holders ({holders.length})</legend>
         {holders.map((h, i) => (
           <div className="row" key={i}>
@@ -39,21 +50,14 @@ export function HoldersForm({ id, title, intro, thresholdLabel, submitLabel, onS
           <button type="button" onClick={() => setHolders([...holders, ''])} disabled={holders.length >= 16}>
             Add a holder
           </button>
-          <button
-            type="button"
-            onClick={() => {
-              setHolders(holders.slice(0, -1));
-              setThreshold(Math.min(threshold, holders.length - 1));
-            }}
-            disabled={holders.length <= 1}
-          >
+          <button type="button" onClick={() => setHolders(holders.slice(0, -1))} disabled={holders.length <= 1}>
             Remove the last holder
           </button>
         </div>
       </fieldset>
       <div className="row">
         <label htmlFor={`${id}-threshold`}>{thresholdLabel}</label>
-        <select id={`${id}-threshold`} value={threshold} onChange={(e) => setThreshold(Number(e.target.value))}>
+        <select id={`${id}-threshold`} value={threshold} disabled={unavailable !== null} onChange={(e) => setDraft(id, { holders, threshold: Number(e.target.value) })}>
           {holders.map((_, i) => (
             <option key={i} value={i + 1}>
               {i + 1} of {holders.length}
@@ -61,7 +65,7 @@ export function HoldersForm({ id, title, intro, thresholdLabel, submitLabel, onS
           ))}
         </select>
       </div>
-      <button type="submit" disabled={named.every((h) => h === '')}>
+      <button type="submit" disabled={unavailable !== null}>
         {submitLabel}
       </button>
     </form>

@@ -7,6 +7,24 @@ function left(expiresAt: string, now: number): string {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
+const endWords = { idle: 'it was idle', logout: 'it was ended', quit: 'the terminal closed' } as const;
+
+/** Says once that the SO session ended, when it ended by itself or elsewhere (not when ended here). */
+export function SoSessionEnded(): React.JSX.Element | null {
+  const { so, soEndSeen, seeSoEnd } = useQuorum();
+  const end = so?.lastEnd;
+  if (!so || so.active || !end || end.at === soEndSeen) return null;
+  return (
+    <div className="banner" role="alert">
+      The security-officer session ({end.holders.join(', ')}) ended at {new Date(end.at).toLocaleTimeString()}: {endWords[end.reason]}
+      {end.reason === 'idle' ? ` for ${so.idleMinutes} minutes` : ''}. Log in with the cards again for more SO work.
+      <button type="button" className="link" onClick={seeSoEnd}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
 export function SoSessionBadge(): React.JSX.Element | null {
   const { so, logoutSo } = useQuorum();
   const [now, setNow] = useState(Date.now());

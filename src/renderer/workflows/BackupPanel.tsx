@@ -6,6 +6,7 @@ import type { BackupFileView } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { HoldersForm } from '../components/HoldersForm';
 import { useBackup } from '../stores/backup';
+import { ceremonyKinds } from '../../shared/ceremonies';
 import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
 import { CeremonyPanel } from './CeremonyPanel';
@@ -17,6 +18,7 @@ function gigabytes(bytes: number): string {
 function BackupSet(): React.JSX.Element {
   const backupSet = useBackup((s) => s.set);
   const start = useQuorum((s) => s.start);
+  const view = usePartition((s) => s.view);
   if (!backupSet) {
     return (
       <HoldersForm
@@ -25,6 +27,7 @@ function BackupSet(): React.JSX.Element {
         intro="Once per partition: the terminal generates a backup-signing key in the partition and an escrow key whose private half is split onto the holders' cards (officer cards keep their PIN; blank cards get one). Backups are then made without cards; reading or restoring one needs the chosen number of these cards."
         thresholdLabel="Cards needed to restore"
         submitLabel="Create the backup key set"
+        unavailable={view?.token.loggedIn ? null : 'Log in as crypto officer first (Partition): the backup-signing key is generated in the partition.'}
         onSubmit={(holders, threshold) => void start({ kind: 'backup-set', holders, threshold })}
       />
     );
@@ -44,6 +47,7 @@ function Media(): React.JSX.Element {
   const backupSet = useBackup((s) => s.set);
   const start = useQuorum((s) => s.start);
   const selected = media.find((m) => m.path === chosen);
+  const loggedIn = usePartition((s) => s.view?.token.loggedIn ?? false);
   return (
     <section className="panel" aria-labelledby="media-title">
       <h2 id="media-title">USB media</h2>
@@ -62,10 +66,11 @@ function Media(): React.JSX.Element {
         <button type="button" onClick={() => void load()}>
           Look for media again
         </button>
-        <button type="button" disabled={!selected || !backupSet} onClick={() => selected && void start({ kind: 'backup', media: selected.path })}>
+        <button type="button" disabled={!selected || !backupSet || !loggedIn} onClick={() => selected && void start({ kind: 'backup', media: selected.path })}>
           {selected ? `Back up to ${selected.label}` : 'Back up'}
         </button>
       </div>
+      {!loggedIn ? <p className="muted">Backing up needs the crypto officer logged in (Partition).</p> : !backupSet ? <p className="muted">Backing up needs the backup key set: create it first (above).</p> : !selected ? <p className="muted">Choose a medium first.</p> : null}
     </section>
   );
 }
@@ -137,7 +142,7 @@ export function BackupPanel(): React.JSX.Element {
       {view && !view.token.loggedIn ? <p role="status">Log in as crypto officer (Partition) to back up, restore or create the backup key set: they read and write the partition's private objects.</p> : null}
       {error ? <ErrorMessage error={error} /> : null}
       {ceremonyError && !ceremony ? <ErrorMessage error={ceremonyError} /> : null}
-      {ceremony ? (
+      {ceremony && ceremonyKinds[ceremony.kind].section === 'backup' ? (
         <CeremonyPanel view={ceremony} />
       ) : view ? (
         <>

@@ -4,6 +4,8 @@ import { useEffect } from 'react';
 import type { ReaderCondition } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { HoldersForm } from '../components/HoldersForm';
+import { ceremonyKinds } from '../../shared/ceremonies';
+import { sectionTitles } from '../stores/navigation';
 import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
 import { useReaders } from '../stores/readers';
@@ -43,6 +45,14 @@ export function ReadersPanel(): React.JSX.Element {
 
 function AdoptForm(): React.JSX.Element {
   const start = useQuorum((s) => s.start);
+  const so = useQuorum((s) => s.so);
+  const view = usePartition((s) => s.view);
+  // Checked before anything is typed: adoption logs in as SO, and the partition allows one login at a time.
+  const unavailable = view?.token.loggedIn
+    ? 'The crypto officer is logged in. Log out first (Partition): adoption logs in with the current SO PIN, and the partition allows one login at a time.'
+    : so?.active
+      ? 'A security officer is logged in. End the SO session first.'
+      : null;
   return (
     <HoldersForm
       id="adopt"
@@ -50,14 +60,17 @@ function AdoptForm(): React.JSX.Element {
       intro="The terminal replaces the partition's SO PIN by a random credential that nobody knows, split onto the officers' cards. You will type the current SO PIN once; then each holder inserts a blank card and chooses its PIN."
       thresholdLabel="Cards needed to log in"
       submitLabel="Start the adoption"
+      unavailable={unavailable}
       onSubmit={(holders, threshold) => void start({ kind: 'adopt', holders, threshold })}
     />
   );
 }
 
 function CardSet(): React.JSX.Element | null {
-  const { cardSet, start } = useQuorum();
+  const { cardSet, start, so } = useQuorum();
+  const view = usePartition((s) => s.view);
   if (!cardSet) return null;
+  const loginBlocked = view?.token.loggedIn ? 'The crypto officer is logged in: log out first (Partition) to log in as SO.' : so?.active ? 'A security officer is logged in already.' : null;
   return (
     <section className="panel" aria-labelledby="set-title">
       <h2 id="set-title">Card set of “{cardSet.partition.label}”</h2>
@@ -84,14 +97,19 @@ function CardSet(): React.JSX.Element | null {
                 <td>{c.index}</td>
                 <td>{c.holder}</td>
                 <td className="mono">{c.card ?? 'not seen by this terminal'}</td>
-                <td>{c.lastUsed ?? 'never'}</td>
+                <td>{c.lastUsed ? new Date(c.lastUsed).toLocaleString() : 'never'}</td>
               </tr>
             ))}
           </tbody>
         </table>
       ) : null}
+      {loginBlocked ? (
+        <p className="notice notice-warning" role="note">
+          {loginBlocked}
+        </p>
+      ) : null}
       <div className="row">
-        <button type="button" onClick={() => void start({ kind: 'so-login' })}>
+        <button type="button" disabled={loginBlocked !== null} onClick={() => void start({ kind: 'so-login' })}>
           Log in as SO with cards
         </button>
         <button type="button" onClick={() => void start({ kind: 'check-card' })}>
@@ -102,6 +120,18 @@ function CardSet(): React.JSX.Element | null {
         </button>
       </div>
     </section>
+  );
+}
+
+/** Before adoption a card can still be checked (blank, another partition's, an interrupted enrolment). */
+function CheckOnly(): React.JSX.Element {
+  const start = useQuorum((s) => s.start);
+  return (
+    <div className="row">
+      <button type="button" onClick={() => void start({ kind: 'check-card' })}>
+        Check a card
+      </button>
+    </div>
   );
 }
 
@@ -118,7 +148,12 @@ export function CardsPanel(): React.JSX.Element {
       <ReadersPanel />
       {error && !ceremony ? <ErrorMessage error={error} /> : null}
       {!view ? <p>Choose a partition first (Partition).</p> : null}
-      {ceremony ? <CeremonyPanel view={ceremony} /> : view ? cardSet ? <CardSet /> : <AdoptForm /> : null}
+      {ceremony && ceremonyKinds[ceremony.kind].section === 'cards' ? <CeremonyPanel view={ceremony} /> : view ? cardSet ? <CardSet /> : <><AdoptForm /><CheckOnly /></> : null}
+      {ceremony && ceremonyKinds[ceremony.kind].section !== 'cards' && !['done', 'failed', 'cancelled'].includes(ceremony.prompt.kind) ? (
+        <p className="notice notice-warning" role="note">
+          A ceremony is under way in {sectionTitles[ceremonyKinds[ceremony.kind].section]}: {ceremony.title}.
+        </p>
+      ) : null}
     </section>
   );
 }

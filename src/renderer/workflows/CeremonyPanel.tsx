@@ -1,7 +1,7 @@
 // Any ceremony, as core describes it: the step list, what to do now, who has been read, what was
 // refused and why, and the result. PIN fields are uncontrolled and cleared as soon as they are sent.
-import { useEffect, useRef } from 'react';
-import type { CardReport, CeremonyView, EnrolmentRecord } from '../../shared/types';
+import { useEffect, useRef, useState } from 'react';
+import type { CardReport, CeremonySummary, CeremonyView, EnrolmentRecord } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { useQuorum } from '../stores/quorum';
 import { BackupResult, Preview, Progress, RestoreChoice, RestoreResult } from './BackupDetails';
@@ -10,32 +10,94 @@ function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
   const { answerPin } = useQuorum();
   const first = useRef<HTMLInputElement>(null);
   const second = useRef<HTMLInputElement>(null);
-  const twice = view.prompt.kind === 'choose-pin';
-  const label = view.prompt.kind === 'enter-so-pin' ? 'Current SO PIN' : twice ? 'New card PIN' : 'Card PIN';
-  useEffect(() => first.current?.focus(), [view.prompt.seq]);
+  const [empty, setEmpty] = useState<string | null>(null);
+  const p = view.prompt;
+  const twice = p.kind === 'choose-pin';
+  const label = p.kind === 'enter-so-pin' ? 'Current SO PIN' : twice ? 'New card PIN' : 'Card PIN';
+  useEffect(() => {
+    setEmpty(null);
+    first.current?.focus();
+  }, [p.seq]);
+  const problem = empty ?? p.refusal ?? null;
   return (
     <form
       className="stack"
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         const pin = first.current?.value ?? '';
-        const repeat = second.current?.value;
+        const repeat = second.current?.value ?? '';
+        if (pin === '' || (twice && repeat === '')) {
+          setEmpty(twice ? 'Type the new PIN in both fields.' : p.kind === 'enter-so-pin' ? 'Type the current SO PIN first.' : 'Type your card PIN first.');
+          (pin === '' ? first : second).current?.focus();
+          return;
+        }
         if (first.current) first.current.value = '';
         if (second.current) second.current.value = '';
-        if (pin !== '') void answerPin(pin, twice ? (repeat ?? '') : undefined);
+        setEmpty(null);
+        void answerPin(pin, twice ? repeat : undefined);
       }}
     >
       <label htmlFor="ceremony-pin">{label}</label>
-      <input id="ceremony-pin" ref={first} type="password" autoComplete="off" />
+      <input id="ceremony-pin" ref={first} type="password" autoComplete="off" aria-invalid={problem ? true : undefined} aria-describedby={problem ? 'ceremony-pin-problem' : undefined} />
       {twice ? (
         <>
           <label htmlFor="ceremony-pin-repeat">The same PIN again</label>
           <input id="ceremony-pin-repeat" ref={second} type="password" autoComplete="off" />
         </>
       ) : null}
-      {view.prompt.triesLeft !== undefined && view.prompt.triesLeft !== null ? <p className="muted">The card allows {view.prompt.triesLeft} more tries.</p> : null}
-      <button type="submit">{view.prompt.kind === 'enter-so-pin' ? 'Use this SO PIN' : 'OK'}</button>
+      {problem ? (
+        <p className="field-error" role="alert" id="ceremony-pin-problem">
+          {problem}
+        </p>
+      ) : null}
+      {p.triesLeft !== undefined && p.triesLeft !== null ? <p className="muted">The card allows {p.triesLeft} more tries.</p> : null}
+      <button type="submit">{p.kind === 'enter-so-pin' ? 'Use this SO PIN' : 'OK'}</button>
     </form>
+  );
+}
+
+/** When the ceremony ended, what changed, who took part with which cards, in local time; printable. */
+function Summary({ summary }: { summary: CeremonySummary }): React.JSX.Element {
+  const when = (iso: string): string => new Date(iso).toLocaleString();
+  const outcome = { done: 'Completed', failed: 'Failed', cancelled: 'Cancelled' }[summary.outcome];
+  return (
+    <section className="summary" aria-labelledby="summary-title">
+      <h3 id="summary-title">
+        {outcome}: {summary.title}
+      </h3>
+      <p>
+        Partition “{summary.partition.label}”{summary.partition.serial ? ` (serial ${summary.partition.serial})` : ''}. Started {when(summary.started)}, ended {when(summary.ended)}.
+      </p>
+      <ul aria-label="What changed">
+        {summary.changes.map((c, i) => (
+          <li key={i}>{c}</li>
+        ))}
+      </ul>
+      {summary.participants.length > 0 ? (
+        <table className="plain" aria-label="Who took part">
+          <thead>
+            <tr>
+              <th scope="col">Holder</th>
+              <th scope="col">Card serial</th>
+            </tr>
+          </thead>
+          <tbody>
+            {summary.participants.map((p) => (
+              <tr key={p.card}>
+                <td>{p.holder}</td>
+                <td className="mono">{p.card}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p>No card took part.</p>
+      )}
+      <button type="button" className="no-print" onClick={() => window.print()}>
+        Print the summary
+      </button>
+    </section>
   );
 }
 
@@ -44,7 +106,7 @@ function Record({ record, purpose }: { record: EnrolmentRecord; purpose: 'adopt'
     <section aria-labelledby="record-title">
       <h3 id="record-title">Enrolment record</h3>
       <p>
-        Partition “{record.partition.label}” (serial {record.partition.serial}), {purpose === 'adopt' ? 'card set' : 'backup key set'} {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards {purpose === 'adopt' ? 'log in as security officer' : 'read and restore its backups'}. {record.date}
+        Partition “{record.partition.label}” (serial {record.partition.serial}), {purpose === 'adopt' ? 'card set' : 'backup key set'} {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards {purpose === 'adopt' ? 'log in as security officer' : 'read and restore its backups'}. Enrolled {new Date(record.date).toLocaleString()}.
       </p>
       <table className="plain" aria-label="Enrolled cards">
         <thead>
@@ -69,8 +131,16 @@ function Record({ record, purpose }: { record: EnrolmentRecord; purpose: 'adopt'
 }
 
 function Report({ report }: { report: CardReport }): React.JSX.Element {
+  const start = useQuorum((s) => s.start);
   const yesNo = (v: boolean | null): string => (v === null ? 'not checked' : v ? 'yes' : 'NO');
   return (
+    <>
+    <p role="status">{report.name}{report.problem ? `: ${report.problem}` : '.'}</p>
+    {report.interrupted ? (
+      <button type="button" onClick={() => void start({ kind: 'reset-card' })}>
+        Make {report.interrupted.holder}'s card blank again
+      </button>
+    ) : null}
     <dl aria-label="Card report">
       <dt>Card</dt>
       <dd className="mono">{report.card ?? 'blank card'}</dd>
@@ -91,11 +161,65 @@ function Report({ report }: { report: CardReport }): React.JSX.Element {
       <dt>PIN tries left</dt>
       <dd>{report.triesLeft ?? 'the card does not tell'}</dd>
     </dl>
+    </>
+  );
+}
+
+function Notices({ view }: { view: CeremonyView }): React.JSX.Element | null {
+  if (view.notices.length === 0) return null;
+  return (
+    <ul className="notices" aria-label="What happened">
+      {view.notices.map((n, i) => (
+        <li key={i} className={`notice notice-${n.level}`}>
+          <span className="notice-mark">{n.level === 'error' ? 'Error: ' : n.level === 'warning' ? 'Refused: ' : ''}</span>
+          {n.text}
+          {n.detail ? (
+            <details>
+              <summary>Technical detail</summary>
+              <code>{n.detail}</code>
+            </details>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Cancel; once something was written, only after the officers confirm what stays written. */
+function CancelButton({ view }: { view: CeremonyView }): React.JSX.Element {
+  const cancel = useQuorum((s) => s.cancel);
+  const [asking, setAsking] = useState(false);
+  if (asking && view.written.length > 0) {
+    return (
+      <div className="confirm-cancel" role="alertdialog" aria-labelledby="cancel-title">
+        <p id="cancel-title">
+          <strong>Cancel the ceremony?</strong> What stays written:
+        </p>
+        <ul>
+          {view.written.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ul>
+        <div className="row">
+          <button type="button" className="danger" onClick={() => void cancel().then(() => setAsking(false))}>
+            Yes, cancel the ceremony
+          </button>
+          <button type="button" onClick={() => setAsking(false)}>
+            No, go on
+          </button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <button type="button" onClick={() => (view.written.length > 0 ? setAsking(true) : void cancel())}>
+      Cancel
+    </button>
   );
 }
 
 export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Element {
-  const { confirm, cancel, dismiss, error } = useQuorum();
+  const { confirm, dismiss, error } = useQuorum();
   const ended = ['done', 'failed', 'cancelled'].includes(view.prompt.kind);
   const p = view.prompt;
   return (
@@ -130,30 +254,22 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
           {p.confirmLabel ?? 'Confirm'}
         </button>
       ) : null}
-      {view.notices.length > 0 ? (
-        <ul className="notices" aria-label="What happened">
-          {view.notices.map((n, i) => (
-            <li key={i} className={`notice notice-${n.level}`}>
-              {n.text}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <Notices view={view} />
       {view.result?.kind === 'adopt' || view.result?.kind === 'backup-set' ? <Record record={view.result.record} purpose={view.result.kind} /> : null}
       {view.result?.kind === 'backup' ? <BackupResult report={view.result.report} /> : null}
       {view.result?.kind === 'restore' ? <RestoreResult report={view.result.report} /> : null}
       {view.result?.kind === 'check-card' ? <Report report={view.result.report} /> : null}
       {view.result?.kind === 'so-login' ? <p role="status">Logged in as security officer with the cards of {view.result.holders.join(', ')}.</p> : null}
       {view.result?.kind === 'change-pin' ? <p role="status">{view.result.holder}'s card PIN is changed.</p> : null}
+      {view.result?.kind === 'reset-card' ? <p role="status">{view.result.holder}'s card is blank again.</p> : null}
+      {view.summary ? <Summary summary={view.summary} /> : null}
       <div className="row">
         {ended ? (
           <button type="button" onClick={dismiss}>
             Close
           </button>
         ) : (
-          <button type="button" onClick={() => void cancel()}>
-            Cancel
-          </button>
+          <CancelButton view={view} />
         )}
       </div>
     </section>

@@ -4,6 +4,7 @@ import { useRef } from 'react';
 import type { PartitionView, PinStatus } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { usePartition } from '../stores/partition';
+import { useQuorum } from '../stores/quorum';
 
 function bytes(value: number | null): string {
   if (value === null) return 'not reported';
@@ -79,7 +80,16 @@ function ModuleChooser(): React.JSX.Element {
 
 function LoginPanel({ view }: { view: PartitionView }): React.JSX.Element {
   const { busy, loginError, login, logout } = usePartition();
+  const soActive = useQuorum((s) => s.so?.active ?? false);
   const pinInput = useRef<HTMLInputElement>(null);
+  if (soActive) {
+    return (
+      <section className="panel" aria-labelledby="login-title">
+        <h2 id="login-title">Crypto-officer login</h2>
+        <p role="note">A security officer is logged in. The partition allows one login at a time: the crypto officer can log in once the SO session ends.</p>
+      </section>
+    );
+  }
   if (view.token.loggedIn) {
     return (
       <section className="panel" aria-labelledby="login-title">
@@ -99,7 +109,12 @@ function LoginPanel({ view }: { view: PartitionView }): React.JSX.Element {
         onSubmit={(e) => {
           e.preventDefault();
           const input = pinInput.current;
-          if (!input || input.value === '') return;
+          if (!input) return;
+          if (input.value === '') {
+            usePartition.setState({ loginError: { code: 'PIN_INVALID', message: 'Type the crypto-officer PIN first.' } });
+            input.focus();
+            return;
+          }
           const pin = input.value;
           input.value = '';
           void login(pin).then((done) => {

@@ -1,0 +1,128 @@
+// The shared ceremony steps on their own. The card is a fake here: it stands in for a card whose
+// PIN counter we set at will (wrong PINs, a blocked card), which the lab's cards reach only by
+// spending real tries; the same steps run against the lab in the integration and e2e tests.
+import { describe, expect, it } from 'vitest';
+import type { OfficerCard, PinCheck } from '../../src/core/cards/officer-card';
+import type { ReaderMonitor } from '../../src/core/cards/reader-monitor';
+import { CeremonyRun } from '../../src/core/ceremony/run';
+import { choosePin, newPinProblem, verifiedPin, withCardPin } from '../../src/core/ceremony/steps/pin';
+import { IntentSteps } from '../../src/core/ceremony/steps/intent';
+import type { IntentLog } from '../../src/core/store/intents';
+import type { CeremonyView } from '../../src/shared/types';
+
+const readers = { onChange: () => () => undefined, snapshot: () => ({ service: 'running', readers: [] }) } as unknown as ReaderMonitor;
+
+function fakeCard(pin: string, tries = 3): OfficerCard & { tries: number } {
+  const card = {
+    tries,
+    async pinTriesLeft() {
+      return card.tries;
+    },
+    async verifyPin(typed: Buffer): Promise<PinCheck> {
+      if (card.tries === 0) return { ok: false, triesLeft: 0, blocked: true };
+      if (typed.toString() === pin) {
+        card.tries = 3;
+        return { ok: true };
+      }
+      card.tries--;
+      return { ok: false, triesLeft: card.tries, blocked: card.tries === 0 };
+    },
+  };
+  return card as unknown as OfficerCard & { tries: number };
+}
+
+/** Answers each new prompt of `run` with the next of `answers` (by kind), and records the prompts. */
+function answering(run: CeremonyRun, answers: { pin: string; repeat?: string }[]): CeremonyView['prompt'][] {
+  const seen: CeremonyView['prompt'][] = [];
+  run.onChange((view) => {
+    if (seen.at(-1)?.seq === view.prompt.seq) return;
+    seen.push(view.prompt);
+    if (view.prompt.kind === 'enter-pin' || view.prompt.kind === 'choose-pin') {
+      const next = answers.shift();
+      if (next) queueMicrotask(() => run.provide({ kind: 'pin', pin: Buffer.from(next.pin), ...(next.repeat === undefined ? {} : { repeat: Buffer.from(next.repeat) }) }));
+    }
+  });
+  return seen;
+}
+
+describe('choosing a new card PIN', () => {
+  it('names what is wrong with a new PIN, or nothing when it is right', () => {
+    expect(newPinProblem(Buffer.from('abcdef'), undefined)).toMatch(/twice/);
+    expect(newPinProblem(Buffer.from('abcdef'), Buffer.from('abcdeg'))).toMatch(/differ/);
+    expect(newPinProblem(Buffer.from('abc'), Buffer.from('abc'))).toMatch(/6 to 32 characters; that one has 3/);
+    expect(newPinProblem(Buffer.from('a'.repeat(33)), Buffer.from('a'.repeat(33)))).toMatch(/that one has 33/);
+    expect(newPinProblem(Buffer.from('abcdef'), Buffer.from('abcdef'))).toBeNull();
+  });
+
+  it('asks again with the refusal at the same question until the PIN is valid', async () => {
+    const run = new CeremonyRun(readers, 'change-pin', { label: 'L', serial: 'S' });
+    const seen = answering(run, [{ pin: 'one-pin-1', repeat: 'two-pin-2' }, { pin: 'abc', repeat: 'abc' }, { pin: 'good-pin', repeat: 'good-pin' }]);
+    const pin = await choosePin(run, { holder: 'Ann', reader: 'R', text: 'Ann: choose a PIN.' });
+    expect(pin.toString()).toBe('good-pin');
+    expect(seen.filter((p) => p.kind === 'choose-pin').map((p) => p.refusal)).toEqual([undefined, 'The two PINs differ. Type the same PIN twice.', 'A card PIN has 6 to 32 characters; that one has 3.']);
+  });
+});
+
+describe('typing a card PIN', () => {
+  it('lets the officer retry a wrong PIN while tries remain, showing the tries at the question', async () => {
+    const run = new CeremonyRun(readers, 'check-card', { label: 'L', serial: 'S' });
+    const card = fakeCard('right-pin');
+    const seen = answering(run, [{ pin: 'wrong-1' }, { pin: 'right-pin' }]);
+    const pin = await withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'Ann: type your card PIN.', retry: true }, (p) => verifiedPin(card, p));
+    expect(pin?.toString()).toBe('right-pin');
+    const asked = seen.filter((p) => p.kind === 'enter-pin');
+    expect(asked.map((p) => [p.triesLeft, p.refusal])).toEqual([[3, undefined], [2, 'PIN wrong, 2 tries left.']]);
+    expect(run.current().notices.map((n) => n.text)).toEqual(["Ann's card: PIN wrong, 2 tries left."]);
+  });
+
+  it('gives the card up after one wrong PIN when the front end does not retry (CLI), spending one try only', async () => {
+    const run = new CeremonyRun(readers, 'so-login', { label: 'L', serial: 'S' });
+    const card = fakeCard('right-pin');
+    answering(run, [{ pin: 'wrong-1' }, { pin: 'right-pin' }]);
+    expect(await withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'Ann: type your card PIN.', retry: false }, (p) => verifiedPin(card, p))).toBeNull();
+    expect(card.tries).toBe(2);
+  });
+
+  it('never asks a blocked card for its PIN', async () => {
+    const run = new CeremonyRun(readers, 'so-login', { label: 'L', serial: 'S' });
+    const card = fakeCard('right-pin', 0);
+    const seen = answering(run, [{ pin: 'right-pin' }]);
+    expect(await withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'x', retry: true }, (p) => verifiedPin(card, p))).toBeNull();
+    expect(seen.some((p) => p.kind === 'enter-pin')).toBe(false);
+    expect(run.current().notices.map((n) => n.text)).toEqual(["Ann's card: The card is blocked after too many wrong PINs."]);
+  });
+
+  it('wipes every PIN it was given', async () => {
+    const run = new CeremonyRun(readers, 'check-card', { label: 'L', serial: 'S' });
+    const card = fakeCard('right-pin');
+    const given: Buffer[] = [];
+    run.onChange((view) => {
+      if (view.prompt.kind !== 'enter-pin') return;
+      const pin = Buffer.from(given.length === 0 ? 'wrong-1' : 'right-pin');
+      given.push(pin);
+      queueMicrotask(() => run.provide({ kind: 'pin', pin }));
+    });
+    const copy = await withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'x', retry: true }, (p) => verifiedPin(card, p));
+    expect(copy?.toString()).toBe('right-pin');
+    expect(given.every((b) => b.every((x) => x === 0))).toBe(true);
+  });
+});
+
+describe('the intent-logged steps', () => {
+  it('records each step before it is taken, the HSM change between two, and finishes once', () => {
+    const log: string[] = [];
+    const intents = {
+      begin: (kind: string, step: string, data: unknown) => (log.push(`begin ${kind} ${step}`), { id: 1, kind, step, data }),
+      step: (intent: { kind: string }, step: string, data: unknown) => (log.push(`step ${step}`), { ...intent, step, data }),
+      finish: (_intent: unknown, outcome: string) => log.push(`finish ${outcome}`),
+    } as unknown as IntentLog;
+    const steps = new IntentSteps(intents, 'adopt', 'cards-writing', { n: 1 });
+    steps.advance('cards-writing', { n: 2 });
+    const result = steps.hsm('set-pin', 'so-pin-changing', 'so-pin-changed', () => (log.push('C_SetPIN'), 42));
+    steps.finish('done');
+    steps.finish('failed');
+    expect(result).toBe(42);
+    expect(log).toEqual(['begin adopt cards-writing', 'step cards-writing', 'step so-pin-changing', 'C_SetPIN', 'step so-pin-changed', 'finish done']);
+    expect(steps.data).toEqual({ n: 2 });
+  });
+});
