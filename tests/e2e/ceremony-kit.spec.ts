@@ -180,11 +180,11 @@ test('3. check a card with a wrong PIN says the share was not checked and lets t
 
 });
 
-test('4. creating the backup key set refuses an SO card of another holder, naming whose card it is', async ({ app }) => {
-  test.setTimeout(150_000);
+test('4. the backup key set and a restore name an SO card for what it is, never as the expected holder\'s or as blank', async ({ app }) => {
+  test.setTimeout(180_000);
   const page = app.page;
   const partition = await freshPartition(app, 'E2E K4');
-  const [alice] = await blankCards('k4', 1);
+  const [alice, frank] = await blankCards('k4', 2);
   await adopt(app, partition.soPin, ['Alice'], 1, [alice as string], ['alice-pin-1']);
   await app.goTo('Partition');
   await app.logIn(partition.userPin);
@@ -197,8 +197,26 @@ test('4. creating the backup key set refuses an SO card of another holder, namin
   await onlyCard(alice as string);
   await expect(happened(app)).toContainText("Alice's SO card: Frank's card is expected here.");
   await expect(page.getByLabel('Card PIN', { exact: true })).toHaveCount(0);
+  await onlyCard(frank as string);
+  await typeNewPin(app, 'frank-pin-1');
+  await expect(page.getByRole('table', { name: 'Enrolled cards' })).toContainText('Frank');
+  await page.getByRole('button', { name: 'Close' }).click();
+  await noCards();
+  // A backup, then a restore of it: Alice's SO card is named, not called blank.
+  const mediaDir = lab.state().mediaDir;
+  await page.getByRole('button', { name: 'Back up to USB-STICK (training lab stand-in)' }).click();
+  await page.getByRole('button', { name: /^Back up \d+ objects to USB-STICK/ }).click();
+  await expect(page.getByRole('heading', { name: 'Backup written and verified' })).toBeVisible();
+  const file = (await page.getByRole('region', { name: /^Completed: Back up the partition/ }).textContent())?.match(/tessera-[^ ]+\.tsrbackup/)?.[0];
+  expect(file, `no backup file named in the summary (media ${mediaDir})`).toBeDefined();
+  await page.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('button', { name: `Restore ${file}` }).click();
+  await expect(prompt(app)).toContainText('insert your card (backup key set of');
+  await onlyCard(alice as string);
+  await expect(happened(app)).toContainText("Alice's SO card: it holds no share of this backup's key set.");
+  await expect(happened(app)).not.toContainText('blank');
   await page.getByRole('button', { name: 'Cancel' }).click();
-  await expect(prompt(app)).toContainText('Cancelled.');
+  await expect(prompt(app)).toContainText('Cancelled. Nothing was changed.');
   await page.getByRole('button', { name: 'Close' }).click();
   await noCards();
 });

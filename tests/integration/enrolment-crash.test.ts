@@ -66,6 +66,30 @@ describe('an enrolment killed at each step', () => {
     expect(soLogin(home, label).status).toBe(0);
   });
 
+  it('a card whose enrolment was killed after its PIN changed is named as such, and the next adoption finishes it with the PIN chosen, at no try', async () => {
+    const { label, soPin, home } = await setUp('adopt:card-2-pin-set');
+    const crashed = adopt(home, label, soPin, 'adopt:card-2-pin-set');
+    expect(crashed.signal).toBe('SIGKILL');
+    // Only ben's card in a reader: the check names what stopped on it, and asks for no PIN.
+    await lab.remove('crash-a');
+    await lab.remove('crash-c');
+    const check = tessera(['cards', 'check', '--token', label, '--json'], { home });
+    const report = JSON.parse(check.stdout) as { name: string; interrupted: { holder: string } | null; triesLeft: number; pinCorrect: boolean | null };
+    expect(report).toMatchObject({ name: "ben's card (enrolment not finished)", interrupted: { holder: 'ben' }, triesLeft: 3, pinCorrect: null });
+    await lab.insert('crash-a');
+    await lab.insert('crash-c');
+    // Adopting again takes the cards as they are: ann's (written for the rolled-back set) and ben's
+    // (its PIN is the one ben chose) keep their PINs; cid's is still blank.
+    const again = adopt(home, label, soPin);
+    expect(again.status, again.stderr).toBe(0);
+    // (Taken as a blank card, ben's would have been refused: its PIN is no longer the blank-card PIN.)
+    expect(soLogin(home, label).status).toBe(0);
+    await removeAll();
+    await lab.insert('crash-b');
+    const after = JSON.parse(tessera(['cards', 'check', '--token', label, '--pin-fd', '3', '--json'], { home, fds: ['crash-pin-222\n'] }).stdout) as { current: boolean; pinCorrect: boolean; shareIntact: boolean; interrupted: unknown };
+    expect(after).toMatchObject({ current: true, pinCorrect: true, shareIntact: true, interrupted: null });
+  });
+
   it('rolls back when killed just before the SO PIN changed: the first quorum login finds the PIN unchanged', async () => {
     const { label, soPin, home } = await setUp('before-set-pin');
     const crashed = adopt(home, label, soPin, 'adopt:before-set-pin');

@@ -245,8 +245,9 @@ describe('a 3-of-5 card set', () => {
       return null;
     });
     expect(change.result, JSON.stringify(change.notices)).toMatchObject({ kind: 'change-pin', holder: 'holder q35-4' });
-    const stale = await runCeremony(terminal, { kind: 'check-card' }, loginAnswers(['q35-4']));
-    expect(stale.result).toMatchObject({ report: { pinCorrect: false } });
+    // The old PIN, typed once (as from the CLI): wrong, and the share was not checked.
+    const stale = await runCeremony(terminal, { kind: 'check-card' }, loginAnswers(['q35-4']), { retryWrongPin: false });
+    expect(stale.result).toMatchObject({ report: { pinCorrect: false, shareIntact: null, triesLeft: 2, problem: 'PIN wrong, 2 tries left: the share was not checked.' } });
     const login = await runCeremony(terminal, { kind: 'so-login' }, loginAnswers(['q35-4', 'q35-1', 'q35-5'], (i) => (i === 4 ? 'brand-new-pin-4' : cardPin(i))));
     expect(login.prompt.kind, JSON.stringify(login.notices)).toBe('done');
     await terminal.so.end('logout');

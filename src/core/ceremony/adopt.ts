@@ -7,13 +7,13 @@ import type { CeremonyStartOf } from '../../shared/ceremonies';
 import type { CeremonyResult } from '../../shared/types';
 import { TesseraError } from '../errors';
 import { descriptorHash, newCredential, newDescriptor, splitSecret } from '../quorum/card-set';
-import { CARDS_WRITING, ENROL_INTENT, type EnrolIntent } from '../quorum/trust';
+import type { EnrolIntent } from '../quorum/trust';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
 import { confirm } from './steps/confirm';
-import { enrolCards, enrolmentRecord } from './steps/enrol';
-import { IntentSteps } from './steps/intent';
+import { abandonUnfinished, beginEnrolment, enrolSetCards, enrolmentRecord } from './steps/enrol';
+import type { IntentSteps } from './steps/intent';
 import { refuseWhenSoPinAtRisk } from './so-login';
 
 type Params = Pick<CeremonyStartOf<'adopt'>, 'holders' | 'threshold'>;
@@ -58,19 +58,11 @@ export async function adopt(run: CeremonyRun, ctx: CeremonyContext, params: Para
     const descriptor = newDescriptor('so', token, holders, m, shares, credential);
     const set = descriptor.set;
     await audit.append({ actor: ctx.actor, action: 'cardset.enrol.start', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', ') } });
-    intent = new IntentSteps<EnrolIntent>(ctx.intents, ENROL_INTENT.so, CARDS_WRITING, { descriptor, cards: {} });
+    intent = beginEnrolment(ctx, descriptor);
     const steps = intent;
 
     run.stepTo(1);
-    const written = await enrolCards(run, {
-      descriptor,
-      shares,
-      purpose: 'so',
-      retryWrongPin: options.retryWrongPin,
-      insertText: (index, total, holder) => `Card ${index} of ${total}: ${holder}, insert your blank card.`,
-      abandoned: (s) => ctx.store.abandoned(s),
-      written: (index, _serial, all) => steps.advance(CARDS_WRITING, { descriptor, cards: Object.fromEntries([...all].map(([i, c]) => [String(i), c])) }, `card-${index}`),
-    });
+    const written = await enrolSetCards(run, ctx, steps, shares, options, (index, total, holder) => `Card ${index} of ${total}: ${holder}, insert your blank card.`);
 
     run.stepTo(2);
     await confirm(
@@ -97,10 +89,7 @@ export async function adopt(run: CeremonyRun, ctx: CeremonyContext, params: Para
     for (const share of shares) wipe(share);
     wipe(soPin, credential);
     // Stopped before the SO PIN changed: the set is abandoned (its cards may be enrolled again).
-    if (intent && !intent.finished && intent.step === CARDS_WRITING) {
-      intent.finish(run.isCancelled ? 'cancelled' : 'failed');
-      ctx.store.abandon(intent.data.descriptor);
-    }
+    abandonUnfinished(run, ctx, intent);
     if (partition.soLoggedIn) partition.logoutSo();
   }
 }

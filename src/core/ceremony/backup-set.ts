@@ -10,13 +10,13 @@ import { escrowPublic, fingerprint, newEscrowKey } from '../backup/escrow';
 import { createSigningKey, signingKeyHandles } from '../backup/signing-key';
 import { TesseraError } from '../errors';
 import { descriptorHash, newDescriptor, splitSecret } from '../quorum/card-set';
-import { CARDS_WRITING, ENROL_INTENT, type EnrolIntent } from '../quorum/trust';
+import type { EnrolIntent } from '../quorum/trust';
 import { wipe } from '../secrets';
 import { checkHolders } from './adopt';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
-import { enrolCards, enrolmentRecord } from './steps/enrol';
-import { IntentSteps } from './steps/intent';
+import { abandonUnfinished, beginEnrolment, enrolSetCards, enrolmentRecord } from './steps/enrol';
+import type { IntentSteps } from './steps/intent';
 
 type Params = Pick<CeremonyStartOf<'backup-set'>, 'holders' | 'threshold'>;
 
@@ -50,19 +50,11 @@ export async function createBackupSet(run: CeremonyRun, ctx: CeremonyContext, pa
     const descriptor = newDescriptor('backup', token, holders, m, shares, escrow, { escrowPublic: escrowPublic(escrow).toString('base64'), signingKey: signingKey.toString('base64'), signingKeyId });
     const set = descriptor.set;
     await audit.append({ actor: ctx.actor, action: 'backupset.create.start', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', '), signer: fingerprint(signingKey) } });
-    intent = new IntentSteps<EnrolIntent>(ctx.intents, ENROL_INTENT.backup, CARDS_WRITING, { descriptor, cards: {} });
+    intent = beginEnrolment(ctx, descriptor);
     const steps = intent;
 
     run.stepTo(1);
-    const written = await enrolCards(run, {
-      descriptor,
-      shares,
-      purpose: 'backup',
-      retryWrongPin: options.retryWrongPin,
-      insertText: (index, total, holder) => `Card ${index} of ${total}: ${holder}, insert your card.`,
-      abandoned: (s) => store.abandoned(s),
-      written: (index, _serial, all) => steps.advance(CARDS_WRITING, { descriptor, cards: Object.fromEntries([...all].map(([i, c]) => [String(i), c])) }, `card-${index}`),
-    });
+    const written = await enrolSetCards(run, ctx, steps, shares, options, (index, total, holder) => `Card ${index} of ${total}: ${holder}, insert your card.`);
 
     run.working('Recording the backup key set…');
     partition.writeAnchor('backup', { set, generation: 1, descriptor: descriptorHash(descriptor), full: descriptor });
@@ -77,9 +69,6 @@ export async function createBackupSet(run: CeremonyRun, ctx: CeremonyContext, pa
   } finally {
     for (const share of shares) wipe(share);
     wipe(escrow);
-    if (intent && !intent.finished && intent.step === CARDS_WRITING) {
-      intent.finish(run.isCancelled ? 'cancelled' : 'failed');
-      store.abandon(intent.data.descriptor);
-    }
+    abandonUnfinished(run, ctx, intent);
   }
 }

@@ -76,7 +76,7 @@ export const registry: Registry = {
     run: (run, ctx, start) => backup(run, ctx, start),
     precheck: precheckBackup,
     recover: recoverBackups,
-    changes: ({ report }) => [`${report.objects} objects backed up to ${report.file} (${report.excluded} could not be; see the list). Read back and verified.`],
+    changes: ({ report }) => [`The backup file ${report.file} holds ${report.objects} objects (${report.excluded} could not be backed up; see the list); it was read back and verified.`],
     audit: 'backup.create',
   },
   restore: {

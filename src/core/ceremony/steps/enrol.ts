@@ -14,6 +14,10 @@ import type { EnrolmentRecord } from '../../../shared/types';
 import { CeremonyCancelled, type CeremonyRun } from '../run';
 import { type IdentifiedCard, cardName, cardProblem, holderOf, identify } from './cards';
 import { type WrongPin, choosePin, giveBlankCardPin, verifiedPin, withCardPin } from './pin';
+import { CARDS_WRITING, ENROL_INTENT, type EnrolIntent } from '../../quorum/trust';
+import type { CeremonyContext, RunOptions } from '../context';
+import { crashPoint } from './crash-points';
+import { IntentSteps } from './intent';
 import { CARD_PIN } from './pin-rules';
 
 export interface EnrolSpec {
@@ -127,6 +131,7 @@ async function cardPin(run: CeremonyRun, card: OfficerCard, id: IdentifiedCard, 
     return null;
   }
   await card.markEnrolment({ ...marked, step: 'pin-set' });
+  crashPoint(`${run.kind}:card-${index}-pin-set`);
   return pin;
 }
 
@@ -138,6 +143,32 @@ async function chosenOrTransport(card: OfficerCard, pin: Buffer): Promise<Buffer
   const verified = await verifiedPin(card, pin);
   if (Buffer.isBuffer(verified)) return verified;
   return (await giveBlankCardPin(card, pin)) ? Buffer.from(pin) : verified;
+}
+
+/** Begins a new set's enrolment in the intent log (kind by purpose; crash point `kind:started`). */
+export function beginEnrolment(ctx: CeremonyContext, descriptor: CardSetDescriptor): IntentSteps<EnrolIntent> {
+  return new IntentSteps<EnrolIntent>(ctx.intents, ENROL_INTENT[descriptor.purpose], CARDS_WRITING, { descriptor, cards: {} });
+}
+
+/** Enrols every holder's card of the intent's set, recording each card in the intent (crash point `kind:card-N`). */
+export function enrolSetCards(run: CeremonyRun, ctx: CeremonyContext, intent: IntentSteps<EnrolIntent>, shares: Buffer[], options: RunOptions, insertText: EnrolSpec['insertText']): Promise<Map<number, string>> {
+  const descriptor = intent.data.descriptor;
+  return enrolCards(run, {
+    descriptor,
+    shares,
+    purpose: descriptor.purpose,
+    retryWrongPin: options.retryWrongPin,
+    insertText,
+    abandoned: (set) => ctx.store.abandoned(set),
+    written: (index, _serial, all) => intent.advance(CARDS_WRITING, { descriptor, cards: Object.fromEntries([...all].map(([i, c]) => [String(i), c])) }, `card-${index}`),
+  });
+}
+
+/** An enrolment stopped while its cards were written: the set is abandoned (its cards may be enrolled again). */
+export function abandonUnfinished(run: CeremonyRun, ctx: CeremonyContext, intent: IntentSteps<EnrolIntent> | null): void {
+  if (!intent || intent.finished || intent.step !== CARDS_WRITING) return;
+  intent.finish(run.isCancelled ? 'cancelled' : 'failed');
+  ctx.store.abandon(intent.data.descriptor);
 }
 
 /** What officers keep of an enrolment: the set, and which card each holder has. */
