@@ -61,7 +61,7 @@ test('officers adopt a partition with 3 of 5 cards and log in as SO, past a wron
   // Log in: officer 1 mistypes, then the same card comes back, then two more officers.
   await lab.remove('e2e-5');
   await page.getByRole('button', { name: 'Log in as SO with cards' }).click();
-  await expect(prompt).toContainText('Officer 1 of 3: insert your card.');
+  await expect(prompt).toContainText('Officer 1 of 3 (eligible: Officer 1, Officer 2, Officer 3, Officer 4, Officer 5): insert your card.');
   await onlyCard('e2e-1');
   await page.getByLabel('Card PIN', { exact: true }).fill('not-my-pin');
   await page.getByRole('button', { name: 'OK' }).click();
@@ -72,7 +72,7 @@ test('officers adopt a partition with 3 of 5 cards and log in as SO, past a wron
   await expect(page.getByLabel('Collected')).toContainText('1 of 3 collected: Officer 1');
   await lab.remove('e2e-1');
   await lab.insert('e2e-1');
-  await expect(page.getByRole('list', { name: 'What happened' })).toContainText("Officer 1's card: already read.");
+  await expect(page.getByRole('list', { name: 'What happened' })).toContainText("Officer 1's SO card: already read.");
   await onlyCard('e2e-4');
   await page.getByLabel('Card PIN', { exact: true }).fill(cardPin(4));
   await page.getByRole('button', { name: 'OK' }).click();

@@ -158,7 +158,8 @@ test('3. check a card with a wrong PIN says the share was not checked and lets t
   await expect(prompt(app)).toContainText('Cleo: type your card PIN');
   await page.getByLabel('Card PIN', { exact: true }).fill('not-cleo-pin');
   await page.getByRole('button', { name: 'OK' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'PIN wrong, 2 tries left.' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'PIN wrong, 2 tries left: the share was not checked.' })).toBeVisible();
+  await expect(page.getByText('The card allows 2 more tries.')).toBeVisible();
   await page.getByLabel('Card PIN', { exact: true }).fill('cleo-pin-1');
   await page.getByRole('button', { name: 'OK' }).click();
   const report = page.getByRole('definition');
@@ -171,7 +172,7 @@ test('3. check a card with a wrong PIN says the share was not checked and lets t
   await onlyCard(card as string);
   await page.getByLabel('Card PIN', { exact: true }).fill('not-cleo-pin');
   await page.getByRole('button', { name: 'OK' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'PIN wrong, 1 try left.' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'PIN wrong, 2 tries left.' })).toBeVisible();
   await page.getByLabel('Card PIN', { exact: true }).fill('cleo-pin-1');
   await page.getByRole('button', { name: 'OK' }).click();
   await typeNewPin(app, 'cleo-pin-2');

@@ -3,7 +3,7 @@
 // the PIN is right and the sealed share opens and is the one enrolled. A wrong PIN is said as such
 // ("the share was not checked") and may be typed again while the card allows.
 import type { CardReport, CeremonyResult } from '../../shared/types';
-import { openShare, refusal } from '../quorum/card-record';
+import { openShare, pinRefusal, refusal } from '../quorum/card-record';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
@@ -44,11 +44,11 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
     };
     if (record && serial) {
       run.stepTo(1);
-      const opened = await withCardPin(run, card, { holder: record.holder, reader, text: `${record.holder}: type your card PIN to check it and the sealed share.`, retry: options.retryWrongPin }, (pin) => openShare(card, record, pin, purpose));
+      const opened = await withCardPin(run, card, { holder: record.holder, reader, text: `${record.holder}: type your card PIN to check it and the sealed share.`, retry: options.retryWrongPin, wrongPin: notChecked }, (pin) => openShare(card, record, pin, purpose));
       if (opened === null) {
         report.pinCorrect = false;
         report.triesLeft = await card.pinTriesLeft();
-        report.problem = `PIN wrong${report.triesLeft === null ? '' : `, ${report.triesLeft} ${report.triesLeft === 1 ? 'try' : 'tries'} left`}: the share was not checked.`;
+        report.problem = notChecked(pinRefusal({ triesLeft: report.triesLeft, blocked: report.triesLeft === 0 }));
       } else {
         report.pinCorrect = true;
         report.shareIntact = 'share' in opened;
@@ -69,4 +69,9 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
   } finally {
     await presented.session.close();
   }
+}
+
+/** "PIN wrong, 2 tries left: the share was not checked." */
+function notChecked(refusal: string): string {
+  return `${refusal.replace(/\.$/, '')}: the share was not checked.`;
 }

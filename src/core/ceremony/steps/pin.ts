@@ -13,6 +13,8 @@ export interface PinQuestion {
   reader: string;
   /** What the officer is asked, e.g. "Alice: type your card PIN." */
   text: string;
+  /** What a wrong PIN means here, from "PIN wrong, 2 tries left." (e.g. "…: the share was not checked."). */
+  wrongPin?: (refusal: string) => string;
 }
 
 /** Why a new PIN is refused, or null when it may be used. */
@@ -60,7 +62,7 @@ export async function withCardPin<T>(run: CeremonyRun, card: OfficerCard, q: Pin
       wipe(pin);
     }
     if (!isWrongPin(result)) return result;
-    refusal = pinRefusal(result);
+    refusal = q.wrongPin ? q.wrongPin(pinRefusal(result)) : pinRefusal(result);
     run.notice('warning', `${q.holder}'s card: ${refusal}`);
     if (result.blocked || !q.retry) return null;
     triesLeft = result.triesLeft;
