@@ -218,6 +218,8 @@ function CancelButton({ view }: { view: CeremonyView }): React.JSX.Element {
   );
 }
 
+const stepWords = { todo: '', current: 'Now:', done: '✓', failed: '✗ Failed:' } as const;
+
 export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Element {
   const { confirm, dismiss, error } = useQuorum();
   const ended = ['done', 'failed', 'cancelled'].includes(view.prompt.kind);
@@ -225,13 +227,12 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
   return (
     <section className="panel ceremony" aria-labelledby="ceremony-title">
       <h2 id="ceremony-title">{view.title}</h2>
-      <p className="muted">
-        Partition “{view.partition.label}” (serial {view.partition.serial})
-      </p>
+      <p className="muted">{view.partition.serial ? `Partition “${view.partition.label}” (serial ${view.partition.serial})` : 'No partition needed'}</p>
       <ol className="steps" aria-label="Steps">
         {view.steps.map((s) => (
           <li key={s.title} className={`step step-${s.state}`} aria-current={s.state === 'current' ? 'step' : undefined}>
-            {s.title}
+            {/* The state in words too, not in colour alone. */}
+            <span className="step-state">{stepWords[s.state]}</span> {s.title}
           </li>
         ))}
       </ol>
