@@ -8,7 +8,7 @@ import { type CeremonyStart, ceremonyStart } from '../shared/ceremonies';
 import { wipe } from '../core/secrets';
 import type { Terminal } from '../core/terminal';
 import type { CeremonyView } from '../shared/types';
-import { type SecretLines, promptSecret } from './secret-input';
+import { PromptCancelled, type SecretLines, promptSecret } from './secret-input';
 
 export interface RunnerOptions {
   /** Card PINs, one per line (--pins-from). Without it, PINs are typed at the terminal. */
@@ -23,7 +23,7 @@ export interface RunnerOptions {
 export async function runCeremony(terminal: Terminal, start: CeremonyStart, options: RunnerOptions): Promise<CeremonyView> {
   // The same start schema the window's requests are checked against (the registry's).
   const checked = ceremonyStart.safeParse(start);
-  if (!checked.success) throw new TesseraError('INVALID_REQUEST', 'The ceremony was asked for with values out of range.', checked.error.issues.map((i) => `${i.path.join('.')}: ${i.code}`).join('; '));
+  if (!checked.success) throw new UsageError(`Check the options: ${checked.error.issues.map((i) => `--${String(i.path[0] ?? 'value')} ${i.code === 'invalid_type' ? 'is not a number' : 'is out of range'}`).join('; ')}.`);
   await terminal.readers.start();
   const ceremonies = terminal.ceremonies;
   ceremonies.start(start, { retryWrongPin: options.cardPins === null });
@@ -32,9 +32,11 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   let waitTimer: NodeJS.Timeout | null = null;
   let failure: unknown = null;
 
+  let recent: string[] = [];
   const answer = async (view: CeremonyView): Promise<CeremonyInput | null> => {
     const p = view.prompt;
-    if (p.refusal) say(`refused: ${p.refusal}`);
+    // A refusal already said as a notice is not said twice.
+    if (p.refusal && !recent.some((n) => n.includes(p.refusal as string))) say(`refused: ${p.refusal}`);
     switch (p.kind) {
       case 'insert-card':
         say(p.text);
@@ -44,17 +46,17 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
         }, options.waitSeconds * 1000);
         return null;
       case 'enter-so-pin':
-        return { kind: 'pin', pin: options.soPin ? options.soPin.next() : await promptSecret(`${p.text}\nSO PIN: `) };
+        return { kind: 'pin', pin: options.soPin ? options.soPin.next() : await typed(`${p.text}\nSO PIN: `) };
       case 'enter-pin':
-        return { kind: 'pin', pin: options.cardPins ? options.cardPins.next() : await promptSecret(`${p.text} `) };
+        return { kind: 'pin', pin: options.cardPins ? options.cardPins.next() : await typed(`${p.text} `) };
       case 'choose-pin': {
         const source = options.newPins ?? options.cardPins;
         if (source) {
           const pin = source.next();
           return { kind: 'pin', pin, repeat: Buffer.from(pin) };
         }
-        const pin = await promptSecret(`${p.text}\nNew PIN: `);
-        return { kind: 'pin', pin, repeat: await promptSecret('Again: ') };
+        const pin = await typed(`${p.text}\nNew PIN: `);
+        return { kind: 'pin', pin, repeat: await typed('Again: ') };
       }
       case 'confirm':
         say(`${p.text}\n→ ${p.confirmLabel ?? 'confirmed'} (the command is the confirmation).`);
@@ -74,13 +76,27 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
     dirty = true;
     wake?.();
   });
+  // Ctrl-C while the terminal waits (for a card, or between prompts) cancels the ceremony the way
+  // the GUI's Cancel does: it ends, says what stays written, and is audited.
+  const interrupt = (): void => {
+    say('Cancelling…');
+    ceremonies.running()?.cancel();
+  };
+  process.on('SIGINT', interrupt);
   try {
     for (;;) {
       dirty = false;
       const view = ceremonies.running()?.snapshot() as CeremonyView;
-      for (const notice of view.notices.slice(noticesShown)) say(`${notice.level === 'info' ? '' : `${notice.level}: `}${notice.text}${notice.detail ? ` [${notice.detail}]` : ''}`);
+      const ended = ['done', 'failed', 'cancelled'].includes(view.prompt.kind);
+      recent = [];
+      for (const notice of view.notices.slice(noticesShown)) {
+        // The failure itself is said once, by the command (tessera: …).
+        if (ended && notice.level === 'error' && notice.text === view.error?.message) continue;
+        recent.push(notice.text);
+        say(`${notice.level === 'info' ? '' : `${notice.level}: `}${notice.text}${notice.detail ? ` [${notice.detail}]` : ''}`);
+      }
       noticesShown = view.notices.length;
-      if (['done', 'failed', 'cancelled'].includes(view.prompt.kind)) {
+      if (ended) {
         if (failure) throw failure;
         return view;
       }
@@ -94,7 +110,8 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
           if (input) ceremonies.provide(view.id, input);
         } catch (error) {
           if (input?.kind === 'pin') wipe(input.pin, input.repeat);
-          failure = error;
+          // Ctrl-C at a prompt is a cancel like any other; anything else is why the command fails.
+          if (!(error instanceof PromptCancelled)) failure = error;
           ceremonies.running()?.cancel();
         }
         continue;
@@ -103,8 +120,29 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
       wake = null;
     }
   } finally {
+    process.off('SIGINT', interrupt);
     stop();
     if (waitTimer) clearTimeout(waitTimer);
+  }
+}
+
+/** A PIN typed at the terminal; an empty one is asked for again (Ctrl-C cancels). */
+async function typed(question: string): Promise<Buffer> {
+  for (;;) {
+    try {
+      return await promptSecret(question);
+    } catch (error) {
+      if (!(error instanceof TesseraError) || error.code !== 'PIN_INVALID') throw error;
+      say('No PIN was typed. Type it, or press Ctrl-C to cancel.');
+    }
+  }
+}
+
+/** A command line the ceremony cannot start with: exit code 2 (bad usage). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
   }
 }
 

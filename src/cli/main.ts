@@ -9,7 +9,7 @@ import { Terminal } from '../core/terminal';
 import type { AuditEntryView, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
 import { listMedia } from '../core/backup/media';
 import { verifyBackupFile } from '../core/backup/verify';
-import { runCeremony } from './ceremony-runner';
+import { UsageError, runCeremony } from './ceremony-runner';
 import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
 
 interface PartitionOptions {
@@ -358,7 +358,7 @@ export function buildProgram(): Command {
 function ceremonyResult<K extends CeremonyResult['kind']>(view: CeremonyView, kind: K): Extract<CeremonyResult, { kind: K }> {
   if (view.result?.kind === kind) return view.result as Extract<CeremonyResult, { kind: K }>;
   if (view.error) throw new TesseraError(view.error.code, view.error.message, view.error.detail);
-  throw new TesseraError('INVALID_REQUEST', view.prompt.kind === 'cancelled' ? 'Cancelled; nothing was changed.' : view.prompt.text);
+  throw new TesseraError('INVALID_REQUEST', view.prompt.text);
 }
 
 function formatStatus(view: PartitionView): string {
@@ -395,6 +395,10 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`tessera: ${error.message}\n`);
+      return 2;
     }
     const data = toErrorData(error);
     process.stderr.write(`tessera: ${data.message}${data.detail ? ` [${data.detail}]` : ''}\n`);

@@ -117,7 +117,7 @@ export function promptSecret(prompt: string): Promise<Buffer> {
     const onData = (chunk: Buffer): void => {
       for (const byte of chunk) {
         if (byte === 0x0d || byte === 0x0a) return finish(length > 0 ? null : new TesseraError('PIN_INVALID', 'No PIN was typed.'));
-        if (byte === 0x03) return finish(new TesseraError('INVALID_REQUEST', 'Cancelled.'));
+        if (byte === 0x03) return finish(new PromptCancelled());
         if (byte === 0x7f || byte === 0x08) length = Math.max(0, length - 1);
         else if (length < MAX_PIN) typed[length++] = byte;
       }
@@ -127,4 +127,12 @@ export function promptSecret(prompt: string): Promise<Buffer> {
     input.resume();
     input.on('data', onData);
   });
+}
+
+/** Ctrl-C at a PIN prompt: the officer cancels. */
+export class PromptCancelled extends TesseraError {
+  constructor() {
+    super('INVALID_REQUEST', 'Cancelled.');
+    this.name = 'PromptCancelled';
+  }
 }

@@ -90,6 +90,20 @@ describe('an enrolment killed at each step', () => {
     expect(after).toMatchObject({ current: true, pinCorrect: true, shareIntact: true, interrupted: null });
   });
 
+  it('stops at a wrong PIN given in advance (--pins-from) rather than trying the next line on another card; bad options exit 2', async () => {
+    const { label, soPin, home } = await setUp('pins-from');
+    const adopted = adopt(home, label, soPin);
+    expect(adopted.status, adopted.stderr).toBe(0);
+    const login = tessera(['so-login', '--token', label, '--pins-from', '3', '--wait', '20', '--json'], { home, fds: ['not-anns-pin\ncrash-pin-111\ncrash-pin-222\n'] });
+    expect(login.status).toBe(1);
+    expect(login.stderr).toMatch(/ann's card: PIN wrong, 2 tries left\. Stopped there: a PIN given in advance is not tried again, nor on another card\./);
+    expect(login.stderr).not.toMatch(/ben's card: PIN wrong/);
+    expect(JSON.parse(login.stdout)).toMatchObject({ loggedIn: false, error: { code: 'PIN_INCORRECT' } });
+    const usage = tessera(['adopt', '--token', label, '--holders', 'x,y', '--threshold', 'x'], { home });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/^tessera: Check the options: --threshold is not a number\./);
+  });
+
   it('rolls back when killed just before the SO PIN changed: the first quorum login finds the PIN unchanged', async () => {
     const { label, soPin, home } = await setUp('before-set-pin');
     const crashed = adopt(home, label, soPin, 'adopt:before-set-pin');

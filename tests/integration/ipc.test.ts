@@ -62,6 +62,20 @@ describe('IPC requests', () => {
     expect(terminal.audit.list(1000)).toHaveLength(before);
   });
 
+  it('refuse a ceremony that needs another login, before any card or PIN is asked for', async () => {
+    expect(await dispatcher.invoke(main, 'hsm:login', { pin: LAB_USER_PIN })).toMatchObject({ ok: true });
+    try {
+      for (const request of [{ kind: 'adopt', holders: ['Ann', 'Bob'], threshold: 2 }, { kind: 'so-login' }]) {
+        expect(await dispatcher.invoke(main, 'ceremony:start', request)).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST', message: expect.stringMatching(/^The crypto officer is logged in\. Log out first/) } });
+      }
+    } finally {
+      expect(await dispatcher.invoke(main, 'hsm:logout', {})).toMatchObject({ ok: true });
+    }
+    const backup = await dispatcher.invoke(main, 'ceremony:start', { kind: 'backup', media: lab.state().mediaDir });
+    expect(backup).toMatchObject({ ok: false, error: { code: 'NOT_LOGGED_IN', message: expect.stringMatching(/^Log in to the partition as crypto officer first/) } });
+    expect(await dispatcher.invoke(main, 'ceremony:current', {})).toEqual({ ok: true, value: null });
+  });
+
   it('refuse unknown channels, including names inherited by every object', async () => {
     for (const channel of ['hsm:format', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 42, null, undefined, { a: 1 }]) {
       expect(await dispatcher.invoke(main, channel, {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });

@@ -67,7 +67,7 @@ export async function adopt(run: CeremonyRun, ctx: CeremonyContext, params: Para
     run.stepTo(2);
     await confirm(
       run,
-      `All ${n} cards are written and checked. Change the SO PIN of partition “${token.label}” (serial ${token.serial}) now? The current SO PIN stops working; from then on any ${m} of these ${n} cards log in as SO.`,
+      `${n === 1 ? 'The card is' : `All ${n} cards are`} written and checked. Change the SO PIN of partition “${token.label}” (serial ${token.serial}) now? The current SO PIN stops working; from then on ${n === 1 ? 'this card logs' : m === n ? `all ${n} cards together log` : `any ${m} of these ${n} cards log`} in as SO.`,
       `Change the SO PIN of “${token.label}”`,
     );
     if (partition.partition().serial !== token.serial) throw new TesseraError('TOKEN_NOT_FOUND', 'The partition in the slot is no longer the one the cards were written for. Nothing was changed.');
@@ -104,6 +104,7 @@ async function loginWithCurrentSoPin(run: CeremonyRun, ctx: CeremonyContext, tar
     try {
       ctx.partition.loginSo(Buffer.from(pin));
       await ctx.audit.append({ actor: ctx.actor, action: 'so.login', target, outcome: 'ok', details: { with: 'current SO PIN, for adoption' } });
+      if (refusal) run.notice('info', 'The SO PIN is accepted.');
       return pin;
     } catch (error) {
       wipe(pin);

@@ -59,7 +59,7 @@ export async function changePin(run: CeremonyRun, ctx: CeremonyContext, options:
     if (!current) throw new TesseraError('PIN_INCORRECT', `${holder}'s card did not accept the current PIN. Nothing was changed.`);
 
     run.stepTo(2);
-    next = await choosePin(run, { holder, reader, text: `${holder}: choose the new card PIN (${CARD_PIN.min} to ${CARD_PIN.max} characters) and type it twice.` });
+    next = await choosePin(run, { holder, reader, text: `${holder}: choose the new card PIN (${CARD_PIN.min} to ${CARD_PIN.max} characters) and type it twice.`, current });
 
     run.working('Sealing the shares under the new PIN…');
     const resealed: Buffer[] = [];

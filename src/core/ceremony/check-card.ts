@@ -7,7 +7,7 @@ import { openShare, pinRefusal, refusal } from '../quorum/card-record';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
-import { cardName, holderOf, identify } from './steps/cards';
+import { type IdentifiedCard, cardName, holderOf, identify } from './steps/cards';
 import { withCardPin } from './steps/pin';
 
 export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options: RunOptions): Promise<Extract<CeremonyResult, { kind: 'check-card' }>> {
@@ -22,7 +22,10 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
     const trust = ctx.trust(purpose);
     const problem = trust ? refusal(record, frame, serial, trust.trusted, token.serial) : record ? `The chosen partition has no ${purpose === 'so' ? 'card set' : 'backup key set'} to compare with.` : refusal(record, frame, serial, { set: '', generation: 0, descriptorHash: '' }, token.serial);
     const d = record?.descriptor;
+    // Stopped half way: an enrolment mark, or only shares of sets this terminal saw abandoned.
     const mark = id.enrolling;
+    const abandoned = (['so', 'backup'] as const).map((p) => id.slots[p].record).find((r) => r !== null && ctx.store.abandoned(r.descriptor.set)) ?? null;
+    const interrupted = mark ? { holder: mark.holder, purpose: mark.purpose, partition: mark.partition } : abandoned && resettable(ctx, id) ? { holder: abandoned.holder, purpose: abandoned.descriptor.purpose, partition: abandoned.descriptor.partition.serial } : null;
     const report: CardReport = {
       name: cardName(id),
       card: serial,
@@ -36,19 +39,22 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
       n: d?.n ?? null,
       partition: d?.partition ?? null,
       current: trust !== null && problem === null,
-      problem: mark && !record ? 'An enrolment stopped half way on this card: it holds no share. Finish the enrolment, or make the card blank again.' : problem,
+      problem: mark && !record ? 'An enrolment stopped half way on this card: it holds no share. Finish the enrolment, or make the card blank again.' : interrupted ? 'Its enrolment was cancelled or rolled back: the share on it is of no set in use. Enrol it again, or make it blank again.' : problem,
       pinCorrect: null,
       shareIntact: null,
       triesLeft: serial ? await card.pinTriesLeft() : null,
-      interrupted: mark ? { holder: mark.holder, purpose: mark.purpose, partition: mark.partition } : null,
+      interrupted,
     };
+    if (serial) run.collect(holderOf(id) ?? 'no holder', record?.index ?? 0, serial);
     if (record && serial) {
       run.stepTo(1);
       const opened = await withCardPin(run, card, { holder: record.holder, reader, text: `${record.holder}: type your card PIN to check it and the sealed share.`, retry: options.retryWrongPin, wrongPin: notChecked }, (pin) => openShare(card, record, pin, purpose));
       if (opened === null) {
         report.pinCorrect = false;
         report.triesLeft = await card.pinTriesLeft();
-        report.problem = notChecked(pinRefusal({ triesLeft: report.triesLeft, blocked: report.triesLeft === 0 }));
+        const blocked = report.triesLeft === 0;
+        const why = blocked ? 'The card is blocked after too many wrong PINs: its share cannot be opened any more. The set\'s other cards still work; keep this card apart until it can be replaced.' : notChecked(pinRefusal({ triesLeft: report.triesLeft, blocked }));
+        report.problem = report.problem ? `${report.problem} ${why}` : why;
       } else {
         report.pinCorrect = true;
         report.shareIntact = 'share' in opened;
@@ -74,4 +80,12 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
 /** "PIN wrong, 2 tries left: the share was not checked." */
 function notChecked(refusal: string): string {
   return `${refusal.replace(/\.$/, '')}: the share was not checked.`;
+}
+
+/** A card that may be made blank again: it holds no share of a set in use (only of abandoned ones). */
+export function resettable(ctx: CeremonyContext, id: IdentifiedCard): boolean {
+  return (['so', 'backup'] as const).every((p) => {
+    const r = id.slots[p].record;
+    return r === null || ctx.store.abandoned(r.descriptor.set);
+  });
 }

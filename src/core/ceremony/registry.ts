@@ -40,7 +40,7 @@ export const registry: Registry = {
     precheck: precheckAdopt,
     recover: (ctx) => recoverEnrolments(ctx, 'so'),
     changes: ({ record }) => [
-      `The SO PIN of “${record.partition.label}” was replaced by a credential that nobody knows: any ${record.m} of these ${record.n} cards log in as security officer.`,
+      `The SO PIN of “${record.partition.label}” was replaced by a credential that nobody knows: ${record.n === 1 ? 'this card logs' : record.m === record.n ? `all ${record.n} cards together log` : `any ${record.m} of these ${record.n} cards log`} in as security officer.`,
       `Card set ${record.set}, generation ${record.generation}, enrolled.`,
     ],
     audit: 'cardset.enrol',
@@ -53,7 +53,7 @@ export const registry: Registry = {
   },
   'check-card': {
     run: (run, ctx, _start, options) => checkCard(run, ctx, options),
-    changes: ({ report }) => [`${report.name} was checked; nothing was changed.`],
+    changes: ({ report }) => [`${report.name} was checked: ${report.problem ?? 'it belongs to the current set, its PIN is right and its share intact'}. Nothing was changed on it.`],
   },
   'change-pin': {
     run: (run, ctx, _start, options) => changePin(run, ctx, options),

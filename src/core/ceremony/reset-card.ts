@@ -7,7 +7,8 @@ import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
-import { cardName, identify } from './steps/cards';
+import { resettable } from './check-card';
+import { cardName, holderOf, identify } from './steps/cards';
 import { confirm } from './steps/confirm';
 import { type WrongPin, verifiedPin, withCardPin } from './steps/pin';
 import { TRANSPORT_PIN } from './steps/pin-rules';
@@ -17,11 +18,13 @@ export async function resetCard(run: CeremonyRun, ctx: CeremonyContext, options:
   const { card, reader } = presented;
   try {
     const id = await identify(card);
-    const mark = id.enrolling;
     const name = cardName(id);
-    if (!id.serial || !mark) throw new TesseraError('CARD_ERROR', `${name}: no enrolment stopped half way on it, so there is nothing to undo.`);
-    const live = (['so', 'backup'] as const).map((p) => id.slots[p].record).filter((r) => r !== null && !ctx.store.abandoned(r.descriptor.set));
-    if (live.length > 0) throw new TesseraError('CARD_ERROR', `${name} holds a share of a set in use. It is not made blank; change its PIN or check it instead.`);
+    if (!id.serial) throw new TesseraError('CARD_ERROR', `${name}: it is blank already.`);
+    if (!resettable(ctx, id)) throw new TesseraError('CARD_ERROR', `${name} holds a share of a set in use (or of a set this terminal does not know). It is not made blank; check it or change its PIN instead.`);
+    const holder = holderOf(id);
+    if (!holder) throw new TesseraError('CARD_ERROR', `${name}: no enrolment stopped half way on it, so there is nothing to undo.`);
+    const record = id.slots.so.record ?? id.slots.backup.record;
+    const mark = id.enrolling ?? { holder, step: 'pin-set' as const, set: record?.descriptor.set ?? '', purpose: record?.descriptor.purpose ?? 'so' };
     const serial = id.serial;
     await confirm(run, `Make ${mark.holder}'s card (serial ${serial.slice(0, 8)}…) blank again? Its unfinished enrolment is removed and its PIN goes back to the blank-card PIN.`, `Make ${mark.holder}'s card blank`);
     run.stepTo(1);

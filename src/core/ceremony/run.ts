@@ -49,6 +49,7 @@ export class CeremonyRun {
   private cancelled = false;
   /** Cards taken already, as reader + insertion count: a card pulled out and pushed back in is new. */
   private readonly taken = new Set<string>();
+  private readonly writtenKeys = new Map<string, string>();
 
   constructor(
     private readonly readers: ReaderMonitor,
@@ -161,13 +162,16 @@ export class CeremonyRun {
     this.update({ detail });
   }
 
-  /** Something that stays written if the ceremony stops now (a cancel names it before it happens). */
-  wrote(text: string): void {
-    this.update({ written: [...this.view.written, text] });
+  /** Something that stays written if the ceremony stops now (a cancel names it); a later line with the same `key` replaces it. */
+  wrote(text: string, key?: string): void {
+    if (key !== undefined) this.writtenKeys.set(key, text);
+    else this.writtenKeys.set(`#${this.writtenKeys.size}`, text);
+    this.update({ written: [...this.writtenKeys.values()] });
   }
 
   /** What was written is now part of a completed change (nothing to warn about on cancel). */
   settledWrites(): void {
+    this.writtenKeys.clear();
     this.update({ written: [] });
   }
 

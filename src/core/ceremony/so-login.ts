@@ -11,7 +11,7 @@ import { collectQuorum } from './steps/quorum';
 
 /** Before any card is read: the partition has a card set, and its SO PIN is not at risk. */
 export function precheckSoLogin(ctx: CeremonyContext): void {
-  if (!ctx.trust('so')) throw new TesseraError('CARD_ERROR', 'This partition has no card set yet. Adopt it first (Cards).');
+  if (!ctx.trust('so')) throw new TesseraError('CARD_ERROR', 'This partition has no card set yet. Adopt it first (Cards, or tessera adopt).');
   refuseWhenSoPinAtRisk(ctx.partition.partition().soPin.condition);
 }
 

@@ -51,7 +51,11 @@ function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
           {problem}
         </p>
       ) : null}
-      {p.triesLeft !== undefined && p.triesLeft !== null ? <p className="muted">The card allows {p.triesLeft} more tries.</p> : null}
+      {p.triesLeft === 1 ? (
+        <p className="notice notice-warning">Last try: one more wrong PIN blocks the card.</p>
+      ) : p.triesLeft !== undefined && p.triesLeft !== null ? (
+        <p className="muted">The card allows {p.triesLeft} more tries.</p>
+      ) : null}
       <button type="submit">{p.kind === 'enter-so-pin' ? 'Use this SO PIN' : 'OK'}</button>
     </form>
   );
@@ -59,7 +63,7 @@ function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
 
 /** When the ceremony ended, what changed, who took part with which cards, in local time; printable. */
 function Summary({ summary }: { summary: CeremonySummary }): React.JSX.Element {
-  const when = (iso: string): string => new Date(iso).toLocaleString();
+  const when = (iso: string): string => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium', timeZoneName: 'short' } as Intl.DateTimeFormatOptions);
   const outcome = { done: 'Completed', failed: 'Failed', cancelled: 'Cancelled' }[summary.outcome];
   return (
     <section className="summary" aria-labelledby="summary-title">
@@ -106,7 +110,7 @@ function Record({ record, purpose }: { record: EnrolmentRecord; purpose: 'adopt'
     <section aria-labelledby="record-title">
       <h3 id="record-title">Enrolment record</h3>
       <p>
-        Partition “{record.partition.label}” (serial {record.partition.serial}), {purpose === 'adopt' ? 'card set' : 'backup key set'} {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards {purpose === 'adopt' ? 'log in as security officer' : 'read and restore its backups'}. Enrolled {new Date(record.date).toLocaleString()}.
+        Partition “{record.partition.label}” (serial {record.partition.serial}), {purpose === 'adopt' ? 'card set' : 'backup key set'} {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards {purpose === 'adopt' ? 'log in as security officer' : 'read and restore its backups'}. Set created {new Date(record.date).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}.
       </p>
       <table className="plain" aria-label="Enrolled cards">
         <thead>

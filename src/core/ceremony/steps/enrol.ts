@@ -64,7 +64,7 @@ async function enrolOne(run: CeremonyRun, spec: EnrolSpec, index: number, holder
       const serial = await card.ensureSerial();
       run.working(`Writing ${holder}'s card…`);
       await card.writeSlot(spec.purpose, await sealRecord(d, index, serial, spec.shares[index - 1] as Buffer, pin));
-      run.wrote(`${holder}'s card holds a share of the unfinished set (it is refused for any login, and can be enrolled again).`);
+      run.wrote(`${holder}'s card holds a share of this unfinished set: it is refused for any login, and can be enrolled again, or made blank again (Check a card).`, holder);
       // Read back from the card and open it as a login (or a restore) would, before counting the card.
       const check = parseRecord(await card.readSlot(spec.purpose));
       const opened = check && check.card === serial && check.index === index ? await openShare(card, check, pin, spec.purpose) : null;
@@ -76,7 +76,7 @@ async function enrolOne(run: CeremonyRun, spec: EnrolSpec, index: number, holder
       run.notice('info', `${holder}'s card is written and checked (${written.size} of ${d.n}). ${holder}, take your card out.`);
       return;
     } catch (error) {
-      if (error instanceof CeremonyCancelled) throw error;
+      if (error instanceof CeremonyCancelled || (error instanceof TesseraError && error.code === 'PIN_INCORRECT')) throw error;
       const problem = cardProblem(error, 'taken out before it was written and checked. Insert it again: it is recognised and finished.');
       run.notice('warning', `${holder}'s card: ${problem.text}`, problem.detail);
     } finally {
@@ -96,8 +96,9 @@ function unsuitable(id: IdentifiedCard, spec: EnrolSpec, holder: string, index: 
   const mark = id.enrolling && !spec.abandoned(id.enrolling.set) ? id.enrolling : null;
   const existing = id.slots[spec.purpose].record;
   if (existing && live.includes(existing)) return `it holds a share of another ${spec.purpose === 'so' ? 'card set' : 'backup key set'} (partition "${existing.descriptor.partition.label}"). ${holder}'s card is expected here: a blank card, or ${holder}'s own.`;
+  // A card of another holder, even of an abandoned set: its PIN is theirs, and a guess would cost a try.
   const owner = holderOf(id);
-  if (owner && owner.toLowerCase() !== holder.toLowerCase() && (live.length > 0 || mark)) return `${holder}'s card is expected here.${mark ? ` ${owner} can make this card blank again (Check a card).` : ''}`;
+  if (owner && owner.toLowerCase() !== holder.toLowerCase()) return `${holder}'s card is expected here.${live.length === 0 ? ` ${owner} can make this card blank again (Check a card).` : ''}`;
   if (mark && (mark.set !== d.set || mark.index !== index)) return `an enrolment of another set stopped half way on it. ${holder}'s card is expected here; make this one blank again first (Check a card).`;
   return null;
 }
@@ -120,10 +121,10 @@ async function cardPin(run: CeremonyRun, card: OfficerCard, id: IdentifiedCard, 
   }
   const pin = await choosePin(run, { holder, reader, text: `${holder}: choose a PIN for your card (${CARD_PIN.min} to ${CARD_PIN.max} characters) and type it twice.` });
   run.working(`Writing ${holder}'s card…`);
-  const serial = await card.ensureSerial();
+  await card.ensureSerial();
   const marked: EnrolmentMark = { set: d.set, purpose: spec.purpose, partition: d.partition.serial, holder, index, step: 'pin-changing' };
   await card.markEnrolment(marked);
-  run.wrote(`${holder}'s card (serial ${serial.slice(0, 8)}…) has the PIN ${holder} chose and an unfinished enrolment: it can be finished in a new enrolment, or made blank again (Check a card).`);
+  run.wrote(`${holder}'s card has the PIN ${holder} chose and an unfinished enrolment: it can be finished in a new enrolment, or made blank again (Check a card).`, holder);
   if (!(await giveBlankCardPin(card, pin))) {
     await card.clearAll();
     wipe(pin);

@@ -3,6 +3,7 @@
 // giving a blank card its holder's PIN in place of the transport PIN. A refused answer is shown at
 // the same question, asked again; the terminal never retries a PIN by itself.
 import type { OfficerCard, PinCheck } from '../../cards/officer-card';
+import { TesseraError } from '../../errors';
 import { pinRefusal } from '../../quorum/card-record';
 import { wipe } from '../../secrets';
 import type { CeremonyRun } from '../run';
@@ -26,11 +27,11 @@ export function newPinProblem(pin: Buffer, repeat: Buffer | undefined): string |
 }
 
 /** A new card PIN, typed twice; asked again (with the reason) until it is valid. The caller wipes it. */
-export async function choosePin(run: CeremonyRun, q: PinQuestion): Promise<Buffer> {
+export async function choosePin(run: CeremonyRun, q: PinQuestion & { current?: Buffer }): Promise<Buffer> {
   let refusal: string | undefined;
   for (;;) {
     const input = await run.ask({ kind: 'choose-pin', text: q.text, holder: q.holder, reader: q.reader, ...(refusal ? { refusal } : {}) }, 'pin');
-    const problem = newPinProblem(input.pin, input.repeat);
+    const problem = newPinProblem(input.pin, input.repeat) ?? (q.current?.equals(input.pin) ? 'The new PIN is the same as the current one. Choose another.' : null);
     wipe(input.repeat);
     if (!problem) return input.pin;
     wipe(input.pin);
@@ -64,7 +65,10 @@ export async function withCardPin<T>(run: CeremonyRun, card: OfficerCard, q: Pin
     if (!isWrongPin(result)) return result;
     refusal = q.wrongPin ? q.wrongPin(pinRefusal(result)) : pinRefusal(result);
     run.notice('warning', `${q.holder}'s card: ${refusal}`);
-    if (result.blocked || !q.retry) return null;
+    if (result.blocked) return null;
+    // PINs given in advance (the CLI's --pins-from) belong to one card each: the next one is never
+    // tried on this card, nor this card's on the next.
+    if (!q.retry) throw new TesseraError('PIN_INCORRECT', `${q.holder}'s card: ${refusal} Stopped there: a PIN given in advance is not tried again, nor on another card.`);
     triesLeft = result.triesLeft;
   }
 }
