@@ -1,5 +1,6 @@
 // The shell: which partition, who is logged in, card service status, and the officers' sections.
 import { useEffect } from 'react';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { SoSessionBadge, SoSessionEnded } from './components/SoSessionBadge';
 import { type Section, sectionTitles, sections, useNavigation } from './stores/navigation';
 import { usePartition } from './stores/partition';
@@ -78,7 +79,9 @@ export function App(): React.JSX.Element {
       </nav>
       <main>
         <SoSessionEnded />
-        <Content section={section} />
+        <ErrorBoundary resetKey={section}>
+          <Content section={section} />
+        </ErrorBoundary>
       </main>
     </div>
   );

@@ -3,6 +3,7 @@
 // the PIN is right and the sealed share opens and is the one enrolled. A wrong PIN is said as such
 // ("the share was not checked") and may be typed again while the card allows.
 import type { CardReport, CeremonyResult } from '../../shared/types';
+import { TesseraError } from '../errors';
 import { openShare, pinRefusal, refusal } from '../quorum/card-record';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
@@ -48,7 +49,11 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
     if (serial) run.collect(holderOf(id) ?? 'no holder', record?.index ?? 0, serial);
     if (record && serial) {
       run.stepTo(1);
-      const opened = await withCardPin(run, card, { holder: record.holder, reader, text: `${record.holder}: type your card PIN to check it and the sealed share.`, retry: options.retryWrongPin, wrongPin: notChecked }, (pin) => openShare(card, record, pin, purpose));
+      const opened = await withCardPin(run, card, { holder: record.holder, reader, text: `${record.holder}: type your card PIN to check it and the sealed share.`, retry: options.retryWrongPin, wrongPin: notChecked }, (pin) => openShare(card, record, pin, purpose)).catch((error: unknown) => {
+        // A wrong PIN given in advance (CLI) ends the check, not the report: it says what was not checked.
+        if (error instanceof TesseraError && error.code === 'PIN_INCORRECT') return null;
+        throw error;
+      });
       if (opened === null) {
         report.pinCorrect = false;
         report.triesLeft = await card.pinTriesLeft();

@@ -63,7 +63,8 @@ function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
 
 /** When the ceremony ended, what changed, who took part with which cards, in local time; printable. */
 function Summary({ summary }: { summary: CeremonySummary }): React.JSX.Element {
-  const when = (iso: string): string => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium', timeZoneName: 'short' } as Intl.DateTimeFormatOptions);
+  // (dateStyle cannot be combined with a time zone name: the parts are named one by one.)
+  const when = (iso: string): string => new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
   const outcome = { done: 'Completed', failed: 'Failed', cancelled: 'Cancelled' }[summary.outcome];
   return (
     <section className="summary" aria-labelledby="summary-title">
