@@ -149,6 +149,10 @@ describe('a 3-of-5 card set', () => {
       ]),
     );
     expect(view.result).toMatchObject({ holders: ['holder q35-1', 'holder q35-2', 'holder q35-4'] });
+    // The wrong card PIN is in the audit log (who, tries left), the PIN itself is not.
+    const wrong = terminal.audit.list(20).find((e) => e.action === 'card.pin');
+    expect(wrong).toMatchObject({ outcome: 'refused', target: "holder q35-4's card", details: { holder: 'holder q35-4', triesLeft: 2, ceremony: 'so-login' } });
+    expect(JSON.stringify(terminal.audit.list(50))).not.toContain('wrong-pin-44');
     expect(tokenFlags(set.partition.serial)).not.toMatch(/so pin count low/i);
     await terminal.so.end('logout');
   });

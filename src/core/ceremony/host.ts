@@ -29,6 +29,7 @@ export class CeremonyHost {
     entry.precheck?.(this.ctx, request as never);
     const partition = request.kind === 'backup-list' ? { label: '(no partition needed)', serial: '' } : this.ctx.partition.partition();
     const run = new CeremonyRun(this.ctx.readers, request.kind, { label: partition.label, serial: partition.serial });
+    run.record = (entry) => this.ctx.audit.append({ actor: this.ctx.actor, ...entry, details: { ...entry.details, ceremony: request.kind } }).then(() => undefined);
     this.ceremony = run;
     run.onChange((view) => {
       for (const listener of this.listeners) listener(view);

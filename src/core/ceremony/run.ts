@@ -38,6 +38,14 @@ export interface PresentedCard {
 
 export type PromptText = Omit<CeremonyPrompt, 'seq'>;
 
+/** An event a step records in the audit log as it happens (the host adds who acts and where). */
+export interface RunRecord {
+  action: string;
+  target: string;
+  outcome: 'ok' | 'failed' | 'refused';
+  details: Record<string, string | number | boolean | null>;
+}
+
 type Waiter = { kinds: CeremonyInput['kind'][]; resolve(input: CeremonyInput): void; reject(error: Error): void };
 
 export class CeremonyRun {
@@ -50,6 +58,8 @@ export class CeremonyRun {
   /** Cards taken already, as reader + insertion count: a card pulled out and pushed back in is new. */
   private readonly taken = new Set<string>();
   private readonly writtenKeys = new Map<string, string>();
+  /** Where steps record events as they happen (set by the host: the audit log). */
+  record: (entry: RunRecord) => Promise<void> = async () => undefined;
 
   constructor(
     private readonly readers: ReaderMonitor,

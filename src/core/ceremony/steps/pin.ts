@@ -65,6 +65,8 @@ export async function withCardPin<T>(run: CeremonyRun, card: OfficerCard, q: Pin
     if (!isWrongPin(result)) return result;
     refusal = q.wrongPin ? q.wrongPin(pinRefusal(result)) : pinRefusal(result);
     run.notice('warning', `${q.holder}'s card: ${refusal}`);
+    // A wrong card PIN is part of the record (never the PIN itself).
+    await run.record({ action: 'card.pin', target: `${q.holder}'s card`, outcome: 'refused', details: { holder: q.holder, triesLeft: result.triesLeft, blocked: result.blocked } });
     if (result.blocked) return null;
     // PINs given in advance (the CLI's --pins-from) belong to one card each: the next one is never
     // tried on this card, nor this card's on the next.
