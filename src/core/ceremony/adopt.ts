@@ -28,7 +28,8 @@ export function checkHolders(params: Params): void {
   if (!Number.isInteger(params.threshold) || params.threshold < 1 || params.threshold > n) throw new TesseraError('INVALID_REQUEST', `The threshold must be between 1 and ${n}.`);
   const names = params.holders.map((h) => h.trim());
   if (names.some((h) => h === '' || h.length > 64)) throw new TesseraError('INVALID_REQUEST', 'Every holder needs a name of at most 64 characters.');
-  if (new Set(names.map((h) => h.toLowerCase())).size !== n) throw new TesseraError('INVALID_REQUEST', 'Each holder may appear only once.');
+  const twice = names.find((h, i) => names.findIndex((o) => o.toLowerCase() === h.toLowerCase()) !== i);
+  if (twice !== undefined) throw new TesseraError('INVALID_REQUEST', `Each holder may appear only once: “${twice}” is named twice.`);
 }
 
 /** Before any PIN is asked: the holders are valid, and the partition has no card set yet. */

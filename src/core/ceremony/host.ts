@@ -133,7 +133,11 @@ export class CeremonyHost {
         .catch(() => undefined);
     }
     if (cancelled) {
-      run.finish({ prompt: { kind: 'cancelled', text: written.length > 0 ? `Cancelled. What stays written: ${written.join(' ')}` : 'Cancelled. Nothing was changed.' }, summary: this.summary(run, 'cancelled', stays) });
+      run.finish({
+        prompt: { kind: 'cancelled', text: written.length > 0 ? `Cancelled. What stays written: ${written.join(' ')}` : 'Cancelled. Nothing was changed.' },
+        steps: run.current().steps.map((s) => (s.state === 'current' ? { ...s, state: 'todo' } : s)),
+        summary: this.summary(run, 'cancelled', stays),
+      });
       return;
     }
     run.finish({

@@ -152,7 +152,7 @@ function Report({ report }: { report: CardReport }): React.JSX.Element {
       <dt>Holder</dt>
       <dd>{report.holder ?? '—'}</dd>
       <dt>Share</dt>
-      <dd>{report.index ? `${report.index} of ${report.n} (${report.m} needed)` : '—'}</dd>
+      <dd>{report.index ? `share ${report.index} of ${report.n}; any ${report.m} of the ${report.n} cards log in` : '—'}</dd>
       <dt>Card set</dt>
       <dd>{report.set ? `${report.set}, generation ${report.generation}` : '—'}</dd>
       <dt>Partition</dt>
