@@ -75,12 +75,23 @@ describe('typing a card PIN', () => {
     expect(run.current().notices.map((n) => n.text)).toEqual(["Ann's card: PIN wrong, 2 tries left."]);
   });
 
-  it('gives the card up after one wrong PIN when the front end does not retry (CLI), spending one try only', async () => {
+  it('stops at one wrong PIN when the front end does not retry (CLI --pins-from), spending one try only', async () => {
     const run = new CeremonyRun(readers, 'so-login', { label: 'L', serial: 'S' });
     const card = fakeCard('right-pin');
     answering(run, [{ pin: 'wrong-1' }, { pin: 'right-pin' }]);
-    expect(await withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'Ann: type your card PIN.', retry: false }, (p) => verifiedPin(card, p))).toBeNull();
+    await expect(withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'Ann: type your card PIN.', retry: false }, (p) => verifiedPin(card, p))).rejects.toThrow("Ann's card: PIN wrong, 2 tries left. Stopped there");
     expect(card.tries).toBe(2);
+  });
+
+  it('records each wrong PIN, never the PIN', async () => {
+    const run = new CeremonyRun(readers, 'check-card', { label: 'L', serial: 'S' });
+    const recorded: unknown[] = [];
+    run.record = async (entry) => void recorded.push(entry);
+    const card = fakeCard('right-pin');
+    answering(run, [{ pin: 'wrong-1' }, { pin: 'right-pin' }]);
+    await withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'x', retry: true }, (p) => verifiedPin(card, p));
+    expect(recorded).toEqual([{ action: 'card.pin', target: "Ann's card", outcome: 'refused', details: { holder: 'Ann', triesLeft: 2, blocked: false } }]);
+    expect(JSON.stringify(recorded)).not.toContain('wrong-1');
   });
 
   it('never asks a blocked card for its PIN', async () => {
