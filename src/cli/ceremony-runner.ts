@@ -146,6 +146,12 @@ export class UsageError extends Error {
   }
 }
 
+/** One line to the officer; control characters (escape sequences in a name from a card) are shown, never obeyed. */
 function say(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${printable(text)}\n`);
+}
+
+/** `text` with every control or format character but newline and tab written as \\u{…}. */
+export function printable(text: string): string {
+  return text.replace(/[^\P{Cc}\n\t]|\p{Cf}/gu, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
 }

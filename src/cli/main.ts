@@ -9,7 +9,7 @@ import { Terminal } from '../core/terminal';
 import type { AuditEntryView, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
 import { listMedia } from '../core/backup/media';
 import { verifyBackupFile } from '../core/backup/verify';
-import { UsageError, runCeremony } from './ceremony-runner';
+import { UsageError, printable, runCeremony } from './ceremony-runner';
 import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
 
 interface PartitionOptions {
@@ -49,12 +49,13 @@ async function readPin(pinFd: string | undefined, prompt: string): Promise<Buffe
 }
 
 function print(json: boolean | undefined, value: unknown, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+  // Text for a terminal never carries control characters from a card, a partition or a database.
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${printable(text())}\n`);
 }
 
 async function withTerminal<T>(work: (terminal: Terminal) => Promise<T>): Promise<T> {
   const terminal = await openTerminal();
-  for (const line of terminal.recovered) process.stderr.write(`tessera: ${line}\n`);
+  for (const line of terminal.recovered) process.stderr.write(`tessera: ${printable(line)}\n`);
   try {
     return await work(terminal);
   } finally {
@@ -401,7 +402,7 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
     const data = toErrorData(error);
-    process.stderr.write(`tessera: ${data.message}${data.detail ? ` [${data.detail}]` : ''}\n`);
+    process.stderr.write(`tessera: ${printable(`${data.message}${data.detail ? ` [${data.detail}]` : ''}`)}\n`);
     return 1;
   }
 }

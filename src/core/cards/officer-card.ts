@@ -64,7 +64,8 @@ export interface EnrolmentMark {
 function enrolmentMark(value: unknown): EnrolmentMark | null {
   const m = value as Partial<EnrolmentMark> | null | undefined;
   if (!m || typeof m !== 'object') return null;
-  const ok = typeof m.set === 'string' && (m.purpose === 'so' || m.purpose === 'backup') && typeof m.partition === 'string' && typeof m.holder === 'string' && Number.isInteger(m.index) && (m.step === 'pin-changing' || m.step === 'pin-set');
+  // A holder's name is shown on screens and terminals: no control or format characters in it.
+  const ok = typeof m.set === 'string' && (m.purpose === 'so' || m.purpose === 'backup') && typeof m.partition === 'string' && typeof m.holder === 'string' && !/[\p{Cc}\p{Cf}]/u.test(m.holder) && m.holder.length <= 64 && Number.isInteger(m.index) && (m.step === 'pin-changing' || m.step === 'pin-set');
   return ok ? (m as EnrolmentMark) : null;
 }
 

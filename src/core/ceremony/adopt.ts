@@ -6,7 +6,7 @@
 import type { CeremonyStartOf } from '../../shared/ceremonies';
 import type { CeremonyResult } from '../../shared/types';
 import { TesseraError } from '../errors';
-import { descriptorHash, newCredential, newDescriptor, splitSecret } from '../quorum/card-set';
+import { UNPRINTABLE, descriptorHash, newCredential, newDescriptor, splitSecret } from '../quorum/card-set';
 import type { EnrolIntent } from '../quorum/trust';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
@@ -28,6 +28,7 @@ export function checkHolders(params: Params): void {
   if (!Number.isInteger(params.threshold) || params.threshold < 1 || params.threshold > n) throw new TesseraError('INVALID_REQUEST', `The threshold must be between 1 and ${n}.`);
   const names = params.holders.map((h) => h.trim());
   if (names.some((h) => h === '' || h.length > 64)) throw new TesseraError('INVALID_REQUEST', 'Every holder needs a name of at most 64 characters.');
+  if (names.some((h) => UNPRINTABLE.test(h))) throw new TesseraError('INVALID_REQUEST', 'A holder\'s name may hold letters, digits, spaces and punctuation, but no control characters.');
   const twice = names.find((h, i) => names.findIndex((o) => o.toLowerCase() === h.toLowerCase()) !== i);
   if (twice !== undefined) throw new TesseraError('INVALID_REQUEST', `Each holder may appear only once: “${twice}” is named twice.`);
 }

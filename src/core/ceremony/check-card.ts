@@ -26,7 +26,8 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
     // Stopped half way: an enrolment mark, or only shares of sets this terminal saw abandoned.
     const mark = id.enrolling;
     const abandoned = (['so', 'backup'] as const).map((p) => id.slots[p].record).find((r) => r !== null && ctx.store.abandoned(r.descriptor.set)) ?? null;
-    const interrupted = mark ? { holder: mark.holder, purpose: mark.purpose, partition: mark.partition } : abandoned && resettable(ctx, id) ? { holder: abandoned.holder, purpose: abandoned.descriptor.purpose, partition: abandoned.descriptor.partition.serial } : null;
+    const canReset = resettable(ctx, id);
+    const interrupted = !canReset ? null : mark ? { holder: mark.holder, purpose: mark.purpose, partition: mark.partition } : abandoned ? { holder: abandoned.holder, purpose: abandoned.descriptor.purpose, partition: abandoned.descriptor.partition.serial } : null;
     const report: CardReport = {
       name: cardName(id),
       card: serial,
@@ -40,14 +41,16 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
       n: d?.n ?? null,
       partition: d?.partition ?? null,
       current: trust !== null && problem === null,
-      problem: mark && !record ? 'An enrolment stopped half way on this card: it holds no share. Finish the enrolment, or make the card blank again.' : interrupted ? 'Its enrolment was cancelled or rolled back: the share on it is of no set in use. Enrol it again, or make it blank again.' : problem,
+      problem: interrupted && !record ? 'An enrolment stopped half way on this card: it holds no share. Finish the enrolment, or make the card blank again.' : interrupted ? 'Its enrolment was cancelled or rolled back: the share on it is of no set in use. Enrol it again, or make it blank again.' : problem,
       pinCorrect: null,
       shareIntact: null,
       triesLeft: serial ? await card.pinTriesLeft() : null,
       interrupted,
     };
     if (serial) run.collect(holderOf(id) ?? 'no holder', record?.index ?? 0, serial);
-    if (record && serial) {
+    // Only a card of the partition's current set is asked for its PIN: a card refused before its PIN
+    // (another set, copied, altered) is not worth a try, and its PIN is not sent to a card that is not ours.
+    if (record && serial && report.current) {
       run.stepTo(1);
       const opened = await withCardPin(run, card, { holder: record.holder, reader, text: `${record.holder}: type your card PIN to check it and the sealed share.`, retry: options.retryWrongPin, wrongPin: notChecked }, (pin) => openShare(card, record, pin, purpose)).catch((error: unknown) => {
         // A wrong PIN given in advance (CLI) ends the check, not the report: it says what was not checked.
@@ -87,10 +90,20 @@ function notChecked(refusal: string): string {
   return `${refusal.replace(/\.$/, '')}: the share was not checked.`;
 }
 
-/** A card that may be made blank again: it holds no share of a set in use (only of abandoned ones). */
+/**
+ * A card that may be made blank again: every share on it is of a set this terminal saw abandoned,
+ * and none is of a set the chosen partition trusts (its anchors win over the terminal's records).
+ */
 export function resettable(ctx: CeremonyContext, id: IdentifiedCard): boolean {
   return (['so', 'backup'] as const).every((p) => {
     const r = id.slots[p].record;
-    return r === null || ctx.store.abandoned(r.descriptor.set);
+    if (r === null) return true;
+    let trusted: string | null;
+    try {
+      trusted = ctx.trust(p)?.trusted.set ?? null;
+    } catch {
+      return false; // the partition's records disagree: nothing is wiped until that is explained
+    }
+    return ctx.store.abandoned(r.descriptor.set) && r.descriptor.set !== trusted;
   });
 }

@@ -3,7 +3,7 @@
 // share against the set's descriptor. Every refusal says which card and why, in officers' words.
 import { type FrameRead, type OfficerCard, parseJson } from '../cards/officer-card';
 import { wipe } from '../secrets';
-import { type CardSetDescriptor, type Purpose, descriptorHash, matches, shareHash } from './card-set';
+import { type CardSetDescriptor, type Purpose, UNPRINTABLE, descriptorHash, matches, shareHash } from './card-set';
 import { type SealBinding, type Sealed, seal, unseal } from './seal';
 
 export interface CardRecord {
@@ -31,6 +31,8 @@ export function parseRecord(frame: FrameRead): CardRecord | null {
   const d = r?.descriptor;
   if (!r || r.v !== 1 || typeof r.card !== 'string' || !Number.isInteger(r.index) || typeof r.holder !== 'string' || !r.sealed || !d) return null;
   if (typeof d.set !== 'string' || !Number.isInteger(d.generation) || !Number.isInteger(d.m) || !Number.isInteger(d.n) || !Array.isArray(d.holders) || !Array.isArray(d.shareHashes)) return null;
+  // Names are shown on screens and terminals: a record that hides control characters in one is not ours.
+  if (UNPRINTABLE.test(r.holder) || d.holders.some((h) => typeof h?.holder !== 'string' || UNPRINTABLE.test(h.holder)) || typeof d.partition?.label !== 'string') return null;
   return r as CardRecord;
 }
 

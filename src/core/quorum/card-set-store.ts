@@ -47,6 +47,10 @@ export class CardSetStore {
 
   /** Records a set whose enrolment was cancelled or rolled back: its cards may be written again. */
   abandon(descriptor: CardSetDescriptor): void {
+    // A set that was ever the partition's stays what it is: only an enrolment that never completed
+    // is abandoned (an intent-log row naming a live set must not make its cards look dead).
+    const row = this.db.prepare('SELECT state FROM card_sets WHERE set_id = ? AND generation = ?').get(descriptor.set, descriptor.generation) as { state: SetState } | undefined;
+    if (row && row.state !== 'abandoned') return;
     this.save(descriptor, 'abandoned');
   }
 

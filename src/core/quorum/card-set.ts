@@ -36,6 +36,12 @@ export interface BackupKeys {
   signingKeyId: string;
 }
 
+/**
+ * Control and format characters (escape sequences, bidi overrides, zero-width marks): never part of
+ * a holder's name, since a name is printed on the officers' screens and terminals.
+ */
+export const UNPRINTABLE = /[\p{Cc}\p{Cf}]/u;
+
 /** A new set's descriptor (generation 1): final before the first card is written. */
 export function newDescriptor(purpose: Purpose, partition: { label: string; serial: string }, holders: string[], m: number, shares: Buffer[], secret: Buffer, backup?: BackupKeys): CardSetDescriptor {
   const set = newSetId();

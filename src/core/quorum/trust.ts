@@ -41,10 +41,12 @@ const words: Record<Purpose, { record: string; code: 'CARD_ERROR' | 'BACKUP_INVA
  */
 export function trustedSet(partition: PartitionService, store: CardSetStore, intents: IntentLog, purpose: Purpose): Trust | null {
   const token = partition.partition();
-  const interrupted = interruptedEnrolment(intents, purpose, token.serial);
-  if (interrupted) return fromDescriptor(interrupted.data.descriptor, 'interrupted');
   const w = words[purpose];
   const anchors = partition.anchors(purpose);
+  // An enrolment interrupted around C_SetPIN has written no anchor yet (or its own): one that names
+  // another set is contradicted by the partition, whatever the intent log says.
+  const interrupted = interruptedEnrolment(intents, purpose, token.serial);
+  if (interrupted && anchors.every((a) => a.set === interrupted.data.descriptor.set)) return fromDescriptor(interrupted.data.descriptor, 'interrupted');
   if (anchors.length > 1) throw new TesseraError(w.code, `The partition holds more than one ${w.record}. This needs investigation: ${w.until}.`, `${anchors.length} anchors`);
   const anchor = anchors[0];
   const known = store.active(token.serial, purpose);

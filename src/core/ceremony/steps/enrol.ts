@@ -18,7 +18,7 @@ import { CARDS_WRITING, ENROL_INTENT, type EnrolIntent } from '../../quorum/trus
 import type { CeremonyContext, RunOptions } from '../context';
 import { crashPoint } from './crash-points';
 import { IntentSteps } from './intent';
-import { CARD_PIN } from './pin-rules';
+import { CARD_PIN, TRANSPORT_PIN } from './pin-rules';
 
 export interface EnrolSpec {
   descriptor: CardSetDescriptor;
@@ -117,7 +117,17 @@ async function cardPin(run: CeremonyRun, card: OfficerCard, id: IdentifiedCard, 
   }
   if (id.serial) {
     const text = `${holder}: type your card PIN. The new share is sealed under it.`;
-    return withCardPin(run, card, { holder, reader, text, retry: spec.retryWrongPin }, (pin) => verifiedPin(card, pin));
+    const current = await withCardPin(run, card, { holder, reader, text, retry: spec.retryWrongPin }, (pin) => verifiedPin(card, pin));
+    // A share is never sealed under the blank-card PIN, nor under a PIN outside the rules: the holder chooses one.
+    if (!current || !(current.equals(TRANSPORT_PIN) || current.length < CARD_PIN.min || current.length > CARD_PIN.max)) return current;
+    try {
+      const chosen = await choosePin(run, { holder, reader, text: `${holder}: this card's PIN is the blank-card PIN, or outside the rules. Choose a PIN for it (${CARD_PIN.min} to ${CARD_PIN.max} characters) and type it twice.` });
+      if ((await card.changePin(current, chosen)).ok) return chosen;
+      wipe(chosen);
+      throw new TesseraError('CARD_ERROR', 'The card did not take the new PIN. Use another card.');
+    } finally {
+      wipe(current);
+    }
   }
   const pin = await choosePin(run, { holder, reader, text: `${holder}: choose a PIN for your card (${CARD_PIN.min} to ${CARD_PIN.max} characters) and type it twice.` });
   run.working(`Writing ${holder}'s card…`);
