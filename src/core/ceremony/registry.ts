@@ -53,7 +53,7 @@ export const registry: Registry = {
   },
   'check-card': {
     run: (run, ctx, _start, options) => checkCard(run, ctx, options),
-    changes: ({ report }) => [`${report.name} was checked: ${report.problem ?? 'it belongs to the current set, its PIN is right and its share intact'}. Nothing was changed on it.`],
+    changes: ({ report }) => [`${report.name} was checked: ${(report.problem ?? 'it belongs to the current set, its PIN is right and its share intact').replace(/\.$/, '')}. Nothing was changed on it.`],
   },
   'change-pin': {
     run: (run, ctx, _start, options) => changePin(run, ctx, options),
