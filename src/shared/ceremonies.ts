@@ -96,7 +96,6 @@ export const ceremonyKinds = {
 } as const satisfies Record<string, { start: z.ZodObject; login: LoginNeed; section: CeremonySection; title: string; steps: readonly string[] }>;
 
 export type CeremonyKind = keyof typeof ceremonyKinds;
-export const ceremonyKindNames = Object.keys(ceremonyKinds) as CeremonyKind[];
 
 type StartSchemas = { [K in CeremonyKind]: (typeof ceremonyKinds)[K]['start'] };
 const starts = Object.values(ceremonyKinds).map((k) => k.start) as StartSchemas[CeremonyKind][];
