@@ -103,4 +103,17 @@ const starts = Object.values(ceremonyKinds).map((k) => k.start) as StartSchemas[
 /** The `ceremony:start` request: any kind's start schema. */
 export const ceremonyStart = z.discriminatedUnion('kind', starts as unknown as [StartSchemas['adopt'], ...StartSchemas[CeremonyKind][]]);
 export type CeremonyStart = z.infer<typeof ceremonyStart>;
+
+/**
+ * Why `kind` cannot start with the partition's logins as they are, in officers' words; null when it
+ * can. The one rule: the host refuses a start with it, and the GUI says it on the form beforehand.
+ */
+export function loginProblem(kind: CeremonyKind, logins: { cryptoOfficer: boolean; securityOfficer: boolean }): string | null {
+  const need = ceremonyKinds[kind].login;
+  const what = ceremonyKinds[kind].title.toLowerCase();
+  if (need === 'crypto-officer' && !logins.cryptoOfficer) return `Log in to the partition as crypto officer first (Partition): to ${what}, the terminal reads and writes the partition's private objects.`;
+  if (need === 'nobody' && logins.securityOfficer) return `A security officer is logged in already. End the SO session first, then ${what}.`;
+  if (need === 'nobody' && logins.cryptoOfficer) return `The crypto officer is logged in. Log out first (Partition): the partition allows one login at a time, and to ${what} the terminal logs in as security officer.`;
+  return null;
+}
 export type CeremonyStartOf<K extends CeremonyKind> = Extract<CeremonyStart, { kind: K }>;

@@ -90,6 +90,24 @@ describe('an enrolment killed at each step', () => {
     expect(after).toMatchObject({ current: true, pinCorrect: true, shareIntact: true, interrupted: null });
   });
 
+  it('a card written for an enrolment that was rolled back is named as such, and its holder makes it blank again (tessera cards reset)', async () => {
+    const { label, soPin, home } = await setUp('reset');
+    expect(adopt(home, label, soPin, 'adopt:card-1').signal).toBe('SIGKILL');
+    await lab.remove('crash-b');
+    await lab.remove('crash-c');
+    // ann's card holds a share of the rolled-back set: named, and offered to be made blank.
+    const check = JSON.parse(tessera(['cards', 'check', '--token', label, '--json'], { home }).stdout) as { interrupted: { holder: string } | null; problem: string };
+    expect(check).toMatchObject({ interrupted: { holder: 'ann' }, problem: expect.stringMatching(/^Its enrolment was cancelled or rolled back/) });
+    const wrong = tessera(['cards', 'reset', '--token', label, '--pin-fd', '3'], { home, fds: ['not-anns-pin\n'] });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/ann's card: PIN wrong, 2 tries left/);
+    const reset = tessera(['cards', 'reset', '--token', label, '--pin-fd', '3', '--json'], { home, fds: ['crash-pin-111\n'] });
+    expect(reset.status, reset.stderr).toBe(0);
+    const blank = JSON.parse(tessera(['cards', 'check', '--token', label, '--json'], { home }).stdout) as { blank: boolean; card: string | null };
+    expect(blank).toMatchObject({ blank: true, card: null });
+    await removeAll();
+  });
+
   it('stops at a wrong PIN given in advance (--pins-from) rather than trying the next line on another card; bad options exit 2', async () => {
     const { label, soPin, home } = await setUp('pins-from');
     const adopted = adopt(home, label, soPin);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { channelNames, channels, createApi, eventNames } from '../../src/shared/contract';
 import { readerCondition } from '../../src/core/cards/reader-monitor';
+import { loginProblem } from '../../src/shared/ceremonies';
 
 describe('the IPC contract', () => {
   it('names every channel namespace:method and gives each a request schema', () => {
@@ -49,5 +50,15 @@ describe('reader states', () => {
     expect(readerCondition(0x122)).toBe('card-in-use');
     expect(readerCondition(0x222)).toBe('card-mute');
     expect(readerCondition(0x8)).toBe('unavailable');
+  });
+
+  it('says, from the registry, which logins a ceremony cannot start with', () => {
+    const none = { cryptoOfficer: false, securityOfficer: false };
+    expect(loginProblem('adopt', none)).toBeNull();
+    expect(loginProblem('adopt', { ...none, cryptoOfficer: true })).toMatch(/^The crypto officer is logged in\. Log out first/);
+    expect(loginProblem('so-login', { ...none, securityOfficer: true })).toMatch(/^A security officer is logged in already/);
+    expect(loginProblem('backup', none)).toMatch(/^Log in to the partition as crypto officer first/);
+    expect(loginProblem('backup', { ...none, cryptoOfficer: true })).toBeNull();
+    expect(loginProblem('check-card', { cryptoOfficer: true, securityOfficer: true })).toBeNull();
   });
 });

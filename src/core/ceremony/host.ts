@@ -2,7 +2,7 @@
 // precheck, so nothing is asked of an officer for a ceremony that cannot work), given the officers'
 // answers, and ended with a summary. A ceremony that fails or is cancelled is recorded in the audit
 // log with what stays written, unless it recorded its own end. Recovery of every kind runs here too.
-import { type CeremonyKind, type CeremonyStart, ceremonyKinds } from '../../shared/ceremonies';
+import { type CeremonyKind, type CeremonyStart, ceremonyKinds, loginProblem } from '../../shared/ceremonies';
 import type { CeremonyResult, CeremonyView } from '../../shared/types';
 import { TesseraError, toErrorData } from '../errors';
 import { wipe } from '../secrets';
@@ -36,7 +36,7 @@ export class CeremonyHost {
     });
     const auditFrom = this.ctx.audit.list(1)[0]?.seq ?? 0;
     this.finished = entry.run(run, this.ctx, request as never, options).then(
-      (result) => this.end(run, 'done', result),
+      (result) => this.end(run, result),
       (error: unknown) => this.fail(run, request, error, auditFrom),
     );
     return run.snapshot();
@@ -90,26 +90,19 @@ export class CeremonyHost {
   }
 
   private checkLogin(kind: CeremonyKind): void {
-    const need = ceremonyKinds[kind].login;
     const { partition } = this.ctx;
-    const what = ceremonyKinds[kind].title.toLowerCase();
-    if (need === 'crypto-officer' && !partition.loggedIn) {
-      throw new TesseraError('NOT_LOGGED_IN', `Log in to the partition as crypto officer first (Partition): to ${what}, the terminal reads and writes the partition's private objects.`);
-    }
-    if (need === 'nobody' && partition.soLoggedIn) throw new TesseraError('INVALID_REQUEST', `A security officer is logged in already. End the SO session first, then ${what}.`);
-    if (need === 'nobody' && partition.loggedIn) {
-      throw new TesseraError('INVALID_REQUEST', `The crypto officer is logged in. Log out first (Partition): the partition allows one login at a time, and to ${what} the terminal logs in as security officer.`);
-    }
+    const problem = loginProblem(kind, { cryptoOfficer: partition.loggedIn, securityOfficer: partition.soLoggedIn });
+    if (problem) throw new TesseraError(ceremonyKinds[kind].login === 'crypto-officer' ? 'NOT_LOGGED_IN' : 'INVALID_REQUEST', problem);
   }
 
-  private end(run: CeremonyRun, outcome: 'done', result: CeremonyResult): void {
+  private end(run: CeremonyRun, result: CeremonyResult): void {
     const changes = (entryOf(result.kind).changes as (r: CeremonyResult) => string[])(result);
     run.finish({
       result,
       prompt: { kind: 'done', text: 'Done.' },
       steps: run.current().steps.map((s) => ({ ...s, state: 'done' })),
       written: [],
-      summary: this.summary(run, outcome, changes),
+      summary: this.summary(run, 'done', changes),
     });
   }
 

@@ -6,7 +6,7 @@ import type { BackupFileView } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { HoldersForm } from '../components/HoldersForm';
 import { useBackup } from '../stores/backup';
-import { ceremonyKinds } from '../../shared/ceremonies';
+import { ceremonyKinds, loginProblem } from '../../shared/ceremonies';
 import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
 import { CeremonyPanel } from './CeremonyPanel';
@@ -27,7 +27,7 @@ function BackupSet(): React.JSX.Element {
         intro="Once per partition: the terminal generates a backup-signing key in the partition and an escrow key whose private half is split onto the holders' cards (officer cards keep their PIN; blank cards get one). Backups are then made without cards; reading or restoring one needs the chosen number of these cards."
         thresholdLabel="Cards needed to restore"
         submitLabel="Create the backup key set"
-        unavailable={view?.token.loggedIn ? null : 'Log in as crypto officer first (Partition): the backup-signing key is generated in the partition.'}
+        unavailable={loginProblem('backup-set', { cryptoOfficer: view?.token.loggedIn ?? false, securityOfficer: false })}
         onSubmit={(holders, threshold) => void start({ kind: 'backup-set', holders, threshold })}
       />
     );
@@ -70,7 +70,7 @@ function Media(): React.JSX.Element {
           {selected ? `Back up to ${selected.label}` : 'Back up'}
         </button>
       </div>
-      {!loggedIn ? <p className="muted">Backing up needs the crypto officer logged in (Partition).</p> : !backupSet ? <p className="muted">Backing up needs the backup key set: create it first (above).</p> : !selected ? <p className="muted">Choose a medium first.</p> : null}
+      {!loggedIn ? <p className="muted">{loginProblem('backup', { cryptoOfficer: false, securityOfficer: false })}</p> : !backupSet ? <p className="muted">Backing up needs the backup key set: create it first (above).</p> : !selected ? <p className="muted">Choose a medium first.</p> : null}
     </section>
   );
 }

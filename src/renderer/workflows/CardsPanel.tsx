@@ -4,7 +4,7 @@ import { useEffect } from 'react';
 import type { ReaderCondition } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { HoldersForm } from '../components/HoldersForm';
-import { ceremonyKinds } from '../../shared/ceremonies';
+import { ceremonyKinds, loginProblem } from '../../shared/ceremonies';
 import { sectionTitles } from '../stores/navigation';
 import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
@@ -48,11 +48,7 @@ function AdoptForm(): React.JSX.Element {
   const so = useQuorum((s) => s.so);
   const view = usePartition((s) => s.view);
   // Checked before anything is typed: adoption logs in as SO, and the partition allows one login at a time.
-  const unavailable = view?.token.loggedIn
-    ? 'The crypto officer is logged in. Log out first (Partition): adoption logs in with the current SO PIN, and the partition allows one login at a time.'
-    : so?.active
-      ? 'A security officer is logged in. End the SO session first.'
-      : null;
+  const unavailable = loginProblem('adopt', { cryptoOfficer: view?.token.loggedIn ?? false, securityOfficer: so?.active ?? false });
   return (
     <HoldersForm
       id="adopt"
@@ -70,7 +66,7 @@ function CardSet(): React.JSX.Element | null {
   const { cardSet, start, so } = useQuorum();
   const view = usePartition((s) => s.view);
   if (!cardSet) return null;
-  const loginBlocked = view?.token.loggedIn ? 'The crypto officer is logged in: log out first (Partition) to log in as SO.' : so?.active ? 'A security officer is logged in already.' : null;
+  const loginBlocked = loginProblem('so-login', { cryptoOfficer: view?.token.loggedIn ?? false, securityOfficer: so?.active ?? false });
   return (
     <section className="panel" aria-labelledby="set-title">
       <h2 id="set-title">Card set of “{cardSet.partition.label}”</h2>

@@ -7,7 +7,7 @@ import { TesseraError } from '../../errors';
 import { type CardRecord, type TrustedSet, openShare, refusal } from '../../quorum/card-record';
 import { type CardSetDescriptor, type Purpose, combineShares, commitment, matches } from '../../quorum/card-set';
 import { wipe } from '../../secrets';
-import { CeremonyCancelled, type CeremonyRun } from '../run';
+import { CardPulled, CeremonyCancelled, type CeremonyRun } from '../run';
 import { cardName, cardProblem, identify } from './cards';
 import { withCardPin } from './pin';
 
@@ -123,8 +123,8 @@ function eligible(d: CardSetDescriptor | null, shares: Map<number, Buffer>): str
 
 /** Errors that end one card's turn, not the ceremony: the card's own trouble (pulled, mute, refused). */
 function isCardTrouble(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'CardPulled') return true;
-  const code = (error as { code?: string }).code;
-  return code === undefined || code.startsWith('CARD_') || code === 'READER_NOT_FOUND';
+  if (error instanceof CardPulled) return true;
+  if (error instanceof TesseraError) return error.code.startsWith('CARD_') || error.code === 'READER_NOT_FOUND';
+  // Anything else a card made us trip over (its bytes are untrusted) costs that card its turn only.
+  return error instanceof Error;
 }
