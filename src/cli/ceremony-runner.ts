@@ -61,6 +61,9 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
       case 'confirm':
         say(`${p.text}\n→ ${p.confirmLabel ?? 'confirmed'} (the command is the confirmation).`);
         return { kind: 'confirm' };
+      case 'confirm-fingerprint':
+        // Only --trust-set answers it: a fingerprint is read from the enrolment record, not typed at a prompt.
+        throw new TesseraError('INVALID_REQUEST', `The fingerprint of ${p.about ?? 'the backup set'} must be confirmed: give it from the set's enrolment record with --trust-set FINGERPRINT. Nothing was changed.`);
       case 'remove-card':
         say(p.text);
         return null;

@@ -176,7 +176,7 @@ export function buildProgram(): Command {
         print(options.json, report, () =>
           report.blank
             ? 'Blank card: it holds no share.'
-            : [`Card ${report.card}: ${report.holder} (share ${report.index} of ${report.n}, ${report.m} needed), set ${report.set}, generation ${report.generation}`, `Partition “${report.partition?.label}” (serial ${report.partition?.serial})`, report.current ? 'Belongs to the current card set.' : `Not usable: ${report.problem}`, `PIN: ${report.pinCorrect === null ? 'not checked' : report.pinCorrect ? 'right' : 'wrong'}; share: ${report.shareIntact === null ? 'not checked' : report.shareIntact ? 'intact' : 'NOT intact'}; tries left: ${report.triesLeft ?? 'not told'}`].join('\n'),
+            : [`Card ${report.card}: ${report.holder} (share ${report.index} of ${report.n}, ${report.m} needed), set ${report.set}, generation ${report.generation}`, `Partition “${report.partition?.label}” (serial ${report.partition?.serial})`, ...(report.setFingerprint ? [`Backup set fingerprint ${report.setFingerprint}`] : []), report.current ? 'Belongs to the current card set.' : `Not usable: ${report.problem}`, `PIN: ${report.pinCorrect === null ? 'not checked' : report.pinCorrect ? 'right' : 'wrong'}; share: ${report.shareIntact === null ? 'not checked' : report.shareIntact ? 'intact' : 'NOT intact'}; tries left: ${report.triesLeft ?? 'not told'}`].join('\n'),
         );
         if (!report.current || report.pinCorrect === false || report.shareIntact === false) process.exitCode = 1;
       }),
@@ -237,9 +237,20 @@ export function buildProgram(): Command {
         const holders = options.holders.split(',').map((h) => h.trim());
         const view = await runCeremony(terminal, { kind: 'backup-set', holders, threshold: Number(options.threshold) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const { record } = ceremonyResult(view, 'backup-set');
-        print(options.json, record, () => `Backup key set of “${record.partition.label}”: ${record.m} of ${record.n} cards read its backups.\n${record.cards.map((c) => `  ${c.index}. ${c.holder}: card ${c.card}`).join('\n')}`);
+        print(options.json, record, () => `Backup key set of “${record.partition.label}”: ${record.m} of ${record.n} cards read its backups.\nFingerprint ${record.fingerprint ?? ''} (keep the enrolment record with it in the safe).\n${record.cards.map((c) => `  ${c.index}. ${c.holder}: card ${c.card}`).join('\n')}`);
       }),
     );
+  partitionOptions(backupSet.command('show').description('the partition\'s backup key set: holders, m of n, keys and fingerprint')).action((options: PartitionOptions) =>
+    withTerminal(async (terminal) => {
+      selectPartition(terminal, options);
+      const set = terminal.backup.backupSet();
+      print(options.json, set, () =>
+        set
+          ? [`Backup key set ${set.set} of “${set.partition.label}” (serial ${set.partition.serial}): any ${set.m} of ${set.n} cards (${set.holders.join(', ')}) read its backups.`, `Fingerprint ${set.fingerprint}`, `Signing key ${set.signer}`, `Escrow key ${set.escrow}`, `Created ${set.created}`].join('\n')
+          : 'This partition has no backup key set.',
+      );
+    }),
+  );
 
   const backup = program.command('backup').description('offline backups of the partition');
   partitionOptions(backup.command('media').description('removable drives (and the training lab\'s stand-in) a backup can go to')).action((options: PartitionOptions) =>
@@ -251,11 +262,12 @@ export function buildProgram(): Command {
   partitionOptions(backup.command('create').description('back up the partition to removable media (crypto-officer login)'))
     .requiredOption('--media <path>', 'the mounted USB stick (a folder)')
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
-    .action((options: PartitionOptions & { media: string; pinFd?: string }) =>
+    .option('--trust-set <fingerprint>', 'this terminal has no record of the partition\'s backup set: the fingerprint on its enrolment record')
+    .action((options: PartitionOptions & { media: string; pinFd?: string; trustSet?: string }) =>
       withTerminal(async (terminal) => {
         selectPartition(terminal, options);
         await coLogin(terminal, options.pinFd);
-        const view = await runCeremony(terminal, { kind: 'backup', media: resolve(options.media) }, { cardPins: null, soPin: null, waitSeconds: 120 });
+        const view = await runCeremony(terminal, { kind: 'backup', media: resolve(options.media), ...(options.trustSet !== undefined ? { trustSet: options.trustSet } : {}) }, { cardPins: null, soPin: null, waitSeconds: 120 });
         const { report } = ceremonyResult(view, 'backup');
         print(options.json, { ...report, path: report.file, objectsBackedUp: report.objects }, () =>
           [`Backed up ${report.objects} objects to ${report.file} (read back and verified).`, `SHA-256 ${report.sha256}`, ...report.left.map((l) => `  left out: ${l.class} “${l.label}” (id ${l.id || 'none'}): ${l.reason}`)].join('\n'),
@@ -282,7 +294,11 @@ export function buildProgram(): Command {
       const result = await verifyBackupFile(resolve(file), signer);
       print(options.json, result, () =>
         result.valid
-          ? `Valid: ${result.backup?.objects} objects of “${result.backup?.partition.label}” (serial ${result.backup?.partition.serial}), ${result.backup?.created}; signed by ${result.backup?.signer}; manifest ${result.manifest}.`
+          ? `Valid: ${result.backup?.objects} objects of “${result.backup?.partition.label}” (serial ${result.backup?.partition.serial}), ${result.backup?.created}; manifest ${result.manifest}. ${
+              result.signerChecked
+                ? `Signed by the backup-signing key of partition “${options.token}” (${result.backup?.signer}).`
+                : `The signature is valid, but the signer is unchecked: the file names its own signing key (${result.backup?.signer}), so anyone could have made it. Give --token LABEL to check it against a partition, or compare the backup set fingerprint ${result.backup?.setFingerprint} with the set's enrolment record.`
+            }`
           : `INVALID: ${result.problem}`,
       );
       if (!result.valid) process.exitCode = 1;
@@ -309,13 +325,14 @@ export function buildProgram(): Command {
     .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
     .option('--only <ids>', 'restore only the objects with these ids (hex, comma-separated)')
     .addOption(new Option('--on-conflict <what>', 'an object with the same id or label but other contents').choices(['skip', 'replace']).default('skip'))
+    .option('--trust-set <fingerprint>', 'a backup made with a set this partition does not trust: the fingerprint on that set\'s enrolment record')
     .option('--wait <seconds>', 'how long to wait for each card', '120')
-    .action((file: string, options: PartitionOptions & { pinFd?: string; pinsFrom?: string; only?: string; onConflict: 'skip' | 'replace'; wait: string }) =>
+    .action((file: string, options: PartitionOptions & { pinFd?: string; pinsFrom?: string; only?: string; onConflict: 'skip' | 'replace'; trustSet?: string; wait: string }) =>
       withTerminal(async (terminal) => {
         selectPartition(terminal, options);
         await coLogin(terminal, options.pinFd);
         const only = options.only?.split(',').map((id) => id.trim()).filter(Boolean);
-        const view = await runCeremony(terminal, { kind: 'restore', file: resolve(file), onConflict: options.onConflict, ...(only ? { only } : {}) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const view = await runCeremony(terminal, { kind: 'restore', file: resolve(file), onConflict: options.onConflict, ...(only ? { only } : {}), ...(options.trustSet !== undefined ? { trustSet: options.trustSet } : {}) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const { report } = ceremonyResult(view, 'restore');
         print(options.json, report, () =>
           [

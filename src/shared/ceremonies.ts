@@ -10,6 +10,8 @@ const path = z.string().min(1).max(4096);
 // Shape only: core names what is wrong with the names themselves (blank, repeated) in officers' words.
 const holders = z.array(z.string().max(64)).min(1).max(16);
 const threshold = z.number().int().min(1).max(16);
+/** A backup set's fingerprint as typed from its enrolment record (the CLI's --trust-set); core compares it. */
+const trustSet = z.string().max(128).optional();
 
 /**
  * Who must be logged in before a ceremony starts (checked before any card or PIN is asked for):
@@ -66,7 +68,7 @@ export const ceremonyKinds = {
     steps: ['Backup-signing key', "Officers' cards", 'Done'],
   },
   backup: {
-    start: z.object({ kind: z.literal('backup'), media: path }).strict(),
+    start: z.object({ kind: z.literal('backup'), media: path, trustSet }).strict(),
     login: 'crypto-officer',
     section: 'backup',
     title: 'Back up the partition',
@@ -79,12 +81,13 @@ export const ceremonyKinds = {
         file: path,
         only: z.array(z.string().regex(/^[0-9a-f]{0,512}$/)).max(100_000).optional(),
         onConflict: z.enum(['skip', 'replace', 'ask']).optional(),
+        trustSet,
       })
       .strict(),
     login: 'crypto-officer',
     section: 'backup',
     title: 'Restore a backup',
-    steps: ['Verify the backup', 'Backup-set cards', 'Choose objects', 'Restore and check', 'Done'],
+    steps: ['Verify the backup', 'Approve the backup set', 'Backup-set cards', 'Choose objects', 'Restore and check', 'Done'],
   },
   'backup-list': {
     start: z.object({ kind: z.literal('backup-list'), file: path }).strict(),

@@ -30,6 +30,7 @@ const ceremonyInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('pin'), pin, repeat: pin.optional() }).strict(),
   z.object({ kind: z.literal('confirm') }).strict(),
   z.object({ kind: z.literal('choose'), only: z.array(z.number().int().min(0)).max(1_000_000).nullable(), replace: z.array(z.number().int().min(0)).max(1_000_000) }).strict(),
+  z.object({ kind: z.literal('fingerprint'), fingerprint: z.string().max(128) }).strict(),
   z.object({ kind: z.literal('cancel') }).strict(),
 ]);
 

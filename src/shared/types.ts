@@ -158,7 +158,7 @@ export interface AuditVerification {
 
 // ---- Ceremonies: guided multi-step work with officers' cards ----
 
-export type PromptKind = 'enter-so-pin' | 'insert-card' | 'enter-pin' | 'choose-pin' | 'confirm' | 'choose-objects' | 'remove-card' | 'working' | 'done' | 'failed' | 'cancelled';
+export type PromptKind = 'enter-so-pin' | 'insert-card' | 'enter-pin' | 'choose-pin' | 'confirm' | 'choose-objects' | 'confirm-fingerprint' | 'remove-card' | 'working' | 'done' | 'failed' | 'cancelled';
 
 export interface CeremonyPrompt {
   /** Increases with every new prompt: an answer names the prompt it answers. */
@@ -172,6 +172,8 @@ export interface CeremonyPrompt {
   triesLeft?: number | null;
   /** For confirm: the button's words, naming what will change. */
   confirmLabel?: string;
+  /** For confirm-fingerprint: the set it is about, in words ("the backup set of “Other” that made this backup"). */
+  about?: string;
   /** Why the last answer to this same question was refused; shown where it was typed, to answer again. */
   refusal?: string;
 }
@@ -210,6 +212,8 @@ export interface EnrolmentRecord {
   n: number;
   cards: { index: number; holder: string; card: string }[];
   date: string;
+  /** A backup set's fingerprint (escrow and signing key), printed for the safe. */
+  fingerprint?: string;
 }
 
 export interface CardReport {
@@ -225,6 +229,8 @@ export interface CardReport {
   m: number | null;
   n: number | null;
   partition: { label: string; serial: string } | null;
+  /** A backup-set card: its set's fingerprint (escrow and signing key), to compare with the enrolment record. */
+  setFingerprint: string | null;
   /** Whether the card belongs to the current card set of the chosen partition. */
   current: boolean;
   /** Why not, or what is wrong with it. */
@@ -277,6 +283,8 @@ export interface BackupSummary {
   excluded: number;
   signer: string;
   escrow: string;
+  /** The fingerprint of the backup set that made it (escrow and signing key), as its enrolment record prints it. */
+  setFingerprint: string;
   keyWrap: string;
 }
 
@@ -298,6 +306,11 @@ export interface BackupVerification {
   manifest: 'agrees' | 'missing' | 'disagrees';
   /** Set when --token named a partition: whether this backup's signing key is that partition's. */
   ofPartition?: boolean;
+  /**
+   * Whether the signer was checked against a partition's backup-signing key. When false, a valid
+   * signature only says the file is whole: the file names its own key, so anyone could have made it.
+   */
+  signerChecked?: boolean;
 }
 
 export type RestoreState = 'new' | 'identical' | 'conflict' | 'excluded';
@@ -338,6 +351,8 @@ export interface BackupSetView {
   created: string;
   signer: string;
   escrow: string;
+  /** The set's fingerprint (escrow and signing key): compared with the enrolment record before a foreign restore. */
+  fingerprint: string;
 }
 
 /** A backup file found on a medium, checked without cards; `catalogued`: this terminal wrote it. */

@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BackupFileView, BackupSetView, BackupVerification, MediaView } from '../../shared/types';
 import type { PartitionService } from '../partition/partition-service';
+import { setFingerprint } from '../quorum/card-set';
 import type { CardSetStore } from '../quorum/card-set-store';
 import type { IntentLog } from '../store/intents';
 import { TesseraError } from '../errors';
@@ -35,6 +36,7 @@ export class BackupService {
       created: set.created,
       signer: fingerprint(Buffer.from(set.backup.signingKey, 'base64')),
       escrow: fingerprint(Buffer.from(set.backup.escrowPublic, 'base64')),
+      fingerprint: setFingerprint(set.backup),
     };
   }
 

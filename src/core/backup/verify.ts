@@ -4,12 +4,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { BackupSummary, BackupVerification } from '../../shared/types';
 import { TesseraError } from '../errors';
+import { setFingerprint } from '../quorum/card-set';
 import { type BackupHeader, MANIFEST_SUFFIX, MAX_FILE_BYTES, type ParsedBackup, verifyBytes } from './format';
 import { checkManifest } from './manifest';
 import { readBackupFile } from './media';
 
 export function summaryOf(h: BackupHeader): BackupSummary {
-  return { backupId: h.backupId, created: h.created, partition: { label: h.partition.label, serial: h.partition.serial }, objects: h.objects, excluded: h.excluded, signer: h.signer.fingerprint, escrow: h.escrow.fingerprint, keyWrap: h.mechanisms.keyWrap.name };
+  return { backupId: h.backupId, created: h.created, partition: { label: h.partition.label, serial: h.partition.serial }, objects: h.objects, excluded: h.excluded, signer: h.signer.fingerprint, escrow: h.escrow.fingerprint, setFingerprint: setFingerprint({ escrowPublic: h.escrow.publicKey, signingKey: h.signer.publicKey }), keyWrap: h.mechanisms.keyWrap.name };
 }
 
 /**
@@ -54,6 +55,7 @@ export async function verifyBackupFile(file: string, partitionSigner?: string): 
     const message = error instanceof TesseraError ? error.message : 'The file could not be read.';
     return { file, valid: false, problem: message, sha256: null, size: 0, backup: null, manifest: 'missing' };
   }
+  result.signerChecked = partitionSigner !== undefined;
   if (partitionSigner !== undefined && result.sha256 !== null) {
     result.ofPartition = result.backup !== null && partitionSigner === result.backup.signer;
     if (!result.ofPartition) {

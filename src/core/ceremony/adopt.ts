@@ -6,6 +6,7 @@
 import type { CeremonyStartOf } from '../../shared/ceremonies';
 import type { CeremonyResult } from '../../shared/types';
 import { TesseraError } from '../errors';
+import { protectionWords } from '../partition/anchor';
 import { UNPRINTABLE, descriptorHash, newCredential, newDescriptor, splitSecret } from '../quorum/card-set';
 import type { EnrolIntent } from '../quorum/trust';
 import { wipe } from '../secrets';
@@ -77,7 +78,7 @@ export async function adopt(run: CeremonyRun, ctx: CeremonyContext, params: Para
     const current = soPin;
     const next = credential;
     steps.hsm('set-pin', 'so-pin-changing', 'so-pin-changed', () => partition.changeSoPin(current, next));
-    partition.writeAnchor('so', { set, generation: 1, descriptor: descriptorHash(descriptor) });
+    const anchor = partition.writeAnchor('so', { set, generation: 1, descriptor: descriptorHash(descriptor) });
     steps.advance('anchored', steps.data, 'after-anchor');
     ctx.store.save(descriptor, 'active', written);
     steps.finish('done');
@@ -85,7 +86,7 @@ export async function adopt(run: CeremonyRun, ctx: CeremonyContext, params: Para
     partition.logoutSo();
 
     const record = enrolmentRecord(descriptor, written);
-    await audit.append({ actor: ctx.actor, action: 'cardset.enrol', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', '), cards: record.cards.map((c) => `${c.holder}=${c.card}`).join(', ') } });
+    await audit.append({ actor: ctx.actor, action: 'cardset.enrol', target, outcome: 'ok', details: { set, m, n, holders: holders.join(', '), cards: record.cards.map((c) => `${c.holder}=${c.card}`).join(', '), anchor: protectionWords(anchor) } });
     return { kind: 'adopt', record };
   } finally {
     for (const share of shares) wipe(share);

@@ -9,6 +9,7 @@ import type { CeremonyResult } from '../../shared/types';
 import { escrowPublic, fingerprint, newEscrowKey } from '../backup/escrow';
 import { createSigningKey, signingKeyHandles } from '../backup/signing-key';
 import { TesseraError } from '../errors';
+import { protectionWords } from '../partition/anchor';
 import { descriptorHash, newDescriptor, splitSecret } from '../quorum/card-set';
 import type { EnrolIntent } from '../quorum/trust';
 import { wipe } from '../secrets';
@@ -57,14 +58,14 @@ export async function createBackupSet(run: CeremonyRun, ctx: CeremonyContext, pa
     const written = await enrolSetCards(run, ctx, steps, shares, options, (index, total, holder) => `Card ${index} of ${total}: ${holder}, insert your card.`);
 
     run.working('Recording the backup key set…');
-    partition.writeAnchor('backup', { set, generation: 1, descriptor: descriptorHash(descriptor), full: descriptor });
+    const anchor = partition.writeAnchor('backup', { set, generation: 1, descriptor: descriptorHash(descriptor), full: descriptor });
     steps.advance('anchored', steps.data, 'after-anchor');
     store.save(descriptor, 'active', written);
     steps.finish('done');
     run.settledWrites();
 
     const record = enrolmentRecord(descriptor, written);
-    await audit.append({ actor: ctx.actor, action: 'backupset.create', target, outcome: 'ok', details: { set, m, n, cards: record.cards.map((c) => `${c.holder}=${c.card}`).join(', '), signer: fingerprint(signingKey), escrow: fingerprint(Buffer.from(descriptor.backup?.escrowPublic ?? '', 'base64')) } });
+    await audit.append({ actor: ctx.actor, action: 'backupset.create', target, outcome: 'ok', details: { set, m, n, cards: record.cards.map((c) => `${c.holder}=${c.card}`).join(', '), signer: fingerprint(signingKey), escrow: fingerprint(Buffer.from(descriptor.backup?.escrowPublic ?? '', 'base64')), setFingerprint: record.fingerprint ?? '', anchor: protectionWords(anchor) } });
     return { kind: 'backup-set', record };
   } finally {
     for (const share of shares) wipe(share);

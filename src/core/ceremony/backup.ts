@@ -21,12 +21,13 @@ import { TesseraError } from '../errors';
 import { CKK } from '../hsm/constants';
 import type { Handle } from '../hsm/pkcs11-adapter';
 import type { Session } from '../hsm/session';
-import { descriptorHash } from '../quorum/card-set';
+import { descriptorHash, setFingerprint } from '../quorum/card-set';
 import type { CeremonyContext } from './context';
 import type { CeremonyRun } from './run';
 import { confirm } from './steps/confirm';
 import { crashPoint } from './steps/crash-points';
 import { IntentSteps } from './steps/intent';
+import { confirmFingerprint } from './steps/trust-set';
 
 export const BACKUP_INTENT = 'backup';
 export interface BackupIntent {
@@ -43,7 +44,7 @@ export function precheckBackup(ctx: CeremonyContext): void {
   if (!ctx.trust('backup')) throw new TesseraError('INVALID_REQUEST', 'This partition has no backup key set yet. Create it first (Backup → Create the backup key set).');
 }
 
-export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pick<CeremonyStartOf<'backup'>, 'media'>): Promise<Extract<CeremonyResult, { kind: 'backup' }>> {
+export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pick<CeremonyStartOf<'backup'>, 'media' | 'trustSet'>): Promise<Extract<CeremonyResult, { kind: 'backup' }>> {
   const { partition, audit } = ctx;
   const session = partition.coSession();
   const token = partition.token();
@@ -52,6 +53,14 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   await turn();
   const set = activeBackupSet(partition, ctx.store, ctx.intents);
   if (!set) throw new TesseraError('INVALID_REQUEST', 'This partition has no backup key set yet. Create it first (Backup → Create the backup key set).');
+  if (ctx.trust('backup')?.source === 'partition') {
+    // Known only from the partition's public anchor, which anyone with a session could have
+    // replaced: the enrolment record from the safe vouches for the key new backups are encrypted to.
+    run.notice('warning', `This terminal has no record of the backup set of “${token.label}”, only the partition's own note of it: its fingerprint is checked against the enrolment record before anything is written.`);
+    await confirmFingerprint(run, setFingerprint(set.backup), `the backup set of “${token.label}” (serial ${token.serial})`, params.trustSet, 'Nothing was written.');
+    ctx.store.save(set, 'active');
+    await audit.append({ actor: ctx.actor, action: 'backupset.vouched', target, outcome: 'ok', details: { set: set.set, generation: set.generation, setFingerprint: setFingerprint(set.backup), by: 'fingerprint' } });
+  }
   await turn();
   const signer = findSigningKey(session, set.backup.signingKeyId);
   if (!signer) throw new TesseraError('HSM_ERROR', "The partition's backup-signing key is missing. Backups of this partition cannot be signed.");
@@ -174,6 +183,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
       excluded: excluded.length,
       signer: header.signer.fingerprint,
       escrow: header.escrow.fingerprint,
+      setFingerprint: setFingerprint(set.backup),
       keyWrap: mechanism.name,
       file: finalPath,
       manifest: manifestPath,

@@ -5,6 +5,7 @@
 import type { CardReport, CeremonyResult } from '../../shared/types';
 import { TesseraError } from '../errors';
 import { openShare, pinRefusal, refusal } from '../quorum/card-record';
+import { setFingerprint } from '../quorum/card-set';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
@@ -40,6 +41,7 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
       m: d?.m ?? null,
       n: d?.n ?? null,
       partition: d?.partition ?? null,
+      setFingerprint: d?.backup ? setFingerprint(d.backup) : null,
       current: trust !== null && problem === null,
       problem: interrupted && !record ? 'An enrolment stopped half way on this card: it holds no share. Finish the enrolment, or make the card blank again.' : interrupted ? 'Its enrolment was cancelled or rolled back: the share on it is of no set in use. Enrol it again, or make it blank again.' : problem,
       pinCorrect: null,

@@ -25,6 +25,7 @@ import type { CeremonyRun } from './run';
 import { confirm } from './steps/confirm';
 import { crashPoint } from './steps/crash-points';
 import { IntentSteps } from './steps/intent';
+import { type SetApproval, approveBackupSet } from './steps/trust-set';
 import { collectQuorum } from './steps/quorum';
 
 export const RESTORE_INTENT = 'restore';
@@ -43,14 +44,16 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
   await audit.append({ actor: ctx.actor, action: 'backup.restore.start', target, outcome: 'ok', details: { backupId: h.backupId, from: `${h.partition.label} (serial ${h.partition.serial})` } });
 
   run.stepTo(1);
-  const { keys, holders } = await backupKeys(run, backup, options);
+  const approval = await approveBackupSet(run, ctx, h, params.trustSet, options);
+  run.stepTo(2);
+  const { keys, holders, cards } = await backupKeys(run, backup, options);
   let wrapKey: Handle | null = null;
   let intent: IntentSteps<{ backupId: string; file: string; target: string }> | null = null;
   try {
     run.working('Opening the backup…');
     const bodies = await openAll(backup, keys);
 
-    run.stepTo(2);
+    run.stepTo(3);
     const paced = pacer();
     const existing = await survey(session, paced);
     const lines: ReturnType<typeof lineFor>[] = [];
@@ -68,7 +71,7 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
       await confirm(run, `Replace ${named.length} object${s} in partition “${token.label}”: ${named.join(', ')}? Each is destroyed after its replacement from the backup is restored and checked.`, `Replace ${named.length} object${s} in “${token.label}”`);
     }
 
-    run.stepTo(3);
+    run.stepTo(4);
     run.show(null);
     run.working('Restoring…');
     wrapKey = importWrapKey(session, keys.wrapKey);
@@ -90,7 +93,7 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
     const counts = { restored: 0, replaced: 0, 'already-present': 0, skipped: 0, 'not-selected': 0, excluded: 0, failed: 0 } satisfies Record<RestoreOutcomeKind, number>;
     for (const o of outcomes) counts[o.outcome]++;
     const report: RestoreReport = { backupId: h.backupId, file: params.file, source: { label: h.partition.label, serial: h.partition.serial }, target: { label: token.label, serial: token.serial }, counts, objects: outcomes };
-    await audit.append({ actor: ctx.actor, action: 'backup.restore', target, outcome: counts.failed > 0 ? 'failed' : 'ok', details: { backupId: h.backupId, holders: holders.join(', '), ...counts } });
+    await audit.append({ actor: ctx.actor, action: 'backup.restore', target, outcome: counts.failed > 0 ? 'failed' : 'ok', details: { backupId: h.backupId, holders: holders.join(', '), cards: cards.join(', '), ...approvalDetails(approval), ...counts } });
     if (counts.failed > 0) run.notice('error', `${counts.failed} object${counts.failed === 1 ? '' : 's'} could not be restored; see the report.`);
     return { kind: 'restore', report };
   } finally {
@@ -126,7 +129,7 @@ export async function listBackup(run: CeremonyRun, ctx: CeremonyContext, params:
 }
 
 /** A quorum of the backup's key set, and the backup's keys opened with the escrow key it rebuilds. */
-async function backupKeys(run: CeremonyRun, backup: ParsedBackup, options: RunOptions): Promise<{ keys: BackupKeys; holders: string[] }> {
+async function backupKeys(run: CeremonyRun, backup: ParsedBackup, options: RunOptions): Promise<{ keys: BackupKeys; holders: string[]; cards: string[] }> {
   const h = backup.header;
   const quorum = await collectQuorum(run, {
     purpose: 'backup',
@@ -141,10 +144,15 @@ async function backupKeys(run: CeremonyRun, backup: ParsedBackup, options: RunOp
     if (!escrowPublic(quorum.secret).equals(Buffer.from(h.escrow.publicKey, 'base64'))) {
       throw new TesseraError('CARD_ERROR', "The cards do not rebuild the backup set's escrow key. Nothing was restored.", 'escrow key mismatch');
     }
-    return { keys: decapsulate(quorum.secret, Buffer.from(h.ephemeralPublic, 'base64'), Buffer.from(h.escrow.publicKey, 'base64')), holders: quorum.holders };
+    return { keys: decapsulate(quorum.secret, Buffer.from(h.ephemeralPublic, 'base64'), Buffer.from(h.escrow.publicKey, 'base64')), holders: quorum.holders, cards: [...quorum.cards.values()] };
   } finally {
     wipe(quorum.secret);
   }
+}
+
+/** What the audit entry says about the set that approved a restore. */
+function approvalDetails(a: SetApproval): Record<string, string | number> {
+  return { set: a.set, generation: a.generation, setFingerprint: a.fingerprint, trust: a.how, ...(a.approvers.length > 0 ? { approvedBy: a.approvers.join(', '), approverCards: a.approverCards.join(', ') } : {}) };
 }
 
 /** The backup's signer and escrow key must be the ones its card set names. */

@@ -13,7 +13,7 @@ import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
 
 /** An officer's answer. PINs are Buffers the ceremony wipes. */
-export type CeremonyInput = { kind: 'pin'; pin: Buffer; repeat?: Buffer } | { kind: 'confirm' } | { kind: 'choose'; only: number[] | null; replace: number[] } | { kind: 'cancel' };
+export type CeremonyInput = { kind: 'pin'; pin: Buffer; repeat?: Buffer } | { kind: 'confirm' } | { kind: 'choose'; only: number[] | null; replace: number[] } | { kind: 'fingerprint'; fingerprint: string } | { kind: 'cancel' };
 
 export class CeremonyCancelled extends Error {
   constructor() {

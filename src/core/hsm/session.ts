@@ -55,19 +55,40 @@ export class Session {
     return withHsmErrors('C_GenerateRandom', () => Buffer.from(this.lib.C_GenerateRandom(this.handle, Buffer.alloc(length))));
   }
 
-  /** A public, unmodifiable data object on the token, for facts that belong to the partition. */
-  createPublicData(application: string, label: string, value: Buffer): void {
-    withHsmErrors('C_CreateObject', () =>
-      this.lib.C_CreateObject(this.handle, [
-        { type: CKA.CLASS, value: CKO.DATA },
-        { type: CKA.TOKEN, value: true },
-        { type: CKA.PRIVATE, value: false },
-        { type: CKA.MODIFIABLE, value: false },
-        { type: CKA.APPLICATION, value: application },
-        { type: CKA.LABEL, value: label },
-        { type: CKA.VALUE, value },
-      ]),
-    );
+  /**
+   * A public data object on the token for facts that belong to the partition, made unmodifiable
+   * (CKA_MODIFIABLE false) and, where the token allows it, undestroyable (CKA_DESTROYABLE false,
+   * PKCS#11 v2.40 section 4.4): then C_DestroyObject answers CKR_ACTION_PROHIBITED for everyone,
+   * SO included. SoftHSM2 2.6 honours both. A token that rejects CKA_DESTROYABLE gets the object
+   * without it. Returns what the token made of it, read back: never trust the template alone.
+   */
+  createPublicData(application: string, label: string, value: Buffer): { modifiable: boolean; destroyable: boolean } {
+    const template: Template = [
+      { type: CKA.CLASS, value: CKO.DATA },
+      { type: CKA.TOKEN, value: true },
+      { type: CKA.PRIVATE, value: false },
+      { type: CKA.MODIFIABLE, value: false },
+      { type: CKA.APPLICATION, value: application },
+      { type: CKA.LABEL, value: label },
+      { type: CKA.VALUE, value },
+    ];
+    let handle: Handle;
+    try {
+      handle = this.lib.C_CreateObject(this.handle, [...template, { type: CKA.DESTROYABLE, value: false }]);
+    } catch (error) {
+      const name = asPkcs11Failure(error)?.rvName;
+      if (name !== 'CKR_ATTRIBUTE_TYPE_INVALID' && name !== 'CKR_TEMPLATE_INCONSISTENT' && name !== 'CKR_ATTRIBUTE_VALUE_INVALID') throw toHsmError(error, 'C_CreateObject');
+      handle = withHsmErrors('C_CreateObject', () => this.lib.C_CreateObject(this.handle, template));
+    }
+    const flag = (type: number): boolean => {
+      try {
+        const [attr] = this.lib.C_GetAttributeValue(this.handle, handle, [{ type }]);
+        return !(attr?.value instanceof Buffer && attr.value.length === 1 && attr.value[0] === 0);
+      } catch {
+        return true; // unknown to the token: assume the worst
+      }
+    };
+    return { modifiable: flag(CKA.MODIFIABLE), destroyable: flag(CKA.DESTROYABLE) };
   }
 
   /** The values of the public data objects of `application` labelled `label`. */

@@ -36,6 +36,23 @@ export function readAnchors(session: Session, purpose: Purpose): Anchor[] {
   return anchors;
 }
 
-export function writeAnchor(session: Session, purpose: Purpose, anchor: Anchor): void {
-  session.createPublicData(ANCHOR_APPLICATION, anchorLabel(purpose), Buffer.from(JSON.stringify(anchor)));
+/** What the token let the anchor be: unmodifiable and undestroyable, or less (then said in the audit log). */
+export interface AnchorProtection {
+  modifiable: boolean;
+  destroyable: boolean;
+}
+
+/**
+ * Writes the anchor, unmodifiable and (where the token allows) undestroyable. It is still only a
+ * public object that anyone with a session could have written beside it: readers never trust it
+ * alone (quorum/trust.ts, docs/trust-model.md).
+ */
+export function writeAnchor(session: Session, purpose: Purpose, anchor: Anchor): AnchorProtection {
+  return session.createPublicData(ANCHOR_APPLICATION, anchorLabel(purpose), Buffer.from(JSON.stringify(anchor)));
+}
+
+/** The audit log's words for an anchor's protection. */
+export function protectionWords(p: AnchorProtection): string {
+  if (!p.modifiable && !p.destroyable) return 'unmodifiable, undestroyable';
+  return `${p.modifiable ? 'MODIFIABLE' : 'unmodifiable'}, ${p.destroyable ? 'DESTROYABLE (the token does not support CKA_DESTROYABLE false)' : 'undestroyable'}`;
 }

@@ -10,7 +10,7 @@ import { objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
 import { type ModuleUser, acquireModule, releaseModule, rescanModule } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
-import { type Anchor, type Purpose, readAnchors, writeAnchor } from './anchor';
+import { type Anchor, type AnchorProtection, type Purpose, readAnchors, writeAnchor } from './anchor';
 import { wipe } from '../secrets';
 import type { Settings } from '../store/settings';
 
@@ -247,9 +247,10 @@ export class PartitionService implements ModuleUser {
     return readAnchors(this.session(selection), purpose);
   }
 
-  writeAnchor(purpose: Purpose, anchor: Anchor): void {
+  /** Writes the partition's anchor of `purpose`; returns the protection the token gave it. */
+  writeAnchor(purpose: Purpose, anchor: Anchor): AnchorProtection {
     const selection = this.required();
-    writeAnchor(this.session(selection), purpose, anchor);
+    return writeAnchor(this.session(selection), purpose, anchor);
   }
 
   /** "PIN wrong", with what the token says about the tries left. */

@@ -45,6 +45,17 @@ export class CardSetStore {
     return row ? (JSON.parse(row.descriptor) as CardSetDescriptor) : null;
   }
 
+  /**
+   * A generation of a set this terminal recorded as the partition's (current or retired), or null:
+   * the generations whose backups the partition trusts. Abandoned enrolments never count.
+   */
+  generation(tokenSerial: string, purpose: Purpose, set: string, generation: number): CardSetDescriptor | null {
+    const row = this.db
+      .prepare("SELECT descriptor FROM card_sets WHERE token_serial = ? AND purpose = ? AND set_id = ? AND generation = ? AND state IN ('active', 'retired')")
+      .get(tokenSerial, purpose, set, generation) as { descriptor: string } | undefined;
+    return row ? (JSON.parse(row.descriptor) as CardSetDescriptor) : null;
+  }
+
   /** Records a set whose enrolment was cancelled or rolled back: its cards may be written again. */
   abandon(descriptor: CardSetDescriptor): void {
     // A set that was ever the partition's stays what it is: only an enrolment that never completed

@@ -36,6 +36,34 @@ export interface BackupKeys {
   signingKeyId: string;
 }
 
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/**
+ * A backup set's fingerprint: a short code that officers compare with the set's enrolment record
+ * (from the safe) before a partition trusts backups the set made. It covers the escrow key (who can
+ * read the backups) and the backup-signing key (who made them): SHA-256 over both, domain-separated,
+ * the first 120 bits in RFC 4648 base32, as six groups of four ("ABCD-EFGH-…"). 120 bits keep a
+ * second preimage out of reach while staying short enough to read out and type.
+ */
+export function setFingerprint(keys: Pick<BackupKeys, 'escrowPublic' | 'signingKey'>): string {
+  const digest = createHash('sha256').update('tessera-backup-set-fingerprint-v1\0').update(Buffer.from(keys.escrowPublic, 'base64')).update('\0').update(Buffer.from(keys.signingKey, 'base64')).digest();
+  let bits = '';
+  for (const byte of digest.subarray(0, 15)) bits += byte.toString(2).padStart(8, '0');
+  const chars = Array.from({ length: 24 }, (_, i) => BASE32[Number.parseInt(bits.slice(i * 5, i * 5 + 5), 2)]);
+  return Array.from({ length: 6 }, (_, i) => chars.slice(i * 4, i * 4 + 4).join('')).join('-');
+}
+
+/**
+ * Whether what an officer typed is `fingerprint`: case, spaces and dashes do not matter, and the
+ * digits base32 never uses are read as the letters they look like (0 → O, 1 → I, 8 → B).
+ */
+export function sameFingerprint(typed: string, fingerprint: string): boolean {
+  const norm = (s: string): string => s.toUpperCase().replace(/[\s-]/g, '').replace(/0/g, 'O').replace(/1/g, 'I').replace(/8/g, 'B');
+  const a = Buffer.from(norm(typed));
+  const b = Buffer.from(norm(fingerprint));
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
+}
+
 /**
  * Control and format characters (escape sequences, bidi overrides, zero-width marks): never part of
  * a holder's name, since a name is printed on the officers' screens and terminals.

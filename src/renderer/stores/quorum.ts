@@ -30,6 +30,8 @@ interface QuorumState {
   start(request: Start): Promise<boolean>;
   answerPin(pin: string, repeat?: string): Promise<boolean>;
   confirm(): Promise<void>;
+  /** A backup set's fingerprint, as typed from its enrolment record. */
+  answerFingerprint(fingerprint: string): Promise<void>;
   /** Restore: which backup entries (all when null), and which conflicts to replace. */
   choose(only: number[] | null, replace: number[]): Promise<void>;
   cancel(): Promise<void>;
@@ -89,6 +91,7 @@ export const useQuorum = create<QuorumState>((set, get) => {
 
     answerPin: (pin, repeat) => input(repeat === undefined ? { kind: 'pin', pin } : { kind: 'pin', pin, repeat }),
     confirm: async () => void (await input({ kind: 'confirm' })),
+    answerFingerprint: async (fingerprint) => void (await input({ kind: 'fingerprint', fingerprint })),
     choose: async (only, replace) => void (await input({ kind: 'choose', only, replace })),
     cancel: async () => void (await input({ kind: 'cancel' })),
 

@@ -36,7 +36,7 @@ function BackupSet(): React.JSX.Element {
     <section className="panel" aria-labelledby="backup-set-title">
       <h2 id="backup-set-title">Backup key set</h2>
       <p>
-        Any {backupSet.m} of {backupSet.n} cards ({backupSet.holders.join(', ')}) read and restore this partition's backups. Signing key <span className="mono">{backupSet.signer.slice(0, 16)}…</span>
+        Any {backupSet.m} of {backupSet.n} cards ({backupSet.holders.join(', ')}) read and restore this partition's backups. Fingerprint <span className="mono">{backupSet.fingerprint}</span> (compare it with the set's enrolment record).
       </p>
     </section>
   );

@@ -6,6 +6,45 @@ import { ErrorMessage } from '../components/ErrorMessage';
 import { useQuorum } from '../stores/quorum';
 import { BackupResult, Preview, Progress, RestoreChoice, RestoreResult } from './BackupDetails';
 
+/** The fingerprint from a backup set's enrolment record, typed to vouch for the set (never shown from the file). */
+function FingerprintForm({ view }: { view: CeremonyView }): React.JSX.Element {
+  const { answerFingerprint } = useQuorum();
+  const field = useRef<HTMLInputElement>(null);
+  const [empty, setEmpty] = useState<string | null>(null);
+  const p = view.prompt;
+  useEffect(() => {
+    setEmpty(null);
+    field.current?.focus();
+  }, [p.seq]);
+  const problem = empty ?? p.refusal ?? null;
+  return (
+    <form
+      className="stack"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        const typed = field.current?.value.trim() ?? '';
+        if (typed === '') {
+          setEmpty('Type the fingerprint from the enrolment record first.');
+          field.current?.focus();
+          return;
+        }
+        setEmpty(null);
+        void answerFingerprint(typed);
+      }}
+    >
+      <label htmlFor="ceremony-fingerprint">Fingerprint on the enrolment record</label>
+      <input id="ceremony-fingerprint" ref={field} className="mono" autoComplete="off" spellCheck={false} placeholder="XXXX-XXXX-XXXX-XXXX-XXXX-XXXX" aria-invalid={problem ? true : undefined} aria-describedby={problem ? 'ceremony-fingerprint-problem' : undefined} />
+      {problem ? (
+        <p className="field-error" role="alert" id="ceremony-fingerprint-problem">
+          {problem}
+        </p>
+      ) : null}
+      <button type="submit">Check the fingerprint</button>
+    </form>
+  );
+}
+
 function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
   const { answerPin } = useQuorum();
   const first = useRef<HTMLInputElement>(null);
@@ -113,6 +152,11 @@ function Record({ record, purpose }: { record: EnrolmentRecord; purpose: 'adopt'
       <p>
         Partition “{record.partition.label}” (serial {record.partition.serial}), {purpose === 'adopt' ? 'card set' : 'backup key set'} {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards {purpose === 'adopt' ? 'log in as security officer' : 'read and restore its backups'}. Set created {new Date(record.date).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}.
       </p>
+      {record.fingerprint ? (
+        <p>
+          Fingerprint <strong className="mono" aria-label="Set fingerprint">{record.fingerprint}</strong>: print this record and keep it in the safe. A partition that does not know this set restores its backups only after officers type this fingerprint from the record.
+        </p>
+      ) : null}
       <table className="plain" aria-label="Enrolled cards">
         <thead>
           <tr>
@@ -155,6 +199,12 @@ function Report({ report }: { report: CardReport }): React.JSX.Element {
       <dd>{report.index ? `share ${report.index} of ${report.n}; any ${report.m} of the ${report.n} cards log in` : '—'}</dd>
       <dt>Card set</dt>
       <dd>{report.set ? `${report.set}, generation ${report.generation}` : '—'}</dd>
+      {report.setFingerprint ? (
+        <>
+          <dt>Backup set fingerprint</dt>
+          <dd className="mono">{report.setFingerprint}</dd>
+        </>
+      ) : null}
       <dt>Partition</dt>
       <dd>{report.partition ? `“${report.partition.label}” (serial ${report.partition.serial})` : '—'}</dd>
       <dt>Current set of this partition</dt>
@@ -252,6 +302,7 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
       ) : null}
       {error ? <ErrorMessage error={error} /> : null}
       {p.kind === 'enter-pin' || p.kind === 'choose-pin' || p.kind === 'enter-so-pin' ? <PinForm view={view} /> : null}
+      {p.kind === 'confirm-fingerprint' ? <FingerprintForm view={view} /> : null}
       <Progress view={view} />
       <Preview view={view} />
       <RestoreChoice key={view.detail?.kind === 'restore-choice' ? view.id : 'none'} view={view} />

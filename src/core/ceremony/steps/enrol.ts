@@ -8,7 +8,7 @@
 import type { EnrolmentMark, OfficerCard } from '../../cards/officer-card';
 import { TesseraError } from '../../errors';
 import { openShare, parseRecord, sealRecord } from '../../quorum/card-record';
-import type { CardSetDescriptor, Purpose } from '../../quorum/card-set';
+import { type CardSetDescriptor, type Purpose, setFingerprint } from '../../quorum/card-set';
 import { wipe } from '../../secrets';
 import type { EnrolmentRecord } from '../../../shared/types';
 import { CeremonyCancelled, type CeremonyRun } from '../run';
@@ -192,5 +192,6 @@ export function enrolmentRecord(descriptor: CardSetDescriptor, written: Map<numb
     n: descriptor.n,
     cards: [...written].sort(([a], [b]) => a - b).map(([index, card]) => ({ index, holder: descriptor.holders.find((h) => h.index === index)?.holder ?? `#${index}`, card })),
     date: descriptor.created,
+    ...(descriptor.backup ? { fingerprint: setFingerprint(descriptor.backup) } : {}),
   };
 }
