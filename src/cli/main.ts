@@ -164,6 +164,15 @@ export function buildProgram(): Command {
       }),
     );
 
+  partitionOptions(program.command('so-acknowledge').description('acknowledge an SO login the HSM refused (no SO login is tried again until then)')).action((options: PartitionOptions) =>
+    withTerminal(async (terminal) => {
+      selectPartition(terminal, options);
+      const view = await runCeremony(terminal, { kind: 'so-acknowledge' }, { cardPins: null, soPin: null, waitSeconds: 120 });
+      const result = ceremonyResult(view, 'so-acknowledge');
+      print(options.json, result, () => `Acknowledged: ${result.failure}. SO logins may be tried again.`);
+    }),
+  );
+
   const cards = program.command('cards').description('officers\' cards');
   partitionOptions(cards.command('check').description('which set, holder and generation a card holds; whether its PIN is right and its share intact'))
     .option('--pin-fd <n>', 'read the card PIN from this file descriptor')

@@ -39,6 +39,13 @@ export const ceremonyKinds = {
     title: 'Security-officer login',
     steps: ["Officers' cards", 'Check the credential', 'Log in'],
   },
+  'so-acknowledge': {
+    start: z.object({ kind: z.literal('so-acknowledge') }).strict(),
+    login: 'any',
+    section: 'cards',
+    title: 'Acknowledge a refused SO login',
+    steps: ['The refused login', 'Acknowledge', 'Done'],
+  },
   'check-card': {
     start: z.object({ kind: z.literal('check-card') }).strict(),
     login: 'any',

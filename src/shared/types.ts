@@ -248,6 +248,7 @@ export type CeremonyResult =
   | { kind: 'check-card'; report: CardReport }
   | { kind: 'change-pin'; holder: string; card: string }
   | { kind: 'reset-card'; holder: string; card: string }
+  | { kind: 'so-acknowledge'; failures: number; failure: string }
   | { kind: 'backup-set'; record: EnrolmentRecord }
   | { kind: 'backup'; report: BackupReport }
   | { kind: 'restore'; report: RestoreReport }
@@ -411,5 +412,7 @@ export interface CardSetView {
   n: number;
   created: string;
   source: 'terminal' | 'partition';
+  /** SO logins from this terminal that the HSM refused and no officer has acknowledged yet (SO login waits for it). */
+  refusedLogins: number;
   cards: { index: number; holder: string; card: string | null; lastUsed: string | null }[];
 }

@@ -15,7 +15,7 @@ import { recoverEnrolments } from './enrol-recovery';
 import { resetCard } from './reset-card';
 import { listBackup, restore } from './restore';
 import type { CeremonyRun } from './run';
-import { precheckSoLogin, soLogin } from './so-login';
+import { acknowledgeRefusedLogin, precheckSoLogin, soLogin } from './so-login';
 
 export type ResultOf<K extends CeremonyKind> = Extract<CeremonyResult, { kind: K }>;
 
@@ -50,6 +50,11 @@ export const registry: Registry = {
     precheck: precheckSoLogin,
     changes: (r) => [`An SO session was opened with the cards of ${r.holders.join(', ')}.`],
     audit: 'so.login',
+  },
+  'so-acknowledge': {
+    run: (run, ctx) => acknowledgeRefusedLogin(run, ctx),
+    changes: (r) => [`The refused SO login (${r.failure}) was acknowledged; SO logins may be tried again.`],
+    audit: 'so.login.acknowledged',
   },
   'check-card': {
     run: (run, ctx, _start, options) => checkCard(run, ctx, options),

@@ -7,12 +7,56 @@ import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import { finishInterruptedAdoption, rollBackInterruptedAdoption } from './enrol-recovery';
 import type { CeremonyRun } from './run';
+import { confirm } from './steps/confirm';
 import { collectQuorum } from './steps/quorum';
 
 /** Before any card is read: the partition has a card set, and its SO PIN is not at risk. */
 export function precheckSoLogin(ctx: CeremonyContext): void {
   if (!ctx.trust('so')) throw new TesseraError('CARD_ERROR', 'This partition has no card set yet. Adopt it first (Cards, or tessera adopt).');
+  refuseAfterRefusedLogin(ctx);
   refuseWhenSoPinAtRisk(ctx.partition.partition().soPin.condition);
+}
+
+/**
+ * After the HSM refused an SO login this terminal made, no other is tried on that partition until
+ * an officer acknowledges it (so-acknowledge): a credential the cards vouched for was refused, so
+ * something is wrong (a forged record, a PIN changed elsewhere), and real HSMs lock after very few
+ * tries. The terminal's own count, not the token's flags, decides (SoftHSM2 never locks).
+ * @throws TesseraError PIN_LOCKED naming the refused login.
+ */
+export function refuseAfterRefusedLogin(ctx: CeremonyContext): void {
+  const token = ctx.partition.partition();
+  const failures = ctx.store.soFailures(token.serial);
+  if (failures === 0) return;
+  throw new TesseraError('PIN_LOCKED', `The HSM refused ${failures === 1 ? 'an SO login' : `${failures} SO logins`} from this terminal (${refusedLogin(ctx, token) ?? 'see the audit log'}). No SO login is tried on “${token.label}” again until an officer has found out why and acknowledges it (Cards → Acknowledge the refused SO login, or tessera so-acknowledge).`);
+}
+
+/** The last refused SO login on the partition, in words, from the audit log. */
+export function refusedLogin(ctx: CeremonyContext, token: { label: string; serial: string }): string | null {
+  const entry = ctx.audit.list(2000).find((e) => e.action === 'so.login' && e.outcome === 'failed' && e.target === `${token.label} (serial ${token.serial})`);
+  if (!entry) return null;
+  return `${entry.time}, cards of ${String(entry.details.holders ?? 'unknown holders')}: ${String(entry.details.error ?? 'refused')}`;
+}
+
+/**
+ * An officer acknowledges the refused SO login(s) on the partition, after finding out why; the
+ * acknowledgement names the failure in the audit log and lets SO logins be tried again.
+ * @throws TesseraError INVALID_REQUEST when nothing was refused; CeremonyCancelled.
+ */
+export async function acknowledgeRefusedLogin(run: CeremonyRun, ctx: CeremonyContext): Promise<Extract<CeremonyResult, { kind: 'so-acknowledge' }>> {
+  const token = ctx.partition.partition();
+  const failures = ctx.store.soFailures(token.serial);
+  if (failures === 0) throw new TesseraError('INVALID_REQUEST', `No refused SO login of this terminal on “${token.label}” waits to be acknowledged.`);
+  const failure = refusedLogin(ctx, token) ?? 'details not in this terminal\'s audit log';
+  run.stepTo(1);
+  await confirm(
+    run,
+    `The HSM refused ${failures === 1 ? 'an SO login' : `${failures} SO logins`} on “${token.label}” (serial ${token.serial}): ${failure}. The cards vouched for that credential, so its card-set record or the SO PIN was changed outside this terminal. Acknowledge only once you have found out why: the next SO login may cost another of the partition's SO tries.`,
+    'Acknowledge: we know why it was refused',
+  );
+  ctx.store.resetSoFailures(token.serial);
+  await ctx.audit.append({ actor: ctx.actor, action: 'so.login.acknowledged', target: `${token.label} (serial ${token.serial})`, outcome: 'ok', details: { failures, failure } });
+  return { kind: 'so-acknowledge', failures, failure };
 }
 
 export async function soLogin(run: CeremonyRun, ctx: CeremonyContext, options: RunOptions): Promise<Extract<CeremonyResult, { kind: 'so-login' }>> {
@@ -25,6 +69,7 @@ export async function soLogin(run: CeremonyRun, ctx: CeremonyContext, options: R
   try {
     run.stepTo(2);
     if (partition.partition().serial !== token.serial) throw new TesseraError('TOKEN_NOT_FOUND', 'The partition changed while the cards were read. Nothing was sent to the HSM.');
+    refuseAfterRefusedLogin(ctx);
     refuseWhenSoPinAtRisk(partition.partition().soPin.condition);
     const target = `${token.label} (serial ${token.serial})`;
     try {
@@ -34,7 +79,9 @@ export async function soLogin(run: CeremonyRun, ctx: CeremonyContext, options: R
       await ctx.audit.append({ actor: ctx.actor, action: 'so.login', target, outcome: 'failed', details: { holders: holders.join(', '), error: error instanceof TesseraError ? error.code : 'INTERNAL', terminalFailureCount: failures } });
       if (error instanceof TesseraError && error.code === 'PIN_INCORRECT') {
         const rolledBack = await rollBackInterruptedAdoption(ctx, descriptor);
-        throw new TesseraError('PIN_INCORRECT', rolledBack ?? 'The HSM refused the verified credential: the SO PIN was changed outside this terminal. Do not try again before it is explained.', error.detail);
+        // The one probe an adoption killed inside C_SetPIN needs is explained by the rollback itself.
+        if (rolledBack) ctx.store.resetSoFailures(token.serial);
+        throw new TesseraError('PIN_INCORRECT', rolledBack ?? 'The HSM refused the verified credential: its card-set record or the SO PIN was changed outside this terminal. No SO login is tried again until an officer has found out why and acknowledges it (Cards → Acknowledge the refused SO login, or tessera so-acknowledge).', error.detail);
       }
       throw error;
     }

@@ -35,6 +35,7 @@ export class CardSets {
       n: d?.n ?? 0,
       created: d?.created ?? '',
       source: trust.source === 'partition' ? 'partition' : 'terminal',
+      refusedLogins: this.store.soFailures(token.serial),
       cards: d ? d.holders.map((h) => ({ index: h.index, holder: h.holder, card: cards.find((c) => c.index === h.index)?.cardSerial ?? null, lastUsed: cards.find((c) => c.index === h.index)?.lastUsed ?? null })) : [],
     };
   }

@@ -66,7 +66,10 @@ function CardSet(): React.JSX.Element | null {
   const { cardSet, start, so } = useQuorum();
   const view = usePartition((s) => s.view);
   if (!cardSet) return null;
-  const loginBlocked = loginProblem('so-login', { cryptoOfficer: view?.token.loggedIn ?? false, securityOfficer: so?.active ?? false });
+  const loginBlocked =
+    cardSet.refusedLogins > 0
+      ? `The HSM refused an SO login from this terminal. No SO login is tried again until an officer has found out why and acknowledges it.`
+      : loginProblem('so-login', { cryptoOfficer: view?.token.loggedIn ?? false, securityOfficer: so?.active ?? false });
   return (
     <section className="panel" aria-labelledby="set-title">
       <h2 id="set-title">Card set of “{cardSet.partition.label}”</h2>
@@ -108,6 +111,11 @@ function CardSet(): React.JSX.Element | null {
         <button type="button" disabled={loginBlocked !== null} onClick={() => void start({ kind: 'so-login' })}>
           Log in as SO with cards
         </button>
+        {cardSet.refusedLogins > 0 ? (
+          <button type="button" onClick={() => void start({ kind: 'so-acknowledge' })}>
+            Acknowledge the refused SO login
+          </button>
+        ) : null}
         <button type="button" onClick={() => void start({ kind: 'check-card' })}>
           Check a card
         </button>
