@@ -3,6 +3,7 @@
 // backup needs on them, each turning the OS's errors into what officers should be told.
 import { constants, existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { type FileHandle, open, readFile, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import type { MediaView } from '../../shared/types';
 import { TesseraError } from '../errors';
@@ -228,5 +229,33 @@ export async function readBackupFile(path: string, limit: number): Promise<Buffe
     throw new TesseraError('MEDIA_ERROR', 'The backup file could not be read from the media.', `${basename(path)}: ${code ?? 'error'}`);
   } finally {
     await handle?.close().catch(() => undefined);
+  }
+}
+
+/** How a read-back reached the bytes: from the device itself, or (where O_DIRECT is refused) after asking the kernel to drop its cached copy. */
+export type ReadBackPath = 'direct' | 'cache-dropped';
+
+/**
+ * Reads a file just written back from the medium itself, not from the page cache (USB sticks are
+ * known to lie about flushing, and a cached copy would hide it): `dd iflag=direct` (O_DIRECT).
+ * A filesystem that refuses O_DIRECT gets `dd iflag=nocache` first (posix_fadvise DONTNEED drops
+ * the cached pages), then a plain read. Bounded by `limit` bytes.
+ * @throws TesseraError MEDIA_ERROR when the file cannot be read; BACKUP_INVALID when larger than `limit`.
+ */
+export async function readFromMedium(path: string, limit: number): Promise<{ bytes: Buffer; path: ReadBackPath }> {
+  const { size } = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new TesseraError('MEDIA_ERROR', 'The backup file could not be read back from the media.', `${basename(path)}: ${error.code ?? 'error'}`);
+  });
+  if (size > limit) throw new TesseraError('BACKUP_INVALID', 'This file is larger than any backup this terminal writes.', `${size} bytes`);
+  const dd = (flags: string[]): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      execFile('dd', [`if=${path}`, ...flags, 'bs=1M', 'status=none'], { encoding: 'buffer', maxBuffer: limit + 1 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+  try {
+    return { bytes: await dd(['iflag=direct']), path: 'direct' };
+  } catch {
+    // EINVAL from a filesystem without O_DIRECT: drop the cached pages, then read the usual way.
+    await dd(['iflag=nocache', 'count=0']).catch(() => undefined);
+    return { bytes: await readBackupFile(path, limit), path: 'cache-dropped' };
   }
 }

@@ -11,8 +11,8 @@ import type { BackupObjectLine, BackupReport, CeremonyResult } from '../../share
 import { activeBackupSet } from '../backup/backup-set';
 import { type BackupKeys, KEM_NAME, encapsulate, fingerprint, wipeKeys } from '../backup/escrow';
 import { type BackupHeader, type EntryBody, FILE_EXTENSION, MANIFEST_SUFFIX, MAX_FILE_BYTES, fileEnd, fileStart, openEntry, sealEntry, verifyBytes } from '../backup/format';
-import { manifestBytes, manifestFor, renderManifest } from '../backup/manifest';
-import { AtomicFile, mediaAt, readBackupFile, writeAtomically } from '../backup/media';
+import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../backup/manifest';
+import { AtomicFile, mediaAt, readFromMedium, writeAtomically } from '../backup/media';
 import { type CapturedObject, exclusion, isKey, keyCheck, survey } from '../backup/objects';
 import { pacer, turn } from '../backup/pacer';
 import { CKM_ECDSA, findSigningKey, signData } from '../backup/signing-key';
@@ -167,7 +167,15 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
     const manifest = manifestFor(parsed, fileName);
     const manifestPath = `${finalPath}${MANIFEST_SUFFIX}`;
     try {
-      await writeAtomically(manifestPath, renderManifest(manifest, signData(session, signer, manifestBytes(manifest))));
+      const rendered = renderManifest(manifest, signData(session, signer, manifestBytes(manifest)));
+      await writeAtomically(manifestPath, rendered);
+      // Read back from the stick itself, like the backup: the manifest is what an auditor checks first.
+      const back = await readFromMedium(manifestPath, 1 << 24);
+      const wrong = !back.bytes.equals(rendered) ? 'the manifest read back differs from what was written' : checkManifest(back.bytes.toString('utf8'), parsed, fileName);
+      if (wrong) {
+        await unlink(manifestPath).catch(() => undefined);
+        throw new TesseraError('MEDIA_ERROR', 'The manifest read back from the USB stick is not what was written.', wrong);
+      }
     } catch (error) {
       const detail = error instanceof TesseraError ? error.detail : undefined;
       throw new TesseraError('MEDIA_ERROR', `The backup file ${fileName} was written and verified, but its manifest could not be written beside it. Check the USB stick, then back up again.`, detail);
@@ -218,7 +226,7 @@ function wrap(session: Session, o: CapturedObject, mechanism: number, wrapKey: H
 /** The file as the media gives it back: framing, checksum, signature, every entry opened. A bad one is removed. */
 async function readBack(path: string, writtenSha: string, keys: BackupKeys) {
   try {
-    const bytes = await readBackupFile(path, MAX_FILE_BYTES);
+    const { bytes } = await readFromMedium(path, MAX_FILE_BYTES);
     const verdict = verifyBytes(bytes);
     let fails = !verdict.valid ? verdict.problem : verdict.backup.sha256 !== writtenSha ? 'checksum differs' : null;
     if (verdict.valid && !fails) {
