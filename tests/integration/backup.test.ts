@@ -31,6 +31,8 @@ let home: string;
 let media: string;
 let file: string;
 let report: BackupReport & { path: string; objectsBackedUp: number };
+/** The backup set's fingerprint, as its enrolment record prints it: fresh partitions restore only with it. */
+let setPrint: string;
 
 const objectsIn = (label: string): number => parseObjectList(pkcs11Tool(['--token-label', label, '--login', '--pin', LAB_USER_PIN, '--list-objects'])).length;
 const fresh = async (name: string): Promise<string> => (await lab.newPartition(`${name} ${tag}`.slice(0, 32))).label;
@@ -40,8 +42,9 @@ async function insert(...holders: string[]): Promise<void> {
   for (const h of holders) await lab.insert(h);
 }
 
-function restore(backup: string, target: string, pins: string[], extra: string[] = [], env: Record<string, string> = {}): ReturnType<typeof tessera> {
-  return tessera(['backup', 'restore', backup, '--token', target, '--pins-from', '3', '--pin-fd', '4', '--wait', '4', '--json', ...extra], { home, fds: [`${pins.join('\n')}\n`, `${LAB_USER_PIN}\n`], env });
+/** A restore into a partition that trusts no backup set: the officers confirm the set's fingerprint (`trust`). */
+function restore(backup: string, target: string, pins: string[], extra: string[] = [], env: Record<string, string> = {}, trust: string | null = setPrint): ReturnType<typeof tessera> {
+  return tessera(['backup', 'restore', backup, '--token', target, '--pins-from', '3', '--pin-fd', '4', '--wait', '4', '--json', ...(trust ? ['--trust-set', trust] : []), ...extra], { home, fds: [`${pins.join('\n')}\n`, `${LAB_USER_PIN}\n`], env });
 }
 
 function backupTo(folder: string, env: Record<string, string> = {}, label = source.label): ReturnType<typeof tessera> {
@@ -58,6 +61,8 @@ beforeAll(async () => {
   home = tempHome();
   const set = tessera(['backup-set', 'create', '--token', source.label, '--holders', 'ann,ben,cid', '--threshold', '2', '--pins-from', '3', '--pin-fd', '4', '--json'], { home, fds: [`${cardPins.join('\n')}\n`, `${LAB_USER_PIN}\n`] });
   expect(set.status, set.stderr).toBe(0);
+  setPrint = (JSON.parse(set.stdout) as { fingerprint: string }).fingerprint;
+  expect(setPrint).toMatch(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){5}$/);
   media = mkdtempSync(join(tmpdir(), 'tessera-usb-'));
   const made = backupTo(media);
   expect(made.status, made.stderr).toBe(0);
@@ -83,12 +88,30 @@ describe('backup', () => {
     expect(audit.map((e) => `${e.action}:${e.outcome}`)).toEqual(expect.arrayContaining(['backup.create:ok', 'backupset.create:ok']));
   });
 
+  it('reads the backup and its manifest back from the stick itself (O_DIRECT), not from the page cache', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-direct-'));
+    const trace = join(mkdtempSync(join(tmpdir(), 'tessera-trace-')), 'openat.txt');
+    const made = tessera(['backup', 'create', '--token', source.label, '--media', folder, '--pin-fd', '3', '--json'], { home, fds: [`${LAB_USER_PIN}\n`], under: ['strace', '-f', '-qq', '-e', 'trace=openat', '-o', trace] });
+    expect(made.status, made.stderr).toBe(0);
+    const path = (JSON.parse(made.stdout) as BackupReport).file;
+    const opens = readFileSync(trace, 'utf8').split('\n');
+    const direct = (name: string): string[] => opens.filter((l) => l.includes(`"${name}"`) && /O_DIRECT/.test(l) && !/O_WRONLY|O_RDWR/.test(l));
+    expect(direct(path).length, 'the backup is read back with O_DIRECT').toBeGreaterThan(0);
+    expect(direct(`${path}.manifest.json`).length, 'the manifest is read back with O_DIRECT').toBeGreaterThan(0);
+  });
+
   it('verifies anywhere without cards (and against the partition with --token)', () => {
     const plain = tessera(['backup', 'verify', file, '--json'], { home: tempHome() });
     expect(plain.status).toBe(0);
-    expect(JSON.parse(plain.stdout)).toMatchObject({ valid: true, manifest: 'agrees', backup: { objects: report.objects, partition: { serial: source.serial } } });
+    expect(JSON.parse(plain.stdout)).toMatchObject({ valid: true, signerChecked: false, manifest: 'agrees', backup: { objects: report.objects, partition: { serial: source.serial }, setFingerprint: setPrint } });
+    // Without a partition to check against, a valid signature proves only that the file is whole.
+    const words = tessera(['backup', 'verify', file], { home: tempHome() });
+    expect(words.status).toBe(0);
+    expect(words.stdout).toMatch(/The signature is valid, but the signer is unchecked/);
+    expect(words.stdout).not.toMatch(/Signed by/);
     const against = tessera(['backup', 'verify', file, '--token', source.label, '--json'], { home: tempHome() });
-    expect(JSON.parse(against.stdout)).toMatchObject({ valid: true, ofPartition: true });
+    expect(JSON.parse(against.stdout)).toMatchObject({ valid: true, ofPartition: true, signerChecked: true });
+    expect(tessera(['backup', 'verify', file, '--token', source.label], { home: tempHome() }).stdout).toMatch(/Signed by the backup-signing key of partition “BK Source/);
     // The file carries everything itself: without its manifest it is still valid, and the missing manifest is said.
     const alone = join(mkdtempSync(join(tmpdir(), 'tessera-alone-')), basename(file));
     copyFileSync(file, alone);
@@ -289,7 +312,15 @@ describe('a corrupted, altered, forged or foreign backup', () => {
     expect(await verifyBackupFile(forged, report.signer)).toMatchObject({ valid: false, ofPartition: false });
     const target = await fresh('BK Forged');
     await insert(cards[0] as string, cards[1] as string);
-    const restored = restore(forged, target, [cardPins[0] as string, cardPins[1] as string]);
+    // The officers' record from the safe does not match the forged signer: refused before any card.
+    const byRecord = restore(forged, target, [cardPins[0] as string, cardPins[1] as string]);
+    expect(byRecord.status).toBe(1);
+    expect(byRecord.stderr).toMatch(/The fingerprint given is not the one of the backup set of .* that made this backup\. Nothing was restored\./);
+    expect(byRecord.stderr).not.toMatch(/card read/);
+    // Officers fooled into confirming the forged file's own fingerprint: the cards still refuse it.
+    const forgedPrint = (JSON.parse(tessera(['backup', 'verify', forged, '--json'], { home: tempHome() }).stdout) as BackupVerification).backup?.setFingerprint as string;
+    expect(forgedPrint).not.toBe(setPrint);
+    const restored = restore(forged, target, [cardPins[0] as string, cardPins[1] as string], [], {}, forgedPrint);
     expect(restored.status).toBe(1);
     expect(restored.stderr).toMatch(/not signed by the backup-signing key its card set names/);
     const audit = JSON.parse(tessera(['audit', 'list', '--limit', '1', '--json'], { home }).stdout) as { action: string; outcome: string; details: Record<string, unknown> }[];
@@ -309,7 +340,13 @@ describe('a corrupted, altered, forged or foreign backup', () => {
     const otherFile = (JSON.parse(made.stdout) as BackupReport).file;
     const target = await fresh('BK Foreign');
     await insert(cards[0] as string, cards[1] as string);
-    const restored = restore(otherFile, target, [cardPins[0] as string, cardPins[1] as string]);
+    const otherPrint = (JSON.parse(tessera(['backup-set', 'show', '--token', other.label, '--json'], { home }).stdout) as { fingerprint: string }).fingerprint;
+    expect(otherPrint).not.toBe(setPrint);
+    // This set's record does not vouch for the other set's backup.
+    const byRecord = restore(otherFile, target, [cardPins[0] as string, cardPins[1] as string]);
+    expect(byRecord.status).toBe(1);
+    expect(byRecord.stderr).toMatch(/The fingerprint given is not the one of the backup set of “BK Other/);
+    const restored = restore(otherFile, target, [cardPins[0] as string, cardPins[1] as string], [], {}, otherPrint);
     expect(restored.status).toBe(1);
     expect(restored.stderr).toMatch(/belongs to the card set of another partition/);
     expect(objectsIn(target)).toBe(0);

@@ -63,8 +63,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `tessera` as its own process; `fds` become descriptors 3, 4, … of the child (like 3<file). */
-export function tessera(args: string[], options: { home?: string; fds?: string[]; env?: Record<string, string> } = {}): CliResult {
+/**
+ * Runs `tessera` as its own process; `fds` become descriptors 3, 4, … of the child (like 3<file);
+ * `under` is a command that runs it (e.g. strace with its options).
+ */
+export function tessera(args: string[], options: { home?: string; fds?: string[]; env?: Record<string, string>; under?: string[] } = {}): CliResult {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-fd-'));
   const fds = (options.fds ?? []).map((content, i) => {
     const file = join(dir, `fd-${i}`);
@@ -72,7 +75,8 @@ export function tessera(args: string[], options: { home?: string; fds?: string[]
     return openSync(file, 'r');
   });
   try {
-    const result = spawnSync(process.execPath, [join(root, 'bin', 'tessera.js'), ...args], {
+    const command = [...(options.under ?? []), process.execPath, join(root, 'bin', 'tessera.js'), ...args];
+    const result = spawnSync(command[0] as string, command.slice(1), {
       env: { ...process.env, ...lab.env(), ...(options.home ? { TESSERA_HOME: options.home } : {}), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', ...fds],
       encoding: 'utf8',
