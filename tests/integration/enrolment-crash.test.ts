@@ -2,7 +2,9 @@
 // at a named step) while it adopts a partition, and the next start finishes or rolls back. Checked
 // from outside: pkcs11-tool logs in with whichever SO PIN should work, and a quorum of the cards does.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/core/store/database';
 import { removeAll } from './ceremony-driver';
 import { lab, tempHome, tessera } from './support';
 
@@ -145,5 +147,44 @@ describe('an enrolment killed at each step', () => {
     expect(list).toMatchObject({ m: 2, n: 3, source: 'terminal' });
     expect(execFileSync('pkcs11-tool', ['--module', lab.state().modulePath, '--token-label', label, '--list-objects'], { env: { ...process.env, SOFTHSM2_CONF: lab.state().softhsmConf }, encoding: 'utf8' })).toContain('Tessera card set (so)');
     expect(soPinWorks(label, soPin)).toBe(false);
+  });
+});
+
+describe('a forged intent in the database', () => {
+  it('makes the terminal present a wrong SO credential at most once: further SO logins wait until an officer acknowledges the refusal', async () => {
+    const { label, soPin, home } = await setUp('forged-intent');
+    // A real adoption killed before C_SetPIN leaves cards and an intent; someone with the database
+    // file then moves the intent on, as if the SO PIN had been changed (it was not).
+    const crashed = adopt(home, label, soPin, 'adopt:before-set-pin');
+    expect(crashed.signal).toBe('SIGKILL');
+    const db = openDatabase(join(home, 'tessera.db'));
+    try {
+      expect(db.prepare("UPDATE intents SET step = 'so-pin-changed' WHERE kind = 'adopt' AND done = 0").run().changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const first = soLogin(home, label);
+    expect(first.status).toBe(1);
+    expect(JSON.parse(first.stdout)).toMatchObject({ loggedIn: false, error: { code: 'PIN_INCORRECT', message: expect.stringMatching(/acknowledges it/) } });
+    // The second try is refused by the terminal before any card is read: the token sees nothing.
+    const second = soLogin(home, label);
+    expect(second.status).toBe(1);
+    expect(JSON.parse(second.stdout)).toMatchObject({ loggedIn: false, error: { code: 'PIN_LOCKED', message: expect.stringMatching(/The HSM refused an SO login from this terminal \(.*cards of ann, ben: PIN_INCORRECT\)\. No SO login is tried/) } });
+    expect(second.stderr).not.toMatch(/card read/);
+    const logins = (JSON.parse(tessera(['audit', 'list', '--json'], { home }).stdout) as { action: string; outcome: string; details: Record<string, unknown> }[]).filter((e) => e.action === 'so.login');
+    expect(logins.map((e) => e.outcome).slice(0, 2)).toEqual(['refused', 'failed']);
+    expect(logins[0]?.details).toMatchObject({ error: 'PIN_LOCKED' });
+    // The partition's own SO PIN still works: only one wrong credential reached it.
+    expect(soPinWorks(label, soPin)).toBe(true);
+    const shown = JSON.parse(tessera(['cards', 'list', '--token', label, '--json'], { home }).stdout) as { refusedLogins: number } | null;
+    if (shown) expect(shown.refusedLogins).toBe(1);
+    const ack = tessera(['so-acknowledge', '--token', label, '--json'], { home });
+    expect(ack.status, ack.stderr).toBe(0);
+    expect(JSON.parse(ack.stdout)).toMatchObject({ kind: 'so-acknowledge', failures: 1, failure: expect.stringMatching(/cards of ann, ben: PIN_INCORRECT/) });
+    const audit = JSON.parse(tessera(['audit', 'list', '--limit', '1', '--json'], { home }).stdout) as { action: string; details: Record<string, unknown> }[];
+    expect(audit[0]).toMatchObject({ action: 'so.login.acknowledged', details: { failures: 1 } });
+    const none = tessera(['so-acknowledge', '--token', label], { home });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/No refused SO login of this terminal on .* waits to be acknowledged/);
   });
 });

@@ -13,6 +13,7 @@ import { CeremonyCancelled, type CeremonyInput, CeremonyRun } from './run';
 export class CeremonyHost {
   private ceremony: CeremonyRun | null = null;
   private finished: Promise<void> | null = null;
+  private readonly refusals: Promise<void>[] = [];
   private readonly listeners = new Set<(view: CeremonyView) => void>();
 
   constructor(private readonly ctx: CeremonyContext) {}
@@ -26,7 +27,12 @@ export class CeremonyHost {
     if (this.ceremony && !this.ceremony.done) throw new TesseraError('INVALID_REQUEST', 'Another ceremony is under way. Finish or cancel it first.');
     this.checkLogin(request.kind);
     const entry = entryOf(request.kind);
-    entry.precheck?.(this.ctx, request as never);
+    try {
+      entry.precheck?.(this.ctx, request as never);
+    } catch (error) {
+      this.auditRefusal(request.kind, error);
+      throw error;
+    }
     const partition = request.kind === 'backup-list' ? { label: '(no partition needed)', serial: '' } : this.ctx.partition.partition();
     const run = new CeremonyRun(this.ctx.readers, request.kind, { label: partition.label, serial: partition.serial });
     run.record = (entry) => this.ctx.audit.append({ actor: this.ctx.actor, ...entry, details: { ...entry.details, ceremony: request.kind } }).then(() => undefined);
@@ -87,6 +93,24 @@ export class CeremonyHost {
   async close(): Promise<void> {
     this.ceremony?.cancel();
     await this.settled();
+    await Promise.all(this.refusals);
+  }
+
+  /**
+   * A ceremony the terminal refused to start for the partition's safety (an SO PIN at risk, a
+   * refused SO login not yet acknowledged) is in the audit log too. Start answers at once, so the
+   * entry is written in the background; close() waits for it.
+   */
+  private auditRefusal(kind: CeremonyKind, error: unknown): void {
+    const data = toErrorData(error);
+    const action = entryOf(kind).audit;
+    if (data.code !== 'PIN_LOCKED' || !action) return;
+    const token = this.ctx.partition.partition();
+    const entry = this.ctx.audit
+      .append({ actor: this.ctx.actor, action, target: `${token.label} (serial ${token.serial})`, outcome: 'refused', details: { error: data.code, reason: data.message, ceremony: kind } })
+      .then(() => undefined)
+      .catch(() => undefined);
+    this.refusals.push(entry);
   }
 
   private checkLogin(kind: CeremonyKind): void {
@@ -113,7 +137,7 @@ export class CeremonyHost {
     const stays = written.length > 0 ? written : ['Nothing was changed.'];
     const action = entryOf(request.kind).audit;
     if (action && !this.ctx.audit.list(20).some((e) => e.seq > auditFrom && e.action === action)) {
-      const refused = !cancelled && (data.code === 'BACKUP_INVALID' || data.code === 'CARD_ERROR');
+      const refused = !cancelled && (data.code === 'BACKUP_INVALID' || data.code === 'CARD_ERROR' || data.code === 'PIN_LOCKED');
       const where: Record<string, string> = 'media' in request ? { media: request.media } : 'file' in request ? { file: request.file } : {};
       await this.ctx.audit
         .append({
