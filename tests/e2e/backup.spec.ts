@@ -61,6 +61,9 @@ test('officers create the backup key set, back up with a progress bar to the USB
     await page.getByRole('button', { name: 'OK' }).click();
   }
   await expect(page.getByRole('table', { name: 'Enrolled cards' }).getByRole('row')).toHaveCount(3);
+  // The record that goes into the safe carries the set's fingerprint.
+  const fingerprint = (await page.getByLabel('Set fingerprint').textContent()) ?? '';
+  expect(fingerprint).toMatch(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){5}$/);
   await page.getByRole('button', { name: 'Close' }).click();
   await expect(page.getByText('Any 2 of 2 cards (Ann, Ben) read and restore')).toBeVisible();
   await lab.remove(cards[1] as string);
@@ -89,6 +92,14 @@ test('officers create the backup key set, back up with a progress bar to the USB
   await usePartition(app, target);
   await app.goTo('Backup');
   await page.getByRole('button', { name: `Restore ${file}` }).click();
+  // A fresh partition trusts no backup set: the officers type the fingerprint from the record first;
+  // a typo is said where it was typed, and they type it again.
+  await expect(prompt).toContainText('type the fingerprint printed on it');
+  await page.getByLabel('Fingerprint on the enrolment record').fill('ABCD-EFGH');
+  await page.getByRole('button', { name: 'Check the fingerprint' }).click();
+  await expect(page.getByRole('alert')).toContainText('That is not the fingerprint of the backup set');
+  await page.getByLabel('Fingerprint on the enrolment record').fill(fingerprint.toLowerCase());
+  await page.getByRole('button', { name: 'Check the fingerprint' }).click();
   for (const [i, card] of cards.entries()) {
     await expect(prompt).toContainText(`Officer ${i + 1}`);
     await onlyCard(card);

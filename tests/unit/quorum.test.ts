@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from '../../src/core/cards/officer-card';
 import { checkHolders } from '../../src/core/ceremony/adopt';
-import { type CardSetDescriptor, combineShares, commitment, descriptorHash, matches, newCredential, shareHash, splitSecret } from '../../src/core/quorum/card-set';
+import { type CardSetDescriptor, combineShares, commitment, descriptorHash, matches, newCredential, sameFingerprint, setFingerprint, shareHash, splitSecret } from '../../src/core/quorum/card-set';
 import { type CardRecord, refusal } from '../../src/core/quorum/card-record';
 import { type SealBinding, type Sealed, seal, unseal } from '../../src/core/quorum/seal';
 
@@ -137,5 +137,32 @@ describe('card frames and records', () => {
     expect(refusal(record, ok, 'card-2', trusted, 'serial-1')).toMatch(/copied/);
     expect(refusal({ ...record, descriptor: { ...d, m: 1 } }, ok, 'card-1', trusted, 'serial-1')).toMatch(/altered or forged/);
     expect(refusal({ ...record, holder: 'mallory' }, ok, 'card-1', trusted, 'serial-1')).toMatch(/holder is not part/);
+  });
+});
+
+describe('backup set fingerprint', () => {
+  const keys = { escrowPublic: Buffer.alloc(32, 1).toString('base64'), signingKey: Buffer.alloc(91, 2).toString('base64') };
+
+  it('is six groups of four base32 characters, the same for the same keys', () => {
+    const print = setFingerprint(keys);
+    expect(print).toMatch(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){5}$/);
+    expect(setFingerprint({ ...keys })).toBe(print);
+  });
+
+  it('changes with the escrow key and with the signing key', () => {
+    const print = setFingerprint(keys);
+    expect(setFingerprint({ ...keys, escrowPublic: Buffer.alloc(32, 3).toString('base64') })).not.toBe(print);
+    expect(setFingerprint({ ...keys, signingKey: Buffer.alloc(91, 4).toString('base64') })).not.toBe(print);
+    // The two keys are separated: moving a byte from one to the other is another fingerprint.
+    expect(setFingerprint({ escrowPublic: Buffer.alloc(31, 1).toString('base64'), signingKey: Buffer.concat([Buffer.from([1]), Buffer.alloc(91, 2)]).toString('base64') })).not.toBe(print);
+  });
+
+  it('is compared as officers type it: any case, spaces or dashes, digits read as look-alike letters; nothing else', () => {
+    const print = 'ABCD-EFGH-IJKL-MNOP-QRST-UVWX';
+    expect(sameFingerprint('abcd efgh ijkl mnop qrst uvwx', print)).toBe(true);
+    expect(sameFingerprint('ABCDEFGH1JKLMN0PQRSTUVWX', print)).toBe(true);
+    expect(sameFingerprint('ABCD-EFGH-IJKL-MNOP-QRST-UVWY', print)).toBe(false);
+    expect(sameFingerprint('ABCD-EFGH-IJKL-MNOP-QRST', print)).toBe(false);
+    expect(sameFingerprint('', print)).toBe(false);
   });
 });
