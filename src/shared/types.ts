@@ -361,6 +361,8 @@ export interface BackupFileView {
   name: string;
   verification: BackupVerification;
   catalogued: boolean;
+  /** Whether the backup was made with the chosen partition's backup set (null: the partition has none). */
+  ownSet: boolean | null;
 }
 
 export type CeremonyDetail =

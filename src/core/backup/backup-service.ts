@@ -48,11 +48,17 @@ export class BackupService {
   async files(media: string): Promise<BackupFileView[]> {
     await this.requireOffered(media, 'media');
     const names = (await readdir(media)).filter((n) => n.endsWith(FILE_EXTENSION)).sort().reverse();
+    let own: string | null;
+    try {
+      own = this.backupSet()?.fingerprint ?? null;
+    } catch {
+      own = null; // records in conflict: said where backups are made or restored
+    }
     const out: BackupFileView[] = [];
     for (const name of names) {
       const verification = await verifyBackupFile(join(media, name));
       const b = verification.backup;
-      out.push({ name, verification, catalogued: b !== null && verification.sha256 !== null && this.catalogue.find(b.backupId, verification.sha256) !== null });
+      out.push({ name, verification, catalogued: b !== null && verification.sha256 !== null && this.catalogue.find(b.backupId, verification.sha256) !== null, ownSet: own === null || !b ? null : b.setFingerprint === own });
     }
     return out;
   }

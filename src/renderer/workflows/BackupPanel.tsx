@@ -85,7 +85,17 @@ function FileRow({ file, media }: { file: BackupFileView; media: string }): Reac
       <td>{b ? `“${b.partition.label}” (serial ${b.partition.serial})` : '—'}</td>
       <td>{b?.created ?? '—'}</td>
       <td>{b ? `${b.objects}` : '—'}</td>
-      <td>{v.valid ? `Valid (signature, every byte${v.manifest === 'agrees' ? ', manifest' : '; no manifest'})${file.catalogued ? '; written by this terminal' : ''}` : `INVALID: ${v.problem}`}</td>
+      <td>
+        {v.valid ? `Valid (signature, every byte${v.manifest === 'agrees' ? ', manifest' : '; no manifest'})${file.catalogued ? '; written by this terminal' : ''}` : `INVALID: ${v.problem}`}
+        {v.valid && b ? (
+          <>
+            <br />
+            {file.ownSet === true
+              ? "Made with this partition's backup set."
+              : `Made with ${file.ownSet === false ? 'another backup set' : 'a backup set this partition does not have'} (fingerprint ${b.setFingerprint}): restoring it needs the fingerprint from that set's enrolment record${file.ownSet === false ? " and this partition's SO quorum" : ''}.`}
+          </>
+        ) : null}
+      </td>
       <td>
         <button type="button" disabled={!v.valid} onClick={() => void start({ kind: 'restore', file: `${media}/${file.name}`, onConflict: 'ask' })}>
           Restore {file.name}
