@@ -41,11 +41,12 @@ function ModuleChooser(): React.JSX.Element {
   return (
     <section className="panel" aria-labelledby="choose-title">
       <h2 id="choose-title">Choose a partition</h2>
-      {modules?.problem ? <p className="notice">{modules.problem}</p> : null}
       {modules && modules.modules.length === 0 ? (
         <p className="notice">
-          No PKCS#11 module may be used on this workstation yet. The workstation&apos;s administrator must list the approved modules in {modules.file}.
+          No PKCS#11 module may be used on this workstation yet. {modules.problem ?? `The workstation's administrator must list the approved modules in ${modules.file}.`}
         </p>
+      ) : modules?.problem ? (
+        <p className="notice">{modules.problem}</p>
       ) : null}
       <form
         className="stack"
@@ -54,9 +55,9 @@ function ModuleChooser(): React.JSX.Element {
           void openModule();
         }}
       >
-        <fieldset>
+        <fieldset hidden={!modules || modules.modules.length === 0}>
           <legend>PKCS#11 module</legend>
-          <ul className="choices" aria-label="Approved modules">
+          <ul className="choices module-choices" aria-label="Approved modules">
             {(modules?.modules ?? []).map((m) => (
               <li key={m.path}>
                 <label>
