@@ -156,12 +156,14 @@ describe('the window (IPC, as main serves it)', () => {
       error: { code: 'MODULE_NOT_ALLOWED', message: `The module ${unlisted} is not on this workstation's list of approved PKCS#11 modules. Choose a module from the list, or ask the workstation's administrator to add it.` },
     });
     expect(await dispatcher.invoke(main, 'hsm:select', { modulePath: unlisted, serial: '0000000000000000' })).toMatchObject({ ok: false, error: { code: 'MODULE_NOT_ALLOWED' } });
+    expect(terminal.audit.list(20).find((e) => e.action === 'module.refused' && e.target === unlisted)).toMatchObject({ outcome: 'refused', details: { error: 'MODULE_NOT_ALLOWED' } });
   });
 
   it('reports a listed module that crashes when loaded, and carries on', async () => {
     const result = await open(crash);
     expect(result).toMatchObject({ ok: false, error: { code: 'MODULE_INVALID', message: CRASHED, detail: expect.stringMatching(/signal SIGSEGV/) } });
     await stillAnswers();
+    expect(terminal.audit.list(20).find((e) => e.action === 'module.refused' && e.target === crash)).toMatchObject({ outcome: 'refused', details: { error: 'MODULE_INVALID', reason: CRASHED } });
   });
 
   it('gives up on a listed module that hangs, within the probe\'s time, and carries on', async () => {

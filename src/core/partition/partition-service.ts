@@ -56,7 +56,17 @@ export class PartitionService implements ModuleUser {
 
   /** The module at `path`, admitted (list, where it lies, a probe in a child process) before it is loaded here. */
   private async module(path: string): Promise<Pkcs11Module> {
-    await this.approved.modules.admit(path, { listedOnly: this.approved.listedOnly, probe: !isLoaded(path) });
+    try {
+      await this.approved.modules.admit(path, { listedOnly: this.approved.listedOnly, probe: !isLoaded(path) });
+    } catch (error) {
+      if (error instanceof TesseraError && (error.code === 'MODULE_NOT_ALLOWED' || error.code === 'MODULE_INVALID')) {
+        // A refused module is a security event; the refusal stands even if it cannot be recorded.
+        await this.audit
+          .append({ actor: this.actor, action: 'module.refused', target: path, outcome: 'refused', details: { error: error.code, reason: error.message } })
+          .catch(() => undefined);
+      }
+      throw error;
+    }
     const module = acquireModule(path, this);
     if (this.modules.has(module)) releaseModule(module, this);
     else this.modules.add(module);

@@ -44,7 +44,8 @@ export const usePartition = create<PartitionState>((set, get) => ({
   },
 
   setModulePath(modulePath) {
-    set({ modulePath });
+    // The partitions shown belong to the module opened before: they go with the change of module.
+    set({ modulePath, choice: null });
   },
 
   async openModule() {
