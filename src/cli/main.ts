@@ -66,7 +66,7 @@ async function withTerminal<T>(work: (terminal: Terminal) => Promise<T>): Promis
 
 const partitionOptions = (command: Command): Command =>
   command
-    .addOption(new Option('--module <path>', 'PKCS#11 module (default: the training lab\'s)'))
+    .addOption(new Option('--module <path>', 'PKCS#11 module, checked and tried out in a separate process before it is loaded (default: the training lab\'s)'))
     .addOption(new Option('--token <label>', 'partition label (default: the training lab\'s)'))
     .option('--json', 'print JSON');
 

@@ -73,6 +73,10 @@ export class PartitionService implements ModuleUser {
     return module;
   }
 
+  /**
+   * Opens a module (admitted first: see module()) and lists its partitions.
+   * @throws TesseraError MODULE_* when the module is refused or unusable, as ApprovedModules.admit says
+   */
   async openModule(modulePath: string): Promise<PartitionChoice> {
     const module = await this.module(modulePath);
     this.rescan(module);
