@@ -35,8 +35,15 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      // The HSM worker thread is its own entry: out/main/hsm-worker.js, beside the bundle.
-      rollupOptions: { input: { index: resolve(root, 'src/main/index.ts'), 'hsm-worker': resolve(root, 'src/core/hsm/hsm-worker.ts') } },
+      // The HSM worker thread and the module probe (a child process) are entries of their own:
+      // out/main/hsm-worker.js and out/main/module-probe.js, beside the bundle.
+      rollupOptions: {
+        input: {
+          index: resolve(root, 'src/main/index.ts'),
+          'hsm-worker': resolve(root, 'src/core/hsm/hsm-worker.ts'),
+          'module-probe': resolve(root, 'src/core/hsm/module-probe-child.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -37,7 +37,7 @@ function layer(files, { paths = [], patterns = [], ignores = [] }) {
  * that do not import each other.
  */
 export const coreLayers = [
-  ['errors', 'secrets', 'config'],
+  ['errors', 'secrets', 'config', 'media'],
   ['hsm', 'cards', 'store', 'keychain'],
   ['audit'],
   ['partition'],

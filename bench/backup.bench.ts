@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const stalls = monitorEventLoopDelay({ resolution: 2 });
   try {
     await terminal.readers.start();
-    terminal.partition.selectByLabel(state.modulePath, label);
+    await terminal.partition.selectByLabel(state.modulePath, label);
     await terminal.partition.login(Buffer.from(state.userPin));
     if (!terminal.backup.backupSet()) await ceremony(terminal, { kind: 'backup-set', holders: ['bench'], threshold: 1 }, '');
     stalls.enable();
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     const report = backup.view.result?.kind === 'backup' ? backup.view.result.report : null;
     await terminal.partition.logout();
 
-    terminal.partition.selectByLabel(state.modulePath, coreTarget);
+    await terminal.partition.selectByLabel(state.modulePath, coreTarget);
     await terminal.partition.login(Buffer.from(state.userPin));
     stalls.reset();
     stalls.enable();

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   try {
     await terminal.readers.start();
     const created = await lab.newPartition(`Bench cards ${Date.now().toString(36)}`);
-    terminal.partition.select(modulePath, created.serial);
+    await terminal.partition.select(modulePath, created.serial);
     const cards = await blankCards('bench', 3);
     const adopted = await runCeremony(terminal, { kind: 'adopt', holders: cards, threshold: 3 }, adoptAnswers(cards, created.soPin, cardPin));
     if (adopted.prompt.kind !== 'done') throw new Error(`adoption failed: ${adopted.prompt.text}`);

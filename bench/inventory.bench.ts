@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   let count = 0;
   const stalls = monitorEventLoopDelay({ resolution: 5 });
   try {
-    terminal.partition.selectByLabel(state.modulePath, label);
+    await terminal.partition.selectByLabel(state.modulePath, label);
     await terminal.partition.login(Buffer.from(state.userPin));
     await terminal.partition.objects(); // warm-up, as the bare loop's first run warms SoftHSM's cache
     for (let i = 0; i < RUNS; i++) {

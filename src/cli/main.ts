@@ -8,6 +8,7 @@ import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
 import type { AuditEntryView, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
 import { listMedia } from '../core/backup/media';
+import { type ModuleSurvey, surveyModules } from '../core/hsm/module-list';
 import { verifyBackupFile } from '../core/backup/verify';
 import { UsageError, printable, runCeremony } from './ceremony-runner';
 import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
@@ -26,12 +27,12 @@ function openTerminal(): Promise<Terminal> {
 }
 
 /** Selects the partition named by --module/--token, defaulting to the training lab's. */
-function selectPartition(terminal: Terminal, options: PartitionOptions): PartitionView {
+async function selectPartition(terminal: Terminal, options: PartitionOptions): Promise<PartitionView> {
   const modulePath = options.module ?? process.env.TESSERA_PKCS11_MODULE ?? lab?.modulePath;
   if (!modulePath) throw new TesseraError('MODULE_NOT_FOUND', 'No PKCS#11 module given. Use --module PATH.');
   const label = options.token ?? (options.module ? undefined : lab?.tokenLabel);
   if (label !== undefined) return terminal.partition.selectByLabel(modulePath, label);
-  const choice = terminal.partition.openModule(modulePath);
+  const choice = await terminal.partition.openModule(modulePath);
   const only = choice.tokens[0];
   if (choice.tokens.length !== 1 || !only) {
     throw new TesseraError('TOKEN_NOT_FOUND', `Choose a partition with --token LABEL: this module has ${choice.tokens.length === 0 ? 'none' : choice.tokens.map((t) => `"${t.label}"`).join(', ')}.`);
@@ -65,7 +66,7 @@ async function withTerminal<T>(work: (terminal: Terminal) => Promise<T>): Promis
 
 const partitionOptions = (command: Command): Command =>
   command
-    .addOption(new Option('--module <path>', 'PKCS#11 module (default: the training lab\'s)'))
+    .addOption(new Option('--module <path>', 'PKCS#11 module, checked and tried out in a separate process before it is loaded (default: the training lab\'s)'))
     .addOption(new Option('--token <label>', 'partition label (default: the training lab\'s)'))
     .option('--json', 'print JSON');
 
@@ -75,7 +76,7 @@ export function buildProgram(): Command {
   partitionOptions(program.command('status').description('the partition: token information, PIN status, mechanisms')).action(
     (options: PartitionOptions) =>
       withTerminal(async (terminal) => {
-        const view = selectPartition(terminal, options);
+        const view = await selectPartition(terminal, options);
         print(options.json, view, () => formatStatus(view));
       }),
   );
@@ -85,7 +86,7 @@ export function buildProgram(): Command {
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
     .action((options: PartitionOptions & { login?: boolean; pinFd?: string }) =>
       withTerminal(async (terminal) => {
-        selectPartition(terminal, options);
+        await selectPartition(terminal, options);
         if (options.login) await terminal.partition.login(await readPin(options.pinFd, 'Crypto-officer PIN: '));
         try {
           const objects = await terminal.partition.objects();
@@ -133,7 +134,7 @@ export function buildProgram(): Command {
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: PartitionOptions & { holders: string; threshold: string; soPinFd?: string; pinsFrom?: string; wait: string }) =>
       withTerminal(async (terminal) => {
-        selectPartition(terminal, options);
+        await selectPartition(terminal, options);
         const holders = options.holders.split(',').map((h) => h.trim());
         const view = await runCeremony(terminal, { kind: 'adopt', holders, threshold: Number(options.threshold) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: lines(options.soPinFd, '--so-pin-fd'), waitSeconds: waitSeconds(options.wait) });
         const result = ceremonyResult(view, 'adopt');
@@ -146,7 +147,7 @@ export function buildProgram(): Command {
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: PartitionOptions & { pinsFrom?: string; wait: string }) =>
       withTerminal(async (terminal) => {
-        selectPartition(terminal, options);
+        await selectPartition(terminal, options);
         let view: CeremonyView;
         try {
           view = await runCeremony(terminal, { kind: 'so-login' }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
@@ -166,7 +167,7 @@ export function buildProgram(): Command {
 
   partitionOptions(program.command('so-acknowledge').description('acknowledge an SO login the HSM refused (no SO login is tried again until then)')).action((options: PartitionOptions) =>
     withTerminal(async (terminal) => {
-      selectPartition(terminal, options);
+      await selectPartition(terminal, options);
       const view = await runCeremony(terminal, { kind: 'so-acknowledge' }, { cardPins: null, soPin: null, waitSeconds: 120 });
       const result = ceremonyResult(view, 'so-acknowledge');
       print(options.json, result, () => `Acknowledged: ${result.failure}. SO logins may be tried again.`);
@@ -179,7 +180,7 @@ export function buildProgram(): Command {
     .option('--wait <seconds>', 'how long to wait for the card', '120')
     .action((options: PartitionOptions & { pinFd?: string; wait: string }) =>
       withTerminal(async (terminal) => {
-        selectPartition(terminal, options);
+        await selectPartition(terminal, options);
         const view = await runCeremony(terminal, { kind: 'check-card' }, { cardPins: lines(options.pinFd, '--pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const { report } = ceremonyResult(view, 'check-card');
         print(options.json, report, () =>
@@ -196,7 +197,7 @@ export function buildProgram(): Command {
     .option('--wait <seconds>', 'how long to wait for the card', '120')
     .action((options: PartitionOptions & { oldPinFd?: string; newPinFd?: string; wait: string }) =>
       withTerminal(async (terminal) => {
-        selectPartition(terminal, options);
+        await selectPartition(terminal, options);
         const view = await runCeremony(terminal, { kind: 'change-pin' }, { cardPins: lines(options.oldPinFd, '--old-pin-fd'), newPins: lines(options.newPinFd, '--new-pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const result = ceremonyResult(view, 'change-pin');
         print(options.json, result, () => `${result.holder}'s card PIN is changed.`);
@@ -207,7 +208,7 @@ export function buildProgram(): Command {
     .option('--wait <seconds>', 'how long to wait for the card', '120')
     .action((options: PartitionOptions & { pinFd?: string; wait: string }) =>
       withTerminal(async (terminal) => {
-        selectPartition(terminal, options);
+        await selectPartition(terminal, options);
         const view = await runCeremony(terminal, { kind: 'reset-card' }, { cardPins: lines(options.pinFd, '--pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const result = ceremonyResult(view, 'reset-card');
         print(options.json, result, () => `${result.holder}'s card is blank again.`);
@@ -215,7 +216,7 @@ export function buildProgram(): Command {
     );
   partitionOptions(cards.command('list').description('the partition\'s card set: holders, cards, m and n, last use')).action((options: PartitionOptions) =>
     withTerminal(async (terminal) => {
-      selectPartition(terminal, options);
+      await selectPartition(terminal, options);
       const set = terminal.cardSets.view();
       print(options.json, set, () =>
         set
@@ -241,7 +242,7 @@ export function buildProgram(): Command {
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: PartitionOptions & { holders: string; threshold: string; pinFd?: string; pinsFrom?: string; wait: string }) =>
       withTerminal(async (terminal) => {
-        selectPartition(terminal, options);
+        await selectPartition(terminal, options);
         await coLogin(terminal, options.pinFd);
         const holders = options.holders.split(',').map((h) => h.trim());
         const view = await runCeremony(terminal, { kind: 'backup-set', holders, threshold: Number(options.threshold) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
@@ -251,7 +252,7 @@ export function buildProgram(): Command {
     );
   partitionOptions(backupSet.command('show').description('the partition\'s backup key set: holders, m of n, keys and fingerprint')).action((options: PartitionOptions) =>
     withTerminal(async (terminal) => {
-      selectPartition(terminal, options);
+      await selectPartition(terminal, options);
       const set = terminal.backup.backupSet();
       print(options.json, set, () =>
         set
@@ -274,7 +275,7 @@ export function buildProgram(): Command {
     .option('--trust-set <fingerprint>', 'this terminal has no record of the partition\'s backup set: the fingerprint on its enrolment record')
     .action((options: PartitionOptions & { media: string; pinFd?: string; trustSet?: string }) =>
       withTerminal(async (terminal) => {
-        selectPartition(terminal, options);
+        await selectPartition(terminal, options);
         await coLogin(terminal, options.pinFd);
         const view = await runCeremony(terminal, { kind: 'backup', media: resolve(options.media), ...(options.trustSet !== undefined ? { trustSet: options.trustSet } : {}) }, { cardPins: null, soPin: null, waitSeconds: 120 });
         const { report } = ceremonyResult(view, 'backup');
@@ -294,7 +295,7 @@ export function buildProgram(): Command {
       // Without --token it needs no terminal: an auditor verifies on any machine, with no database or keychain.
       const signer = options.token
         ? await withTerminal(async (terminal) => {
-            selectPartition(terminal, options);
+            await selectPartition(terminal, options);
             const set = terminal.backup.backupSet();
             if (!set) throw new TesseraError('INVALID_REQUEST', `Partition “${options.token}” has no backup key set to check against.`);
             return set.signer;
@@ -338,7 +339,7 @@ export function buildProgram(): Command {
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((file: string, options: PartitionOptions & { pinFd?: string; pinsFrom?: string; only?: string; onConflict: 'skip' | 'replace'; trustSet?: string; wait: string }) =>
       withTerminal(async (terminal) => {
-        selectPartition(terminal, options);
+        await selectPartition(terminal, options);
         await coLogin(terminal, options.pinFd);
         const only = options.only?.split(',').map((id) => id.trim()).filter(Boolean);
         const view = await runCeremony(terminal, { kind: 'restore', file: resolve(file), onConflict: options.onConflict, ...(only ? { only } : {}), ...(options.trustSet !== undefined ? { trustSet: options.trustSet } : {}) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
@@ -350,6 +351,18 @@ export function buildProgram(): Command {
           ].join('\n'),
         );
         if (report.counts.failed > 0) process.exitCode = 1;
+      }),
+    );
+
+  const modules = program.command('modules').description('the PKCS#11 modules this workstation allows');
+  modules
+    .command('list')
+    .description('the administrator\'s list (and the training lab\'s module): checks and a probe of each, nothing loaded here')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) =>
+      withTerminal(async (terminal) => {
+        const survey = await surveyModules(terminal.modules);
+        print(options.json, survey, () => formatModules(survey));
       }),
     );
 
@@ -399,6 +412,18 @@ function formatStatus(view: PartitionView): string {
     `Flags       ${t.flags.join('; ')}`,
     `Mechanisms  ${view.mechanisms.length}`,
   ].join('\n');
+}
+
+function formatModules(survey: ModuleSurvey): string {
+  const lines = [`List of approved modules: ${survey.file}${survey.fileProblem ? `\n  ${survey.fileProblem}` : ''}`];
+  if (survey.modules.length === 0) lines.push('No module may be used on this workstation.');
+  for (const m of survey.modules) {
+    lines.push(`${m.name}  ${m.path}${m.source === 'lab' ? '  (training lab)' : ''}`);
+    if (m.reason) lines.push(`  REFUSED: ${m.reason}`);
+    else if (m.probe?.usable) lines.push(`  usable: ${m.probe.description} ${m.probe.libraryVersion} by ${m.probe.manufacturer}, ${m.probe.slots} slot(s), ${m.probe.tokens} with a token`);
+    else if (m.probe) lines.push(`  NOT USABLE: ${m.probe.error}`);
+  }
+  return lines.join('\n');
 }
 
 function formatObjects(objects: ObjectSummary[]): string {

@@ -17,6 +17,8 @@ import { BackupService } from './backup/backup-service';
 import { BackupCatalogue } from './backup/catalogue';
 import { CeremonyHost } from './ceremony/host';
 import { findLabProfile } from './config/lab-profile';
+import { ApprovedModules, modulesFile } from './hsm/module-list';
+import { removableLocations } from './hsm/module-path';
 
 export interface TerminalOptions {
   home: string;
@@ -26,6 +28,12 @@ export interface TerminalOptions {
   mediaStandIns?: string[];
   /** Used when nothing was chosen before, e.g. the training lab's partition. */
   defaults?: { modulePath?: string; tokenLabel?: string };
+  /**
+   * The administrator's list of modules (default: TESSERA_MODULES_FILE or /etc/tessera/modules.json),
+   * the lab's module offered besides it (default: the training lab's, where there is one), and how
+   * long a module's probe may take.
+   */
+  modules?: { file?: string; labModule?: string | null; probeTimeoutMs?: number };
 }
 
 export class Terminal {
@@ -39,6 +47,8 @@ export class Terminal {
   readonly backups: BackupCatalogue;
   readonly backup: BackupService;
   readonly mediaStandIns: string[];
+  /** The modules officers may choose from, and the gate every module passes before it is loaded. */
+  readonly modules: ApprovedModules;
   /** What recovery of interrupted operations found at start, in officers' words. */
   recovered: string[] = [];
 
@@ -50,11 +60,19 @@ export class Terminal {
     this.settings = new Settings(db);
     this.audit = new AuditLog(db, options.keychain ?? new KeytarKeychain(), this.settings.installationId());
     const actor = actorName(options.frontEnd);
-    this.partition = new PartitionService(this.settings, this.audit, actor, options.defaults);
+    this.mediaStandIns = options.mediaStandIns ?? defaultStandIns();
+    const standIns = this.mediaStandIns;
+    this.modules = new ApprovedModules({
+      file: options.modules?.file ?? modulesFile(),
+      labModule: options.modules?.labModule === undefined ? (findLabProfile()?.modulePath ?? null) : options.modules.labModule,
+      removable: () => removableLocations(standIns),
+      ...(options.modules?.probeTimeoutMs ? { probeTimeoutMs: options.modules.probeTimeoutMs } : {}),
+    });
+    // The window chooses only from the list; the command line names a module, which passes the same checks.
+    this.partition = new PartitionService(this.settings, this.audit, actor, { modules: this.modules, listedOnly: options.frontEnd === 'gui' }, options.defaults);
     const store = new CardSetStore(db);
     const intents = new IntentLog(db);
     this.backups = new BackupCatalogue(db);
-    this.mediaStandIns = options.mediaStandIns ?? defaultStandIns();
     this.cardSets = new CardSets(this.partition, store, intents);
     this.so = new SoSession(this.partition, this.audit, this.settings, actor);
     this.ceremonies = new CeremonyHost({

@@ -20,6 +20,7 @@ export interface Dispatcher {
 export function createDispatcher(terminal: Terminal, options: { origin: string; app: Omit<AppInfo, 'home'> }): Dispatcher {
   const handlers: Handlers = {
     'app:info': () => ({ ...options.app, home: terminal.home }),
+    'hsm:modules': () => terminal.modules.list(),
     'hsm:openModule': (r) => terminal.partition.openModule(r.modulePath),
     'hsm:select': (r) => terminal.partition.select(r.modulePath, r.serial),
     'hsm:current': () => terminal.partition.current(),

@@ -14,6 +14,7 @@ import type {
   CardSetView,
   CeremonyView,
   MediaView,
+  ModuleListView,
   ObjectDetails,
   ObjectSummary,
   PartitionChoice,
@@ -36,6 +37,7 @@ const ceremonyInput = z.discriminatedUnion('kind', [
 
 export const channels = {
   'app:info': { request: none },
+  'hsm:modules': { request: none },
   'hsm:openModule': { request: z.object({ modulePath: path }).strict() },
   'hsm:select': { request: z.object({ modulePath: path, serial: z.string().min(1).max(64) }).strict() },
   'hsm:current': { request: none },
@@ -65,6 +67,7 @@ export const channels = {
 
 export interface Responses {
   'app:info': AppInfo;
+  'hsm:modules': ModuleListView;
   'hsm:openModule': PartitionChoice;
   'hsm:select': PartitionView;
   'hsm:current': PartitionView | null;

@@ -20,6 +20,35 @@ export interface ModuleInfo {
   cryptokiVersion: string;
 }
 
+/** What a module answered when the terminal tried it out in a separate process. */
+export interface ModuleProbe {
+  description: string;
+  manufacturer: string;
+  libraryVersion: string;
+  cryptokiVersion: string;
+  /** Slots the module reports, with or without a token. */
+  slots: number;
+  /** Slots with a token present. */
+  tokens: number;
+}
+
+/** A module on the administrator's list (or the training lab's). */
+export interface ListedModule {
+  name: string;
+  path: string;
+  source: 'administrator' | 'lab';
+  /** Why the terminal refuses it (where it lies, who could change it), or null. */
+  refusal: string | null;
+}
+
+/** The modules officers may choose from, and what is wrong with the list itself, if anything. */
+export interface ModuleListView {
+  file: string;
+  /** Why the administrator's list is not used (missing, unsafe, unreadable), or null. */
+  problem: string | null;
+  modules: ListedModule[];
+}
+
 /** A partition is always named by label and serial, never by slot number. */
 export interface TokenSummary {
   label: string;

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { applyLabEnvironment, findLabProfile } from '../../src/core/config/lab-profile';
-import { Terminal } from '../../src/core/terminal';
+import { Terminal, type TerminalOptions } from '../../src/core/terminal';
 import { createDispatcher } from '../../src/main/dispatch';
 import { type ChromiumApp, HOST_ORIGIN, launchChromiumApp } from '../lab/chromium-app';
 import { Lab } from '../lab/lab';
@@ -50,9 +50,10 @@ export class AppDriver {
   }
 }
 
-export const test = base.extend<{ app: AppDriver }>({
-  // eslint-disable-next-line no-empty-pattern -- Playwright fixtures take their dependencies as a pattern
-  app: async ({}, use) => {
+export const test = base.extend<{ app: AppDriver; modules: TerminalOptions['modules'] }>({
+  /** The administrator's list of modules and the lab's module, when a spec sets its own (test.use). */
+  modules: [undefined, { option: true }],
+  app: async ({ modules }, use) => {
     const profile = findLabProfile();
     if (!profile) throw new Error('The training lab is not set up: run `npm run lab -- up`.');
     applyLabEnvironment(profile);
@@ -60,6 +61,7 @@ export const test = base.extend<{ app: AppDriver }>({
       home: mkdtempSync(join(tmpdir(), 'tessera-e2e-')),
       frontEnd: 'gui',
       defaults: { modulePath: profile.modulePath, tokenLabel: profile.tokenLabel },
+      ...(modules ? { modules } : {}),
     });
     const dispatcher = createDispatcher(terminal, { origin: HOST_ORIGIN, app: { version: 'e2e', lab: { tokenLabel: profile.tokenLabel, modulePath: profile.modulePath } } });
     await terminal.readers.start();

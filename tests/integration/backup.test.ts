@@ -400,7 +400,7 @@ describe('faults while a backup is written', () => {
     const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-cancel-'));
     const terminal = await openTerminal(home);
     try {
-      terminal.partition.selectByLabel(state.modulePath, source.label);
+      await terminal.partition.selectByLabel(state.modulePath, source.label);
       await terminal.partition.login(Buffer.from(LAB_USER_PIN));
       const stop = terminal.ceremonies.onCeremony((v) => {
         // The officers press Cancel once the progress bar moves.
@@ -422,7 +422,7 @@ describe('faults while a backup is written', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount]);
     const terminal = await openTerminal(home);
     try {
-      terminal.partition.selectByLabel(state.modulePath, source.label);
+      await terminal.partition.selectByLabel(state.modulePath, source.label);
       await terminal.partition.login(Buffer.from(LAB_USER_PIN));
       const view = await runCeremony(terminal, { kind: 'backup', media: mount }, (v) => {
         if (v.prompt.kind !== 'confirm') return null;
@@ -446,7 +446,7 @@ describe('faults while a backup is written', () => {
     const terminal = await openTerminal(home);
     const catalogued = terminal.backups.list().length;
     try {
-      terminal.partition.selectByLabel(state.modulePath, source.label);
+      await terminal.partition.selectByLabel(state.modulePath, source.label);
       await terminal.partition.login(Buffer.from(LAB_USER_PIN));
       const view = await runCeremony(terminal, { kind: 'backup', media: folder }, (v) => {
         if (v.prompt.kind !== 'confirm') return null;

@@ -90,7 +90,7 @@ describe('a card prepared by someone else', () => {
     try {
       await terminal.readers.start();
       await withCard(terminal, card as string, (c) => c.ensureSerial());
-      terminal.partition.selectByLabel(lab.state().modulePath, partition.label);
+      await terminal.partition.selectByLabel(lab.state().modulePath, partition.label);
       const prompts: string[] = [];
       const view = await runCeremony(terminal, { kind: 'adopt', holders: ['tia'], threshold: 1 }, async (v) => {
         prompts.push(`${v.prompt.kind}: ${v.prompt.text}`);

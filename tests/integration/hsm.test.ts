@@ -27,7 +27,7 @@ const key = (o: { kind?: string; class?: string; label: string; id: string }): s
 
 beforeAll(async () => {
   terminal = await openTerminal();
-  terminal.partition.selectByLabel(state.modulePath, state.tokenLabel);
+  await terminal.partition.selectByLabel(state.modulePath, state.tokenLabel);
 });
 
 afterAll(() => terminal.close());
@@ -66,7 +66,7 @@ describe('partition status', () => {
   it('remembers the chosen partition for the next start', async () => {
     const again = await openTerminal(terminal.home);
     try {
-      expect(again.partition.current()?.token.serial).toBe(terminal.partition.view().token.serial);
+      expect((await again.partition.current())?.token.serial).toBe(terminal.partition.view().token.serial);
     } finally {
       await again.close();
     }
@@ -163,7 +163,7 @@ describe('choosing a module and partition', () => {
   it('sees a partition created after it started, and names partitions by label and serial', async () => {
     const label = `IT ${Date.now().toString(36)}`;
     const created = await lab.newPartition(label);
-    const choice = terminal.partition.openModule(state.modulePath);
+    const choice = await terminal.partition.openModule(state.modulePath);
     expect(choice.tokens).toContainEqual(expect.objectContaining({ label, serial: created.serial }));
     expect(choice.uninitialisedSlots).toBe(1);
     for (const token of choice.tokens) expect(Object.keys(token).sort()).toEqual(['label', 'manufacturer', 'model', 'serial']);
@@ -174,7 +174,7 @@ describe('crypto-officer login', () => {
   it('refuses a wrong PIN in officers\' words, and audits every attempt without the PIN', async () => {
     const fresh = await openTerminal();
     try {
-      fresh.partition.selectByLabel(state.modulePath, state.tokenLabel);
+      await fresh.partition.selectByLabel(state.modulePath, state.tokenLabel);
       const wrong = await failure(fresh.partition.login(Buffer.from('not-the-pin')));
       expect(wrong.code).toBe('PIN_INCORRECT');
       expect(wrong.message).toMatch(/^The PIN is wrong\./);

@@ -37,7 +37,7 @@ describe('IPC requests', () => {
       fc.asyncProperty(fc.constantFrom(...channelNames), fc.anything({ withObjectString: true, withNullPrototype: true, withBigInt: true, withDate: true, withTypedArray: true, withSparseArray: true }), async (channel, payload) => {
         const result = await dispatcher.invoke(main, channel, payload);
         expect(typeof result.ok).toBe('boolean');
-        if (!result.ok) expect(['INVALID_REQUEST', 'TOKEN_NOT_SELECTED', 'PIN_INCORRECT', 'PIN_INVALID', 'OBJECT_NOT_FOUND', 'MEDIA_ERROR', 'NOT_LOGGED_IN'], `${channel}: ${JSON.stringify(result.error)}`).toContain(result.error.code);
+        if (!result.ok) expect(['INVALID_REQUEST', 'MODULE_NOT_ALLOWED', 'TOKEN_NOT_SELECTED', 'PIN_INCORRECT', 'PIN_INVALID', 'OBJECT_NOT_FOUND', 'MEDIA_ERROR', 'NOT_LOGGED_IN'], `${channel}: ${JSON.stringify(result.error)}`).toContain(result.error.code);
       }),
       { numRuns: 300 },
     );

@@ -23,7 +23,7 @@ interface Adopted {
 
 async function adopted(terminal: Terminal, prefix: string, m: number, n: number): Promise<Adopted> {
   const created = await lab.newPartition(`${prefix} ${Date.now().toString(36)}`.slice(0, 32));
-  terminal.partition.select(lab.state().modulePath, created.serial);
+  await terminal.partition.select(lab.state().modulePath, created.serial);
   const cards = await blankCards(prefix, n);
   const view = await runCeremony(terminal, { kind: 'adopt', holders: cards.map((c) => `holder ${c}`), threshold: m }, adoptAnswers(cards, created.soPin, cardPin));
   expect(view.prompt.kind, JSON.stringify(view.notices)).toBe('done');
@@ -199,7 +199,7 @@ describe('a 3-of-5 card set', () => {
     const fresh = await openTerminal(tempHome());
     try {
       await fresh.readers.start();
-      fresh.partition.select(lab.state().modulePath, set.partition.serial);
+      await fresh.partition.select(lab.state().modulePath, set.partition.serial);
       expect(fresh.cardSets.view()).toMatchObject({ source: 'partition', m: 0 });
       const view = await runCeremony(fresh, { kind: 'so-login' }, loginAnswers(['q35-4', 'q35-5', 'q35-1']));
       expect(view.prompt.kind, JSON.stringify(view.notices)).toBe('done');

@@ -130,7 +130,7 @@ describe('a restore of a backup made with a set the partition does not trust', (
     const terminal = await openTerminal(home);
     try {
       await terminal.readers.start();
-      terminal.partition.selectByLabel(state.modulePath, target.label);
+      await terminal.partition.selectByLabel(state.modulePath, target.label);
       await terminal.partition.login(Buffer.from(LAB_USER_PIN));
       let soNext = 0;
       const typed: string[] = [];

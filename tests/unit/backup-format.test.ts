@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decapsulate, encapsulate, escrowPublic, fingerprint, newEscrowKey } from '../../src/core/backup/escrow';
 import { type BackupHeader, type EntryBody, fileEnd, fileStart, openEntry, sealEntry, verifyBytes } from '../../src/core/backup/format';
 import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../../src/core/backup/manifest';
-import { isRemovable, parseMountInfo } from '../../src/core/backup/media';
+import { isRemovable, parseMountInfo } from '../../src/core/media/mounts';
 
 const escrow = newEscrowKey(Buffer.alloc(32, 3));
 const escrowPub = escrowPublic(escrow);

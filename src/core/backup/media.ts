@@ -1,57 +1,13 @@
 // Removable media: which mounted drives a backup can go to (Linux: the kernel's removable flag in
 // sysfs and the mount table), plus the training lab's stand-in folder; and the file operations a
 // backup needs on them, each turning the OS's errors into what officers should be told.
-import { constants, existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { constants, existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { type FileHandle, open, readFile, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import type { MediaView } from '../../shared/types';
 import { TesseraError } from '../errors';
-
-export interface Mount {
-  device: string;
-  mountPoint: string;
-  fsType: string;
-}
-
-/** /proc/self/mountinfo lines: the mount point is field 5, the source after the " - " separator. */
-export function parseMountInfo(text: string): Mount[] {
-  const mounts: Mount[] = [];
-  for (const line of text.split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (!left || !right) continue;
-    const mountPoint = left.split(' ')[4];
-    const [fsType, device] = right.split(' ');
-    if (mountPoint && fsType && device) mounts.push({ device: unescape(device), mountPoint: unescape(mountPoint), fsType });
-  }
-  return mounts;
-}
-
-/** mountinfo and /dev/disk/by-label escape spaces and the like as \040 or \x20. */
-function unescape(text: string): string {
-  return text.replace(/\\(?:x([0-9a-fA-F]{2})|([0-7]{3}))/g, (_, h: string | undefined, o: string | undefined) => String.fromCharCode(h ? parseInt(h, 16) : parseInt(o as string, 8)));
-}
-
-/** Whether the block device behind /dev/NAME sits on a removable disk (or on USB). */
-export function isRemovable(device: string, sysRoot = '/sys'): boolean {
-  const name = basename(device);
-  const node = join(sysRoot, 'class', 'block', name);
-  if (!existsSync(node)) return false;
-  let path: string;
-  try {
-    path = realpathSync(node);
-  } catch {
-    return false;
-  }
-  // A partition's folder sits inside its disk's folder, which holds the flag.
-  const disk = existsSync(join(path, 'partition')) ? dirname(path) : path;
-  try {
-    if (readFileSync(join(disk, 'removable'), 'utf8').trim() === '1') return true;
-  } catch {
-    // no flag: decide by the bus
-  }
-  return disk.includes('/usb');
-}
+import { isRemovable, parseMountInfo, unescape } from '../media/mounts';
 
 function labelOf(device: string, devRoot = '/dev'): string | null {
   const dir = join(devRoot, 'disk', 'by-label');

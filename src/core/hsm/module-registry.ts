@@ -29,6 +29,11 @@ function keyOf(path: string): string {
   }
 }
 
+/** Whether this process has the library loaded already (then it was probed when first loaded). */
+export function isLoaded(path: string): boolean {
+  return loaded.has(keyOf(path));
+}
+
 export function acquireModule(path: string, user: ModuleUser): Pkcs11Module {
   const key = keyOf(path);
   let entry = loaded.get(key);

@@ -8,7 +8,8 @@ import { CKU } from '../hsm/constants';
 import { HsmWorker } from '../hsm/hsm-worker-client';
 import { objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
-import { type ModuleUser, acquireModule, releaseModule, rescanModule } from '../hsm/module-registry';
+import type { ApprovedModules } from '../hsm/module-list';
+import { type ModuleUser, acquireModule, isLoaded, releaseModule, rescanModule } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
 import { type Anchor, type AnchorProtection, type Purpose, readAnchors, writeAnchor } from './anchor';
 import { wipe } from '../secrets';
@@ -43,6 +44,8 @@ export class PartitionService implements ModuleUser {
     private readonly settings: Settings,
     private readonly audit: AuditLog,
     private readonly actor: string,
+    /** Which modules may be loaded; `listedOnly`: the GUI may choose only from the list. */
+    private readonly approved: { modules: ApprovedModules; listedOnly: boolean },
     private readonly defaults: { modulePath?: string; tokenLabel?: string } = {},
   ) {}
 
@@ -51,27 +54,43 @@ export class PartitionService implements ModuleUser {
     return () => this.listeners.delete(listener);
   }
 
-  private module(path: string): Pkcs11Module {
+  /** The module at `path`, admitted (list, where it lies, a probe in a child process) before it is loaded here. */
+  private async module(path: string): Promise<Pkcs11Module> {
+    try {
+      await this.approved.modules.admit(path, { listedOnly: this.approved.listedOnly, probe: !isLoaded(path) });
+    } catch (error) {
+      if (error instanceof TesseraError && (error.code === 'MODULE_NOT_ALLOWED' || error.code === 'MODULE_INVALID')) {
+        // A refused module is a security event; the refusal stands even if it cannot be recorded.
+        await this.audit
+          .append({ actor: this.actor, action: 'module.refused', target: path, outcome: 'refused', details: { error: error.code, reason: error.message } })
+          .catch(() => undefined);
+      }
+      throw error;
+    }
     const module = acquireModule(path, this);
     if (this.modules.has(module)) releaseModule(module, this);
     else this.modules.add(module);
     return module;
   }
 
-  openModule(modulePath: string): PartitionChoice {
-    const module = this.module(modulePath);
+  /**
+   * Opens a module (admitted first: see module()) and lists its partitions.
+   * @throws TesseraError MODULE_* when the module is refused or unusable, as ApprovedModules.admit says
+   */
+  async openModule(modulePath: string): Promise<PartitionChoice> {
+    const module = await this.module(modulePath);
     this.rescan(module);
     const { tokens, uninitialised } = module.tokens();
     return { module: module.info(), tokens: tokens.map(({ slot: _slot, ...summary }) => summary), uninitialisedSlots: uninitialised };
   }
 
-  select(modulePath: string, serial: string): PartitionView {
-    const module = this.module(modulePath);
+  async select(modulePath: string, serial: string): Promise<PartitionView> {
+    const module = await this.module(modulePath);
     return this.choose(module, this.findAfterRescan(module, () => module.findToken(serial)));
   }
 
-  selectByLabel(modulePath: string, label: string): PartitionView {
-    const module = this.module(modulePath);
+  async selectByLabel(modulePath: string, label: string): Promise<PartitionView> {
+    const module = await this.module(modulePath);
     return this.choose(module, this.findAfterRescan(module, () => module.findTokenByLabel(label)));
   }
 
@@ -124,11 +143,22 @@ export class PartitionService implements ModuleUser {
     return this.changed();
   }
 
-  /** The partition chosen last time (or the lab's), or null when there is none to open. */
-  current(): PartitionView | null {
+  /**
+   * The partition chosen last time (or the lab's), or null when there is none to open. A module
+   * remembered in the database passes the same checks as a new choice.
+   * @throws TesseraError MODULE_NOT_ALLOWED / MODULE_INVALID naming the remembered module, not used
+   */
+  async current(): Promise<PartitionView | null> {
     if (this.selection) return this.view();
     const remembered = this.settings.get<Remembered>(SETTING);
-    if (remembered) return this.select(remembered.modulePath, remembered.serial);
+    if (remembered) {
+      try {
+        return await this.select(remembered.modulePath, remembered.serial);
+      } catch (error) {
+        if (!(error instanceof TesseraError) || !['MODULE_NOT_ALLOWED', 'MODULE_INVALID', 'MODULE_NOT_FOUND'].includes(error.code)) throw error;
+        throw new TesseraError(error.code, `The module chosen last time is not used. ${error.message}`, error.detail);
+      }
+    }
     if (this.defaults.modulePath && this.defaults.tokenLabel) return this.selectByLabel(this.defaults.modulePath, this.defaults.tokenLabel);
     return null;
   }

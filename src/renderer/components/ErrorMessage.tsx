@@ -11,6 +11,8 @@ export function errorHeading(code: ErrorCode): string {
     case 'MODULE_NOT_FOUND':
     case 'MODULE_INVALID':
       return 'PKCS#11 module problem';
+    case 'MODULE_NOT_ALLOWED':
+      return 'PKCS#11 module refused';
     case 'TOKEN_NOT_FOUND':
     case 'TOKEN_NOT_SELECTED':
     case 'TOKEN_REMOVED':

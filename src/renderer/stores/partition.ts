@@ -2,11 +2,14 @@
 // crypto-officer login. Holds snapshots only; the PIN never enters this store.
 import { create } from 'zustand';
 import type { ErrorData } from '../../shared/errors';
-import type { AppInfo, PartitionChoice, PartitionView } from '../../shared/types';
+import type { AppInfo, ModuleListView, PartitionChoice, PartitionView } from '../../shared/types';
 import { api } from '../api';
 
 interface PartitionState {
   app: AppInfo | null;
+  /** The modules officers may choose from (the administrator's list, the lab's module). */
+  modules: ModuleListView | null;
+  /** The chosen module's path: always one from `modules`, never typed in. */
   modulePath: string;
   choice: PartitionChoice | null;
   view: PartitionView | null;
@@ -25,6 +28,7 @@ interface PartitionState {
 
 export const usePartition = create<PartitionState>((set, get) => ({
   app: null,
+  modules: null,
   modulePath: '',
   choice: null,
   view: null,
@@ -33,17 +37,19 @@ export const usePartition = create<PartitionState>((set, get) => ({
   loginError: null,
 
   async start() {
-    const info = await api.app.info();
+    const [info, modules] = await Promise.all([api.app.info(), api.hsm.modules()]);
     if (info.ok) set({ app: info.value, modulePath: get().modulePath || info.value.lab?.modulePath || '' });
+    set(modules.ok ? { modules: modules.value } : { error: modules.error });
     await get().refresh();
   },
 
   setModulePath(modulePath) {
-    set({ modulePath });
+    // The partitions shown belong to the module opened before: they go with the change of module.
+    set({ modulePath, choice: null });
   },
 
   async openModule() {
-    set({ busy: true, error: null });
+    set({ busy: true, error: null, choice: null });
     const result = await api.hsm.openModule({ modulePath: get().modulePath.trim() });
     set(result.ok ? { busy: false, choice: result.value } : { busy: false, choice: null, error: result.error });
   },

@@ -35,20 +35,42 @@ function Pin({ label, status }: { label: string; status: PinStatus }): React.JSX
 }
 
 function ModuleChooser(): React.JSX.Element {
-  const { modulePath, choice, busy, setModulePath, openModule, select } = usePartition();
+  const { modules, modulePath, choice, busy, setModulePath, openModule, select } = usePartition();
+  const usable = modules?.modules.filter((m) => m.refusal === null) ?? [];
+  const chosen = usable.some((m) => m.path === modulePath);
   return (
     <section className="panel" aria-labelledby="choose-title">
       <h2 id="choose-title">Choose a partition</h2>
+      {modules && modules.modules.length === 0 ? (
+        <p className="notice">
+          No PKCS#11 module may be used on this workstation yet. {modules.problem ?? `The workstation's administrator must list the approved modules in ${modules.file}.`}
+        </p>
+      ) : modules?.problem ? (
+        <p className="notice">{modules.problem}</p>
+      ) : null}
       <form
-        className="row"
+        className="stack"
         onSubmit={(e) => {
           e.preventDefault();
           void openModule();
         }}
       >
-        <label htmlFor="module-path">PKCS#11 module</label>
-        <input id="module-path" className="grow" value={modulePath} onChange={(e) => setModulePath(e.target.value)} placeholder="/usr/lib/vendor/libpkcs11.so" spellCheck={false} />
-        <button type="submit" disabled={busy || modulePath.trim() === ''}>
+        <fieldset hidden={!modules || modules.modules.length === 0}>
+          <legend>PKCS#11 module</legend>
+          <ul className="choices module-choices" aria-label="Approved modules">
+            {(modules?.modules ?? []).map((m) => (
+              <li key={m.path}>
+                <label>
+                  <input type="radio" name="module" value={m.path} checked={m.path === modulePath} disabled={busy || m.refusal !== null} onChange={() => setModulePath(m.path)} />
+                  {` ${m.name} `}
+                  <span className="muted wrap">{m.path}</span>
+                </label>
+                {m.refusal ? <p className="muted">Refused: {m.refusal}.</p> : null}
+              </li>
+            ))}
+          </ul>
+        </fieldset>
+        <button type="submit" disabled={busy || !chosen}>
           Open module
         </button>
       </form>
