@@ -2,6 +2,7 @@
 // CLI each open one Terminal; none of them builds services by hand.
 import { userInfo } from 'node:os';
 import { AuditLog } from './audit/audit-log';
+import { recordAccount } from './audit/terminal-record';
 import { ReaderMonitor } from './cards/reader-monitor';
 import { databaseFile } from './config/paths';
 import type { Keychain } from './keychain/keychain';
@@ -48,7 +49,7 @@ export class Terminal {
     options: TerminalOptions,
   ) {
     this.settings = new Settings(db);
-    this.audit = new AuditLog(db, options.keychain ?? new KeytarKeychain(), this.settings.installationId());
+    this.audit = new AuditLog(db, options.keychain ?? new KeytarKeychain(), this.settings.installationId(), recordAccount(options.home));
     const actor = actorName(options.frontEnd);
     this.partition = new PartitionService(this.settings, this.audit, actor, options.defaults);
     const store = new CardSetStore(db);
@@ -72,11 +73,20 @@ export class Terminal {
     this.backup = new BackupService(this.partition, store, intents, this.backups, this.mediaStandIns);
   }
 
-  /** Opens the terminal's database and finishes or rolls back what a crash interrupted. */
+  /**
+   * Opens the terminal's database, checks it against the keychain's record of the audit log, and
+   * finishes or rolls back what a crash interrupted. With an audit alarm (a replaced or cut log)
+   * the terminal opens so the alarm can be seen and verified, but recovery waits: it would have to
+   * be recorded, and the log takes no entry until an officer acknowledges the alarm.
+   * @throws TesseraError KEYCHAIN_UNAVAILABLE, STORE_ERROR, or what recovery throws.
+   */
   static async open(options: TerminalOptions): Promise<Terminal> {
     const terminal = new Terminal(options.home, openDatabase(databaseFile(options.home)), options);
     try {
-      terminal.recovered = await terminal.ceremonies.recover();
+      const alarm = await terminal.audit.start();
+      terminal.recovered = alarm
+        ? [`AUDIT ALARM: ${alarm.message} Interrupted work is recovered only after an officer acknowledges this.`]
+        : await terminal.ceremonies.recover();
     } catch (error) {
       await terminal.close();
       throw error;
