@@ -2,6 +2,7 @@
 // CLI each open one Terminal; none of them builds services by hand.
 import { userInfo } from 'node:os';
 import { AuditLog } from './audit/audit-log';
+import { TesseraError } from './errors';
 import { recordAccount } from './audit/terminal-record';
 import { ReaderMonitor } from './cards/reader-monitor';
 import { databaseFile } from './config/paths';
@@ -83,7 +84,12 @@ export class Terminal {
   static async open(options: TerminalOptions): Promise<Terminal> {
     const terminal = new Terminal(options.home, openDatabase(databaseFile(options.home)), options);
     try {
-      const alarm = await terminal.audit.start();
+      const alarm = await terminal.audit.start().catch((error: unknown) => {
+        // Without the keychain the terminal still shows the partition and readers; the log checks
+        // its record before its next entry, and refuses that entry while the keychain is away.
+        if (error instanceof TesseraError && error.code === 'KEYCHAIN_UNAVAILABLE') return null;
+        throw error;
+      });
       terminal.recovered = alarm
         ? [`AUDIT ALARM: ${alarm.message} Interrupted work is recovered only after an officer acknowledges this.`]
         : await terminal.ceremonies.recover();

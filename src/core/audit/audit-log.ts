@@ -36,6 +36,8 @@ export const ACKNOWLEDGE_ACTION = 'audit.acknowledge';
 export class AuditLog {
   private key: Buffer | null = null;
   private alarmFound: AuditProblem | null = null;
+  /** Whether `start` has compared the record with the database (it must before any entry is written). */
+  private started = false;
 
   /**
    * @param installationId the id of the log in this database (settings)
@@ -76,7 +78,13 @@ export class AuditLog {
       }
     }
     this.alarmFound = await this.recordProblem();
+    this.started = true;
     return this.alarmFound;
+  }
+
+  /** `start`, if the keychain could not be reached when the terminal opened. */
+  private async ensureStarted(): Promise<void> {
+    if (!this.started) await this.start();
   }
 
   /** Loads the key; creates it only for an empty log (a missing key for a non-empty log is an alarm). */
@@ -121,6 +129,7 @@ export class AuditLog {
    * @throws TesseraError AUDIT_ALARM (see `alarm`), AUDIT_UNAVAILABLE (key missing for a non-empty log), KEYCHAIN_UNAVAILABLE.
    */
   async ready(): Promise<void> {
+    await this.ensureStarted();
     this.assertWritable();
     await this.loadKey(true);
   }
@@ -130,6 +139,7 @@ export class AuditLog {
    * @throws TesseraError as `ready()`, or STORE_ERROR from the database.
    */
   async append(input: AuditInput): Promise<AuditEntryView> {
+    await this.ensureStarted();
     this.assertWritable();
     return this.write(input);
   }
@@ -208,6 +218,7 @@ export class AuditLog {
    * @throws TesseraError KEYCHAIN_UNAVAILABLE when the keychain cannot be reached.
    */
   async verify(trusted: TrustedSealKey | null = null): Promise<AuditVerification> {
+    await this.ensureStarted();
     const rows = (this.db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as DbRow[]).map(fromDb);
     const noSeals = { verified: 0, through: null, keys: [], partition: trusted ? { ...trusted.partition, key: null } : null };
     const stored = await this.readRecord();

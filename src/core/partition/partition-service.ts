@@ -3,6 +3,7 @@
 // start. Every login attempt, successful or not, is written to the audit log.
 import type { AuditEntryView, ObjectDetails, ObjectSummary, PartitionChoice, PartitionView, PinStatus } from '../../shared/types';
 import type { AuditLog } from '../audit/audit-log';
+import type { AuditDetails } from '../audit/chain';
 import { SEAL_ACTION, type TrustedSealKey, sealDetails, sealStatement } from '../audit/seal';
 import { TesseraError, toErrorData } from '../errors';
 import { signData } from '../hsm/ec-signing';
@@ -274,8 +275,12 @@ export class PartitionService implements ModuleUser {
 
   private async endCoSession(selection: Selection): Promise<void> {
     const target = `${selection.token.label} (serial ${selection.token.serial})`;
-    await this.sealHead(selection, target);
-    this.logoutQuietly(selection);
+    try {
+      await this.sealHead(selection, target);
+    } finally {
+      // A seal that could not even be recorded (the keychain gone) never keeps the officer logged in.
+      this.logoutQuietly(selection);
+    }
     await this.audit.append({ actor: this.actor, action: 'partition.logout', target, outcome: 'ok', details: { role: 'crypto officer' } });
   }
 
@@ -287,7 +292,7 @@ export class PartitionService implements ModuleUser {
   private async sealHead(selection: Selection, target: string): Promise<void> {
     const head = this.audit.head();
     if (!head || this.audit.alarm) return;
-    let details;
+    let details: AuditDetails;
     try {
       const session = this.session(selection);
       const key = auditKey(session);
