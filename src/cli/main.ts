@@ -6,7 +6,7 @@ import { applyLabEnvironment, findLabProfile } from '../core/config/lab-profile'
 import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
-import type { AuditEntryView, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
+import type { AuditEntryView, AuditSeals, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
 import { listMedia } from '../core/backup/media';
 import { type ModuleSurvey, surveyModules } from '../core/hsm/module-list';
 import { verifyBackupFile } from '../core/backup/verify';
@@ -382,13 +382,27 @@ export function buildProgram(): Command {
     );
   audit
     .command('verify')
-    .description('check that no entry was altered, removed or reordered')
+    .description('check that the log is the one this workstation keeps (not replaced or cut), that no entry was altered, removed or reordered, and every head the partition sealed')
+    .addOption(new Option('--module <path>', 'with --token: the PKCS#11 module (default: the training lab\'s)'))
+    .option('--token <label>', 'also check that the seals were made by this partition\'s audit key')
     .option('--json', 'print JSON')
-    .action((options: { json?: boolean }) =>
+    .action((options: PartitionOptions) =>
       withTerminal(async (terminal) => {
-        const result = await terminal.audit.verify();
-        print(options.json, result, () => (result.intact ? `Audit log intact: ${result.entries} entries verified.` : `AUDIT LOG DAMAGED: ${result.problem?.message}`));
+        if (options.token) await selectPartition(terminal, options);
+        const trusted = options.token ? terminal.partition.auditSealKey() : null;
+        const result = await terminal.audit.verify(trusted);
+        print(options.json, result, () => (result.intact ? `Audit log intact: ${result.entries} entries verified. ${formatSeals(result.seals)}` : `AUDIT LOG DAMAGED: ${result.problem?.message}`));
         if (!result.intact) process.exitCode = 1;
+      }),
+    );
+  partitionOptions(audit.command('acknowledge').description('an officer acknowledges an audit alarm (a replaced, cut or unreadable log) with the crypto-officer PIN; recorded as the next entry'))
+    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .action((options: PartitionOptions & { pinFd?: string }) =>
+      withTerminal(async (terminal) => {
+        if (!terminal.audit.alarm) throw new TesseraError('INVALID_REQUEST', 'The audit log has no alarm to acknowledge.');
+        await selectPartition(terminal, options);
+        const entry = await terminal.partition.acknowledgeAuditAlarm(await readPin(options.pinFd, 'Crypto-officer PIN: '));
+        print(options.json, { acknowledged: true, entry }, () => `Acknowledged in entry ${entry.seq}: ${String(entry.details.finding)} The log goes on from there.`);
       }),
     );
   return program;
@@ -434,6 +448,12 @@ function formatObjects(objects: ObjectSummary[]): string {
 function formatReaders(snapshot: ReadersSnapshot): string {
   if (snapshot.readers.length === 0) return 'No card readers are connected.';
   return snapshot.readers.map((r) => `${r.name}: ${r.condition.replace('-', ' ')}${r.atr ? `  ATR ${r.atr}` : ''}`).join('\n');
+}
+
+function formatSeals(seals: AuditSeals): string {
+  const against = seals.partition ? ` against partition “${seals.partition.label}” (serial ${seals.partition.serial})` : '';
+  if (seals.verified === 0) return `No head of the log was sealed by a partition yet${against ? ` (checked${against})` : ''}.`;
+  return `${seals.verified} head${seals.verified === 1 ? '' : 's'} sealed by the partition verified${against}, the last covering entries up to ${seals.through}.`;
 }
 
 function formatAudit(entries: AuditEntryView[]): string {

@@ -2,6 +2,8 @@
 // CLI each open one Terminal; none of them builds services by hand.
 import { userInfo } from 'node:os';
 import { AuditLog } from './audit/audit-log';
+import { TesseraError } from './errors';
+import { recordAccount } from './audit/terminal-record';
 import { ReaderMonitor } from './cards/reader-monitor';
 import { databaseFile } from './config/paths';
 import type { Keychain } from './keychain/keychain';
@@ -58,7 +60,7 @@ export class Terminal {
     options: TerminalOptions,
   ) {
     this.settings = new Settings(db);
-    this.audit = new AuditLog(db, options.keychain ?? new KeytarKeychain(), this.settings.installationId());
+    this.audit = new AuditLog(db, options.keychain ?? new KeytarKeychain(), this.settings.installationId(), recordAccount(options.home));
     const actor = actorName(options.frontEnd);
     this.mediaStandIns = options.mediaStandIns ?? defaultStandIns();
     const standIns = this.mediaStandIns;
@@ -90,11 +92,25 @@ export class Terminal {
     this.backup = new BackupService(this.partition, store, intents, this.backups, this.mediaStandIns);
   }
 
-  /** Opens the terminal's database and finishes or rolls back what a crash interrupted. */
+  /**
+   * Opens the terminal's database, checks it against the keychain's record of the audit log, and
+   * finishes or rolls back what a crash interrupted. With an audit alarm (a replaced or cut log)
+   * the terminal opens so the alarm can be seen and verified, but recovery waits: it would have to
+   * be recorded, and the log takes no entry until an officer acknowledges the alarm.
+   * @throws TesseraError KEYCHAIN_UNAVAILABLE, STORE_ERROR, or what recovery throws.
+   */
   static async open(options: TerminalOptions): Promise<Terminal> {
     const terminal = new Terminal(options.home, openDatabase(databaseFile(options.home)), options);
     try {
-      terminal.recovered = await terminal.ceremonies.recover();
+      const alarm = await terminal.audit.start().catch((error: unknown) => {
+        // Without the keychain the terminal still shows the partition and readers; the log checks
+        // its record before its next entry, and refuses that entry while the keychain is away.
+        if (error instanceof TesseraError && error.code === 'KEYCHAIN_UNAVAILABLE') return null;
+        throw error;
+      });
+      terminal.recovered = alarm
+        ? [`AUDIT ALARM: ${alarm.message} Interrupted work is recovered only after an officer acknowledges this.`]
+        : await terminal.ceremonies.recover();
     } catch (error) {
       await terminal.close();
       throw error;

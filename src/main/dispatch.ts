@@ -32,6 +32,7 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
     'cards:readers': () => terminal.readers.snapshot(),
     'audit:list': (r) => terminal.audit.list(r.limit, r.beforeSeq),
     'audit:verify': () => terminal.audit.verify(),
+    'audit:acknowledge': (r) => terminal.partition.acknowledgeAuditAlarm(Buffer.from(r.pin, 'utf8')),
     'cards:set': () => terminal.cardSets.view(),
     'ceremony:start': async (r) => {
       // The window may name only media the terminal offers, and backup files on them.

@@ -1,7 +1,9 @@
 // The shell: which partition, who is logged in, card service status, and the officers' sections.
 import { useEffect } from 'react';
+import { AuditAlarm } from './components/AuditAlarm';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { SoSessionBadge, SoSessionEnded } from './components/SoSessionBadge';
+import { useAudit } from './stores/audit';
 import { type Section, sectionTitles, sections, useNavigation } from './stores/navigation';
 import { usePartition } from './stores/partition';
 import { useQuorum } from './stores/quorum';
@@ -56,10 +58,13 @@ export function App(): React.JSX.Element {
   const start = usePartition((s) => s.start);
   const loadReaders = useReaders((s) => s.load);
   const loadQuorum = useQuorum((s) => s.load);
+  const verifyAudit = useAudit((s) => s.verify);
   useEffect(() => {
     void start().then(() => loadQuorum());
     void loadReaders();
-  }, [start, loadReaders, loadQuorum]);
+    // A replaced or cut log is shown at once, whatever section is open.
+    void verifyAudit();
+  }, [start, loadReaders, loadQuorum, verifyAudit]);
   return (
     <div className="shell">
       <header>
@@ -78,6 +83,7 @@ export function App(): React.JSX.Element {
         </ul>
       </nav>
       <main>
+        <AuditAlarm />
         <SoSessionEnded />
         <ErrorBoundary resetKey={section}>
           <Content section={section} />

@@ -52,6 +52,7 @@ export const channels = {
       .strict(),
   },
   'audit:verify': { request: none },
+  'audit:acknowledge': { request: z.object({ pin }).strict() },
   'cards:set': { request: none },
   'ceremony:start': { request: ceremonyStart },
   'ceremony:input': { request: z.object({ id: z.string().uuid(), seq: z.number().int().min(0), input: ceremonyInput }).strict() },
@@ -78,6 +79,8 @@ export interface Responses {
   'cards:readers': ReadersSnapshot;
   'audit:list': AuditEntryView[];
   'audit:verify': AuditVerification;
+  /** The acknowledgement entry (an officer's crypto-officer PIN ends the audit alarm). */
+  'audit:acknowledge': AuditEntryView;
   'cards:set': CardSetView | null;
   'ceremony:start': CeremonyView;
   'ceremony:input': CeremonyView;

@@ -177,12 +177,39 @@ export interface AuditEntryView {
   details: Record<string, string | number | boolean | null>;
 }
 
-export type AuditProblemKind = 'altered' | 'removed' | 'reordered' | 'truncated' | 'key-missing';
+/**
+ * What is wrong with the audit log. `replaced`: the database holds another log than the one this
+ * workstation's keychain knows (deleted, emptied, another terminal's); `truncated`: entries were cut
+ * off the end; `anchor-unreadable` / `anchor-missing`: the keychain's record of the log cannot be
+ * decoded / is gone while the database has entries; `seal-broken`: a head the partition signed no
+ * longer matches the entries it covers, or its signature or key is not the partition's.
+ */
+export type AuditProblemKind = 'altered' | 'removed' | 'reordered' | 'truncated' | 'key-missing' | 'replaced' | 'anchor-unreadable' | 'anchor-missing' | 'seal-broken';
+
+export interface AuditProblem {
+  /** The entry the problem is found at, when there is one. */
+  seq: number | null;
+  kind: AuditProblemKind;
+  message: string;
+}
+
+/** The heads of the log signed by a partition's audit key (entries `audit.seal`) that were checked. */
+export interface AuditSeals {
+  /** How many seals verified. */
+  verified: number;
+  /** The last entry covered by a verified seal; null when none. */
+  through: number | null;
+  /** SHA-256 fingerprints (hex) of the public keys that made them. */
+  keys: string[];
+  /** The partition whose audit key the seals were checked against (`audit verify --token`); null when only the log's own keys were used. */
+  partition: { label: string; serial: string; key: string | null } | null;
+}
 
 export interface AuditVerification {
   intact: boolean;
   entries: number;
-  problem: { seq: number | null; kind: AuditProblemKind; message: string } | null;
+  problem: AuditProblem | null;
+  seals: AuditSeals;
 }
 
 // ---- Ceremonies: guided multi-step work with officers' cards ----

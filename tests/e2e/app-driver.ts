@@ -40,8 +40,9 @@ export class AppDriver {
   }
 
   async logIn(pin: string): Promise<void> {
-    await this.page.getByLabel('Crypto-officer PIN').fill(pin);
-    await this.page.getByRole('button', { name: 'Log in' }).click();
+    const panel = this.page.getByRole('region', { name: 'Crypto-officer login' });
+    await panel.getByLabel('Crypto-officer PIN').fill(pin);
+    await panel.getByRole('button', { name: 'Log in' }).click();
   }
 
   /** Calls the preload's IPC door directly, as a compromised page could. */
@@ -50,27 +51,51 @@ export class AppDriver {
   }
 }
 
+/** The lab's profile, applied to this process (its partition, keychain and readers). */
+function labProfile(): NonNullable<ReturnType<typeof findLabProfile>> {
+  const profile = findLabProfile();
+  if (!profile) throw new Error('The training lab is not set up: run `npm run lab -- up`.');
+  applyLabEnvironment(profile);
+  return profile;
+}
+
+/** Opens the GUI terminal whose data lives in `home` (default: a new one) on the lab; `modules`: its own list of modules. */
+export function openLabTerminal(home = mkdtempSync(join(tmpdir(), 'tessera-e2e-')), modules?: TerminalOptions['modules']): Promise<Terminal> {
+  const profile = labProfile();
+  return Terminal.open({ home, frontEnd: 'gui', defaults: { modulePath: profile.modulePath, tokenLabel: profile.tokenLabel }, ...(modules ? { modules } : {}) });
+}
+
+/** The app on `terminal`: the real dispatcher, and the GUI in Chromium. `close` ends both. */
+export async function launchApp(terminal: Terminal): Promise<{ app: AppDriver; close(): Promise<void> }> {
+  const profile = labProfile();
+  const dispatcher = createDispatcher(terminal, { origin: HOST_ORIGIN, app: { version: 'e2e', lab: { tokenLabel: profile.tokenLabel, modulePath: profile.modulePath } } });
+  await terminal.readers.start();
+  const chromium = await launchChromiumApp({ dispatcher, outDir: join(root, 'out'), headless: true });
+  return {
+    app: new AppDriver(chromium, terminal),
+    close: async () => {
+      await chromium.close();
+      await terminal.close();
+    },
+  };
+}
+
 export const test = base.extend<{ app: AppDriver; modules: TerminalOptions['modules'] }>({
   /** The administrator's list of modules and the lab's module, when a spec sets its own (test.use). */
   modules: [undefined, { option: true }],
   app: async ({ modules }, use) => {
-    const profile = findLabProfile();
-    if (!profile) throw new Error('The training lab is not set up: run `npm run lab -- up`.');
-    applyLabEnvironment(profile);
-    const terminal = await Terminal.open({
-      home: mkdtempSync(join(tmpdir(), 'tessera-e2e-')),
-      frontEnd: 'gui',
-      defaults: { modulePath: profile.modulePath, tokenLabel: profile.tokenLabel },
-      ...(modules ? { modules } : {}),
-    });
-    const dispatcher = createDispatcher(terminal, { origin: HOST_ORIGIN, app: { version: 'e2e', lab: { tokenLabel: profile.tokenLabel, modulePath: profile.modulePath } } });
-    await terminal.readers.start();
-    const chromium = await launchChromiumApp({ dispatcher, outDir: join(root, 'out'), headless: true });
+    const terminal = await openLabTerminal(undefined, modules);
+    let launched;
     try {
-      await use(new AppDriver(chromium, terminal));
-    } finally {
-      await chromium.close();
+      launched = await launchApp(terminal);
+    } catch (error) {
       await terminal.close();
+      throw error;
+    }
+    try {
+      await use(launched.app);
+    } finally {
+      await launched.close();
     }
   },
 });

@@ -1,14 +1,22 @@
 // The audit log with the real SQLite file and the real keychain (the lab's Secret Service).
 // Each kind of tampering is done directly to the database file, as an attacker with the file
 // would, and must be detected and located.
-import { readFileSync } from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/core/audit/audit-log';
+import { type AuditFields, entryMac } from '../../src/core/audit/chain';
+import { decodeRecord, encodeRecord, recordAccount } from '../../src/core/audit/terminal-record';
 import { KeytarKeychain } from '../../src/core/keychain/keytar-keychain';
 import { openDatabase } from '../../src/core/store/database';
 import { Settings } from '../../src/core/store/settings';
 import type { Terminal } from '../../src/core/terminal';
-import { openTerminal, tempHome, tessera } from './support';
+import type { AuditEntryView, AuditVerification } from '../../src/shared/types';
+import { LAB_USER_PIN } from '../lab/lab';
+import { lab, openTerminal, pkcs11Tool, tempHome, tessera } from './support';
 
 async function logWith(entries: number): Promise<Terminal> {
   const terminal = await openTerminal(tempHome());
@@ -35,7 +43,7 @@ describe('audit log', () => {
     await terminal.close();
     const again = await openTerminal(home);
     try {
-      expect(await again.audit.verify()).toEqual({ intact: true, entries: 5, problem: null });
+      expect(await again.audit.verify()).toMatchObject({ intact: true, entries: 5, problem: null });
       const entries = again.audit.list(3);
       expect(entries.map((e) => e.seq)).toEqual([5, 4, 3]);
       expect(entries[2]).toMatchObject({ actor: 'officer 3', outcome: 'failed', details: { step: 3 } });
@@ -80,7 +88,7 @@ describe('audit log', () => {
       db.close();
       const keychain = new KeytarKeychain();
       expect(await keychain.delete(`audit-key:${id}`)).toBe(true);
-      const fresh = new AuditLog(openDatabase(`${terminal.home}/tessera.db`), keychain, id);
+      const fresh = new AuditLog(openDatabase(`${terminal.home}/tessera.db`), keychain, id, recordAccount(terminal.home));
       expect((await fresh.verify()).problem).toMatchObject({ kind: 'key-missing' });
       await expect(fresh.append({ actor: 'x', action: 'y', target: 'z', outcome: 'ok' })).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
     } finally {
@@ -109,12 +117,300 @@ describe('audit log', () => {
     await terminal.close();
     const good = tessera(['audit', 'verify', '--json'], { home });
     expect(good.status).toBe(0);
-    expect(JSON.parse(good.stdout)).toEqual({ intact: true, entries: 4, problem: null });
+    expect(JSON.parse(good.stdout)).toMatchObject({ intact: true, entries: 4, problem: null, seals: { verified: 0 } });
     const db = openDatabase(`${home}/tessera.db`);
     db.exec("UPDATE audit_log SET target = 'elsewhere' WHERE seq = 2");
     db.close();
     const bad = tessera(['audit', 'verify'], { home });
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/AUDIT LOG DAMAGED: Entry 2 was altered/);
+  });
+});
+
+/** The database files of a closed terminal, gone (as if deleted by hand). */
+function deleteDatabase(home: string): void {
+  for (const f of ['tessera.db', 'tessera.db-wal', 'tessera.db-shm']) rmSync(join(home, f), { force: true });
+}
+
+/** A closed terminal's home with `entries` entries. */
+async function closedLogWith(entries: number): Promise<string> {
+  const terminal = await logWith(entries);
+  const home = terminal.home;
+  await terminal.close();
+  return home;
+}
+
+function verifyJson(home: string, extra: string[] = []): { status: number | null; result: AuditVerification; stdout: string } {
+  const run = tessera(['audit', 'verify', '--json', ...extra], { home });
+  return { status: run.status, result: JSON.parse(run.stdout) as AuditVerification, stdout: run.stdout };
+}
+
+describe('the record that cannot vanish or be cut', () => {
+  const keychain = new KeytarKeychain();
+
+  it('a deleted database fails verify as replaced, and the terminal starts no new chain over it', async () => {
+    const home = await closedLogWith(3);
+    deleteDatabase(home);
+    const text = tessera(['audit', 'verify'], { home });
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/^AUDIT LOG DAMAGED: The audit log was replaced: .* that reached entry 3, but the database holds a new, empty log\./);
+    const { status, result } = verifyJson(home);
+    expect(status).toBe(1);
+    expect(result).toMatchObject({ intact: false, entries: 0, problem: { kind: 'replaced', seq: null } });
+
+    const terminal = await openTerminal(home);
+    try {
+      expect(terminal.audit.alarm?.kind).toBe('replaced');
+      await terminal.partition.current();
+      await expect(terminal.partition.login(Buffer.from(LAB_USER_PIN))).rejects.toMatchObject({ code: 'AUDIT_ALARM', message: expect.stringMatching(/acknowledge/) });
+      await expect(terminal.audit.append({ actor: 'x', action: 'y', target: 'z', outcome: 'ok' })).rejects.toMatchObject({ code: 'AUDIT_ALARM' });
+      expect(() => terminal.ceremonies.start({ kind: 'so-login' })).toThrow(/acknowledge/);
+      expect(terminal.audit.list(10)).toEqual([]);
+      expect(terminal.partition.view().token.loggedIn).toBe(false);
+    } finally {
+      await terminal.close();
+    }
+  });
+
+  it('a database swapped for another terminal\'s, or for an empty one, fails verify as replaced', async () => {
+    const home = await closedLogWith(4);
+    const other = await closedLogWith(2);
+    deleteDatabase(home);
+    copyFileSync(join(other, 'tessera.db'), join(home, 'tessera.db'));
+    const swapped = verifyJson(home);
+    expect(swapped.status).toBe(1);
+    expect(swapped.result.problem).toMatchObject({ kind: 'replaced' });
+    expect(swapped.result.problem?.message).toMatch(/reached entry 4, but the database holds another log \(installation [0-9a-f-]+, 2 entries\)/);
+
+    const empty = await closedLogWith(0);
+    deleteDatabase(home);
+    copyFileSync(join(empty, 'tessera.db'), join(home, 'tessera.db'));
+    const emptied = verifyJson(home);
+    expect(emptied.status).toBe(1);
+    expect(emptied.result.problem).toMatchObject({ kind: 'replaced', message: expect.stringMatching(/a new, empty log/) });
+  });
+
+  it('a database cut short (its last entries deleted while closed) is named, and is not extended', async () => {
+    const home = await closedLogWith(5);
+    const db = openDatabase(join(home, 'tessera.db'));
+    db.exec('DELETE FROM audit_log WHERE seq >= 4');
+    db.close();
+    const { status, result } = verifyJson(home);
+    expect(status).toBe(1);
+    expect(result.problem).toMatchObject({ kind: 'truncated', seq: 3, message: expect.stringMatching(/after entry 3 were removed: the log once reached entry 5/) });
+    const terminal = await openTerminal(home);
+    try {
+      expect(terminal.audit.alarm).toMatchObject({ kind: 'truncated', message: expect.stringMatching(/cut.*reached entry 5/) });
+      await expect(terminal.audit.append({ actor: 'x', action: 'y', target: 'z', outcome: 'ok' })).rejects.toMatchObject({ code: 'AUDIT_ALARM' });
+      expect(terminal.audit.list(10).map((e) => e.seq)).toEqual([3, 2, 1]);
+    } finally {
+      await terminal.close();
+    }
+  });
+
+  it('an undecodable keychain record fails verify, naming it, never passing', async () => {
+    const home = await closedLogWith(2);
+    await keychain.set(recordAccount(home), Buffer.from('{"format":"tessera-terminal-v1","installationId":'));
+    const { status, result } = verifyJson(home);
+    expect(status).toBe(1);
+    expect(result.problem).toMatchObject({ kind: 'anchor-unreadable', message: expect.stringContaining(`account “${recordAccount(home)}”`) });
+    const text = tessera(['audit', 'verify'], { home });
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/AUDIT LOG DAMAGED: .*cannot be read/);
+  });
+
+  it('an undecodable anchor of the older kind is named too, not skipped', async () => {
+    const home = await closedLogWith(2);
+    const db = openDatabase(join(home, 'tessera.db'));
+    const id = new Settings(db).installationId();
+    db.close();
+    await keychain.delete(recordAccount(home));
+    await keychain.set(`audit-anchor:${id}`, Buffer.from('not an anchor'));
+    const { status, result } = verifyJson(home);
+    expect(status).toBe(1);
+    expect(result.problem).toMatchObject({ kind: 'anchor-unreadable', message: expect.stringContaining(`audit-anchor:${id}`) });
+  });
+
+  it('moves an existing terminal\'s anchor (named from its database) into the record on first start, losing nothing', async () => {
+    const home = await closedLogWith(4);
+    const db = openDatabase(join(home, 'tessera.db'));
+    const id = new Settings(db).installationId();
+    const last = db.prepare('SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer };
+    db.close();
+    // The keychain as the version before the record left it.
+    await keychain.delete(recordAccount(home));
+    await keychain.set(`audit-anchor:${id}`, Buffer.from(JSON.stringify({ seq: last.seq, mac: last.mac.toString('hex') })));
+
+    const terminal = await openTerminal(home);
+    try {
+      expect(terminal.audit.alarm).toBeNull();
+      expect(await keychain.get(`audit-anchor:${id}`)).toBeNull();
+      const record = decodeRecord((await keychain.get(recordAccount(home))) as Buffer);
+      expect(record).toMatchObject({ installationId: id, head: { seq: 4 } });
+      expect(record?.head?.mac.equals(last.mac)).toBe(true);
+      expect(await terminal.audit.verify()).toMatchObject({ intact: true, entries: 4 });
+      await terminal.audit.append({ actor: 'officer 5', action: 'test.step', target: 'Tessera Lab', outcome: 'ok' });
+      expect(await terminal.audit.verify()).toMatchObject({ intact: true, entries: 5 });
+    } finally {
+      await terminal.close();
+    }
+    // Deleted after the move, the database is caught like any other.
+    deleteDatabase(home);
+    expect(verifyJson(home).result.problem?.kind).toBe('replaced');
+  });
+
+  it('an officer acknowledges a replaced log with the crypto-officer PIN; the entry names the head that was lost', async () => {
+    const home = await closedLogWith(3);
+    const lost = decodeRecord((await keychain.get(recordAccount(home))) as Buffer);
+    deleteDatabase(home);
+    const wrong = tessera(['audit', 'acknowledge', '--pin-fd', '3'], { home, fds: ['not-the-pin\n'] });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/PIN is wrong/);
+    const ack = tessera(['audit', 'acknowledge', '--pin-fd', '3', '--json'], { home, fds: [`${LAB_USER_PIN}\n`] });
+    expect(ack.status, ack.stderr).toBe(0);
+    const entries = JSON.parse(tessera(['audit', 'list', '--json'], { home }).stdout) as AuditEntryView[];
+    expect(entries.map((e) => e.action).reverse()).toEqual(['audit.acknowledge', 'partition.login', 'audit.seal', 'partition.logout']);
+    expect(entries.at(-1)?.details).toMatchObject({ problem: 'replaced', previousInstallation: lost?.installationId, previousHeadSeq: 3, previousHeadMac: lost?.head?.mac.toString('hex'), role: 'crypto officer' });
+    const { status, result } = verifyJson(home, ['--token', lab.state().tokenLabel]);
+    expect(status).toBe(0);
+    expect(result).toMatchObject({ intact: true, entries: 4, seals: { verified: 1, through: 2 } });
+    expect(JSON.stringify(entries)).not.toContain(LAB_USER_PIN);
+  });
+});
+
+describe('heads sealed by the partition', () => {
+  /** A terminal on a partition of its own, with one crypto-officer session that ended. */
+  async function sealedSession(): Promise<{ home: string; label: string; serial: string; soPin: string }> {
+    const partition = await lab.newPartition(`Audit ${Date.now().toString(36)}`);
+    const terminal = await openTerminal();
+    try {
+      await terminal.partition.selectByLabel(partition.modulePath, partition.label);
+      await terminal.audit.append({ actor: 'officer 1', action: 'test.step', target: partition.label, outcome: 'ok', details: { step: 1 } });
+      await terminal.partition.login(Buffer.from(LAB_USER_PIN));
+      await terminal.partition.logout();
+      return { home: terminal.home, label: partition.label, serial: partition.serial, soPin: partition.soPin };
+    } finally {
+      await terminal.close();
+    }
+  }
+
+  function auditKeyPublic(label: string): Buffer {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-pub-'));
+    try {
+      pkcs11Tool(['--token-label', label, '--read-object', '--type', 'pubkey', '--label', 'Tessera audit key', '--output-file', join(dir, 'pub.der')]);
+      return readFileSync(join(dir, 'pub.der'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('at crypto-officer logout the partition\'s audit key signs the head; the signature verifies with its public key, read independently', async () => {
+    const { home, label, serial } = await sealedSession();
+    const entries = JSON.parse(tessera(['audit', 'list', '--json'], { home }).stdout) as AuditEntryView[];
+    expect(entries.map((e) => e.action).reverse()).toEqual(['test.step', 'partition.login', 'audit.seal', 'partition.logout']);
+    const seal = entries.find((e) => e.action === 'audit.seal') as AuditEntryView;
+    expect(seal).toMatchObject({ outcome: 'ok', details: { statement: 'tessera-audit-head-v1', headSeq: 2, partition: serial } });
+
+    const spki = auditKeyPublic(label);
+    expect(seal.details.key).toBe(createHash('sha256').update(spki).digest('hex'));
+    expect(Buffer.from(seal.details.publicKey as string, 'base64').equals(spki)).toBe(true);
+    const db = openDatabase(join(home, 'tessera.db'));
+    const id = new Settings(db).installationId();
+    const head = db.prepare('SELECT mac FROM audit_log WHERE seq = 2').get() as { mac: Buffer };
+    db.close();
+    expect(seal.details.headMac).toBe(head.mac.toString('hex'));
+    // The signed bytes, rebuilt from their documented form.
+    const statement = Buffer.from(`["tessera-audit-head-v1","${id}",2,"${head.mac.toString('hex')}"]`);
+    const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    expect(verify('sha256', statement, { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(seal.details.signature as string, 'hex'))).toBe(true);
+
+    const verified = verifyJson(home, ['--token', label]);
+    expect(verified.status).toBe(0);
+    expect(verified.result).toMatchObject({ intact: true, seals: { verified: 1, through: 2, partition: { label, serial, key: seal.details.key } } });
+  });
+
+  it('the audit private key is sensitive and never extractable, and the SO cannot sign with it', async () => {
+    const { label, soPin } = await sealedSession();
+    const listing = pkcs11Tool(['--token-label', label, '--login', '--pin', LAB_USER_PIN, '--list-objects', '--type', 'privkey']);
+    const block = listing.split(/\n(?=Private Key Object)/).find((b) => b.includes("label:      Tessera audit key")) as string;
+    expect(block).toMatch(/EC_POINT 256 bits|EC/);
+    const access = /Access:\s+(.*)/.exec(block)?.[1] ?? '';
+    expect(access.split(', ')).toContain('sensitive');
+    expect(access.split(', ')).toContain('never extractable');
+    expect(access.split(', ')).not.toContain('extractable');
+    expect(/Usage:\s+(.*)/.exec(block)?.[1]).toBe('sign');
+    // A security officer sees no private object, so cannot sign with it: only a crypto-officer session can seal.
+    const state = lab.state();
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-so-'));
+    try {
+      writeFileSync(join(dir, 'digest'), createHash('sha256').update('head').digest());
+      const so = spawnSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', label, '--session-rw', '--login', '--login-type', 'so', '--so-pin', soPin, '--sign', '--mechanism', 'ECDSA', '--label', 'Tessera audit key', '--input-file', join(dir, 'digest'), '--output-file', join(dir, 'sig')], { env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf }, encoding: 'utf8' });
+      expect(so.status).not.toBe(0);
+      expect(`${so.stdout}${so.stderr}`).toMatch(/Private key not found/);
+      expect(existsSync(join(dir, 'sig'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an entry altered before a signed head is named, also when the log\'s key was used to hide it', async () => {
+    const { home } = await sealedSession();
+    const db = openDatabase(join(home, 'tessera.db'));
+    const id = new Settings(db).installationId();
+    db.close();
+
+    // With the database only: the chain names the entry.
+    const copy = mkdtempSync(join(tmpdir(), 'tessera-home-'));
+    copyFileSync(join(home, 'tessera.db'), join(copy, 'tessera.db'));
+    const plain = openDatabase(join(home, 'tessera.db'));
+    plain.exec("UPDATE audit_log SET target = 'elsewhere' WHERE seq = 1");
+    plain.close();
+    expect(verifyJson(home).result.problem).toMatchObject({ kind: 'altered', seq: 1 });
+
+    // With the keychain too (the HMAC key): every mac from entry 1 on recomputed, the record moved.
+    copyFileSync(join(copy, 'tessera.db'), join(home, 'tessera.db'));
+    const key = (await new KeytarKeychain().get(`audit-key:${id}`)) as Buffer;
+    const forged = openDatabase(join(home, 'tessera.db'));
+    const rows = forged.prepare('SELECT * FROM audit_log ORDER BY seq').all() as (Omit<AuditFields, 'details'> & { seq: number; details: string; prev_mac: Buffer; mac: Buffer })[];
+    let prev = rows[0]?.prev_mac as Buffer;
+    for (const row of rows) {
+      const fields = { ...row, target: row.seq === 1 ? 'elsewhere' : row.target, details: JSON.parse(row.details) as AuditFields['details'] };
+      const mac = entryMac(key, fields, prev);
+      forged.prepare('UPDATE audit_log SET target = ?, prev_mac = ?, mac = ? WHERE seq = ?').run(fields.target, prev, mac, row.seq);
+      prev = mac;
+    }
+    forged.close();
+    await new KeytarKeychain().set(recordAccount(home), encodeRecord({ installationId: id, head: { seq: rows.length, mac: prev } }));
+    const hidden = verifyJson(home);
+    expect(hidden.status).toBe(1);
+    expect(hidden.result.problem).toMatchObject({ kind: 'seal-broken', seq: 2, message: expect.stringMatching(/not the ones the partition sealed in entry 3: an entry from 1 to 2 was altered/) });
+  });
+
+  it('seals forged with another key pass only the log\'s own check: against the partition they fail', async () => {
+    const { home, label } = await sealedSession();
+    const db = openDatabase(join(home, 'tessera.db'));
+    const id = new Settings(db).installationId();
+    const key = (await new KeytarKeychain().get(`audit-key:${id}`)) as Buffer;
+    const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as (Omit<AuditFields, 'details'> & { seq: number; details: string; prev_mac: Buffer; mac: Buffer })[];
+    // An attacker with the database and the keychain re-signs the seal with a key of their own.
+    const own = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = own.publicKey.export({ format: 'der', type: 'spki' });
+    let prev = rows[0]?.prev_mac as Buffer;
+    for (const row of rows) {
+      const details = JSON.parse(row.details) as AuditFields['details'];
+      if (row.action === 'audit.seal') {
+        const statement = Buffer.from(JSON.stringify(['tessera-audit-head-v1', id, details.headSeq, details.headMac]));
+        Object.assign(details, { key: createHash('sha256').update(spki).digest('hex'), publicKey: spki.toString('base64'), signature: sign('sha256', statement, { key: own.privateKey, dsaEncoding: 'ieee-p1363' }).toString('hex') });
+      }
+      const mac = entryMac(key, { ...row, details }, prev);
+      db.prepare('UPDATE audit_log SET details = ?, prev_mac = ?, mac = ? WHERE seq = ?').run(JSON.stringify(details), prev, mac, row.seq);
+      prev = mac;
+    }
+    db.close();
+    await new KeytarKeychain().set(recordAccount(home), encodeRecord({ installationId: id, head: { seq: rows.length, mac: prev } }));
+    expect(verifyJson(home).status).toBe(0);
+    const against = verifyJson(home, ['--token', label]);
+    expect(against.status).toBe(1);
+    expect(against.result.problem).toMatchObject({ kind: 'seal-broken', seq: 3, message: expect.stringMatching(/sealed by a key that is not the audit key of partition/) });
   });
 });

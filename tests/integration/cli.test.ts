@@ -25,15 +25,17 @@ describe('tessera CLI', () => {
     const publicObjects = JSON.parse(pub.stdout) as ObjectSummary[];
     expect(publicObjects.map(key).sort()).toEqual(parseObjectList(pkcs11Tool(['--token-label', state.tokenLabel, '--list-objects'])).map(key).sort());
 
+    // Listed first: the first crypto-officer session to end on a partition makes its audit key.
+    const expected = parseObjectList(pkcs11Tool(['--token-label', state.tokenLabel, '--login', '--pin', LAB_USER_PIN, '--list-objects'])).map(key).sort();
     const all = tessera(['objects', '--json', '--login', '--pin-fd', '3', '--module', state.modulePath, '--token', state.tokenLabel], { home, fds: [`${LAB_USER_PIN}\n`] });
     expect(all.status).toBe(0);
     const objects = JSON.parse(all.stdout) as ObjectSummary[];
-    expect(objects.map(key).sort()).toEqual(parseObjectList(pkcs11Tool(['--token-label', state.tokenLabel, '--login', '--pin', LAB_USER_PIN, '--list-objects'])).map(key).sort());
+    expect(objects.map(key).sort()).toEqual(expected);
     for (const o of objects) expect(Object.keys(o)).toEqual(expect.arrayContaining(['label', 'class', 'id']));
 
     const audit = JSON.parse(tessera(['audit', 'list', '--json'], { home }).stdout) as AuditEntryView[];
-    expect(audit.map((e) => `${e.action}:${e.outcome}`)).toEqual(['partition.logout:ok', 'partition.login:ok']);
-    expect(audit[1]?.actor).toMatch(/command line/);
+    expect(audit.map((e) => `${e.action}:${e.outcome}`)).toEqual(['partition.logout:ok', 'audit.seal:ok', 'partition.login:ok']);
+    expect(audit[2]?.actor).toMatch(/command line/);
   });
 
   it('fails with one line and a non-zero exit on a wrong PIN, and audits the attempt', () => {

@@ -188,9 +188,9 @@ describe('crypto-officer login', () => {
       await fresh.partition.logout();
 
       const entries = fresh.audit.list(10);
-      expect(entries.map((e) => `${e.action}:${e.outcome}`)).toEqual(['partition.logout:ok', 'partition.login:ok', 'partition.login:failed']);
-      expect(entries[2]?.details).toMatchObject({ error: 'PIN_INCORRECT' });
-      expect(entries[2]?.target).toContain(fresh.partition.view().token.serial);
+      expect(entries.map((e) => `${e.action}:${e.outcome}`)).toEqual(['partition.logout:ok', 'audit.seal:ok', 'partition.login:ok', 'partition.login:failed']);
+      expect(entries[3]?.details).toMatchObject({ error: 'PIN_INCORRECT' });
+      expect(entries[3]?.target).toContain(fresh.partition.view().token.serial);
       expect((await fresh.audit.verify()).intact).toBe(true);
       const db = readFileSync(join(fresh.home, 'tessera.db')).toString('latin1') + readFileSync(join(fresh.home, 'tessera.db-wal')).toString('latin1');
       expect(db).not.toContain('not-the-pin');

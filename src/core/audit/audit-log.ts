@@ -1,12 +1,21 @@
 // The terminal's audit log: append-only rows in SQLite, chained and keyed (see chain.ts), with the
-// key and the chain's anchor in the OS keychain. Entries never hold a secret: details are plain
-// scalars chosen by the caller, never request payloads.
+// key and the terminal's record (which log this is, and its head) in the OS keychain, and heads
+// sealed by the partition (seal.ts). Entries never hold a secret: details are plain scalars chosen
+// by the caller, never request payloads.
+//
+// A database that is not the log the keychain knows (deleted, emptied, another terminal's, cut
+// short) raises an alarm at start. While it stands the log takes no entry, so nothing that must be
+// audited can happen (every login checks `ready()` first), and no new chain quietly hides the old
+// one; it ends only with an officer's acknowledgement, which is itself the next entry and names
+// the head that was lost.
 import { randomBytes } from 'node:crypto';
-import type { AuditEntryView, AuditVerification } from '../../shared/types';
+import type { AuditEntryView, AuditProblem, AuditVerification } from '../../shared/types';
 import { TesseraError } from '../errors';
 import type { Keychain } from '../keychain/keychain';
 import type { Sql } from '../store/database';
 import { type AuditAnchor, type AuditFields, type AuditRow, entryMac, genesisMac, verifyChain } from './chain';
+import { type TrustedSealKey, verifySeals } from './seal';
+import { type StoredRecord, type TerminalRecord, decodeLegacyAnchor, decodeRecord, encodeRecord, legacyAnchorAccount } from './terminal-record';
 
 export type AuditInput = Omit<AuditFields, 'time' | 'details'> & { details?: AuditFields['details'] };
 
@@ -22,13 +31,23 @@ interface DbRow {
   mac: Buffer;
 }
 
+export const ACKNOWLEDGE_ACTION = 'audit.acknowledge';
+
 export class AuditLog {
   private key: Buffer | null = null;
+  private alarmFound: AuditProblem | null = null;
+  /** Whether `start` has compared the record with the database (it must before any entry is written). */
+  private started = false;
 
+  /**
+   * @param installationId the id of the log in this database (settings)
+   * @param recordAccount the keychain account of this terminal's record (terminal-record.ts), named from outside the database
+   */
   constructor(
     private readonly db: Sql,
     private readonly keychain: Keychain,
-    private readonly installationId: string,
+    readonly installationId: string,
+    private readonly recordAccount: string,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -36,8 +55,36 @@ export class AuditLog {
     return `audit-key:${this.installationId}`;
   }
 
-  private get anchorAccount(): string {
-    return `audit-anchor:${this.installationId}`;
+  /** What stops the log from taking entries, found at start; null when it is the log the keychain knows. */
+  get alarm(): AuditProblem | null {
+    return this.alarmFound;
+  }
+
+  /**
+   * At start: reads the terminal's record from the keychain, first moving an anchor of the older
+   * kind (named from the database) into it, or writing a new one for a new terminal; then compares
+   * it with the database and keeps what is wrong as the alarm.
+   * @throws TesseraError KEYCHAIN_UNAVAILABLE when the keychain cannot be reached.
+   */
+  async start(): Promise<AuditProblem | null> {
+    if ((await this.readRecord()).state === 'absent') {
+      const legacy = await this.keychain.get(legacyAnchorAccount(this.installationId));
+      const head = legacy ? decodeLegacyAnchor(legacy) : null;
+      if (legacy && head) {
+        await this.writeRecord({ installationId: this.installationId, head });
+        await this.keychain.delete(legacyAnchorAccount(this.installationId));
+      } else if (!legacy && this.count() === 0) {
+        await this.writeRecord({ installationId: this.installationId, head: null });
+      }
+    }
+    this.alarmFound = await this.recordProblem();
+    this.started = true;
+    return this.alarmFound;
+  }
+
+  /** `start`, if the keychain could not be reached when the terminal opened. */
+  private async ensureStarted(): Promise<void> {
+    if (!this.started) await this.start();
   }
 
   /** Loads the key; creates it only for an empty log (a missing key for a non-empty log is an alarm). */
@@ -49,7 +96,7 @@ export class AuditLog {
       return stored;
     }
     if (!createIfEmpty) return null;
-    const count = (this.db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+    const count = this.count();
     if (count > 0) {
       throw new TesseraError(
         'AUDIT_UNAVAILABLE',
@@ -63,12 +110,41 @@ export class AuditLog {
     return fresh;
   }
 
-  /** Makes sure an entry can be written before an action is taken. */
+  /**
+   * For work that will have to be recorded (ceremonies), before anything is asked of an officer.
+   * @throws TesseraError AUDIT_ALARM while the alarm found at start stands.
+   */
+  assertWritable(): void {
+    const alarm = this.alarmFound;
+    if (!alarm) return;
+    throw new TesseraError(
+      'AUDIT_ALARM',
+      `The audit log cannot be extended: ${alarm.message} Nothing was done. An officer must acknowledge this first (tessera audit acknowledge).`,
+      `audit alarm: ${alarm.kind}`,
+    );
+  }
+
+  /**
+   * Makes sure an entry can be written before an action is taken.
+   * @throws TesseraError AUDIT_ALARM (see `alarm`), AUDIT_UNAVAILABLE (key missing for a non-empty log), KEYCHAIN_UNAVAILABLE.
+   */
   async ready(): Promise<void> {
+    await this.ensureStarted();
+    this.assertWritable();
     await this.loadKey(true);
   }
 
+  /**
+   * Appends one entry and moves the keychain's head to it.
+   * @throws TesseraError as `ready()`, or STORE_ERROR from the database.
+   */
   async append(input: AuditInput): Promise<AuditEntryView> {
+    await this.ensureStarted();
+    this.assertWritable();
+    return this.write(input);
+  }
+
+  private async write(input: AuditInput): Promise<AuditEntryView> {
     const key = (await this.loadKey(true)) as Buffer;
     const fields: AuditFields = { ...input, details: input.details ?? {}, time: this.now().toISOString() };
     const row = this.db
@@ -83,8 +159,47 @@ export class AuditLog {
         return { ...fields, seq, prevMac, mac };
       })
       .immediate();
-    await this.keychain.set(this.anchorAccount, encodeAnchor({ seq: row.seq, mac: row.mac }));
+    await this.writeRecord({ installationId: this.installationId, head: { seq: row.seq, mac: row.mac } });
     return view(row);
+  }
+
+  /**
+   * An officer's acknowledgement of the alarm: written as the next entry of the database's log
+   * (for a replaced database, its first), naming what was found and the head the keychain knew,
+   * then that log becomes the terminal's. The caller has checked who the officer is.
+   * @throws TesseraError INVALID_REQUEST when there is no alarm; AUDIT_UNAVAILABLE when the
+   *   database's log has entries but its key is not in the keychain.
+   */
+  async acknowledge(actor: string, target: string, officer: AuditFields['details']): Promise<AuditEntryView> {
+    const problem = this.alarmFound;
+    if (!problem) throw new TesseraError('INVALID_REQUEST', 'The audit log has no alarm to acknowledge.');
+    const stored = await this.readRecord();
+    const known = stored.state === 'found' ? stored.record : null;
+    const entry = await this.write({
+      actor,
+      action: ACKNOWLEDGE_ACTION,
+      target,
+      outcome: 'ok',
+      details: {
+        ...officer,
+        problem: problem.kind,
+        finding: problem.message,
+        previousInstallation: known?.installationId ?? null,
+        previousHeadSeq: known?.head?.seq ?? null,
+        previousHeadMac: known?.head?.mac.toString('hex') ?? null,
+        installation: this.installationId,
+      },
+    });
+    this.alarmFound = null;
+    // An unreadable anchor of the older kind is answered by the new record just written.
+    await this.keychain.delete(legacyAnchorAccount(this.installationId));
+    return entry;
+  }
+
+  /** The last entry's seq and mac, or null for an empty log. */
+  head(): AuditAnchor | null {
+    const last = this.db.prepare('SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer } | undefined;
+    return last ? { seq: last.seq, mac: last.mac } : null;
   }
 
   list(limit: number, beforeSeq?: number): AuditEntryView[] {
@@ -96,20 +211,89 @@ export class AuditLog {
     return rows.map((r) => view(fromDb(r)));
   }
 
-  async verify(): Promise<AuditVerification> {
+  /**
+   * Checks the whole log: that it is the log the keychain knows (not replaced, not cut), every
+   * entry's mac and order, and every head the partition sealed; with `trusted`, that the seals were
+   * made by that partition's audit key. Reports the first problem, naming the entry.
+   * @throws TesseraError KEYCHAIN_UNAVAILABLE when the keychain cannot be reached.
+   */
+  async verify(trusted: TrustedSealKey | null = null): Promise<AuditVerification> {
+    await this.ensureStarted();
     const rows = (this.db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as DbRow[]).map(fromDb);
+    const noSeals = { verified: 0, through: null, keys: [], partition: trusted ? { ...trusted.partition, key: null } : null };
+    const stored = await this.readRecord();
+    const foreign = recordMismatch(stored, this.installationId, rows.length);
+    if (foreign) return { intact: false, entries: rows.length, problem: foreign, seals: noSeals };
     const key = await this.loadKey(false);
     if (!key) {
-      if (rows.length === 0) return { intact: true, entries: 0, problem: null };
+      if (rows.length === 0) return { intact: true, entries: 0, problem: null, seals: noSeals };
       return {
         intact: false,
         entries: rows.length,
         problem: { seq: null, kind: 'key-missing', message: 'The key of the audit log is missing from this workstation\'s keychain: the log cannot be verified.' },
+        seals: noSeals,
       };
     }
-    const anchor = await this.keychain.get(this.anchorAccount);
-    return verifyChain(rows, key, this.installationId, anchor ? decodeAnchor(anchor) : null);
+    const chain = verifyChain(rows, key, this.installationId, stored.state === 'found' ? stored.record.head : null);
+    if (!chain.intact) return { ...chain, seals: noSeals };
+    const { problem, seals } = verifySeals(rows, this.installationId, trusted);
+    return { intact: problem === null, entries: rows.length, problem, seals };
   }
+
+  private count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+  }
+
+  private async readRecord(): Promise<StoredRecord> {
+    const bytes = await this.keychain.get(this.recordAccount);
+    if (bytes) {
+      const record = decodeRecord(bytes);
+      return record ? { state: 'found', record } : { state: 'unreadable', account: this.recordAccount };
+    }
+    // An anchor of the older kind that could not be moved into a record (it did not decode) is named, never skipped.
+    const legacy = await this.keychain.get(legacyAnchorAccount(this.installationId));
+    if (legacy && !decodeLegacyAnchor(legacy)) return { state: 'unreadable', account: legacyAnchorAccount(this.installationId) };
+    return { state: 'absent' };
+  }
+
+  private writeRecord(record: TerminalRecord): Promise<void> {
+    return this.keychain.set(this.recordAccount, encodeRecord(record));
+  }
+
+  /** The record against the database, head included: what the alarm at start is made of. */
+  private async recordProblem(): Promise<AuditProblem | null> {
+    const stored = await this.readRecord();
+    const count = this.count();
+    const foreign = recordMismatch(stored, this.installationId, count);
+    if (foreign || stored.state !== 'found' || !stored.record.head) return foreign;
+    const head = stored.record.head;
+    const row = this.db.prepare('SELECT mac FROM audit_log WHERE seq = ?').get(head.seq) as { mac: Buffer } | undefined;
+    if (!row) {
+      const last = this.head();
+      return { seq: last?.seq ?? null, kind: 'truncated', message: `The audit log was cut: entries after ${last ? `entry ${last.seq}` : 'the start'} were removed, but this workstation's keychain records that it reached entry ${head.seq}.` };
+    }
+    if (!row.mac.equals(head.mac)) return { seq: head.seq, kind: 'altered', message: `Entry ${head.seq} is not the entry this workstation's keychain records under that number: the database was replaced by another copy of the log.` };
+    return null;
+  }
+}
+
+/** A keychain record that does not describe this database's log at all (replaced, unreadable, gone). */
+function recordMismatch(stored: StoredRecord, installationId: string, entries: number): AuditProblem | null {
+  if (stored.state === 'unreadable') {
+    return { seq: null, kind: 'anchor-unreadable', message: `This workstation's keychain holds a record of the audit log that cannot be read (account “${stored.account}”): it was damaged or tampered with, so the log cannot be trusted.` };
+  }
+  if (stored.state === 'absent') {
+    return entries > 0 ? { seq: null, kind: 'anchor-missing', message: `This workstation's keychain has no record of the audit log, but the database holds ${entries} entries: the record was removed, or this database was brought from elsewhere.` } : null;
+  }
+  const { record } = stored;
+  if (record.installationId === installationId) return null;
+  const known = record.head ? `that reached entry ${record.head.seq}` : 'with no entries yet';
+  const found = entries === 0 ? 'a new, empty log' : `another log (installation ${installationId}, ${entries} entries)`;
+  return {
+    seq: null,
+    kind: 'replaced',
+    message: `The audit log was replaced: this workstation's keychain records log ${record.installationId} ${known}, but the database holds ${found}. The database was deleted or swapped.`,
+  };
 }
 
 function fromDb(r: DbRow): AuditRow {
@@ -125,17 +309,4 @@ function fromDb(r: DbRow): AuditRow {
 
 function view(r: AuditRow): AuditEntryView {
   return { seq: r.seq, time: r.time, actor: r.actor, action: r.action, target: r.target, outcome: r.outcome, details: r.details };
-}
-
-function encodeAnchor(a: AuditAnchor): Buffer {
-  return Buffer.from(JSON.stringify({ seq: a.seq, mac: a.mac.toString('hex') }));
-}
-
-function decodeAnchor(b: Buffer): AuditAnchor | null {
-  try {
-    const parsed = JSON.parse(b.toString('utf8')) as { seq: number; mac: string };
-    return { seq: parsed.seq, mac: Buffer.from(parsed.mac, 'hex') };
-  } catch {
-    return null;
-  }
 }

@@ -7,6 +7,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditOutcome, AuditVerification } from '../../shared/types';
 
+/** What the chain alone can tell; the log adds what its seals say. */
+export type ChainVerification = Omit<AuditVerification, 'seals'>;
+
 export type AuditDetails = Record<string, string | number | boolean | null>;
 
 export interface AuditFields {
@@ -55,7 +58,7 @@ function same(a: Buffer, b: Buffer): boolean {
  * Checks the whole chain, rows in seq order. Reports the first problem, naming the entry:
  * the first entry whose own mac fails, or whose recorded predecessor is not the entry before it.
  */
-export function verifyChain(rows: readonly AuditRow[], key: Buffer, installationId: string, anchor: AuditAnchor | null): AuditVerification {
+export function verifyChain(rows: readonly AuditRow[], key: Buffer, installationId: string, anchor: AuditAnchor | null): ChainVerification {
   const genesis = genesisMac(key, installationId);
   const byMac = new Map(rows.map((r) => [r.mac.toString('hex'), r]));
   let previous = genesis;
@@ -85,6 +88,6 @@ export function verifyChain(rows: readonly AuditRow[], key: Buffer, installation
   return { intact: true, entries: rows.length, problem: null };
 }
 
-function broken(entries: number, seq: number | null, kind: NonNullable<AuditVerification['problem']>['kind'], message: string): AuditVerification {
+function broken(entries: number, seq: number | null, kind: NonNullable<AuditVerification['problem']>['kind'], message: string): ChainVerification {
   return { intact: false, entries, problem: { seq, kind, message } };
 }

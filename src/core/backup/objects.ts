@@ -3,6 +3,7 @@
 // (CKA_LOCAL, CKA_ALWAYS_SENSITIVE, ...) are recorded so a restore can say honestly which ones the
 // token did not keep. Key material never appears here: it travels only wrapped.
 import { CKA, CKK, CKO } from '../hsm/constants';
+import { AUDIT_KEY_LABEL } from '../partition/audit-key';
 import type { Handle, Template } from '../hsm/pkcs11-adapter';
 import type { Session } from '../hsm/session';
 import type { EntryBody, KeyCheck, ObjectClassName, RecordedAttribute } from './format';
@@ -191,6 +192,7 @@ function show(value: boolean | number | string): string {
 export function exclusion(o: CapturedObject, own: { signingKeyId: string | null }): string | null {
   if (attribute(o, CKA.TOKEN) === false) return 'A session object: it disappears when its session ends.';
   if (o.class === 'data' && Buffer.from(String(attribute(o, CKA.APPLICATION) ?? ''), 'hex').toString('utf8') === 'Tessera') return 'The terminal\'s record of this partition\'s card sets: it belongs to this partition only.';
+  if ((o.class === 'private-key' || o.class === 'public-key') && o.label === AUDIT_KEY_LABEL) return 'The partition\'s audit key: it seals this partition\'s audit log and stays in its partition (its private half never leaves it).';
   if (own.signingKeyId && o.id === own.signingKeyId && (o.class === 'private-key' || o.class === 'public-key')) return 'The partition\'s backup-signing key: it stays in its partition.';
   if (isKey(o.class)) {
     if (attribute(o, CKA.EXTRACTABLE) !== true) return 'Not extractable (CKA_EXTRACTABLE is false): the HSM never lets this key leave it, even wrapped.';

@@ -21,10 +21,12 @@ export class CeremonyHost {
   /**
    * Starts a ceremony and returns its first view.
    * @throws TesseraError, before anything is asked of the officers: another ceremony is under way,
+   *   the audit log has an alarm (AUDIT_ALARM),
    *   the wrong role is logged in, or the kind's precheck refuses (in officers' words).
    */
   start(request: CeremonyStart, options: RunOptions = { retryWrongPin: true }): CeremonyView {
     if (this.ceremony && !this.ceremony.done) throw new TesseraError('INVALID_REQUEST', 'Another ceremony is under way. Finish or cancel it first.');
+    this.ctx.audit.assertWritable();
     this.checkLogin(request.kind);
     const entry = entryOf(request.kind);
     try {

@@ -1,9 +1,12 @@
 // The partition the officers work on: which module and token, its status, the crypto-officer
 // login, and its objects. The choice is remembered (by module path and token serial) for the next
 // start. Every login attempt, successful or not, is written to the audit log.
-import type { ObjectDetails, ObjectSummary, PartitionChoice, PartitionView, PinStatus } from '../../shared/types';
+import type { AuditEntryView, ObjectDetails, ObjectSummary, PartitionChoice, PartitionView, PinStatus } from '../../shared/types';
 import type { AuditLog } from '../audit/audit-log';
-import { TesseraError } from '../errors';
+import type { AuditDetails } from '../audit/chain';
+import { SEAL_ACTION, type TrustedSealKey, sealDetails, sealStatement } from '../audit/seal';
+import { TesseraError, toErrorData } from '../errors';
+import { signData } from '../hsm/ec-signing';
 import { CKU } from '../hsm/constants';
 import { HsmWorker } from '../hsm/hsm-worker-client';
 import { objectDetails } from '../hsm/inventory';
@@ -12,6 +15,7 @@ import type { ApprovedModules } from '../hsm/module-list';
 import { type ModuleUser, acquireModule, isLoaded, releaseModule, rescanModule } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
 import { type Anchor, type AnchorProtection, type Purpose, readAnchors, writeAnchor } from './anchor';
+import { auditKey, auditPublicKey } from './audit-key';
 import { wipe } from '../secrets';
 import type { Settings } from '../store/settings';
 
@@ -293,19 +297,86 @@ export class PartitionService implements ModuleUser {
     return new TesseraError('PIN_INCORRECT', `The PIN is wrong. ${hint}`, error.detail);
   }
 
+  /** Ends the crypto-officer session: the log's head is sealed by the partition first (see `sealHead`), then the logout is recorded. */
   async logout(): Promise<PartitionView> {
     const selection = this.required();
-    if (selection.loggedIn) {
-      this.logoutQuietly(selection);
-      await this.audit.append({
-        actor: this.actor,
-        action: 'partition.logout',
-        target: `${selection.token.label} (serial ${selection.token.serial})`,
-        outcome: 'ok',
-        details: { role: 'crypto officer' },
-      });
-    }
+    if (selection.loggedIn) await this.endCoSession(selection);
     return this.changed();
+  }
+
+  private async endCoSession(selection: Selection): Promise<void> {
+    const target = `${selection.token.label} (serial ${selection.token.serial})`;
+    try {
+      await this.sealHead(selection, target);
+    } finally {
+      // A seal that could not even be recorded (the keychain gone) never keeps the officer logged in.
+      this.logoutQuietly(selection);
+    }
+    await this.audit.append({ actor: this.actor, action: 'partition.logout', target, outcome: 'ok', details: { role: 'crypto officer' } });
+  }
+
+  /**
+   * While the crypto officer is still logged in: the partition's audit key (made on first need)
+   * signs the log's head, and the seal becomes an entry. A seal that cannot be made is recorded as
+   * failed (with the error code) and does not keep the officer logged in.
+   */
+  private async sealHead(selection: Selection, target: string): Promise<void> {
+    const head = this.audit.head();
+    if (!head || this.audit.alarm) return;
+    let details: AuditDetails;
+    try {
+      const session = this.session(selection);
+      const key = auditKey(session);
+      const signature = signData(session, key.handle, sealStatement(this.audit.installationId, head.seq, head.mac));
+      details = sealDetails(head.seq, head.mac, key.spki, signature, selection.token.serial);
+    } catch (error) {
+      await this.audit.append({ actor: this.actor, action: SEAL_ACTION, target, outcome: 'failed', details: { headSeq: head.seq, error: toErrorData(error).code } });
+      return;
+    }
+    await this.audit.append({ actor: this.actor, action: SEAL_ACTION, target, outcome: 'ok', details });
+  }
+
+  /**
+   * The chosen partition's audit public key, to check the log's seals against (no login needed).
+   * @throws TesseraError TOKEN_NOT_SELECTED, or what the partition answers.
+   */
+  auditSealKey(): TrustedSealKey {
+    const selection = this.required();
+    return { partition: { label: selection.token.label, serial: selection.token.serial }, spki: auditPublicKey(this.session(selection)) };
+  }
+
+  /**
+   * An officer's acknowledgement of the audit log's alarm (a replaced, cut or unreadable record):
+   * the crypto-officer PIN proves who it is (C_Login, then logout; the login itself cannot be
+   * recorded while the alarm stands), then the acknowledgement is the log's next entry and the
+   * new head is sealed by the partition. The PIN buffer is wiped whatever happens.
+   * @throws TesseraError PIN_INCORRECT (not recorded: the log takes no entry before the acknowledgement), INVALID_REQUEST without an alarm.
+   */
+  async acknowledgeAuditAlarm(pin: Buffer): Promise<AuditEntryView> {
+    try {
+      const selection = this.required();
+      if (!this.audit.alarm) throw new TesseraError('INVALID_REQUEST', 'The audit log has no alarm to acknowledge.');
+      if (selection.loggedIn || selection.soLoggedIn) throw new TesseraError('INVALID_REQUEST', 'Log out first: the acknowledgement needs its own crypto-officer login.');
+      const target = `${selection.token.label} (serial ${selection.token.serial})`;
+      try {
+        this.session(selection).login(CKU.USER, pin);
+      } catch (error) {
+        throw error instanceof TesseraError && error.code === 'PIN_INCORRECT' ? this.wrongPin(selection, error) : error;
+      }
+      selection.loggedIn = true;
+      let entry: AuditEntryView;
+      try {
+        entry = await this.audit.acknowledge(this.actor, target, { role: 'crypto officer' });
+        await this.audit.append({ actor: this.actor, action: 'partition.login', target, outcome: 'ok', details: { role: 'crypto officer', for: 'acknowledging the audit alarm' } });
+        await this.endCoSession(selection);
+      } finally {
+        if (selection.loggedIn) this.logoutQuietly(selection);
+      }
+      this.changed();
+      return entry;
+    } finally {
+      wipe(pin);
+    }
   }
 
   async objects(): Promise<ObjectSummary[]> {
@@ -332,8 +403,15 @@ export class PartitionService implements ModuleUser {
     }
   }
 
-  /** Ends the login and sessions, stops the worker, then lets go of the modules. */
+  /** Ends the login (a crypto officer's is sealed and recorded, as at logout) and sessions, stops the worker, then lets go of the modules. */
   async close(): Promise<void> {
+    if (this.selection?.loggedIn) {
+      try {
+        await this.endCoSession(this.selection);
+      } catch {
+        // shutting down goes on; release() below ends the login whatever happened
+      }
+    }
     this.release();
     await this.worker.stop();
     for (const module of this.modules) {

@@ -33,6 +33,8 @@ export function errorHeading(code: ErrorCode): string {
     case 'KEYCHAIN_UNAVAILABLE':
     case 'AUDIT_UNAVAILABLE':
       return 'Audit log unavailable';
+    case 'AUDIT_ALARM':
+      return 'Audit log alarm';
     case 'STORE_ERROR':
       return 'Database problem';
     case 'BACKUP_INVALID':

@@ -11,9 +11,13 @@ interface AuditState {
   more: boolean;
   verification: AuditVerification | null;
   error: ErrorData | null;
+  /** Why the last acknowledgement of an alarm was refused. */
+  acknowledgeError: ErrorData | null;
   load(): Promise<void>;
   loadOlder(): Promise<void>;
   verify(): Promise<void>;
+  /** Sends the crypto-officer PIN once to acknowledge the audit alarm; the caller clears its field. */
+  acknowledge(pin: string): Promise<boolean>;
 }
 
 export const useAudit = create<AuditState>((set, get) => ({
@@ -21,6 +25,7 @@ export const useAudit = create<AuditState>((set, get) => ({
   more: false,
   verification: null,
   error: null,
+  acknowledgeError: null,
 
   async load() {
     const result = await api.audit.list({ limit: PAGE });
@@ -38,5 +43,12 @@ export const useAudit = create<AuditState>((set, get) => ({
   async verify() {
     const result = await api.audit.verify();
     set(result.ok ? { verification: result.value } : { error: result.error });
+  },
+
+  async acknowledge(pin) {
+    const result = await api.audit.acknowledge({ pin });
+    set({ acknowledgeError: result.ok ? null : result.error });
+    if (result.ok) await get().load();
+    return result.ok;
   },
 }));
