@@ -75,7 +75,7 @@ export class Terminal {
     const store = new CardSetStore(db);
     const intents = new IntentLog(db);
     this.backups = new BackupCatalogue(db);
-    this.cardSets = new CardSets(this.partition, store, intents);
+    this.cardSets = new CardSets(this.partition, store, intents, this.audit);
     this.so = new SoSession(this.partition, this.audit, this.settings, actor);
     this.ceremonies = new CeremonyHost({
       partition: this.partition,

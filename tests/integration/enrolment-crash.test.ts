@@ -176,6 +176,15 @@ describe('a forged intent in the database', () => {
     expect(logins[0]?.details).toMatchObject({ error: 'PIN_LOCKED' });
     // The partition's own SO PIN still works: only one wrong credential reached it.
     expect(soPinWorks(label, soPin)).toBe(true);
+    // Deleting the terminal's count from the database does not lift the hold: the audit log decides.
+    const db2 = openDatabase(join(home, 'tessera.db'));
+    try {
+      db2.prepare('DELETE FROM so_login_failures').run();
+    } finally {
+      db2.close();
+    }
+    const third = soLogin(home, label);
+    expect(JSON.parse(third.stdout)).toMatchObject({ loggedIn: false, error: { code: 'PIN_LOCKED' } });
     const shown = JSON.parse(tessera(['cards', 'list', '--token', label, '--json'], { home }).stdout) as { refusedLogins: number } | null;
     if (shown) expect(shown.refusedLogins).toBe(1);
     const ack = tessera(['so-acknowledge', '--token', label, '--json'], { home });

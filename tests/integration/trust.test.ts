@@ -5,10 +5,15 @@
 // Every refused restore is checked from outside: pkcs11-tool lists the partition's objects (with
 // their values' digests where readable) before and after, and they must be identical.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { encapsulate, escrowPublic, fingerprint } from '../../src/core/backup/escrow';
+import { type BackupHeader, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
+import { setFingerprint } from '../../src/core/quorum/card-set';
+import { openDatabase } from '../../src/core/store/database';
 import type { BackupReport, CeremonyView, RestoreReport } from '../../src/shared/types';
 import { LAB_USER_PIN } from '../lab/lab';
 import { seedPartition } from '../lab/seed';
@@ -16,6 +21,18 @@ import { blankCards, confirm, pin, present, removeAll, runCeremony } from './cer
 import { lab, openTerminal, pkcs11Tool, tempHome, tessera } from './support';
 
 const tag = Date.now().toString(36);
+/** Creates an unmodifiable public data object like an anchor, in a process of its own (argv: module, label, PIN, value). */
+const plantScript = `
+const p = new (require(${JSON.stringify(join(import.meta.dirname, '../../node_modules/pkcs11js'))}).PKCS11)();
+const [, mod, label, pin, value] = process.argv;
+const k = require(${JSON.stringify(join(import.meta.dirname, '../../node_modules/pkcs11js'))});
+p.load(mod); p.C_Initialize();
+const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trimEnd() === label);
+const s = p.C_OpenSession(slot, k.CKF_SERIAL_SESSION | k.CKF_RW_SESSION);
+p.C_Login(s, k.CKU_USER, pin);
+p.C_CreateObject(s, [{ type: k.CKA_CLASS, value: k.CKO_DATA }, { type: k.CKA_TOKEN, value: true }, { type: k.CKA_PRIVATE, value: false }, { type: k.CKA_MODIFIABLE, value: false }, { type: k.CKA_APPLICATION, value: 'Tessera' }, { type: k.CKA_LABEL, value: 'Tessera card set (backup)' }, { type: k.CKA_VALUE, value: Buffer.from(value) }]);
+p.C_Logout(s); p.C_Finalize();
+`;
 const state = lab.state();
 const SO_PINS = ['tr-so-ann-1', 'tr-so-ben-2'];
 const BK_PIN = 'tr-bk-cid-3';
@@ -128,6 +145,69 @@ describe('a restore of a backup made with a set the partition does not trust', (
     expect(pkcs11Tool(['--token-label', bare.label, '--login', '--pin', LAB_USER_PIN, '--list-objects'])).toBe(before);
   });
 
+  it('is not trusted because of a row someone added to the terminal\'s database (a "retired" generation of a foreign set)', async () => {
+    const header = verifyBytes(readFileSync(otherFile));
+    if (!header.valid) throw new Error('the attacker\'s backup must verify');
+    const claimed = header.backup.header.backupSet;
+    const db = openDatabase(join(home, 'tessera.db'));
+    try {
+      // The attacker copies their own set's record in, as a retired generation of the target.
+      const row = header.backup.header.backupSet;
+      db.prepare("INSERT INTO card_sets (set_id, generation, purpose, token_serial, token_label, m, n, descriptor, descriptor_hash, state, created_at) VALUES (?, ?, 'backup', ?, ?, 1, 1, ?, ?, 'retired', ?)").run(row.set, row.generation, target.serial, target.label, JSON.stringify({ v: 1, set: claimed.set, purpose: 'backup', partition: target, generation: claimed.generation, m: 1, n: 1, holders: [{ index: 1, holder: 'dave' }], shareHashes: [], commitment: '', created: header.backup.header.created, backup: { escrowPublic: header.backup.header.escrow.publicKey, signingKey: header.backup.header.signer.publicKey, signingKeyId: header.backup.header.signer.id } }), claimed.descriptorHash, header.backup.header.created);
+    } finally {
+      db.close();
+    }
+    const before = objectsOf(target.label);
+    await insert(daveCard);
+    const result = restoreCli(otherFile, [DAVE_PIN]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/does not trust/);
+    expect(objectsOf(target.label)).toBe(before);
+  });
+
+  it('needs the SO quorum for a backup that names the partition\'s own set with a generation this terminal never recorded', async () => {
+    // Made with the attacker's own keys, claiming the target's public set id at generation 2.
+    const media = mkdtempSync(join(tmpdir(), 'tessera-usb-gen-'));
+    const own = tessera(['backup', 'create', '--token', target.label, '--media', media, '--pin-fd', '3', '--json'], { home, fds: [`${LAB_USER_PIN}\n`] });
+    expect(own.status, own.stderr).toBe(0);
+    const parsed = verifyBytes(readFileSync((JSON.parse(own.stdout) as BackupReport).file));
+    if (!parsed.valid) throw new Error('the backup must verify');
+    const h = parsed.backup.header;
+    const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = attacker.publicKey.export({ format: 'der', type: 'spki' });
+    const escrowPrivate = randomBytes(32);
+    const escrowPub = escrowPublic(escrowPrivate);
+    const { ephemeralPublic, keys } = encapsulate(escrowPub);
+    const header: BackupHeader = { ...h, backupId: '00000000-0000-4000-8000-000000000002', entries: 1, objects: 1, excluded: 0, ephemeralPublic: ephemeralPublic.toString('base64'), escrow: { publicKey: escrowPub.toString('base64'), fingerprint: fingerprint(escrowPub) }, signer: { publicKey: spki.toString('base64'), fingerprint: fingerprint(spki), id: h.signer.id }, backupSet: { ...h.backupSet, generation: 2 } };
+    const body = Buffer.concat([fileStart(header), sealEntry({ kind: 'object', index: 0, class: 'data', label: 'Planted', id: '', keyType: null, attributes: [{ type: 0x1, name: 'token', value: true }, { type: 0x11, name: 'value', value: Buffer.from('attacker data').toString('hex') }] }, keys.contentKey, header.backupId)]);
+    const signature = sign('sha256', body, { key: createPrivateKey(attacker.privateKey.export({ format: 'pem', type: 'pkcs8' })), dsaEncoding: 'ieee-p1363' });
+    const forged = join(mkdtempSync(join(tmpdir(), 'tessera-gen2-')), 'gen2.tsrbackup');
+    writeFileSync(forged, Buffer.concat([body, fileEnd({ entries: 1, sha256: createHash('sha256').update(body).digest('hex'), signature: signature.toString('base64') })]));
+    const forgedPrint = setFingerprint({ escrowPublic: header.escrow.publicKey, signingKey: header.signer.publicKey });
+    const before = objectsOf(target.label);
+    await insert(daveCard);
+    const result = restoreCli(forged, [DAVE_PIN], ['--trust-set', forgedPrint]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/SO card set of “TR Prod/);
+    expect(result.stderr).toMatch(/No card came/);
+    expect(objectsOf(target.label)).toBe(before);
+  });
+
+  it('needs the SO quorum on an adopted partition that has no backup set yet', async () => {
+    const adopted = await lab.newPartition(`TR Adopted ${tag}`);
+    const adoptedHome = tempHome();
+    const [soCard] = (await blankCards('tr-adopted', 1)) as [string];
+    await insert(soCard);
+    const adopt = tessera(['adopt', '--token', adopted.label, '--holders', 'gil', '--threshold', '1', '--so-pin-fd', '3', '--pins-from', '4', '--wait', '20'], { home: adoptedHome, fds: [`${adopted.soPin}\n`, 'tr-gil-pin-7\n'] });
+    expect(adopt.status, adopt.stderr).toBe(0);
+    const before = pkcs11Tool(['--token-label', adopted.label, '--login', '--pin', LAB_USER_PIN, '--list-objects']);
+    await insert(daveCard);
+    const result = tessera(['backup', 'restore', otherFile, '--token', adopted.label, '--pins-from', '3', '--pin-fd', '4', '--wait', '4', '--trust-set', otherPrint, '--json'], { home: adoptedHome, fds: [`${DAVE_PIN}\n`, `${LAB_USER_PIN}\n`] });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/SO card set of “TR Adopted/);
+    expect(pkcs11Tool(['--token-label', adopted.label, '--login', '--pin', LAB_USER_PIN, '--list-objects'])).toBe(before);
+  });
+
   it('goes ahead when the fingerprint is typed from the record and the partition\'s SO quorum approves; the audit names the set and the approvers', async () => {
     const terminal = await openTerminal(home);
     try {
@@ -221,10 +301,15 @@ describe('anchors and a terminal without its database', () => {
     const [plantCard] = (await blankCards('tr-plant', 1)) as [string];
     await insert(plantCard);
     expect(tessera(['backup-set', 'create', '--token', planted.label, '--holders', 'fay', '--threshold', '1', '--pins-from', '3', '--pin-fd', '4'], { home: plantHome, fds: ['tr-fay-pin-6\n', `${LAB_USER_PIN}\n`] }).status).toBe(0);
-    // Anyone with a session can add a public data object with the anchor's application and label.
-    const value = join(mkdtempSync(join(tmpdir(), 'tessera-plant-')), 'anchor.json');
-    spawnSync('sh', ['-c', `printf '%s' '{"set":"${'ab'.repeat(16)}","generation":1,"descriptor":"${'cd'.repeat(32)}"}' > ${value}`]);
-    const wrote = spawnSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', planted.label, '--login', '--pin', LAB_USER_PIN, '--write-object', value, '--type', 'data', '--label', 'Tessera card set (backup)', '--application-label', 'Tessera'], { env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf }, encoding: 'utf8' });
+    // Anyone with a session can add a public data object with the anchor's application and label
+    // (a modifiable one is ignored: pkcs11-tool's default; this one is made unmodifiable, like ours).
+    const value = JSON.stringify({ set: 'ab'.repeat(16), generation: 1, descriptor: 'cd'.repeat(32) });
+    const lazy = join(mkdtempSync(join(tmpdir(), 'tessera-plant-')), 'anchor.json');
+    writeFileSync(lazy, value);
+    const modifiable = spawnSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', planted.label, '--login', '--pin', LAB_USER_PIN, '--write-object', lazy, '--type', 'data', '--label', 'Tessera card set (backup)', '--application-label', 'Tessera'], { env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf }, encoding: 'utf8' });
+    expect(modifiable.status, modifiable.stderr).toBe(0);
+    expect(tessera(['backup-set', 'show', '--token', planted.label, '--json'], { home: plantHome }).status).toBe(0);
+    const wrote = spawnSync(process.execPath, ['-e', plantScript, state.modulePath, planted.label, LAB_USER_PIN, value], { env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf }, encoding: 'utf8' });
     expect(wrote.status, wrote.stderr).toBe(0);
     const media = mkdtempSync(join(tmpdir(), 'tessera-usb-plant-'));
     for (const who of [plantHome, tempHome()]) {

@@ -56,7 +56,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   if (ctx.trust('backup')?.source === 'partition') {
     // Known only from the partition's public anchor, which anyone with a session could have
     // replaced: the enrolment record from the safe vouches for the key new backups are encrypted to.
-    run.notice('warning', `This terminal has no record of the backup set of “${token.label}”, only the partition's own note of it: its fingerprint is checked against the enrolment record before anything is written.`);
+    run.notice('info', `This terminal has no record of the backup set of “${token.label}”, only the partition's own note of it: its fingerprint is checked against the enrolment record before anything is written.`);
     await confirmFingerprint(run, setFingerprint(set.backup), `the backup set of “${token.label}” (serial ${token.serial})`, params.trustSet, 'Nothing was written.');
     ctx.store.save(set, 'active');
     await audit.append({ actor: ctx.actor, action: 'backupset.vouched', target, outcome: 'ok', details: { set: set.set, generation: set.generation, setFingerprint: setFingerprint(set.backup), by: 'fingerprint' } });

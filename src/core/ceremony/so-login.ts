@@ -9,6 +9,7 @@ import { finishInterruptedAdoption, rollBackInterruptedAdoption } from './enrol-
 import type { CeremonyRun } from './run';
 import { confirm } from './steps/confirm';
 import { collectQuorum } from './steps/quorum';
+import { soRefusals } from '../quorum/so-refusals';
 
 /** Before any card is read: the partition has a card set, and its SO PIN is not at risk. */
 export function precheckSoLogin(ctx: CeremonyContext): void {
@@ -26,16 +27,9 @@ export function precheckSoLogin(ctx: CeremonyContext): void {
  */
 export function refuseAfterRefusedLogin(ctx: CeremonyContext): void {
   const token = ctx.partition.partition();
-  const failures = ctx.store.soFailures(token.serial);
+  const { count: failures, last } = soRefusals(ctx.audit, ctx.store, token);
   if (failures === 0) return;
-  throw new TesseraError('PIN_LOCKED', `The HSM refused ${failures === 1 ? 'an SO login' : `${failures} SO logins`} from this terminal (${refusedLogin(ctx, token) ?? 'see the audit log'}). No SO login is tried on “${token.label}” again until an officer has found out why and acknowledges it (Cards → Acknowledge the refused SO login, or tessera so-acknowledge).`);
-}
-
-/** The last refused SO login on the partition, in words, from the audit log. */
-export function refusedLogin(ctx: CeremonyContext, token: { label: string; serial: string }): string | null {
-  const entry = ctx.audit.list(2000).find((e) => e.action === 'so.login' && e.outcome === 'failed' && e.target === `${token.label} (serial ${token.serial})`);
-  if (!entry) return null;
-  return `${entry.time}, cards of ${String(entry.details.holders ?? 'unknown holders')}: ${String(entry.details.error ?? 'refused')}`;
+  throw new TesseraError('PIN_LOCKED', `The HSM refused ${failures === 1 ? 'an SO login' : `${failures} SO logins`} from this terminal (${last ?? 'see the audit log'}). No SO login is tried on “${token.label}” again until an officer has found out why and acknowledges it (Cards → Acknowledge the refused SO login, or tessera so-acknowledge).`);
 }
 
 /**
@@ -45,9 +39,10 @@ export function refusedLogin(ctx: CeremonyContext, token: { label: string; seria
  */
 export async function acknowledgeRefusedLogin(run: CeremonyRun, ctx: CeremonyContext): Promise<Extract<CeremonyResult, { kind: 'so-acknowledge' }>> {
   const token = ctx.partition.partition();
-  const failures = ctx.store.soFailures(token.serial);
+  const refusals = soRefusals(ctx.audit, ctx.store, token);
+  const failures = refusals.count;
   if (failures === 0) throw new TesseraError('INVALID_REQUEST', `No refused SO login of this terminal on “${token.label}” waits to be acknowledged.`);
-  const failure = refusedLogin(ctx, token) ?? 'details not in this terminal\'s audit log';
+  const failure = refusals.last ?? 'details not in this terminal\'s audit log';
   run.stepTo(1);
   await confirm(
     run,
@@ -70,6 +65,9 @@ export async function soLogin(run: CeremonyRun, ctx: CeremonyContext, options: R
     run.stepTo(2);
     if (partition.partition().serial !== token.serial) throw new TesseraError('TOKEN_NOT_FOUND', 'The partition changed while the cards were read. Nothing was sent to the HSM.');
     refuseAfterRefusedLogin(ctx);
+    // The hold above is read from the audit log: its chain must be whole, or a deleted refusal could lift it.
+    const log = await ctx.audit.verify();
+    if (!log.intact) throw new TesseraError('PIN_LOCKED', `The audit log is not intact (${log.problem?.message ?? 'see tessera audit verify'}): no SO login is tried until that is explained. Nothing was sent to the HSM.`);
     refuseWhenSoPinAtRisk(partition.partition().soPin.condition);
     const target = `${token.label} (serial ${token.serial})`;
     try {

@@ -93,9 +93,11 @@ export class Session {
 
   /** The values of the public data objects of `application` labelled `label`. */
   readPublicData(application: string, label: string): Buffer[] {
+    // Only unmodifiable objects, as createPublicData makes them: a modifiable look-alike is someone else's.
     const handles = this.findAll([
       { type: CKA.CLASS, value: CKO.DATA },
       { type: CKA.PRIVATE, value: false },
+      { type: CKA.MODIFIABLE, value: false },
       { type: CKA.APPLICATION, value: application },
       { type: CKA.LABEL, value: label },
     ]);

@@ -2,10 +2,12 @@
 // are checked against (trust.ts), and the SO set as the Cards section shows it (holders, card
 // serials, last use).
 import type { CardSetView } from '../../shared/types';
+import type { AuditLog } from '../audit/audit-log';
 import type { PartitionService } from '../partition/partition-service';
 import type { IntentLog } from '../store/intents';
 import type { Purpose } from './card-set';
 import type { CardSetStore } from './card-set-store';
+import { soRefusals } from './so-refusals';
 import { type Trust, trustedSet } from './trust';
 
 export class CardSets {
@@ -13,6 +15,7 @@ export class CardSets {
     private readonly partition: PartitionService,
     private readonly store: CardSetStore,
     private readonly intents: IntentLog,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The set of `purpose` cards are checked against; null when there is none (see trustedSet). */
@@ -35,7 +38,7 @@ export class CardSets {
       n: d?.n ?? 0,
       created: d?.created ?? '',
       source: trust.source === 'partition' ? 'partition' : 'terminal',
-      refusedLogins: this.store.soFailures(token.serial),
+      refusedLogins: soRefusals(this.audit, this.store, token).count,
       cards: d ? d.holders.map((h) => ({ index: h.index, holder: h.holder, card: cards.find((c) => c.index === h.index)?.cardSerial ?? null, lastUsed: cards.find((c) => c.index === h.index)?.lastUsed ?? null })) : [],
     };
   }

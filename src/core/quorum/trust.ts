@@ -43,12 +43,14 @@ export function trustedSet(partition: PartitionService, store: CardSetStore, int
   const token = partition.partition();
   const w = words[purpose];
   const anchors = partition.anchors(purpose);
-  // An enrolment interrupted around C_SetPIN has written no anchor yet (or its own): one that names
-  // another set is contradicted by the partition, whatever the intent log says.
-  const interrupted = interruptedEnrolment(intents, purpose, token.serial);
-  if (interrupted && anchors.every((a) => a.set === interrupted.data.descriptor.set)) return fromDescriptor(interrupted.data.descriptor, 'interrupted');
   if (anchors.length > 1) throw new TesseraError(w.code, `The partition holds more than one ${w.record}. This needs investigation: ${w.until}.`, `${anchors.length} anchors`);
   const anchor = anchors[0];
+  // Only an adoption interrupted around C_SetPIN is worth a try from the intent log (its cards hold
+  // the only SO credential that may work), and only when the partition does not contradict it: no
+  // anchor yet, or its own. A backup set is never used before it is complete and anchored: a
+  // forged intent must not choose the key new backups are encrypted to.
+  const interrupted = purpose === 'so' ? interruptedEnrolment(intents, purpose, token.serial) : null;
+  if (interrupted && (!anchor || (anchor.set === interrupted.data.descriptor.set && anchor.descriptor === descriptorHash(interrupted.data.descriptor)))) return fromDescriptor(interrupted.data.descriptor, 'interrupted');
   const known = store.active(token.serial, purpose);
   if (known) {
     // A backup set's anchor carries the escrow key new backups are encrypted to: it must be there and agree.

@@ -52,9 +52,13 @@ export async function confirmFingerprint(run: CeremonyRun, expected: string, abo
 }
 
 /**
- * Whether the chosen partition may restore a backup made with the set its header names: the
- * partition's own set (a generation this terminal recorded) passes; any other needs the set's
- * fingerprint confirmed, and, when the partition trusts another set, its SO quorum's approval.
+ * Whether the chosen partition may restore a backup made with the set its header names. Trusted:
+ * the partition's current backup set as this terminal recorded it (checked against the partition's
+ * anchor), or an earlier generation of that set this terminal recorded. Any other set (a set known
+ * only from a public anchor included, which anyone with a session could have planted) needs its
+ * fingerprint confirmed from the enrolment record; and, when the partition has an SO card set, the
+ * approval of its SO quorum in the same ceremony: one person with a set's card must not replace a
+ * partition's keys. A partition that trusts another backup set and has no SO card set refuses.
  * @throws TesseraError BACKUP_INVALID when the backup claims the partition's set with other keys,
  *   or the fingerprint given is wrong; CARD_ERROR when no SO quorum can approve; CeremonyCancelled.
  */
@@ -66,33 +70,45 @@ export async function approveBackupSet(run: CeremonyRun, ctx: CeremonyContext, h
   const nothing = 'Nothing was restored.';
   // The partition's records stop the ceremony here when they disagree (two anchors, another terminal's set).
   const current = ctx.trust('backup');
-  const known = ctx.store.generation(token.serial, 'backup', claimed.set, claimed.generation);
-  if (known) {
-    if (!sameKeys(known, h) || descriptorHash(known) !== claimed.descriptorHash) {
+  const recorded = recordedGeneration(ctx, current, claimed);
+  if (recorded) {
+    if (!sameKeys(recorded, h) || descriptorHash(recorded) !== claimed.descriptorHash) {
       throw new TesseraError('BACKUP_INVALID', `This backup names the backup set of “${token.label}” but was not made with its keys: it is forged or altered. ${nothing}`);
     }
     return { how: 'trusted', ...base };
   }
   const about = `the backup set of “${h.partition.label}” (serial ${h.partition.serial}) that made this backup`;
-  // The partition's own set, known here only from its public anchor: anyone with a session could
-  // have written that, so the record from the safe vouches for it.
-  if (!current || current.trusted.set === claimed.set) {
-    run.notice('warning', current ? `This terminal has no record of the backup set of “${token.label}”: its fingerprint is checked against the enrolment record before anything is read.` : `“${token.label}” trusts no backup set yet (a fresh partition): the fingerprint of the set that made this backup is checked against its enrolment record before anything is read.`);
+  const so = ctx.trust('so');
+  if (!so) {
+    const same = current && current.trusted.set === claimed.set && current.trusted.generation === claimed.generation && current.trusted.descriptorHash === claimed.descriptorHash;
+    if (current && !same) throw new TesseraError('CARD_ERROR', `This backup was made with a backup set that “${token.label}” does not trust, and the partition has no SO card set to approve it. ${nothing}`);
+    // A fresh partition (disaster recovery): nothing in it to protect yet but what the record vouches for.
+    run.notice('info', `“${token.label}” trusts no backup set that this terminal recorded: the fingerprint of the set that made this backup is checked against its enrolment record before anything is read.`);
     await confirmFingerprint(run, print, about, trustSet, nothing);
     return { how: 'fingerprint', ...base };
   }
-  // The partition trusts another set: one person with a foreign set's card must not replace its keys.
-  const so = ctx.trust('so');
-  if (!so) throw new TesseraError('CARD_ERROR', `This backup was made with a backup set that “${token.label}” does not trust, and the partition has no SO card set to approve it. ${nothing}`);
   if (so.source !== 'terminal' || !so.descriptor) {
-    throw new TesseraError('CARD_ERROR', `This backup was made with a backup set that “${token.label}” does not trust. Its SO quorum must approve it, but this terminal has no record of the partition's SO card set that the HSM accepted: log in as security officer once on this terminal first. ${nothing}`);
+    throw new TesseraError('CARD_ERROR', `This backup was made with a backup set that “${token.label}” does not trust (this terminal has no record of it). Its SO quorum must approve it, but this terminal has no record of the partition's SO card set that the HSM accepted: log in as security officer once on this terminal first. ${nothing}`);
   }
-  run.notice('warning', `This backup was made with a backup set that “${token.label}” does not trust (it trusts its own set). Restoring it needs the fingerprint from the set's enrolment record and the approval of ${so.descriptor.m} of the partition's SO card holders.`);
+  run.notice('info', `This backup was made with a backup set that “${token.label}” does not trust${current ? '' : ' (the partition has none that this terminal recorded)'}. Restoring it needs the fingerprint from that set's enrolment record and the approval of ${so.descriptor.m} of the partition's SO card holders.`);
   await confirmFingerprint(run, print, about, trustSet, nothing);
   const quorum = await collectQuorum(run, { purpose: 'so', trusted: so.trusted, tokenSerial: token.serial, descriptor: so.descriptor, retryWrongPin: options.retryWrongPin, of: ` (SO card set of “${token.label}”, to approve this backup's set)` });
   // The commitment check inside collectQuorum is the proof; the credential itself is not needed.
   wipe(quorum.secret);
   return { how: 'fingerprint and SO quorum', ...base, approvers: quorum.holders, approverCards: [...quorum.cards.values()] };
+}
+
+/**
+ * The generation the backup names, if it is the partition's current backup set as this terminal
+ * recorded it (the trusted-set lookup checked that record against the partition's anchor), or an
+ * earlier generation of that same set that this terminal recorded; null otherwise. A row in the
+ * database alone (another set, or a generation after the current one) never counts.
+ */
+function recordedGeneration(ctx: CeremonyContext, current: ReturnType<CeremonyContext['trust']>, claimed: BackupHeader['backupSet']): CardSetDescriptor | null {
+  if (!current || current.source !== 'terminal' || !current.descriptor || claimed.set !== current.trusted.set) return null;
+  if (claimed.generation === current.trusted.generation) return current.descriptor;
+  if (claimed.generation > current.trusted.generation) return null;
+  return ctx.store.generation(ctx.partition.partition().serial, 'backup', claimed.set, claimed.generation);
 }
 
 function sameKeys(d: CardSetDescriptor, h: BackupHeader): boolean {
