@@ -200,6 +200,8 @@ describe('a restore of a backup made with a set the partition does not trust', (
     await insert(soCard);
     const adopt = tessera(['adopt', '--token', adopted.label, '--holders', 'gil', '--threshold', '1', '--so-pin-fd', '3', '--pins-from', '4', '--wait', '20'], { home: adoptedHome, fds: [`${adopted.soPin}\n`, 'tr-gil-pin-7\n'] });
     expect(adopt.status, adopt.stderr).toBe(0);
+    // A first crypto-officer session makes the partition's audit key (sealed at logout); then the snapshot.
+    expect(tessera(['objects', '--token', adopted.label, '--login', '--pin-fd', '3'], { home: adoptedHome, fds: [`${LAB_USER_PIN}\n`] }).status).toBe(0);
     const before = pkcs11Tool(['--token-label', adopted.label, '--login', '--pin', LAB_USER_PIN, '--list-objects']);
     await insert(daveCard);
     const result = tessera(['backup', 'restore', otherFile, '--token', adopted.label, '--pins-from', '3', '--pin-fd', '4', '--wait', '4', '--trust-set', otherPrint, '--json'], { home: adoptedHome, fds: [`${DAVE_PIN}\n`, `${LAB_USER_PIN}\n`] });
