@@ -434,6 +434,8 @@ export interface CeremonyView {
   prompt: CeremonyPrompt;
   /** For quorum work: "2 of 3 collected", and who. */
   collected: { holder: string; index: number; card: string }[];
+  /** Where the quorum being collected starts in `collected` (earlier ones, e.g. SO approvers, are done). */
+  quorumFrom: number;
   needed: number | null;
   notices: CeremonyNotice[];
   result: CeremonyResult | null;

@@ -75,6 +75,7 @@ export class CeremonyRun {
       steps: declared.steps.map((title, i) => ({ title, state: i === 0 ? 'current' : 'todo' })),
       prompt: { seq: 0, kind: 'working', text: 'Starting…' },
       collected: [],
+      quorumFrom: 0,
       needed: null,
       notices: [],
       result: null,
@@ -158,6 +159,11 @@ export class CeremonyRun {
 
   collect(holder: string, index: number, card: string): void {
     this.update({ collected: [...this.view.collected, { holder, index, card }] });
+  }
+
+  /** A new quorum begins (a restore's SO approvers, then its backup-set cards): counted apart. */
+  newQuorum(): void {
+    this.update({ quorumFrom: this.view.collected.length, needed: null });
   }
 
   needs(count: number): void {

@@ -92,7 +92,7 @@ function FileRow({ file, media }: { file: BackupFileView; media: string }): Reac
             <br />
             {file.ownSet === true
               ? "Made with this partition's backup set."
-              : `Made with ${file.ownSet === false ? 'another backup set' : 'a backup set this partition does not have'} (fingerprint ${b.setFingerprint}): restoring it needs the fingerprint from that set's enrolment record${file.ownSet === false ? " and this partition's SO quorum" : ''}.`}
+              : `Made with ${file.ownSet === false ? 'another backup set' : 'a backup set this partition does not have'}: restoring it needs the fingerprint from that set's enrolment record (from the safe) and, if this partition has an SO card set, the approval of its SO quorum.`}
           </>
         ) : null}
       </td>

@@ -296,8 +296,8 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
       </div>
       {view.needed !== null && view.kind !== 'check-card' && view.kind !== 'change-pin' && view.kind !== 'backup' ? (
         <p aria-label="Collected">
-          {view.collected.length} of {view.needed} {view.kind === 'adopt' || view.kind === 'backup-set' ? 'cards written' : 'collected'}
-          {view.collected.length ? `: ${view.collected.map((c) => c.holder).join(', ')}` : ''}
+          {view.collected.length - view.quorumFrom} of {view.needed} {view.kind === 'adopt' || view.kind === 'backup-set' ? 'cards written' : 'collected'}
+          {view.collected.length > view.quorumFrom ? `: ${view.collected.slice(view.quorumFrom).map((c) => c.holder).join(', ')}` : ''}
         </p>
       ) : null}
       {error ? <ErrorMessage error={error} /> : null}

@@ -45,6 +45,7 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
   let descriptor = spec.descriptor;
   const shares = new Map<number, Buffer>();
   const cards = new Map<number, string>();
+  run.newQuorum();
   try {
     while (!descriptor || shares.size < descriptor.m) {
       if (descriptor) run.needs(descriptor.m);

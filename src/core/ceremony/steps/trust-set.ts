@@ -46,7 +46,10 @@ export async function confirmFingerprint(run: CeremonyRun, expected: string, abo
       },
       'fingerprint',
     );
-    if (sameFingerprint(input.fingerprint, expected)) return;
+    if (sameFingerprint(input.fingerprint, expected)) {
+      run.notice('info', `The fingerprint matches: this backup was made with ${about.replace(/ that made this backup$/, '')}, the set on your record.`);
+      return;
+    }
     refusal = input.fingerprint.trim() === '' ? 'Type the fingerprint from the enrolment record.' : `That is not the fingerprint of ${about}. Check the record and type it again, or cancel: a backup made with a set you do not know is not restored.`;
   }
 }
