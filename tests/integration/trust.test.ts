@@ -297,6 +297,23 @@ describe('anchors and a terminal without its database', () => {
     expect(again.status, again.stderr).toBe(0);
   });
 
+  it('a backup-set intent forged into the database never chooses the key new backups are encrypted to', () => {
+    const db = openDatabase(join(home, 'tessera.db'));
+    try {
+      const row = db.prepare("SELECT descriptor FROM card_sets WHERE token_serial = ? AND purpose = 'backup' AND state = 'active'").get(target.serial) as { descriptor: string };
+      const descriptor = JSON.parse(row.descriptor) as { backup: { escrowPublic: string } };
+      descriptor.backup.escrowPublic = escrowPublic(randomBytes(32)).toString('base64');
+      const now = new Date().toISOString();
+      db.prepare('INSERT INTO intents (kind, step, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run('backup-set', 'signing-key', JSON.stringify({ descriptor, cards: {} }), now, now);
+    } finally {
+      db.close();
+    }
+    const media = mkdtempSync(join(tmpdir(), 'tessera-usb-intent-'));
+    const made = tessera(['backup', 'create', '--token', target.label, '--media', media, '--pin-fd', '3', '--json'], { home, fds: [`${LAB_USER_PIN}\n`] });
+    expect(made.status, made.stderr).toBe(0);
+    expect((JSON.parse(made.stdout) as BackupReport).setFingerprint).toBe(targetPrint);
+  });
+
   it('a second anchor planted beside the partition\'s stops backups, on its terminal and on one without a record, with the conflict named', async () => {
     const planted = await lab.newPartition(`TR Plant ${tag}`);
     const plantHome = tempHome();

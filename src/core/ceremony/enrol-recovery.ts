@@ -30,8 +30,12 @@ export async function recoverEnrolments(ctx: CeremonyContext, purpose: Purpose):
       ctx.intents.finish(intent, 'done');
       result = 'finished';
       said.push(`${w.what} of "${d.partition.label}" was interrupted after it was recorded on the partition. It is finished.`);
-    } else {
+    } else if (purpose === 'so') {
       said.push(`An enrolment of "${d.partition.label}" was interrupted while the SO PIN was being changed. Log in as SO with the new cards to finish it.`);
+      continue;
+    } else {
+      // A backup-set creation writes no step between its cards and its anchor: this one is not ours.
+      said.push(`The intent log holds a creation of the backup key set of "${d.partition.label}" at a step the terminal never records ("${intent.step}"). It is not used; have the terminal's database checked.`);
       continue;
     }
     await ctx.audit.append({ actor: ctx.actor, action: w.action, target, outcome: 'ok', details: { set: d.set, result } });
