@@ -1,22 +1,29 @@
 // Any ceremony, as core describes it: the step list, what to do now, who has been read, what was
 // refused and why, and the result. PIN fields are uncontrolled and cleared as soon as they are sent.
 import { useEffect, useRef, useState } from 'react';
-import type { CardReport, CeremonySummary, CeremonyView, EnrolmentRecord } from '../../shared/types';
+import type { CardReport, CeremonyPrompt, CeremonySummary, CeremonyView, EnrolmentRecord } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { useQuorum } from '../stores/quorum';
 import { BackupResult, Preview, Progress, RestoreChoice, RestoreResult } from './BackupDetails';
 
-/** The fingerprint from a backup set's enrolment record, typed to vouch for the set (never shown from the file). */
-function FingerprintForm({ view }: { view: CeremonyView }): React.JSX.Element {
-  const { answerFingerprint } = useQuorum();
+/**
+ * The answer field of a prompt: focused when a new prompt comes; its problem is the officer's empty
+ * field (said at once, here) or the ceremony's refusal of the last answer.
+ */
+function usePromptField(p: CeremonyPrompt): { field: React.RefObject<HTMLInputElement | null>; setEmpty(text: string | null): void; problem: string | null } {
   const field = useRef<HTMLInputElement>(null);
   const [empty, setEmpty] = useState<string | null>(null);
-  const p = view.prompt;
   useEffect(() => {
     setEmpty(null);
     field.current?.focus();
   }, [p.seq]);
-  const problem = empty ?? p.refusal ?? null;
+  return { field, setEmpty, problem: empty ?? p.refusal ?? null };
+}
+
+/** The fingerprint from a backup set's enrolment record, typed to vouch for the set (never shown from the file). */
+function FingerprintForm({ view }: { view: CeremonyView }): React.JSX.Element {
+  const { answerFingerprint } = useQuorum();
+  const { field, setEmpty, problem } = usePromptField(view.prompt);
   return (
     <form
       className="stack"
@@ -47,17 +54,11 @@ function FingerprintForm({ view }: { view: CeremonyView }): React.JSX.Element {
 
 function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
   const { answerPin } = useQuorum();
-  const first = useRef<HTMLInputElement>(null);
-  const second = useRef<HTMLInputElement>(null);
-  const [empty, setEmpty] = useState<string | null>(null);
   const p = view.prompt;
+  const { field: first, setEmpty, problem } = usePromptField(p);
+  const second = useRef<HTMLInputElement>(null);
   const twice = p.kind === 'choose-pin';
   const label = p.kind === 'enter-so-pin' ? 'Current SO PIN' : twice ? 'New card PIN' : 'Card PIN';
-  useEffect(() => {
-    setEmpty(null);
-    first.current?.focus();
-  }, [p.seq]);
-  const problem = empty ?? p.refusal ?? null;
   return (
     <form
       className="stack"
