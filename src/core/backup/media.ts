@@ -170,13 +170,21 @@ export async function mediaAt(path: string, standIns: string[]): Promise<MediaVi
   return { path, label: basename(path), device: null, ...(await space(path)), source: 'lab' };
 }
 
-/** Reads a whole backup file (they are bounded: MAX_FILE_BYTES). */
-export async function readBackupFile(path: string, limit: number): Promise<Buffer> {
+/**
+ * Reads a whole backup file (they are bounded: `limit` bytes), or only its first `first` bytes.
+ * @throws TesseraError BACKUP_INVALID when larger than `limit`; MEDIA_ERROR when it cannot be read.
+ */
+export async function readBackupFile(path: string, limit: number, first?: number): Promise<Buffer> {
   let handle: FileHandle | null = null;
   try {
     handle = await open(path, 'r');
     const { size } = await handle.stat();
     if (size > limit) throw new TesseraError('BACKUP_INVALID', 'This file is larger than any backup this terminal writes.', `${size} bytes`);
+    if (first !== undefined) {
+      const start = Buffer.alloc(Math.min(first, size));
+      await handle.read(start, 0, start.length, 0);
+      return start;
+    }
     return await readFile(handle);
   } catch (error) {
     if (error instanceof TesseraError) throw error;

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import type { BackupSummary, BackupVerification } from '../../shared/types';
 import { TesseraError } from '../errors';
 import { setFingerprint } from '../quorum/card-set';
-import { type BackupHeader, MANIFEST_SUFFIX, MAX_FILE_BYTES, type ParsedBackup, verifyBytes } from './format';
+import { type BackupHeader, MAGIC, MANIFEST_SUFFIX, MAX_FILE_BYTES, type ParsedBackup, verifyBytes } from './format';
 import { checkManifest } from './manifest';
 import { readBackupFile } from './media';
 
@@ -19,6 +19,9 @@ export function summaryOf(h: BackupHeader): BackupSummary {
  * @throws TesseraError MEDIA_ERROR or BACKUP_INVALID when the file cannot be read at all.
  */
 export async function inspectBackupFile(file: string): Promise<{ verification: BackupVerification; backup: ParsedBackup | null }> {
+  // A file that does not even start like a backup is not read whole (it may be up to 1 GiB of anything).
+  const head = await readBackupFile(file, MAX_FILE_BYTES, MAGIC.length);
+  if (!head.equals(MAGIC)) return { verification: { file, valid: false, problem: 'This is not a Tessera backup file.', sha256: null, size: head.length, backup: null, manifest: existsSync(`${file}${MANIFEST_SUFFIX}`) ? 'disagrees' : 'missing' }, backup: null };
   const bytes = await readBackupFile(file, MAX_FILE_BYTES);
   const verdict = verifyBytes(bytes);
   const manifestPath = `${file}${MANIFEST_SUFFIX}`;
@@ -53,7 +56,7 @@ export async function verifyBackupFile(file: string, partitionSigner?: string): 
     result = (await inspectBackupFile(file)).verification;
   } catch (error) {
     const message = error instanceof TesseraError ? error.message : 'The file could not be read.';
-    return { file, valid: false, problem: message, sha256: null, size: 0, backup: null, manifest: 'missing' };
+    return { file, valid: false, problem: message, sha256: null, size: 0, backup: null, manifest: 'missing', signerChecked: partitionSigner !== undefined };
   }
   result.signerChecked = partitionSigner !== undefined;
   if (partitionSigner !== undefined && result.sha256 !== null) {
