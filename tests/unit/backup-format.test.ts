@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decapsulate, encapsulate, escrowPublic, fingerprint, newEscrowKey } from '../../src/core/backup/escrow';
-import { type BackupHeader, type EntryBody, fileEnd, fileStart, openEntry, sealEntry, verifyBytes } from '../../src/core/backup/format';
+import { type BackupHeader, type EntryBody, MAGIC, fileEnd, fileStart, openEntry, sealEntry, verifyBytes } from '../../src/core/backup/format';
+import { inspectBackupFile, verifyBackupFile } from '../../src/core/backup/verify';
 import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../../src/core/backup/manifest';
 import { isRemovable, parseMountInfo } from '../../src/core/media/mounts';
 
@@ -117,5 +118,17 @@ describe('removable media', () => {
     expect(isRemovable('/dev/sdb1', sys)).toBe(true);
     expect(isRemovable('/dev/sda1', sys)).toBe(false);
     expect(isRemovable('/dev/nvme0n1p1', sys)).toBe(false);
+  });
+});
+
+describe('a file that is not a backup', () => {
+  it('is refused from its first bytes, without reading the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-junk-'));
+    const file = join(dir, 'junk.tsrbackup');
+    writeFileSync(file, Buffer.alloc(1 << 20, 0x41));
+    const { verification, backup } = await inspectBackupFile(file);
+    expect(backup).toBeNull();
+    expect(verification).toMatchObject({ valid: false, problem: 'This is not a Tessera backup file.', size: MAGIC.length });
+    expect(await verifyBackupFile(file, 'ab'.repeat(32))).toMatchObject({ valid: false, signerChecked: true });
   });
 });
