@@ -482,6 +482,15 @@ describe('faults while a backup is written', () => {
 });
 
 describe('a backup-set creation killed half way', () => {
+  it('cancelled before any card (no card came): nothing was changed, no backup-signing key is left in the partition', async () => {
+    const created = await lab.newPartition(`BK Set cancel ${tag}`.slice(0, 32));
+    await removeAll();
+    const cancelled = tessera(['backup-set', 'create', '--token', created.label, '--holders', 'una', '--threshold', '1', '--pins-from', '3', '--pin-fd', '4', '--wait', '2'], { home: tempHome(), fds: ['bk-cancel-pin-1\n', `${LAB_USER_PIN}\n`] });
+    expect(cancelled.status).toBe(1);
+    expect(cancelled.stderr).toMatch(/No card came/);
+    expect(parseObjectList(pkcs11Tool(['--token-label', created.label, '--login', '--pin', LAB_USER_PIN, '--list-objects'])).filter((o) => o.label === 'Tessera backup-signing key')).toEqual([]);
+  });
+
   it.each(['backup-set:card-1', 'backup-set:after-anchor'])('killed at %s: the next start rolls it back or finishes it, and backups work after', async (point) => {
     const created = await lab.newPartition(`BK Set ${point.split(':')[1]} ${tag}`.slice(0, 32));
     seedPartition(state.modulePath, state.softhsmConf, created.label, LAB_USER_PIN);

@@ -38,11 +38,13 @@ export async function createBackupSet(run: CeremonyRun, ctx: CeremonyContext, pa
   let escrow: Buffer | null = null;
   let shares: Buffer[] = [];
   let intent: IntentSteps<EnrolIntent> | null = null;
+  let signingKeyId: string | null = null;
+  let anchored = false;
   try {
     run.working('Generating the backup-signing key in the partition…');
     // Keys left by a creation that never completed are not anybody's: they go first.
     for (const orphan of signingKeyHandles(session)) session.destroyObject(orphan.handle);
-    const signingKeyId = randomBytes(16).toString('hex');
+    signingKeyId = randomBytes(16).toString('hex');
     const signingKey = createSigningKey(session, signingKeyId);
     const random = partition.random(32);
     escrow = newEscrowKey(random);
@@ -58,6 +60,7 @@ export async function createBackupSet(run: CeremonyRun, ctx: CeremonyContext, pa
     const written = await enrolSetCards(run, ctx, steps, shares, options, (index, total, holder) => `Card ${index} of ${total}: ${holder}, insert your card.`);
 
     run.working('Recording the backup key set…');
+    anchored = true;
     const anchor = partition.writeAnchor('backup', { set, generation: 1, descriptor: descriptorHash(descriptor), full: descriptor });
     steps.advance('anchored', steps.data, 'after-anchor');
     store.save(descriptor, 'active', written);
@@ -71,5 +74,16 @@ export async function createBackupSet(run: CeremonyRun, ctx: CeremonyContext, pa
     for (const share of shares) wipe(share);
     wipe(escrow);
     abandonUnfinished(run, ctx, intent);
+    // Stopped before the set was recorded on the partition: its signing key is nobody's ("nothing was changed" must hold).
+    if (!anchored && signingKeyId !== null) removeSigningKey(ctx, signingKeyId);
+  }
+}
+
+function removeSigningKey(ctx: CeremonyContext, id: string): void {
+  try {
+    const session = ctx.partition.coSession();
+    for (const key of signingKeyHandles(session)) if (key.id === id) session.destroyObject(key.handle);
+  } catch {
+    // logged out meanwhile: the next creation removes keys left by one that never completed
   }
 }
