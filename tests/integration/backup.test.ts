@@ -354,7 +354,7 @@ describe('a corrupted, altered, forged or foreign backup', () => {
     expect(byRecord.stderr).toMatch(/The fingerprint given is not the one of the backup set of “BK Other/);
     const restored = restore(otherFile, target, [cardPins[0] as string, cardPins[1] as string], [], {}, otherPrint);
     expect(restored.status).toBe(1);
-    expect(restored.stderr).toMatch(/belongs to the card set of another partition/);
+    expect(restored.stderr).toMatch(/belongs to a card set of partition “BK Source [^”]*” \(serial [0-9a-f]+\), not to the set this ceremony needs/);
     expect(objectsIn(target)).toBe(0);
     expect(JSON.parse(tessera(['backup', 'verify', otherFile, '--token', source.label, '--json'], { home: tempHome() }).stdout)).toMatchObject({ valid: false, ofPartition: false });
   });

@@ -49,7 +49,7 @@ export function refusal(record: CardRecord | null, frame: FrameRead, cardSerial:
   if (frame.state === 'damaged') return `This card's record is damaged (${frame.reason}). It cannot be used; it may have been pulled out while it was being written.`;
   if (!record) return 'This card holds a record the terminal cannot read.';
   const d = record.descriptor;
-  if (d.partition.serial !== tokenSerial) return `This card belongs to the card set of another partition ("${d.partition.label}", serial ${d.partition.serial}).`;
+  if (d.partition.serial !== tokenSerial) return `This card belongs to a card set of partition “${d.partition.label}” (serial ${d.partition.serial}), not to the set this ceremony needs.`;
   if (d.set !== trusted.set) return 'This card belongs to another card set of this partition, not the current one.';
   if (d.generation < trusted.generation) return `This card is from an old generation of the card set (${d.generation}; the current one is ${trusted.generation}). Its share was replaced.`;
   if (d.generation > trusted.generation) return `This card is from generation ${d.generation}, which this terminal does not know as current (${trusted.generation}).`;
