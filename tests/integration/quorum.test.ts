@@ -142,7 +142,7 @@ describe('a 3-of-5 card set', () => {
     expect(notices).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^A blank card: it holds no share of the SO card set/),
-        expect.stringMatching(/^holder qf-1's SO card: This card belongs to a card set of partition “.*”, not to the set this ceremony needs\./),
+        expect.stringMatching(/^holder qf-1's SO card: This card belongs to a card set of partition “.*” \(serial .*\), not to the set this ceremony needs\./),
         expect.stringMatching(/^holder q35-1's SO card: already read/),
         expect.stringMatching(/^holder q35-2's SO card: taken out before it was read/),
         expect.stringMatching(/^holder q35-4's card: PIN wrong, 2 tries left\./),

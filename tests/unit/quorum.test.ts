@@ -131,7 +131,7 @@ describe('card frames and records', () => {
     expect(refusal(record, ok, 'card-1', trusted, 'serial-1')).toBeNull();
     expect(refusal(null, { state: 'empty' }, null, trusted, 'serial-1')).toMatch(/blank/);
     expect(refusal(null, { state: 'damaged', reason: 'x' }, 'card-1', trusted, 'serial-1')).toMatch(/damaged/);
-    expect(refusal(record, ok, 'card-1', trusted, 'other')).toMatch(/belongs to a card set of partition “.*”, not to the set this ceremony needs/);
+    expect(refusal(record, ok, 'card-1', trusted, 'other')).toMatch(/belongs to a card set of partition “.*” \(serial .*\), not to the set this ceremony needs/);
     expect(refusal(record, ok, 'card-1', { ...trusted, set: 'ff'.repeat(16) }, 'serial-1')).toMatch(/another card set/);
     expect(refusal({ ...record, descriptor: { ...d, generation: 2 } }, ok, 'card-1', trusted, 'serial-1')).toMatch(/old generation/);
     expect(refusal(record, ok, 'card-2', trusted, 'serial-1')).toMatch(/copied/);
