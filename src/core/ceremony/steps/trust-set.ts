@@ -1,9 +1,9 @@
 // Steps: deciding whether the chosen partition may rely on a backup set. Trust comes from the
 // partition's side, never from a backup file: the sets this terminal recorded as the partition's
 // (the current one and earlier generations) are trusted; any other set needs its fingerprint
-// confirmed from the enrolment record kept in the safe and, when the partition trusts another set
-// already, the approval of the partition's own SO quorum in the same ceremony. All of it happens
-// before any backup-set card PIN is asked for. (docs/trust-model.md)
+// confirmed from the enrolment record kept in the safe and, wherever the partition has an SO card
+// set, the approval of its SO quorum in the same ceremony. All of it happens before any backup-set
+// card PIN is asked for. (docs/trust-model.md)
 import type { BackupHeader } from '../../backup/format';
 import { fingerprint } from '../../backup/escrow';
 import { TesseraError } from '../../errors';
@@ -47,10 +47,10 @@ export async function confirmFingerprint(run: CeremonyRun, expected: string, abo
       'fingerprint',
     );
     if (sameFingerprint(input.fingerprint, expected)) {
-      run.notice('info', `The fingerprint matches: this backup was made with ${about.replace(/ that made this backup$/, '')}, the set on your record.`);
+      run.notice('info', `The fingerprint matches the enrolment record of ${about}.`);
       return;
     }
-    refusal = input.fingerprint.trim() === '' ? 'Type the fingerprint from the enrolment record.' : `That is not the fingerprint of ${about}. Check the record and type it again, or cancel: a backup made with a set you do not know is not restored.`;
+    refusal = input.fingerprint.trim() === '' ? 'Type the fingerprint from the enrolment record.' : `That is not the fingerprint of ${about}. Check the record and type it again, or cancel: nothing is done with a set that is not on your record.`;
   }
 }
 
