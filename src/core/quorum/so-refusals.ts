@@ -17,11 +17,12 @@ export interface SoRefusals {
  * (`so.login.acknowledged`) or successful SO login has answered since.
  */
 export function soRefusals(audit: AuditLog, store: CardSetStore, token: { label: string; serial: string }): SoRefusals {
-  const target = `${token.label} (serial ${token.serial})`;
+  // By serial: a partition's label may change, its serial does not.
+  const target = `(serial ${token.serial})`;
   let count = 0;
   let last: string | null = null;
   for (const e of audit.list(5000)) {
-    if (e.target !== target) continue;
+    if (!e.target.endsWith(target)) continue;
     if (e.action === 'so.login.acknowledged' || (e.action === 'so.login' && e.outcome === 'ok')) break;
     if (e.action === 'so.login' && e.outcome === 'failed' && e.details.error === 'PIN_INCORRECT') {
       count++;
