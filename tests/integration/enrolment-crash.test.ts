@@ -186,7 +186,7 @@ describe('a forged intent in the database', () => {
     const third = soLogin(home, label);
     expect(JSON.parse(third.stdout)).toMatchObject({ loggedIn: false, error: { code: 'PIN_LOCKED' } });
     const shown = JSON.parse(tessera(['cards', 'list', '--token', label, '--json'], { home }).stdout) as { refusedLogins: number } | null;
-    if (shown) expect(shown.refusedLogins).toBe(1);
+    expect(shown?.refusedLogins).toBe(1);
     const ack = tessera(['so-acknowledge', '--token', label, '--json'], { home });
     expect(ack.status, ack.stderr).toBe(0);
     expect(JSON.parse(ack.stdout)).toMatchObject({ kind: 'so-acknowledge', failures: 1, failure: expect.stringMatching(/cards of ann, ben: PIN_INCORRECT/) });

@@ -213,12 +213,16 @@ export async function readFromMedium(path: string, limit: number): Promise<{ byt
   if (size > limit) throw new TesseraError('BACKUP_INVALID', 'This file is larger than any backup this terminal writes.', `${size} bytes`);
   const dd = (flags: string[]): Promise<Buffer> =>
     new Promise((resolve, reject) => {
-      execFile('dd', [`if=${path}`, ...flags, 'bs=1M', 'status=none'], { encoding: 'buffer', maxBuffer: limit + 1 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+      execFile('dd', [`if=${path}`, ...flags, 'bs=1M', 'status=none'], { encoding: 'buffer', maxBuffer: limit + 1 }, (error, stdout, stderr) =>
+        error ? reject(new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${stderr.toString('utf8').trim() || error.message}`)) : resolve(stdout),
+      );
     });
   try {
     return { bytes: await dd(['iflag=direct']), path: 'direct' };
-  } catch {
-    // EINVAL from a filesystem without O_DIRECT: drop the cached pages, then read the usual way.
+  } catch (error) {
+    // Only a filesystem without O_DIRECT (EINVAL) falls back: a read error from the stick itself is
+    // the very thing the read-back is there to catch, never hidden behind the page cache.
+    if (!(error instanceof TesseraError) || !/Invalid argument/.test(error.detail ?? '')) throw error;
     await dd(['iflag=nocache', 'count=0']).catch(() => undefined);
     return { bytes: await readBackupFile(path, limit), path: 'cache-dropped' };
   }
