@@ -22,7 +22,8 @@ export function precheckSoLogin(ctx: CeremonyContext): void {
  * After the HSM refused an SO login this terminal made, no other is tried on that partition until
  * an officer acknowledges it (so-acknowledge): a credential the cards vouched for was refused, so
  * something is wrong (a forged record, a PIN changed elsewhere), and real HSMs lock after very few
- * tries. The terminal's own count, not the token's flags, decides (SoftHSM2 never locks).
+ * tries. This terminal's audit log decides (quorum/so-refusals.ts), not the token's flags (SoftHSM2
+ * never locks) nor a database row alone.
  * @throws TesseraError PIN_LOCKED naming the refused login.
  */
 export function refuseAfterRefusedLogin(ctx: CeremonyContext): void {
