@@ -22,7 +22,10 @@ const trustSet = z.string().max(128).optional();
 export type LoginNeed = 'crypto-officer' | 'nobody' | 'any';
 
 /** Where the GUI shows the ceremony. */
-export type CeremonySection = 'cards' | 'backup';
+export type CeremonySection = 'cards' | 'backup' | 'credentials';
+
+const setPurpose = z.enum(['so', 'backup']);
+const holderName = z.string().min(1).max(64);
 
 export const ceremonyKinds = {
   adopt: {
@@ -102,6 +105,48 @@ export const ceremonyKinds = {
     section: 'backup',
     title: "Read a backup's contents",
     steps: ['Verify the backup', 'Backup-set cards', 'Contents'],
+  },
+  'co-pin-reset': {
+    start: z.object({ kind: z.literal('co-pin-reset') }).strict(),
+    login: 'nobody',
+    section: 'credentials',
+    title: "Reset the crypto officer's PIN",
+    steps: ['Before you start', 'SO quorum', 'New PIN', 'Reset', 'Done'],
+  },
+  'so-rotate': {
+    start: z.object({ kind: z.literal('so-rotate'), holders: holders.optional(), threshold: threshold.optional() }).strict(),
+    login: 'nobody',
+    section: 'credentials',
+    title: 'Rotate the SO credential',
+    steps: ['Before you start', 'SO quorum', 'New generation on the cards', 'Change the SO PIN', 'Retire the old generation', 'Done'],
+  },
+  'so-replace-card': {
+    start: z.object({ kind: z.literal('so-replace-card'), holder: holderName }).strict(),
+    login: 'nobody',
+    section: 'credentials',
+    title: 'Replace a lost or compromised SO card',
+    steps: ['Before you start', 'SO quorum', 'New generation on the cards', 'Change the SO PIN', 'Retire the old generation', 'Done'],
+  },
+  'backup-set-rotate': {
+    start: z.object({ kind: z.literal('backup-set-rotate'), holders: holders.optional(), threshold: threshold.optional(), newEscrowKey: z.boolean().optional() }).strict(),
+    login: 'crypto-officer',
+    section: 'credentials',
+    title: 'Re-split or rotate the backup key set',
+    steps: ['Before you start', 'Backup-set quorum', 'New generation on the cards', 'Record it on the partition', 'Retire the old generation', 'Done'],
+  },
+  'backup-replace-card': {
+    start: z.object({ kind: z.literal('backup-replace-card'), holder: holderName }).strict(),
+    login: 'crypto-officer',
+    section: 'credentials',
+    title: 'Replace a lost or compromised backup-set card',
+    steps: ['Before you start', 'Backup-set quorum', 'New generation on the cards', 'Record it on the partition', 'Retire the old generation', 'Done'],
+  },
+  'roll-call': {
+    start: z.object({ kind: z.literal('roll-call'), set: setPurpose }).strict(),
+    login: 'any',
+    section: 'credentials',
+    title: 'Roll call of a card set',
+    steps: ['Before you start', "Every holder's card", 'Report'],
   },
 } as const satisfies Record<string, { start: z.ZodObject; login: LoginNeed; section: CeremonySection; title: string; steps: readonly string[] }>;
 

@@ -308,7 +308,56 @@ export type CeremonyResult =
   | { kind: 'backup-set'; record: EnrolmentRecord }
   | { kind: 'backup'; report: BackupReport }
   | { kind: 'restore'; report: RestoreReport }
-  | { kind: 'backup-list'; backup: BackupSummary; objects: RestoreLine[] };
+  | { kind: 'backup-list'; backup: BackupSummary; objects: RestoreLine[] }
+  | { kind: 'co-pin-reset'; partition: { label: string; serial: string }; holders: string[]; cards: string[] }
+  | { kind: 'so-rotate' | 'so-replace-card' | 'backup-set-rotate' | 'backup-replace-card'; rotation: RotationReport }
+  | { kind: 'roll-call'; report: RollCallReport };
+
+/**
+ * A new generation of a card set (SO credential rotated, or backup escrow key re-split or rotated),
+ * as the rotation ceremonies report it. See docs/card-profile.md (generations).
+ */
+export interface RotationReport {
+  purpose: 'so' | 'backup';
+  /** The generation that was in force before, and the new one. */
+  from: number;
+  record: EnrolmentRecord;
+  /** Holders whose old card is no longer part of the set (replaced by a blank card), with its serial. */
+  replaced: { holder: string; card: string | null }[];
+  /** Holders of the old generation who are not in the new one. */
+  removed: string[];
+  /** Holders whose card still holds its old-generation share (it is removed when the card is next used). */
+  unretired: string[];
+  /** A backup set: whether the escrow key was kept (re-split) or replaced by a new one. */
+  escrow: 'kept' | 'new' | null;
+  /** A new escrow key: backups on the catalogue that were encrypted to the old one (they need the old generation's cards). */
+  needOldCards: string[];
+}
+
+/** One holder in a roll call: proved (PIN right, share intact, current generation), or why not. */
+export interface RollCallLine {
+  index: number;
+  holder: string;
+  /** The card serial the terminal knows for this holder, or the one presented. */
+  card: string | null;
+  status: 'proved' | 'missing' | 'stale' | 'failed';
+  /** Why not proved, in officers' words. */
+  detail: string | null;
+}
+
+export interface RollCallReport {
+  purpose: 'so' | 'backup';
+  partition: { label: string; serial: string };
+  set: string;
+  generation: number;
+  m: number;
+  n: number;
+  holders: RollCallLine[];
+  missing: string[];
+  stale: string[];
+  /** Whether at least m proved cards were combined and matched the set's commitment. */
+  quorumChecked: boolean;
+}
 
 // ---- Backups ----
 
