@@ -41,6 +41,16 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
       case 'insert-card':
         say(p.text);
         waitTimer = setTimeout(() => {
+          // Where officers may stop taking cards (a roll call, retiring the old generation), no more cards means finish.
+          if (p.finishLabel !== undefined) {
+            say(`No further card within ${options.waitSeconds} seconds: ${p.finishLabel.toLowerCase()}.`);
+            try {
+              ceremonies.provide(view.id, { kind: 'confirm' });
+              return;
+            } catch {
+              // the ceremony moved on meanwhile
+            }
+          }
           failure = new TesseraError('CARD_ABSENT', `No card came within ${options.waitSeconds} seconds. The ceremony was cancelled; nothing was changed.`);
           ceremonies.running()?.cancel();
         }, options.waitSeconds * 1000);

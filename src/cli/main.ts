@@ -262,6 +262,66 @@ export function buildProgram(): Command {
     }),
   );
 
+  // ---- credentials: rotations (a new generation of a card set) and roll calls ----
+
+  type RotationOptions = PartitionOptions & { pinsFrom?: string; pinFd?: string; wait: string; holders?: string; threshold?: string; newEscrowKey?: boolean };
+  const rotation = (kind: 'so-rotate' | 'so-replace-card' | 'backup-set-rotate' | 'backup-replace-card', holder?: string) => (options: RotationOptions) =>
+    withTerminal(async (terminal) => {
+      await selectPartition(terminal, options);
+      if (kind.startsWith('backup-')) await coLogin(terminal, options.pinFd);
+      const change = {
+        ...(options.holders !== undefined ? { holders: options.holders.split(',').map((h) => h.trim()) } : {}),
+        ...(options.threshold !== undefined ? { threshold: Number(options.threshold) } : {}),
+      };
+      const start =
+        kind === 'so-rotate' ? { kind, ...change } : kind === 'backup-set-rotate' ? { kind, ...change, ...(options.newEscrowKey ? { newEscrowKey: true } : {}) } : { kind, holder: holder ?? '' };
+      const view = await runCeremony(terminal, start, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+      const { rotation: r } = ceremonyResult(view, kind);
+      print(options.json, r, () => [`Generation ${r.record.generation} of the ${r.purpose === 'so' ? 'SO card set' : 'backup key set'} of “${r.record.partition.label}” is in force: ${r.record.m} of ${r.record.n} cards.`, ...r.record.cards.map((c) => `  ${c.index}. ${c.holder}: card ${c.card}`), ...(r.record.fingerprint ? [`Fingerprint ${r.record.fingerprint} (keep the new enrolment record in the safe).`] : []), ...r.replaced.map((x) => `Replaced: ${x.holder}'s card ${x.card ?? '(serial unknown)'}.`), ...(r.removed.length > 0 ? [`No longer holders: ${r.removed.join(', ')}.`] : []), ...(r.unretired.length > 0 ? [`Still holding their old share until next used: ${r.unretired.join(', ')}.`] : []), ...(r.needOldCards.length > 0 ? [`Backups that need cards of generation ${r.from}: ${r.needOldCards.join(', ')}.`] : [])].join('\n'));
+    });
+  const pinsOption = '--pins-from <fd>';
+  const pinsHelp = 'card PINs, one line per card in the order the cards are taken (quorum first, then the cards written)';
+  partitionOptions(program.command('so-rotate').description('rotate the SO credential onto a new generation of the cards (holders and m may change)'))
+    .option('--holders <names>', 'the new generation\'s holders, comma-separated (default: unchanged)')
+    .option('--threshold <m>', 'how many cards log in (default: unchanged)')
+    .option(pinsOption, pinsHelp)
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: RotationOptions) => rotation('so-rotate')(options));
+  partitionOptions(cards.command('replace').description('replace a lost or compromised SO card: a new generation, a blank card for its holder'))
+    .requiredOption('--holder <name>', 'whose card is replaced (they keep their name)')
+    .option(pinsOption, pinsHelp)
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: RotationOptions & { holder: string }) => rotation('so-replace-card', options.holder)(options));
+  partitionOptions(cards.command('roll-call').description('every holder proves their card (PIN, share, generation); reports who is missing or stale'))
+    .option('--set <set>', 'so (the SO card set) or backup (the backup key set)', 'so')
+    .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
+    .option('--wait <seconds>', 'how long to wait for each card before the roll call ends', '120')
+    .action((options: PartitionOptions & { set: string; pinsFrom?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        await selectPartition(terminal, options);
+        if (options.set !== 'so' && options.set !== 'backup') throw new UsageError('Check the options: --set is so or backup.');
+        const view = await runCeremony(terminal, { kind: 'roll-call', set: options.set }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const { report } = ceremonyResult(view, 'roll-call');
+        const words = { proved: 'proved', missing: 'MISSING', stale: 'STALE', failed: 'FAILED' } as const;
+        print(options.json, report, () => [`Roll call of the ${report.purpose === 'so' ? 'SO card set' : 'backup key set'} of “${report.partition.label}”, generation ${report.generation} (${report.m} of ${report.n}):`, ...report.holders.map((l) => `  ${l.index}. ${l.holder}: ${words[l.status]}${l.card ? ` (card ${l.card})` : ''}${l.detail ? `: ${l.detail}` : ''}`), report.quorumChecked ? 'The proved cards rebuild the set\'s secret.' : 'Fewer than m cards proved: the set\'s secret was not rebuilt.'].join('\n'));
+        if (report.holders.some((l) => l.status !== 'proved')) process.exitCode = 1;
+      }),
+    );
+  partitionOptions(backupSet.command('replace-card').description('replace a lost or compromised backup-set card: the escrow key re-split as a new generation (crypto-officer login)'))
+    .requiredOption('--holder <name>', 'whose card is replaced (they keep their name)')
+    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option(pinsOption, pinsHelp)
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: RotationOptions & { holder: string }) => rotation('backup-replace-card', options.holder)(options));
+  partitionOptions(backupSet.command('rotate').description('a new generation of the backup key set: the escrow key re-split (holders and m may change), or a new one (crypto-officer login)'))
+    .option('--holders <names>', 'the new generation\'s holders, comma-separated (default: unchanged)')
+    .option('--threshold <m>', 'how many cards read a backup (default: unchanged)')
+    .option('--new-escrow-key', 'a new escrow key (full rotation): older backups then need the old cards')
+    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option(pinsOption, pinsHelp)
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: RotationOptions) => rotation('backup-set-rotate')(options));
+
   const backup = program.command('backup').description('offline backups of the partition');
   partitionOptions(backup.command('media').description('removable drives (and the training lab\'s stand-in) a backup can go to')).action((options: PartitionOptions) =>
     withTerminal(async (terminal) => {

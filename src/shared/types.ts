@@ -228,6 +228,11 @@ export interface CeremonyPrompt {
   triesLeft?: number | null;
   /** For confirm: the button's words, naming what will change. */
   confirmLabel?: string;
+  /**
+   * For insert-card: officers may also stop taking cards (answered with confirm), e.g. "Finish the
+   * roll call with the cards read" or "Finish later"; the button's words.
+   */
+  finishLabel?: string;
   /** For confirm-fingerprint: the set it is about, in words ("the backup set of “Other” that made this backup"). */
   about?: string;
   /** Why the last answer to this same question was refused; shown where it was typed, to answer again. */
@@ -310,7 +315,10 @@ export type CeremonyResult =
   | { kind: 'restore'; report: RestoreReport }
   | { kind: 'backup-list'; backup: BackupSummary; objects: RestoreLine[] }
   | { kind: 'co-pin-reset'; partition: { label: string; serial: string }; holders: string[]; cards: string[] }
-  | { kind: 'so-rotate' | 'so-replace-card' | 'backup-set-rotate' | 'backup-replace-card'; rotation: RotationReport }
+  | { kind: 'so-rotate'; rotation: RotationReport }
+  | { kind: 'so-replace-card'; rotation: RotationReport }
+  | { kind: 'backup-set-rotate'; rotation: RotationReport }
+  | { kind: 'backup-replace-card'; rotation: RotationReport }
   | { kind: 'roll-call'; report: RollCallReport };
 
 /**

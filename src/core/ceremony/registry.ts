@@ -14,6 +14,9 @@ import type { CeremonyContext, RunOptions } from './context';
 import { recoverEnrolments } from './enrol-recovery';
 import { resetCard } from './reset-card';
 import { listBackup, restore } from './restore';
+import { precheckRollCall, rollCall } from './roll-call';
+import { planRotation, rotate, rotationChanges } from './rotate';
+import { recoverRotations } from './rotate-recovery';
 import type { CeremonyRun } from './run';
 import { acknowledgeRefusedLogin, precheckSoLogin, soLogin } from './so-login';
 
@@ -95,13 +98,42 @@ export const registry: Registry = {
     changes: (r) => [`The contents of backup ${r.backup.backupId} were read (${r.objects.length} entries); nothing was changed.`],
     audit: 'backup.list',
   },
-  // Work in progress on branch credentials (issue 10): replaced by the real entries before it lands.
   'co-pin-reset': { run: () => Promise.reject(new Error('co-pin-reset is not built yet')), changes: () => [] },
-  'so-rotate': { run: () => Promise.reject(new Error('so-rotate is not built yet')), changes: () => [] },
-  'so-replace-card': { run: () => Promise.reject(new Error('not built yet')), changes: () => [] },
-  'backup-set-rotate': { run: () => Promise.reject(new Error('not built yet')), changes: () => [] },
-  'backup-replace-card': { run: () => Promise.reject(new Error('not built yet')), changes: () => [] },
-  'roll-call': { run: () => Promise.reject(new Error('not built yet')), changes: () => [] },
+  'so-rotate': {
+    run: (run, ctx, start, options) => rotate(run, ctx, start, options),
+    precheck: (ctx, start) => void planRotation(ctx, start),
+    // One recovery per purpose: card replacements use the same intent kind.
+    recover: (ctx) => recoverRotations(ctx, 'so'),
+    changes: ({ rotation }) => rotationChanges(rotation),
+    audit: 'cardset.rotate',
+  },
+  'so-replace-card': {
+    run: (run, ctx, start, options) => rotate(run, ctx, start, options),
+    precheck: (ctx, start) => void planRotation(ctx, start),
+    changes: ({ rotation }) => rotationChanges(rotation),
+    audit: 'cardset.rotate',
+  },
+  'backup-set-rotate': {
+    run: (run, ctx, start, options) => rotate(run, ctx, start, options),
+    precheck: (ctx, start) => void planRotation(ctx, start),
+    recover: (ctx) => recoverRotations(ctx, 'backup'),
+    changes: ({ rotation }) => rotationChanges(rotation),
+    audit: 'backupset.rotate',
+  },
+  'backup-replace-card': {
+    run: (run, ctx, start, options) => rotate(run, ctx, start, options),
+    precheck: (ctx, start) => void planRotation(ctx, start),
+    changes: ({ rotation }) => rotationChanges(rotation),
+    audit: 'backupset.rotate',
+  },
+  'roll-call': {
+    run: (run, ctx, start, options) => rollCall(run, ctx, start, options),
+    precheck: precheckRollCall,
+    changes: ({ report }) => [
+      `Roll call of generation ${report.generation}: ${report.holders.filter((h) => h.status === 'proved').length} of ${report.n} holders proved their card${report.missing.length > 0 ? `; missing: ${report.missing.join(', ')}` : ''}${report.stale.length > 0 ? `; stale card: ${report.stale.join(', ')}` : ''}. Nothing was changed.`,
+    ],
+    audit: 'cardset.roll-call',
+  },
 };
 
 /** The entry of `kind`, typed by its kind. */

@@ -238,6 +238,16 @@ export class CeremonyRun {
 
   /** The next card officers present: one already in a reader (reader order), else the next inserted. */
   async nextCard(prompt: PromptText): Promise<PresentedCard> {
+    const card = await this.nextCardOrFinish(prompt);
+    if (!card) throw new CeremonyCancelled();
+    return card;
+  }
+
+  /**
+   * Like nextCard, but with `prompt.finishLabel` officers may answer `confirm` instead of presenting
+   * a card ("no more cards"): then null.
+   */
+  async nextCardOrFinish(prompt: PromptText): Promise<PresentedCard | null> {
     this.prompt(prompt);
     for (;;) {
       this.checkCancelled();
@@ -254,8 +264,13 @@ export class CeremonyRun {
           continue;
         }
       }
-      await this.nextReaderChange();
+      if (await this.nextReaderChange(prompt.finishLabel !== undefined)) return null;
     }
+  }
+
+  /** A new pass over the cards (write the cards that were just read): cards still in readers may be taken again. */
+  freshPass(): void {
+    this.taken.clear();
   }
 
   private untakenCard(snapshot: ReadersSnapshot): [reader: string, key: string] | null {
@@ -264,15 +279,20 @@ export class CeremonyRun {
     return first ? [first.name, `${first.name}#${first.insertion}`] : null;
   }
 
-  private nextReaderChange(): Promise<void> {
+  /** Waits for a reader change (false), or, when `finishable`, for officers to finish (true). */
+  private nextReaderChange(finishable = false): Promise<boolean> {
     return new Promise((resolve, reject) => {
       const stop = this.readers.onChange(() => {
         stop();
-        resolve();
+        this.waiter = null;
+        resolve(false);
       });
       this.waiter = {
-        kinds: [],
-        resolve: () => undefined,
+        kinds: finishable ? ['confirm'] : [],
+        resolve: () => {
+          stop();
+          resolve(true);
+        },
         reject: (error) => {
           stop();
           reject(error);

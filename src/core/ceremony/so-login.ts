@@ -6,9 +6,11 @@ import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import { finishInterruptedAdoption, rollBackInterruptedAdoption } from './enrol-recovery';
+import { finishInterruptedRotation, rollBackInterruptedRotation } from './rotate-recovery';
 import type { CeremonyRun } from './run';
 import { confirm } from './steps/confirm';
 import { collectQuorum } from './steps/quorum';
+import { replacedWords } from './steps/rotate-cards';
 import { soRefusals } from '../quorum/so-refusals';
 
 /** Before any card is read: the partition has a card set, and its SO PIN is not at risk. */
@@ -60,7 +62,7 @@ export async function soLogin(run: CeremonyRun, ctx: CeremonyContext, options: R
   const trust = ctx.trust('so');
   if (!trust) throw new TesseraError('CARD_ERROR', 'This partition has no card set yet. Adopt it first (Cards).');
   const token = partition.partition();
-  const quorum = await collectQuorum(run, { purpose: 'so', trusted: trust.trusted, tokenSerial: token.serial, descriptor: trust.descriptor, retryWrongPin: options.retryWrongPin });
+  const quorum = await collectQuorum(run, { purpose: 'so', trusted: trust.trusted, tokenSerial: token.serial, descriptor: trust.descriptor, retryWrongPin: options.retryWrongPin, retire: trust.source !== 'interrupted', replaced: replacedWords(ctx) });
   const { descriptor, holders, cards } = quorum;
   try {
     run.stepTo(2);
@@ -74,20 +76,22 @@ export async function soLogin(run: CeremonyRun, ctx: CeremonyContext, options: R
     try {
       partition.loginSo(Buffer.from(quorum.secret));
     } catch (error) {
-      const failures = error instanceof TesseraError && error.code === 'PIN_INCORRECT' ? ctx.store.countSoFailure(token.serial) : ctx.store.soFailures(token.serial);
-      await ctx.audit.append({ actor: ctx.actor, action: 'so.login', target, outcome: 'failed', details: { holders: holders.join(', '), error: error instanceof TesseraError ? error.code : 'INTERNAL', terminalFailureCount: failures } });
-      if (error instanceof TesseraError && error.code === 'PIN_INCORRECT') {
-        const rolledBack = await rollBackInterruptedAdoption(ctx, descriptor);
-        // The one probe an adoption killed inside C_SetPIN needs is explained by the rollback itself.
-        if (rolledBack) ctx.store.resetSoFailures(token.serial);
+      const incorrect = error instanceof TesseraError && error.code === 'PIN_INCORRECT';
+      // A change interrupted inside C_SetPIN: this refusal was the one probe that tells, and it is rolled back.
+      const rolledBack = incorrect ? ((await rollBackInterruptedAdoption(ctx, descriptor)) ?? (await rollBackInterruptedRotation(ctx, descriptor.set, descriptor.generation))) : null;
+      const failures = incorrect && !rolledBack ? ctx.store.countSoFailure(token.serial) : ctx.store.soFailures(token.serial);
+      await ctx.audit.append({ actor: ctx.actor, action: 'so.login', target, outcome: 'failed', details: { holders: holders.join(', '), error: error instanceof TesseraError ? error.code : 'INTERNAL', terminalFailureCount: failures, ...(rolledBack ? { probe: 'an SO PIN change interrupted inside C_SetPIN: it had not taken effect' } : {}) } });
+      if (incorrect) {
         throw new TesseraError('PIN_INCORRECT', rolledBack ?? 'The HSM refused the verified credential: its card-set record or the SO PIN was changed outside this terminal. No SO login is tried again until an officer has found out why and acknowledges it (Cards → Acknowledge the refused SO login, or tessera so-acknowledge).', error.detail);
       }
       throw error;
     }
     ctx.store.resetSoFailures(token.serial);
     await finishInterruptedAdoption(ctx, descriptor, cards);
-    // A set learned from the cards (no record of it here) is recorded now that the HSM accepted it.
-    if (!ctx.store.active(token.serial, 'so')) ctx.store.save(descriptor, 'active', cards);
+    await finishInterruptedRotation(ctx, descriptor.set, descriptor.generation, cards);
+    // A set (or a generation made on another terminal) learned from the cards is recorded now that the HSM accepted it.
+    const active = ctx.store.active(token.serial, 'so');
+    if (!active || active.set !== descriptor.set || active.generation < descriptor.generation) ctx.store.save(descriptor, 'active', cards);
     const now = new Date();
     for (const [index, card] of cards) ctx.store.used(descriptor.set, descriptor.generation, index, card, now);
     ctx.so.started({ label: token.label, serial: token.serial }, holders);

@@ -14,20 +14,30 @@ export interface Anchor {
   descriptor: string;
   /** A backup set's whole descriptor (public facts, as JSON), so a terminal without its records can make backups. */
   full?: unknown;
+  /** The generation's rotation key (Ed25519, raw, base64): it endorses the next generation's anchor. */
+  rotationKey?: string;
+  /** A generation after the first: the descriptor hash of the generation it follows. */
+  previous?: string;
+  /** A generation after the first: the previous generation's rotation-key signature over this one (base64). */
+  endorsement?: string;
 }
 
 export function anchorLabel(purpose: Purpose): string {
   return `Tessera card set (${purpose})`;
 }
 
-/** Every well-formed anchor of this purpose on the partition (more than one is itself an alarm). */
+/**
+ * Every well-formed anchor of this purpose on the partition: one per generation of the set, each
+ * after the first endorsed by the one before (quorum/trust.ts decides which to believe).
+ */
 export function readAnchors(session: Session, purpose: Purpose): Anchor[] {
   const anchors: Anchor[] = [];
   for (const value of session.readPublicData(ANCHOR_APPLICATION, anchorLabel(purpose))) {
     try {
       const parsed = JSON.parse(value.toString('utf8')) as Partial<Anchor>;
       if (typeof parsed.set === 'string' && Number.isInteger(parsed.generation) && typeof parsed.descriptor === 'string') {
-        anchors.push({ set: parsed.set, generation: parsed.generation as number, descriptor: parsed.descriptor, ...(parsed.full ? { full: parsed.full } : {}) });
+        const text = (key: 'rotationKey' | 'previous' | 'endorsement'): Partial<Anchor> => (typeof parsed[key] === 'string' ? { [key]: parsed[key] } : {});
+        anchors.push({ set: parsed.set, generation: parsed.generation as number, descriptor: parsed.descriptor, ...(parsed.full ? { full: parsed.full } : {}), ...text('rotationKey'), ...text('previous'), ...text('endorsement') });
       }
     } catch {
       // not an anchor this terminal wrote; ignored like any other data object

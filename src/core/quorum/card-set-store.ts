@@ -65,8 +65,29 @@ export class CardSetStore {
     this.save(descriptor, 'abandoned');
   }
 
+  /** Whether `set` is only an enrolment that never completed (no generation of it was ever the partition's). */
   abandoned(set: string): boolean {
-    return this.db.prepare("SELECT 1 FROM card_sets WHERE set_id = ? AND state = 'abandoned'").get(set) !== undefined;
+    return this.db.prepare("SELECT 1 FROM card_sets WHERE set_id = ? AND state = 'abandoned' AND NOT EXISTS (SELECT 1 FROM card_sets WHERE set_id = ? AND state IN ('active', 'retired'))").get(set, set) !== undefined;
+  }
+
+  /** Whether this generation of `set` was begun and rolled back (a rotation that never took effect). */
+  abandonedGeneration(set: string, generation: number): boolean {
+    return this.db.prepare("SELECT 1 FROM card_sets WHERE set_id = ? AND generation = ? AND state = 'abandoned'").get(set, generation) !== undefined;
+  }
+
+  /**
+   * The first generation after `generation` of `set` that no longer has the card `cardSerial` (it
+   * was replaced, or its holder left the set), with its date and whether the holder is still in it;
+   * null when this terminal recorded no such generation.
+   */
+  replacedIn(set: string, generation: number, cardSerial: string, holder: string): { generation: number; date: string; holderKept: boolean } | null {
+    const rows = this.db.prepare("SELECT generation, created_at, descriptor FROM card_sets WHERE set_id = ? AND generation > ? AND state IN ('active', 'retired') ORDER BY generation").all(set, generation) as { generation: number; created_at: string; descriptor: string }[];
+    for (const row of rows) {
+      if (this.cards(set, row.generation).some((c) => c.cardSerial === cardSerial)) continue;
+      const d = JSON.parse(row.descriptor) as CardSetDescriptor;
+      return { generation: row.generation, date: row.created_at, holderKept: d.holders.some((h) => h.holder.toLowerCase() === holder.toLowerCase()) };
+    }
+    return null;
   }
 
   cards(set: string, generation: number): SetCard[] {

@@ -9,6 +9,7 @@ import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import { combine, split } from 'shamir-secret-sharing';
 import type { Purpose } from '../partition/anchor';
 import { wipe } from '../secrets';
+import { rotationPublicKey } from './rotation-key';
 
 export type { Purpose } from '../partition/anchor';
 
@@ -26,6 +27,11 @@ export interface CardSetDescriptor {
   created: string;
   /** A backup set: the escrow key's public half and the partition's backup-signing key, bound to the set. */
   backup?: BackupKeys;
+  /**
+   * This generation's rotation key (Ed25519 public key, raw, base64; quorum/rotation-key.ts): it
+   * endorses the next generation's anchor. Absent only in descriptors written before generations.
+   */
+  rotationKey?: string;
 }
 
 export interface BackupKeys {
@@ -72,20 +78,32 @@ export const UNPRINTABLE = /[\p{Cc}\p{Cf}]/u;
 
 /** A new set's descriptor (generation 1): final before the first card is written. */
 export function newDescriptor(purpose: Purpose, partition: { label: string; serial: string }, holders: string[], m: number, shares: Buffer[], secret: Buffer, backup?: BackupKeys): CardSetDescriptor {
-  const set = newSetId();
+  return generationDescriptor(newSetId(), 1, purpose, partition, holders, m, shares, secret, backup);
+}
+
+/**
+ * The descriptor of the generation after `previous` (same set id and purpose, generation + 1), for
+ * new holders, threshold and shares of `secret` (a new SO credential; the same or a new escrow key).
+ */
+export function nextDescriptor(previous: CardSetDescriptor, partition: { label: string; serial: string }, holders: string[], m: number, shares: Buffer[], secret: Buffer, backup?: BackupKeys): CardSetDescriptor {
+  return generationDescriptor(previous.set, previous.generation + 1, previous.purpose, partition, holders, m, shares, secret, backup);
+}
+
+function generationDescriptor(set: string, generation: number, purpose: Purpose, partition: { label: string; serial: string }, holders: string[], m: number, shares: Buffer[], secret: Buffer, backup?: BackupKeys): CardSetDescriptor {
   return {
     v: 1,
     set,
     purpose,
     partition: { label: partition.label, serial: partition.serial },
-    generation: 1,
+    generation,
     m,
     n: holders.length,
     holders: holders.map((holder, i) => ({ index: i + 1, holder })),
-    shareHashes: shares.map((share, i) => shareHash(set, 1, i + 1, share)),
-    commitment: commitment(set, 1, secret),
+    shareHashes: shares.map((share, i) => shareHash(set, generation, i + 1, share)),
+    commitment: commitment(set, generation, secret),
     created: new Date().toISOString(),
     ...(backup ? { backup } : {}),
+    rotationKey: rotationPublicKey(secret, purpose, set, generation),
   };
 }
 
@@ -105,6 +123,7 @@ export function descriptorHash(d: CardSetDescriptor): string {
     d.commitment,
     d.created,
     ...(d.backup ? [[d.backup.escrowPublic, d.backup.signingKey, d.backup.signingKeyId]] : []),
+    ...(d.rotationKey !== undefined ? [['rotation', d.rotationKey]] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -24,7 +24,8 @@ export function soRefusals(audit: AuditLog, store: CardSetStore, token: { label:
   for (const e of audit.list(5000)) {
     if (!e.target.endsWith(target)) continue;
     if (e.action === 'so.login.acknowledged' || (e.action === 'so.login' && e.outcome === 'ok')) break;
-    if (e.action === 'so.login' && e.outcome === 'failed' && e.details.error === 'PIN_INCORRECT') {
+    // The one probe after an SO PIN change interrupted inside C_SetPIN is explained where it is recorded.
+    if (e.action === 'so.login' && e.outcome === 'failed' && e.details.error === 'PIN_INCORRECT' && !e.details.probe) {
       count++;
       last ??= `${e.time}, cards of ${String(e.details.holders ?? 'unknown holders')}: ${String(e.details.error)}`;
     }

@@ -1,28 +1,55 @@
 // Step: identify a presented card before anything is asked of its holder, and name it by what it
 // holds ("Alice's SO card", "a blank card"), so every refusal says whose card it is.
-import type { EnrolmentMark, FrameRead, OfficerCard } from '../../cards/officer-card';
-import { toErrorData } from '../../errors';
+import type { EnrolmentMark, FrameRead, OfficerCard, SlotFile } from '../../cards/officer-card';
+import { TesseraError, toErrorData } from '../../errors';
 import { type CardRecord, parseRecord } from '../../quorum/card-record';
 import type { Purpose } from '../../quorum/card-set';
 import { CardPulled } from '../run';
 
 export interface IdentifiedCard {
   serial: string | null;
-  slots: Record<Purpose, { frame: FrameRead; record: CardRecord | null }>;
+  /**
+   * Each set slot: its record, and `next`: a later generation of the same set that a rotation wrote
+   * to the pending slot beside it (the old one stays until that generation is in force and the old
+   * one is retired on the card: retireOldGeneration).
+   */
+  slots: Record<Purpose, { frame: FrameRead; record: CardRecord | null; next: CardRecord | null }>;
   /** An enrolment that stopped half way on this card, if any. */
   enrolling: EnrolmentMark | null;
 }
 
-/** Reads what the card holds: serial, both set slots, an interrupted enrolment. No PIN needed. */
+const PENDING: Record<Purpose, SlotFile> = { so: 'soPending', backup: 'backupPending' };
+
+/** Reads what the card holds: serial, both set slots (and a next generation beside each), an interrupted enrolment. No PIN needed. */
 export async function identify(card: OfficerCard): Promise<IdentifiedCard> {
   const serial = await card.serial();
-  const so = await card.readSlot('so');
-  const backup = await card.readSlot('backup');
+  const slot = async (purpose: Purpose): Promise<IdentifiedCard['slots'][Purpose]> => {
+    const frame = await card.readSlot(purpose);
+    const record = parseRecord(frame);
+    const pending = record ? parseRecord(await card.readSlot(PENDING[purpose])) : null;
+    const next = pending && record && pending.descriptor.set === record.descriptor.set && pending.descriptor.generation > record.descriptor.generation && pending.card === record.card ? pending : null;
+    return { frame, record, next };
+  };
   return {
     serial,
-    slots: { so: { frame: so, record: parseRecord(so) }, backup: { frame: backup, record: parseRecord(backup) } },
+    slots: { so: await slot('so'), backup: await slot('backup') },
     enrolling: serial ? await card.enrolment() : null,
   };
+}
+
+/**
+ * Retires the old generation on a card whose next generation is in force: the pending record (sealed
+ * under the same card PIN) becomes the card's record, read back, and the pending copy is cleared.
+ * Idempotent: a card pulled half way holds either generation in its main slot and is finished the
+ * next time it is used. No PIN is needed (the record is copied as it is, still sealed).
+ * @throws TesseraError CARD_ERROR when the card does not keep the record.
+ */
+export async function retireOldGeneration(card: OfficerCard, purpose: Purpose, next: CardRecord): Promise<void> {
+  const body = Buffer.from(JSON.stringify(next));
+  await card.writeSlot(purpose, body);
+  const back = parseRecord(await card.readSlot(purpose));
+  if (!back || JSON.stringify(back) !== JSON.stringify(next)) throw new TesseraError('CARD_ERROR', 'The card did not keep its new record. Insert it again: the old generation is retired when it is next used.');
+  await card.clearSlot(PENDING[purpose]);
 }
 
 const setWords: Record<Purpose, string> = { so: 'SO', backup: 'backup-set' };

@@ -11,7 +11,7 @@ import { openShare, parseRecord, sealRecord } from '../../quorum/card-record';
 import { type CardSetDescriptor, type Purpose, setFingerprint } from '../../quorum/card-set';
 import { wipe } from '../../secrets';
 import type { EnrolmentRecord } from '../../../shared/types';
-import { CeremonyCancelled, type CeremonyRun } from '../run';
+import { CeremonyCancelled, type CeremonyRun, type PresentedCard } from '../run';
 import { type IdentifiedCard, cardName, cardProblem, holderOf, identify } from './cards';
 import { type WrongPin, choosePin, giveBlankCardPin, verifiedPin, withCardPin } from './pin';
 import { CARDS_WRITING, ENROL_INTENT, type EnrolIntent } from '../../quorum/trust';
@@ -49,40 +49,55 @@ async function enrolOne(run: CeremonyRun, spec: EnrolSpec, index: number, holder
   const d = spec.descriptor;
   for (;;) {
     const presented = await run.nextCard({ kind: 'insert-card', text: spec.insertText(index, d.n, holder), holder });
-    const { card, reader } = presented;
-    let pin: Buffer | null = null;
     try {
-      const id = await identify(card);
-      const name = cardName(id);
-      const problem = unsuitable(id, spec, holder, index, written);
-      if (problem) {
-        run.notice('warning', `${name}: ${problem}`);
-        continue;
-      }
-      pin = await cardPin(run, card, id, spec, holder, index, reader);
-      if (!pin) continue;
-      const serial = await card.ensureSerial();
-      run.working(`Writing ${holder}'s card…`);
-      await card.writeSlot(spec.purpose, await sealRecord(d, index, serial, spec.shares[index - 1] as Buffer, pin));
-      run.wrote(`${holder}'s card holds a share of this unfinished set: it is refused for any login, and can be enrolled again, or made blank again (Check a card).`, holder);
-      // Read back from the card and open it as a login (or a restore) would, before counting the card.
-      const check = parseRecord(await card.readSlot(spec.purpose));
-      const opened = check && check.card === serial && check.index === index ? await openShare(card, check, pin, spec.purpose) : null;
-      if (!opened || !('share' in opened)) throw new TesseraError('CARD_ERROR', 'The card did not give back what was written. Use another card.');
-      wipe(opened.share);
-      if (id.enrolling || !id.serial) await card.markEnrolment(null);
-      written.set(index, serial);
-      run.collect(holder, index, serial);
-      run.notice('info', `${holder}'s card is written and checked (${written.size} of ${d.n}). ${holder}, take your card out.`);
-      return;
-    } catch (error) {
-      if (error instanceof CeremonyCancelled || (error instanceof TesseraError && error.code === 'PIN_INCORRECT')) throw error;
-      const problem = cardProblem(error, 'taken out before it was written and checked. Insert it again: it is recognised and finished.');
-      run.notice('warning', `${holder}'s card: ${problem.text}`, problem.detail);
+      if (await enrolPresented(run, spec, presented, index, holder, written)) return;
     } finally {
-      wipe(pin);
       await presented.session.close();
     }
+  }
+}
+
+/**
+ * Writes `holder`'s share (share `index`) onto the presented card, if it is a card for them (blank,
+ * their own, or their interrupted enrolment): PIN, sealed share, read back and opened. False when the
+ * card was refused or taken out (said as a notice): another card is needed. The caller closes the session.
+ * @throws TesseraError PIN_INCORRECT (a PIN given in advance was wrong); CeremonyCancelled.
+ */
+export async function enrolPresented(run: CeremonyRun, spec: EnrolSpec, presented: PresentedCard, index: number, holder: string, written: Map<number, string>): Promise<boolean> {
+  const d = spec.descriptor;
+  const { card, reader } = presented;
+  let pin: Buffer | null = null;
+  try {
+    const id = await identify(card);
+    const name = cardName(id);
+    const problem = unsuitable(id, spec, holder, index, written);
+    if (problem) {
+      run.notice('warning', `${name}: ${problem}`);
+      return false;
+    }
+    pin = await cardPin(run, card, id, spec, holder, index, reader);
+    if (!pin) return false;
+    const serial = await card.ensureSerial();
+    run.working(`Writing ${holder}'s card…`);
+    await card.writeSlot(spec.purpose, await sealRecord(d, index, serial, spec.shares[index - 1] as Buffer, pin));
+    run.wrote(`${holder}'s card holds a share of this unfinished set: it is refused for any login, and can be enrolled again, or made blank again (Check a card).`, holder);
+    // Read back from the card and open it as a login (or a restore) would, before counting the card.
+    const check = parseRecord(await card.readSlot(spec.purpose));
+    const opened = check && check.card === serial && check.index === index ? await openShare(card, check, pin, spec.purpose) : null;
+    if (!opened || !('share' in opened)) throw new TesseraError('CARD_ERROR', 'The card did not give back what was written. Use another card.');
+    wipe(opened.share);
+    if (id.enrolling || !id.serial) await card.markEnrolment(null);
+    written.set(index, serial);
+    run.collect(holder, index, serial);
+    run.notice('info', `${holder}'s card is written and checked (${written.size} of ${d.n}). ${holder}, take your card out.`);
+    return true;
+  } catch (error) {
+    if (error instanceof CeremonyCancelled || (error instanceof TesseraError && error.code === 'PIN_INCORRECT')) throw error;
+    const problem = cardProblem(error, 'taken out before it was written and checked. Insert it again: it is recognised and finished.');
+    run.notice('warning', `${holder}'s card: ${problem.text}`, problem.detail);
+    return false;
+  } finally {
+    wipe(pin);
   }
 }
 

@@ -5,10 +5,10 @@
 // caller may use it: the share library itself would combine wrong shares into a wrong secret.
 import { TesseraError } from '../../errors';
 import { type CardRecord, type TrustedSet, openShare, refusal } from '../../quorum/card-record';
-import { type CardSetDescriptor, type Purpose, combineShares, commitment, matches } from '../../quorum/card-set';
+import { type CardSetDescriptor, type Purpose, combineShares, commitment, descriptorHash, matches } from '../../quorum/card-set';
 import { wipe } from '../../secrets';
 import { CardPulled, CeremonyCancelled, type CeremonyRun } from '../run';
-import { cardName, cardProblem, identify } from './cards';
+import { cardName, cardProblem, identify, retireOldGeneration } from './cards';
 import { withCardPin } from './pin';
 
 export interface QuorumSpec {
@@ -23,6 +23,19 @@ export interface QuorumSpec {
   of?: string;
   /** A further check of a matching card's record; throws to stop the whole ceremony (a forged file). */
   accept?(record: CardRecord): void;
+  /**
+   * The trusted generation is in force on the partition: a card holding it beside an old generation
+   * (a rotation's pending copy) has the old one retired once its share opened. Never while a
+   * rotation is still undecided (its old generation may be the one that holds).
+   */
+  retire?: boolean;
+  /**
+   * A later generation of the trusted set that may stand in for it (a backup set re-split with the
+   * same escrow key: older backups are read with the new cards); the first card decides which.
+   */
+  laterGeneration?(descriptor: CardSetDescriptor): boolean;
+  /** Why a card of an older generation no longer counts, when the terminal knows ("replaced on …"). */
+  replaced?(record: CardRecord, cardSerial: string): string | null;
 }
 
 export interface Quorum {
@@ -43,6 +56,7 @@ const purposeWords: Record<Purpose, string> = { so: 'the SO card set', backup: "
  */
 export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise<Quorum> {
   let descriptor = spec.descriptor;
+  let trusted = spec.trusted;
   const shares = new Map<number, Buffer>();
   const cards = new Map<number, string>();
   run.newQuorum();
@@ -54,8 +68,25 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
       try {
         const id = await identify(presented.card);
         name = cardName(id);
-        const { frame, record } = id.slots[spec.purpose];
-        const refused = frame.state === 'empty' || !id.serial ? `it holds no share of ${purposeWords[spec.purpose]}.` : refusal(record, frame, id.serial, spec.trusted, spec.tokenSerial);
+        const slot = id.slots[spec.purpose];
+        const { frame } = slot;
+        let record = slot.record;
+        let fromNext = false;
+        // A rotation's next generation beside the old one: used when it is the generation asked for.
+        const next = slot.next;
+        const later = (r: CardRecord | null): boolean => r !== null && shares.size === 0 && r.descriptor.set === trusted.set && r.descriptor.generation > trusted.generation && spec.laterGeneration?.(r.descriptor) === true;
+        if (next && next.descriptor.set === trusted.set && (next.descriptor.generation === trusted.generation || later(next))) {
+          record = next;
+          fromNext = true;
+        }
+        if (record && later(record)) {
+          trusted = { set: record.descriptor.set, generation: record.descriptor.generation, descriptorHash: descriptorHash(record.descriptor) };
+          descriptor = null;
+        }
+        let refused = frame.state === 'empty' || !id.serial ? `it holds no share of ${purposeWords[spec.purpose]}.` : refusal(record, fromNext ? { state: 'ok', body: Buffer.alloc(0) } : frame, id.serial, trusted, spec.tokenSerial);
+        // A card the terminal knows was replaced never counts, whatever generation is asked for.
+        const gone = record && id.serial && record.descriptor.set === trusted.set && record.descriptor.generation <= trusted.generation ? spec.replaced?.(record, id.serial) ?? null : null;
+        if (gone) refused = gone;
         if (refused || !record || !id.serial) {
           run.notice('warning', `${name}: ${refused}`);
           continue;
@@ -82,6 +113,10 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
           },
         );
         if (!share) continue;
+        if (fromNext && spec.retire) {
+          await retireOldGeneration(presented.card, spec.purpose, record);
+          run.notice('info', `${record.holder}'s card: its old-generation share was removed.`);
+        }
         shares.set(record.index, share);
         cards.set(record.index, id.serial);
         run.collect(record.holder, record.index, id.serial);
@@ -97,7 +132,7 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
     run.working('Rebuilding and checking the secret…');
     const ordered = [...shares.entries()].sort(([a], [b]) => a - b).map(([, share]) => share);
     const secret = await combineShares(ordered, descriptor.m);
-    if (!matches(descriptor.commitment, commitment(descriptor.set, descriptor.generation, secret))) {
+    if (!matches(trusted.descriptorHash, descriptorHash(descriptor)) || !matches(descriptor.commitment, commitment(descriptor.set, descriptor.generation, secret))) {
       wipe(secret);
       throw new TesseraError('CARD_ERROR', 'The cards do not rebuild the set\'s secret. Nothing was sent to the HSM.', 'commitment mismatch');
     }

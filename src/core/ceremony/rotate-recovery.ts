@@ -1,0 +1,76 @@
+// Recovery of rotations a crash interrupted, from the intent log. At start: stopped while the cards
+// were written, the rotation is rolled back (nothing changed on the partition; the old generation
+// still works; the new records on the cards are ignored and may be written over); stopped after the
+// anchor, it is finished. An SO rotation stopped around C_SetPIN needs a quorum of the new cards: the
+// next SO login tries the new credential once and finishes the rotation, or, if the HSM refuses it
+// (the process died inside C_SetPIN before the PIN changed), rolls it back.
+import type { Purpose } from '../quorum/card-set';
+import { CARDS_WRITING, ROTATE_INTENT, type RotateIntent, anchorChain, interruptedRotation } from '../quorum/trust';
+import type { CeremonyContext } from './context';
+
+const action: Record<Purpose, string> = { so: 'cardset.rotate.recover', backup: 'backupset.rotate.recover' };
+const what: Record<Purpose, string> = { so: 'A rotation of the SO card set', backup: 'A change of the backup key set' };
+
+const cardsOf = (data: RotateIntent): Map<number, string> => new Map(Object.entries(data.cards).map(([i, c]) => [Number(i), c]));
+
+/** Finishes or rolls back the interrupted rotations of `purpose`; returns what officers are told. */
+export async function recoverRotations(ctx: CeremonyContext, purpose: Purpose): Promise<string[]> {
+  const said: string[] = [];
+  for (const intent of ctx.intents.unfinished<RotateIntent>(ROTATE_INTENT[purpose])) {
+    const d = intent.data.descriptor;
+    const label = `“${d.partition.label}”`;
+    let result: string;
+    if (intent.step === CARDS_WRITING) {
+      ctx.intents.finish(intent, 'rolled-back');
+      ctx.store.abandon(d);
+      result = 'rolled back while the cards were written';
+      said.push(`${what[purpose]} of ${label} was interrupted while the cards were written. It was rolled back: generation ${intent.data.from.generation} is still in force; the cards may be written again.`);
+    } else if (intent.step === 'anchored') {
+      ctx.store.save(d, 'active', cardsOf(intent.data));
+      ctx.intents.finish(intent, 'done');
+      result = 'finished';
+      said.push(`${what[purpose]} of ${label} was interrupted after it was recorded on the partition. It is finished: generation ${d.generation} is in force. Cards that still hold their old share are retired when next used.`);
+    } else if (purpose === 'so' && intent.step === 'so-pin-changed') {
+      said.push(`A rotation of the SO card set of ${label} was interrupted after the SO PIN was changed. Log in as SO with the cards of generation ${d.generation} to finish it.`);
+      continue;
+    } else if (purpose === 'so' && intent.step === 'so-pin-changing') {
+      said.push(`A rotation of the SO card set of ${label} was interrupted inside the change of the SO PIN: nobody can know whether it took effect. The next SO login tries the cards of generation ${d.generation} once: it finishes the rotation, or, if the HSM refuses (one SO try, explained in the audit log), rolls it back so that generation ${intent.data.from.generation} logs in.`);
+      continue;
+    } else {
+      said.push(`The intent log holds a change of a card set of ${label} at a step the terminal never records ("${intent.step}"). It is not used; have the terminal's database checked.`);
+      continue;
+    }
+    await ctx.audit.append({ actor: ctx.actor, action: action[purpose], target: `${d.partition.label} (serial ${d.partition.serial})`, outcome: 'ok', details: { set: d.set, generation: d.generation, result } });
+  }
+  return said;
+}
+
+/** After an SO login with the new generation's cards: a rotation interrupted around C_SetPIN is finished (its anchor written if missing). */
+export async function finishInterruptedRotation(ctx: CeremonyContext, set: string, generation: number, cards: Map<number, string>): Promise<boolean> {
+  const token = ctx.partition.partition();
+  const intent = interruptedRotation(ctx.intents, 'so', token.serial);
+  if (!intent || intent.data.descriptor.set !== set || intent.data.descriptor.generation !== generation) return false;
+  const d = intent.data.descriptor;
+  const chain = anchorChain(ctx.partition.anchors('so'), 'so', token.serial);
+  if (!chain || chain.tip.generation < d.generation) ctx.partition.writeAnchor('so', intent.data.anchor);
+  const known = cardsOf(intent.data);
+  for (const [index, card] of cards) known.set(index, card);
+  ctx.store.save(d, 'active', known);
+  ctx.intents.finish(intent, 'done');
+  await ctx.audit.append({ actor: ctx.actor, action: action.so, target: `${token.label} (serial ${token.serial})`, outcome: 'ok', details: { set: d.set, generation: d.generation, result: 'finished with a quorum of the new generation' } });
+  return true;
+}
+
+/**
+ * The HSM refused the new credential of a rotation interrupted inside C_SetPIN: the PIN was never
+ * changed. The rotation is rolled back; returns what officers are told (null when there was none).
+ */
+export async function rollBackInterruptedRotation(ctx: CeremonyContext, set: string, generation: number): Promise<string | null> {
+  const token = ctx.partition.partition();
+  const intent = interruptedRotation(ctx.intents, 'so', token.serial);
+  if (!intent || intent.data.descriptor.set !== set || intent.data.descriptor.generation !== generation || intent.step !== 'so-pin-changing') return null;
+  ctx.intents.finish(intent, 'rolled-back');
+  ctx.store.abandon(intent.data.descriptor);
+  await ctx.audit.append({ actor: ctx.actor, action: action.so, target: `${token.label} (serial ${token.serial})`, outcome: 'ok', details: { set, generation, result: 'rolled back: the SO PIN had not been changed (one SO try was spent to find out)' } });
+  return `The rotation interrupted inside the change of the SO PIN had not changed it: that one refused try was the probe, and the rotation is rolled back. Generation ${intent.data.from.generation} is in force: log in with those cards.`;
+}
