@@ -10,8 +10,8 @@ import { escrowPublic, fingerprint, newEscrowKey } from '../backup/escrow';
 import { createSigningKey, signingKeyHandles } from '../backup/signing-key';
 import { TesseraError } from '../errors';
 import { protectionWords } from '../partition/anchor';
-import { descriptorHash, newDescriptor, splitSecret } from '../quorum/card-set';
-import type { EnrolIntent } from '../quorum/trust';
+import { newDescriptor, splitSecret } from '../quorum/card-set';
+import { type EnrolIntent, firstAnchor } from '../quorum/trust';
 import { wipe } from '../secrets';
 import { checkHolders } from './adopt';
 import type { CeremonyContext, RunOptions } from './context';
@@ -61,7 +61,7 @@ export async function createBackupSet(run: CeremonyRun, ctx: CeremonyContext, pa
 
     run.working('Recording the backup key set…');
     anchored = true;
-    const anchor = partition.writeAnchor('backup', { set, generation: 1, descriptor: descriptorHash(descriptor), full: descriptor });
+    const anchor = partition.writeAnchor('backup', firstAnchor(descriptor));
     steps.advance('anchored', steps.data, 'after-anchor');
     store.save(descriptor, 'active', written);
     steps.finish('done');

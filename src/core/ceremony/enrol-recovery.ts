@@ -3,8 +3,8 @@
 // was; the cards may be enrolled again); stopped after its anchor was written, it is finished.
 // An adoption stopped around C_SetPIN needs a quorum of the new cards: it stays pending, and the
 // next SO login finishes it (or, if the HSM refuses the new credential, rolls it back).
-import { type CardSetDescriptor, type Purpose, descriptorHash } from '../quorum/card-set';
-import { CARDS_WRITING, ENROL_INTENT, type EnrolIntent, cardsOf, interruptedEnrolment } from '../quorum/trust';
+import type { CardSetDescriptor, Purpose } from '../quorum/card-set';
+import { CARDS_WRITING, ENROL_INTENT, type EnrolIntent, cardsOf, firstAnchor, interruptedEnrolment } from '../quorum/trust';
 import type { CeremonyContext } from './context';
 
 const words: Record<Purpose, { what: string; action: string; again: string }> = {
@@ -47,7 +47,7 @@ export async function recoverEnrolments(ctx: CeremonyContext, purpose: Purpose):
 export async function finishInterruptedAdoption(ctx: CeremonyContext, descriptor: CardSetDescriptor, cards: Map<number, string>): Promise<void> {
   const intent = interruptedEnrolment(ctx.intents, 'so', descriptor.partition.serial);
   if (!intent || intent.data.descriptor.set !== descriptor.set) return;
-  if (ctx.partition.anchors('so').length === 0) ctx.partition.writeAnchor('so', { set: descriptor.set, generation: descriptor.generation, descriptor: descriptorHash(descriptor) });
+  if (ctx.partition.anchors('so').length === 0) ctx.partition.writeAnchor('so', firstAnchor(descriptor));
   const known = cardsOf(intent.data);
   for (const [index, card] of cards) known.set(index, card);
   ctx.store.save(descriptor, 'active', known);

@@ -27,6 +27,7 @@ import { crashPoint } from './steps/crash-points';
 import { IntentSteps } from './steps/intent';
 import { type SetApproval, approveBackupSet } from './steps/trust-set';
 import { collectQuorum } from './steps/quorum';
+import { replacedWords } from './steps/rotate-cards';
 
 export const RESTORE_INTENT = 'restore';
 type RestoreParams = Omit<CeremonyStartOf<'restore'>, 'kind'>;
@@ -46,7 +47,7 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
   run.stepTo(1);
   const approval = await approveBackupSet(run, ctx, h, params.trustSet, options);
   run.stepTo(2);
-  const { keys, holders, cards } = await backupKeys(run, backup, options);
+  const { keys, holders, cards } = await backupKeys(run, ctx, backup, options);
   let wrapKey: Handle | null = null;
   let intent: IntentSteps<{ backupId: string; file: string; target: string }> | null = null;
   try {
@@ -115,7 +116,7 @@ export async function listBackup(run: CeremonyRun, ctx: CeremonyContext, params:
   run.working('Verifying the backup file…');
   const backup = await authenticate(params.file);
   run.stepTo(1);
-  const { keys, holders } = await backupKeys(run, backup, options);
+  const { keys, holders } = await backupKeys(run, ctx, backup, options);
   try {
     const bodies = await openAll(backup, keys);
     run.stepTo(2);
@@ -129,7 +130,7 @@ export async function listBackup(run: CeremonyRun, ctx: CeremonyContext, params:
 }
 
 /** A quorum of the backup's key set, and the backup's keys opened with the escrow key it rebuilds. */
-async function backupKeys(run: CeremonyRun, backup: ParsedBackup, options: RunOptions): Promise<{ keys: BackupKeys; holders: string[]; cards: string[] }> {
+async function backupKeys(run: CeremonyRun, ctx: CeremonyContext, backup: ParsedBackup, options: RunOptions): Promise<{ keys: BackupKeys; holders: string[]; cards: string[] }> {
   const h = backup.header;
   const quorum = await collectQuorum(run, {
     purpose: 'backup',
@@ -139,6 +140,9 @@ async function backupKeys(run: CeremonyRun, backup: ParsedBackup, options: RunOp
     retryWrongPin: options.retryWrongPin,
     of: ` (backup key set of “${h.partition.label}”)`,
     accept: (record) => signedByItsSet(record, backup),
+    // A later generation of the set that re-split the same escrow key reads older backups too.
+    laterGeneration: (d) => d.backup?.escrowPublic === h.escrow.publicKey && d.backup.signingKey === h.signer.publicKey,
+    replaced: replacedWords(ctx),
   });
   try {
     if (!escrowPublic(quorum.secret).equals(Buffer.from(h.escrow.publicKey, 'base64'))) {

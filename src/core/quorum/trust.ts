@@ -56,6 +56,14 @@ export interface RotateIntent {
   removed: string[];
 }
 
+/**
+ * The anchor of a set's first generation: set, generation, descriptor hash and rotation key (a
+ * backup set's whole descriptor too, so a terminal without records can make backups).
+ */
+export function firstAnchor(d: CardSetDescriptor): Anchor {
+  return { set: d.set, generation: d.generation, descriptor: descriptorHash(d), ...(d.purpose === 'backup' ? { full: d } : {}), ...(d.rotationKey ? { rotationKey: d.rotationKey } : {}) };
+}
+
 /** The generations a partition's anchors vouch for, oldest first: each endorsed by the one before. */
 export interface AnchorChain {
   tip: Anchor;

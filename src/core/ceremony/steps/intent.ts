@@ -40,6 +40,8 @@ export class IntentSteps<T> {
   hsm<R>(name: string, before: string, after: string, change: () => R): R {
     this.advance(before, this.intent.data, `before-${name}`);
     const result = change();
+    // The change took effect but is not recorded yet: a crash "inside" the call, as far as the log can tell.
+    crashPoint(`${this.intent.kind}:inside-${name}`);
     this.advance(after, this.intent.data, `after-${name}`);
     return result;
   }
