@@ -312,6 +312,11 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
           {p.confirmLabel ?? 'Confirm'}
         </button>
       ) : null}
+      {p.kind === 'insert-card' && p.finishLabel ? (
+        <button type="button" onClick={() => void confirm()}>
+          {p.finishLabel}
+        </button>
+      ) : null}
       <Notices view={view} />
       {view.result?.kind === 'adopt' || view.result?.kind === 'backup-set' ? <Record record={view.result.record} purpose={view.result.kind} /> : null}
       {view.result?.kind === 'backup' ? <BackupResult report={view.result.report} /> : null}
