@@ -3,6 +3,9 @@
 // and the process killed (SIGKILL) at every step of a rotation. Checked from outside: pkcs11-tool for
 // the token's flags, the next start's recovery, and which quorum logs in.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { removeAll } from './ceremony-driver';
 import { lab, pkcs11Tool, tempHome, tessera } from './support';
@@ -194,4 +197,67 @@ describe('a rotation killed at each step', () => {
     const listed = JSON.parse(tessera(['cards', 'list', '--token', f.label, '--json'], { home: f.home }).stdout) as { generation: number; m: number; n: number };
     expect(listed).toMatchObject(changed ? { generation: 2, m: 3, n: 4 } : { generation: 1, m: 2, n: 3 });
   }, 240_000);
+});
+
+describe('the backup key set', () => {
+  it('re-splits the escrow key to replace a lost card: an older backup is read with the new cards, the lost card is refused; a new escrow key names the backups that need the old cards', async () => {
+    await removeAll();
+    const created = await lab.newPartition(`BKR ${Date.now().toString(36)}`);
+    const home = tempHome();
+    const cards = ['bkr-1', 'bkr-2', 'bkr-3'];
+    await blank(cards);
+    await only(cards);
+    const order = readerOrder(cards);
+    const cardOf = new Map(order.map((c, i) => [`h${i + 1}`, c]));
+    const userPin = `${created.userPin}\n`;
+    const set = tessera(['backup-set', 'create', '--token', created.label, '--holders', 'h1,h2,h3', '--threshold', '2', '--pins-from', '3', '--pin-fd', '4', '--json'], { home, fds: [lines(order), userPin] });
+    expect(set.status, set.stderr).toBe(0);
+    const fingerprint = (JSON.parse(set.stdout) as { fingerprint: string }).fingerprint;
+    const media = mkdtempSync(join(tmpdir(), 'tessera-usb-'));
+    const made = tessera(['backup', 'create', '--token', created.label, '--media', media, '--pin-fd', '3', '--json'], { home, fds: [userPin] });
+    expect(made.status, made.stderr).toBe(0);
+    const file = (JSON.parse(made.stdout) as { path: string }).path;
+
+    // h2's card is lost: h1 and h3 approve, h2 gets a blank card.
+    const lost = cardOf.get('h2') as string;
+    await blank(['bkr-new']);
+    const present = [cardOf.get('h1') as string, cardOf.get('h3') as string, 'bkr-new'];
+    await only(present);
+    const now = readerOrder(present);
+    const replaced = tessera(['backup-set', 'replace-card', '--token', created.label, '--holder', 'h2', '--pin-fd', '3', '--pins-from', '4', '--wait', '20', '--json'], { home, fds: [userPin, lines([...now.filter((c) => c !== 'bkr-new'), ...now])] });
+    expect(replaced.status, replaced.stderr).toBe(0);
+    const report = JSON.parse(replaced.stdout) as { escrow: string; record: { generation: number; fingerprint: string } };
+    // Same escrow and signing key: the fingerprint on the enrolment record in the safe stays right.
+    expect(report).toMatchObject({ escrow: 'kept', record: { generation: 2, fingerprint } });
+
+    // The backup made with generation 1 is read with h2's new card and h1's kept card.
+    const reading = [cardOf.get('h1') as string, 'bkr-new'];
+    await only(reading);
+    const listed = tessera(['backup', 'list', file, '--pins-from', '3', '--wait', '4', '--json'], { home, fds: [lines(readerOrder(reading))] });
+    expect(listed.status, listed.stderr).toBe(0);
+    // The lost card, with a kept one: refused before its PIN, named as replaced.
+    const withLost = [lost, cardOf.get('h3') as string];
+    await only(withLost);
+    const refused = tessera(['backup', 'list', file, '--pins-from', '3', '--wait', '4', '--json'], { home, fds: [`${pinOf(cardOf.get('h3') as string)}\n`] });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/This card was replaced on .* \(generation 2\)/);
+
+    // A full rotation: a new escrow key; the backup above is named as needing the old cards.
+    const again = [cardOf.get('h1') as string, cardOf.get('h3') as string, 'bkr-new'];
+    await only(again);
+    const o = readerOrder(again);
+    const rotated = tessera(['backup-set', 'rotate', '--token', created.label, '--new-escrow-key', '--pin-fd', '3', '--pins-from', '4', '--wait', '20', '--json'], { home, fds: [userPin, lines([...o.slice(0, 2), ...o])] });
+    expect(rotated.status, rotated.stderr).toBe(0);
+    const full = JSON.parse(rotated.stdout) as { escrow: string; needOldCards: string[]; record: { generation: number; fingerprint: string } };
+    expect(full).toMatchObject({ escrow: 'new', record: { generation: 3 } });
+    expect(full.record.fingerprint).not.toBe(fingerprint);
+    expect(full.needOldCards).toEqual([basename(file)]);
+    // New backups go to the new escrow key and are read with generation 3.
+    const next = tessera(['backup', 'create', '--token', created.label, '--media', media, '--pin-fd', '3', '--json'], { home, fds: [userPin] });
+    expect(next.status, next.stderr).toBe(0);
+    const nextFile = (JSON.parse(next.stdout) as { path: string }).path;
+    await only(reading);
+    const read = tessera(['backup', 'list', nextFile, '--pins-from', '3', '--wait', '4', '--json'], { home, fds: [lines(readerOrder(reading))] });
+    expect(read.status, read.stderr).toBe(0);
+  }, 300_000);
 });
