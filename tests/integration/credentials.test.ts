@@ -163,7 +163,7 @@ describe('SO credential rotation', () => {
 });
 
 describe('a rotation killed at each step', () => {
-  const steps = ['so-rotate:started', 'so-rotate:card-1', 'so-rotate:card-4', 'so-rotate:before-set-pin', 'so-rotate:inside-set-pin', 'so-rotate:after-set-pin', 'so-rotate:after-anchor'];
+  const steps = ['so-rotate:started', 'so-rotate:card-1', 'so-rotate:card-4', 'so-rotate:before-set-pin', 'so-rotate:inside-set-pin', 'so-rotate:after-set-pin', 'so-rotate:after-anchor', 'so-rotate:retired-1'];
   it.each(steps)('%s: the next start finishes or rolls back, and a quorum logs in', async (step) => {
     const f = await fresh(`kill-${steps.indexOf(step)}`, 3, 2);
     const extra = `kill-${steps.indexOf(step)}-new`;
@@ -176,7 +176,7 @@ describe('a rotation killed at each step', () => {
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
     const next = tessera(['cards', 'list', '--token', f.label, '--json'], { home: f.home });
     expect(next.status, next.stderr).toBe(0);
-    const changed = ['so-rotate:inside-set-pin', 'so-rotate:after-set-pin', 'so-rotate:after-anchor'].includes(step);
+    const changed = ['so-rotate:inside-set-pin', 'so-rotate:after-set-pin', 'so-rotate:after-anchor', 'so-rotate:retired-1'].includes(step);
     const probe = step === 'so-rotate:before-set-pin';
     if (step === 'so-rotate:started' || step.startsWith('so-rotate:card-')) expect(next.stderr).toMatch(/rolled back: generation 1 is still in force/);
     if (step === 'so-rotate:after-anchor') expect(next.stderr).toMatch(/It is finished: generation 2 is in force/);
@@ -196,6 +196,42 @@ describe('a rotation killed at each step', () => {
     expect(soPinWorks(f, f.soPin)).toBe(false);
     const listed = JSON.parse(tessera(['cards', 'list', '--token', f.label, '--json'], { home: f.home }).stdout) as { generation: number; m: number; n: number };
     expect(listed).toMatchObject(changed ? { generation: 2, m: 3, n: 4 } : { generation: 1, m: 2, n: 3 });
+  }, 240_000);
+});
+
+describe('a backup-set rotation killed at each step', () => {
+  it.each(['backup-set-rotate:started', 'backup-set-rotate:card-2', 'backup-set-rotate:after-anchor', 'backup-set-rotate:retired-1'])('%s: the next start finishes or rolls back, and a quorum reads the backup', async (step) => {
+    await removeAll();
+    const created = await lab.newPartition(`BKK ${Date.now().toString(36)}`);
+    const home = tempHome();
+    const cards = ['bkk-1', 'bkk-2', 'bkk-3'];
+    await blank(cards);
+    await only(cards);
+    const order = readerOrder(cards);
+    const userPin = `${created.userPin}\n`;
+    expect(tessera(['backup-set', 'create', '--token', created.label, '--holders', 'h1,h2,h3', '--threshold', '2', '--pins-from', '3', '--pin-fd', '4'], { home, fds: [lines(order), userPin] }).status).toBe(0);
+    const media = mkdtempSync(join(tmpdir(), 'tessera-usb-'));
+    const made = tessera(['backup', 'create', '--token', created.label, '--media', media, '--pin-fd', '3', '--json'], { home, fds: [userPin] });
+    expect(made.status, made.stderr).toBe(0);
+    const file = (JSON.parse(made.stdout) as { path: string }).path;
+    // Re-split 2-of-3 onto 3-of-3 with the same holders, killed at `step`.
+    const crashed = tessera(['backup-set', 'rotate', '--token', created.label, '--threshold', '3', '--pin-fd', '3', '--pins-from', '4', '--wait', '20'], { home, fds: [userPin, lines([...order.slice(0, 2), ...order])], env: { TESSERA_TEST_CRASH_AT: step } });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    const changed = step.endsWith('after-anchor') || step.includes('retired');
+    const next = tessera(['backup-set', 'show', '--token', created.label, '--json'], { home });
+    expect(next.status, next.stderr).toBe(0);
+    if (!changed) expect(next.stderr).toMatch(/rolled back: generation 1 is still in force/);
+    if (step.endsWith('after-anchor')) expect(next.stderr).toMatch(/It is finished: generation 2 is in force/);
+    // With 2 cards: enough for generation 1, not for generation 2 (3 of 3).
+    const two = order.slice(0, 2);
+    await only(two);
+    const read = tessera(['backup', 'list', file, '--pins-from', '3', '--wait', '4', '--json'], { home, fds: [lines(readerOrder(two))] });
+    expect(read.status, read.stderr).toBe(changed ? 1 : 0);
+    if (changed) {
+      await only(cards);
+      const all = tessera(['backup', 'list', file, '--pins-from', '3', '--wait', '4', '--json'], { home, fds: [lines(order)] });
+      expect(all.status, all.stderr).toBe(0);
+    }
   }, 240_000);
 });
 

@@ -188,7 +188,7 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
 
     run.stepTo(4);
     run.freshPass();
-    const unretired = await retirePass(run, purpose, next, keptHolders.filter((h) => written.has(next.holders.find((x) => x.holder === h)?.index as number)));
+    const unretired = await retirePass(run, purpose, next, keptHolders.filter((h) => written.has(next.holders.find((x) => x.holder === h)?.index as number)), ROTATE_INTENT[purpose]);
     const rotation: RotationReport = { purpose, from: current.generation, record, replaced: replacedCards, removed: plan.removed, unretired, escrow: purpose === 'backup' ? (plan.newEscrowKey ? 'new' : 'kept') : null, needOldCards: catalogue };
     return { kind: start.kind, rotation } as Extract<CeremonyResult, { kind: K }>;
   } finally {

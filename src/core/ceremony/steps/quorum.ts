@@ -75,7 +75,9 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
         // A rotation's next generation beside the old one: used when it is the generation asked for.
         const next = slot.next;
         const later = (r: CardRecord | null): boolean => r !== null && shares.size === 0 && r.descriptor.set === trusted.set && r.descriptor.generation > trusted.generation && spec.laterGeneration?.(r.descriptor) === true;
-        if (next && next.descriptor.set === trusted.set && (next.descriptor.generation === trusted.generation || later(next))) {
+        // The generation asked for first (beside an old one, or as the card's record), then a later stand-in.
+        const exact = (r: CardRecord | null): boolean => r !== null && r.descriptor.set === trusted.set && r.descriptor.generation === trusted.generation;
+        if (next && (exact(next) || (!exact(record) && later(next)))) {
           record = next;
           fromNext = true;
         }

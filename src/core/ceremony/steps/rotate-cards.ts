@@ -13,6 +13,7 @@ import type { CeremonyContext } from '../context';
 import { CeremonyCancelled, type CeremonyRun, type PresentedCard } from '../run';
 import { cardName, cardProblem, holderOf, identify, retireOldGeneration } from './cards';
 import { type EnrolSpec, enrolPresented } from './enrol';
+import { crashPoint } from './crash-points';
 import { verifiedPin, withCardPin } from './pin';
 
 const PENDING = { so: 'soPending', backup: 'backupPending' } as const;
@@ -140,7 +141,7 @@ async function writeKept(run: CeremonyRun, plan: GenerationPlan, presented: Pres
  * Officers may finish before every card came back: the cards left are retired when next used.
  * @returns the holders whose card still holds its old share.
  */
-export async function retirePass(run: CeremonyRun, purpose: Purpose, next: CardSetDescriptor, holders: string[]): Promise<string[]> {
+export async function retirePass(run: CeremonyRun, purpose: Purpose, next: CardSetDescriptor, holders: string[], crashAs: string): Promise<string[]> {
   const left = new Set(holders);
   const hash = descriptorHash(next);
   while (left.size > 0) {
@@ -167,6 +168,7 @@ export async function retirePass(run: CeremonyRun, purpose: Purpose, next: CardS
       }
       await retireOldGeneration(presented.card, purpose, fresh);
       left.delete(fresh.holder);
+      crashPoint(`${crashAs}:retired-${holders.length - left.size}`);
       run.notice('info', `${fresh.holder}'s card: the old generation is retired. Take the card out.`);
     } catch (error) {
       if (error instanceof CeremonyCancelled) throw error;
