@@ -26,6 +26,7 @@ import { confirm } from './steps/confirm';
 import { crashPoint } from './steps/crash-points';
 import { IntentSteps } from './steps/intent';
 import { type SetApproval, approveBackupSet } from './steps/trust-set';
+import { descriptorHash } from '../quorum/card-set';
 import { collectQuorum } from './steps/quorum';
 import { replacedWords } from './steps/rotate-cards';
 
@@ -132,11 +133,16 @@ export async function listBackup(run: CeremonyRun, ctx: CeremonyContext, params:
 /** A quorum of the backup's key set, and the backup's keys opened with the escrow key it rebuilds. */
 async function backupKeys(run: CeremonyRun, ctx: CeremonyContext, backup: ParsedBackup, options: RunOptions): Promise<{ keys: BackupKeys; holders: string[]; cards: string[] }> {
   const h = backup.header;
+  // A later generation of the set in force here (re-split with the same keys) is the one asked for:
+  // the old generation's shares still on cards are not used, and are retired.
+  const recorded = ctx.store.active(h.partition.serial, 'backup');
+  const inForce = recorded && recorded.set === h.backupSet.set && recorded.generation > h.backupSet.generation && recorded.backup?.escrowPublic === h.escrow.publicKey && recorded.backup.signingKey === h.signer.publicKey ? recorded : null;
   const quorum = await collectQuorum(run, {
     purpose: 'backup',
-    trusted: { set: h.backupSet.set, generation: h.backupSet.generation, descriptorHash: h.backupSet.descriptorHash },
+    trusted: inForce ? { set: inForce.set, generation: inForce.generation, descriptorHash: descriptorHash(inForce) } : { set: h.backupSet.set, generation: h.backupSet.generation, descriptorHash: h.backupSet.descriptorHash },
+    descriptor: inForce,
+    ...(inForce ? { retire: true } : {}),
     tokenSerial: h.partition.serial,
-    descriptor: null,
     retryWrongPin: options.retryWrongPin,
     of: ` (backup key set of “${h.partition.label}”)`,
     accept: (record) => signedByItsSet(record, backup),
