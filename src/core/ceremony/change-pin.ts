@@ -4,14 +4,14 @@
 // and the pending copies cleared. At every point each share opens with the PIN the card accepts
 // (openShare falls back to the pending copy). A wrong current PIN may be typed again while tries remain.
 import type { CeremonyResult } from '../../shared/types';
-import type { SlotFile } from '../cards/officer-card';
+import type { OfficerCard, SlotFile } from '../cards/officer-card';
 import { TesseraError } from '../errors';
 import { type CardRecord, binding, openShare, parseRecord, pinRefusal, refusal, sealRecord } from '../quorum/card-record';
 import { unseal } from '../quorum/seal';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
-import { cardName, identify } from './steps/cards';
+import { type IdentifiedCard, cardName, identify, retireOldGeneration } from './steps/cards';
 import { crashPoint } from './steps/crash-points';
 import { choosePin, withCardPin } from './steps/pin';
 import { CARD_PIN } from './steps/pin-rules';
@@ -29,7 +29,7 @@ export async function changePin(run: CeremonyRun, ctx: CeremonyContext, options:
   let next: Buffer | null = null;
   const shares: Buffer[] = [];
   try {
-    const id = await identify(card);
+    const id = await settleGenerations(ctx, card, await identify(card));
     const serial = id.serial;
     // Every share the card holds (SO set, backup set) is sealed under its PIN: all move together.
     const slots: Slot[] = [];
@@ -92,4 +92,28 @@ export async function changePin(run: CeremonyRun, ctx: CeremonyContext, options:
     wipe(current, next, ...shares);
     await presented.session.close();
   }
+}
+
+/**
+ * Before the pending files are used for the PIN change: a rotation's next generation beside a share
+ * is retired into place when it is in force, cleared when its rotation was rolled back; while a
+ * rotation is undecided the card's PIN must not change (both generations are sealed under it).
+ * @throws TesseraError CARD_ERROR while a rotation of the card's set is undecided.
+ */
+async function settleGenerations(ctx: CeremonyContext, card: OfficerCard, id: IdentifiedCard): Promise<IdentifiedCard> {
+  let changed = false;
+  for (const purpose of ['so', 'backup'] as const) {
+    const next = id.slots[purpose].next;
+    if (!next) continue;
+    const trusted = ctx.trust(purpose)?.trusted;
+    if (trusted && trusted.set === next.descriptor.set && trusted.generation === next.descriptor.generation && ctx.trust(purpose)?.source !== 'interrupted') {
+      await retireOldGeneration(card, purpose, next);
+    } else if (ctx.store.abandonedGeneration(next.descriptor.set, next.descriptor.generation)) {
+      await card.clearSlot(purpose === 'so' ? 'soPending' : 'backupPending');
+    } else {
+      throw new TesseraError('CARD_ERROR', `${cardName(id)} holds generation ${next.descriptor.generation} of its set beside generation ${id.slots[purpose].record?.descriptor.generation ?? '?'}: a rotation of the set is under way or was interrupted. Finish it first (an SO login finishes an interrupted SO rotation); the card's PIN was not changed.`);
+    }
+    changed = true;
+  }
+  return changed ? identify(card) : id;
 }

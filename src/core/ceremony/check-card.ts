@@ -11,6 +11,7 @@ import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
 import { type IdentifiedCard, cardName, holderOf, identify } from './steps/cards';
 import { withCardPin } from './steps/pin';
+import { replacedWords } from './steps/rotate-cards';
 
 export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options: RunOptions): Promise<Extract<CeremonyResult, { kind: 'check-card' }>> {
   const presented = await run.nextCard({ kind: 'insert-card', text: 'Insert the card to check.' });
@@ -18,11 +19,16 @@ export async function checkCard(run: CeremonyRun, ctx: CeremonyContext, options:
     const { card, reader } = presented;
     const id = await identify(card);
     const serial = id.serial;
-    const { frame, record } = id.slots.so.record || !id.slots.backup.record ? id.slots.so : id.slots.backup;
     const purpose = id.slots.so.record || !id.slots.backup.record ? 'so' : 'backup';
+    const slot = id.slots[purpose];
     const token = ctx.partition.partition();
     const trust = ctx.trust(purpose);
-    const problem = trust ? refusal(record, frame, serial, trust.trusted, token.serial) : record ? `The chosen partition has no ${purpose === 'so' ? 'card set' : 'backup key set'} to compare with.` : refusal(record, frame, serial, { set: '', generation: 0, descriptorHash: '' }, token.serial);
+    // A rotation's next generation beside the old one is the card's record once it is in force.
+    const useNext = trust !== null && slot.next !== null && slot.next.descriptor.set === trust.trusted.set && slot.next.descriptor.generation === trust.trusted.generation;
+    const record = useNext ? slot.next : slot.record;
+    const frame = useNext ? ({ state: 'ok', body: Buffer.alloc(0) } as const) : slot.frame;
+    const older = trust && record && serial && record.descriptor.set === trust.trusted.set && record.descriptor.generation < trust.trusted.generation ? replacedWords(ctx)(record, serial) : null;
+    const problem = older ?? (trust ? refusal(record, frame, serial, trust.trusted, token.serial) : record ? `The chosen partition has no ${purpose === 'so' ? 'card set' : 'backup key set'} to compare with.` : refusal(record, frame, serial, { set: '', generation: 0, descriptorHash: '' }, token.serial));
     const d = record?.descriptor;
     // Stopped half way: an enrolment mark, or only shares of sets this terminal saw abandoned.
     const mark = id.enrolling;
