@@ -129,11 +129,7 @@ export function trustedSet(partition: PartitionService, store: CardSetStore, int
     const interrupted = interruptedEnrolment(intents, purpose, token.serial);
     if (interrupted && (!anchor || (anchor.set === interrupted.data.descriptor.set && anchor.descriptor === descriptorHash(interrupted.data.descriptor)))) return fromDescriptor(interrupted.data.descriptor, 'interrupted');
     const rotation = interruptedRotation(intents, purpose, token.serial);
-    if (rotation && anchor && anchor.set === rotation.data.descriptor.set) {
-      const d = rotation.data.descriptor;
-      const atFrom = anchor.generation === rotation.data.from.generation && anchor.descriptor === rotation.data.from.descriptorHash;
-      if (atFrom || (anchor.generation === d.generation && anchor.descriptor === descriptorHash(d))) return fromDescriptor(d, 'interrupted');
-    }
+    if (rotation && chain && vouched(rotation.data, chain, token.serial)) return fromDescriptor(rotation.data.descriptor, 'interrupted');
   }
   const known = store.active(token.serial, purpose);
   if (known) {
@@ -156,6 +152,21 @@ export function trustedSet(partition: PartitionService, store: CardSetStore, int
     descriptor = full;
   }
   return { trusted: { set: anchor.set, generation: anchor.generation, descriptorHash: anchor.descriptor }, descriptor, source: 'partition' };
+}
+
+/**
+ * Whether an interrupted rotation's new generation is vouched for: its anchor (kept in the intent)
+ * names exactly its descriptor and is endorsed by the generation the partition's chain has in force
+ * before it. A rotation forged into the database cannot be: it would need the old quorum's secret.
+ */
+function vouched(data: RotateIntent, chain: AnchorChain, partitionSerial: string): boolean {
+  const d = data.descriptor;
+  const a = data.anchor;
+  const before = chain.byGeneration.get(d.generation - 1);
+  if (!before?.rotationKey || a.set !== d.set || a.generation !== d.generation || a.descriptor !== descriptorHash(d) || a.rotationKey !== d.rotationKey || a.previous !== before.descriptor || !a.endorsement || !a.rotationKey) return false;
+  const tip = chain.tip.generation;
+  if (tip !== d.generation - 1 && !(tip === d.generation && chain.tip.descriptor === a.descriptor)) return false;
+  return endorsed(before.rotationKey, { purpose: d.purpose, set: d.set, partitionSerial, generation: d.generation, descriptorHash: a.descriptor, rotationKey: a.rotationKey, previousDescriptorHash: before.descriptor }, a.endorsement);
 }
 
 /** A rotation of this partition's set that a crash stopped after its cards were written (around C_SetPIN or the anchor). */
