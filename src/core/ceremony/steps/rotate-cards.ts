@@ -195,6 +195,10 @@ export async function retirePass(run: CeremonyRun, purpose: Purpose, next: CardS
  */
 export function replacedWords(ctx: CeremonyContext): (record: CardRecord, cardSerial: string) => string | null {
   return (record, cardSerial) => {
+    // Only a generation this terminal recorded, exactly as recorded: a forged "old" record is not named as replaced.
+    const d = record.descriptor;
+    const recorded = ctx.store.generation(d.partition.serial, d.purpose, d.set, d.generation);
+    if (!recorded || descriptorHash(recorded) !== descriptorHash(d)) return null;
     const found = ctx.store.replacedIn(record.descriptor.set, record.descriptor.generation, cardSerial, record.holder);
     if (!found) return null;
     const date = found.date.slice(0, 10);
