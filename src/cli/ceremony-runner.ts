@@ -15,7 +15,7 @@ export interface RunnerOptions {
   cardPins: SecretLines | null;
   /** The current SO PIN for adoption (--so-pin-fd). */
   soPin: SecretLines | null;
-  /** New card PINs for change-pin (--new-pin-fd). */
+  /** New PINs (--new-pin-fd): a card's for change-pin (else from cardPins), the crypto officer's for co-pin reset (else typed). */
   newPins?: SecretLines | null;
   waitSeconds: number;
 }
@@ -33,10 +33,13 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   let failure: unknown = null;
 
   let recent: string[] = [];
+  // The crypto officer's new PIN comes from --new-pin-fd only: --pins-from holds the cards' PINs.
+  const newPinSource = (p: CeremonyView['prompt']): SecretLines | null => (p.pinOf === 'crypto-officer' ? (options.newPins ?? null) : (options.newPins ?? options.cardPins));
   const answer = async (view: CeremonyView): Promise<CeremonyInput | null> => {
     const p = view.prompt;
-    // A refusal already said as a notice is not said twice.
-    if (p.refusal && !recent.some((n) => n.includes(p.refusal as string))) say(`refused: ${p.refusal}`);
+    // A refusal already said as a notice is not said twice (nor one of a PIN given in advance: the failure says it).
+    const inAdvance = p.kind === 'choose-pin' && newPinSource(p) !== null;
+    if (p.refusal && !inAdvance && !recent.some((n) => n.includes(p.refusal as string))) say(`refused: ${p.refusal}`);
     switch (p.kind) {
       case 'insert-card':
         say(p.text);
@@ -60,8 +63,10 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
       case 'enter-pin':
         return { kind: 'pin', pin: options.cardPins ? options.cardPins.next() : await typed(`${p.text} `) };
       case 'choose-pin': {
-        const source = options.newPins ?? options.cardPins;
+        const source = newPinSource(p);
         if (source) {
+          // A new PIN given in advance that was refused is not replaced by the next line, meant for something else.
+          if (p.refusal) throw new TesseraError('PIN_INVALID', `The new PIN given in advance is refused: ${p.refusal}`);
           const pin = source.next();
           return { kind: 'pin', pin, repeat: Buffer.from(pin) };
         }

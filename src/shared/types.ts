@@ -235,6 +235,8 @@ export interface CeremonyPrompt {
   finishLabel?: string;
   /** For confirm-fingerprint: the set it is about, in words ("the backup set of “Other” that made this backup"). */
   about?: string;
+  /** For choose-pin: whose PIN is chosen, when it is not a card's: the partition's crypto officer's. */
+  pinOf?: 'crypto-officer';
   /** Why the last answer to this same question was refused; shown where it was typed, to answer again. */
   refusal?: string;
 }
