@@ -59,7 +59,7 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
         }, options.waitSeconds * 1000);
         return null;
       case 'enter-so-pin':
-        return { kind: 'pin', pin: options.soPin ? options.soPin.next() : await typed(`${p.text}\nSO PIN: `) };
+        return { kind: 'pin', pin: options.soPin ? options.soPin.next() : await typed(`${p.text}\nSO PIN: `, '--so-pin-fd N') };
       case 'enter-pin':
         return { kind: 'pin', pin: options.cardPins ? options.cardPins.next() : await typed(`${p.text} `) };
       case 'choose-pin': {
@@ -70,8 +70,9 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
           const pin = source.next();
           return { kind: 'pin', pin, repeat: Buffer.from(pin) };
         }
-        const pin = await typed(`${p.text}\nNew PIN: `);
-        return { kind: 'pin', pin, repeat: await typed('Again: ') };
+        const option = p.pinOf === 'crypto-officer' ? '--new-pin-fd N' : undefined;
+        const pin = await typed(`${p.text}\nNew PIN: `, option);
+        return { kind: 'pin', pin, repeat: await typed('Again: ', option) };
       }
       case 'confirm':
         say(`${p.text}\n→ ${p.confirmLabel ?? 'confirmed'} (the command is the confirmation).`);
@@ -144,11 +145,11 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   }
 }
 
-/** A PIN typed at the terminal; an empty one is asked for again (Ctrl-C cancels). */
-async function typed(question: string): Promise<Buffer> {
+/** A PIN typed at the terminal; an empty one is asked for again (Ctrl-C cancels); `option` gives it without a terminal. */
+async function typed(question: string, option?: string): Promise<Buffer> {
   for (;;) {
     try {
-      return await promptSecret(question);
+      return await promptSecret(question, option);
     } catch (error) {
       if (!(error instanceof TesseraError) || error.code !== 'PIN_INVALID') throw error;
       say('No PIN was typed. Type it, or press Ctrl-C to cancel.');
