@@ -261,6 +261,8 @@ export class PartitionService implements ModuleUser {
     const selection = this.required();
     if (!selection.soLoggedIn) throw new TesseraError('NOT_LOGGED_IN', 'The security officer is not logged in.');
     this.session(selection).initPin(pin);
+    // The crypto officer's PIN status changed (set, its wrong-try count cleared): the window shows it.
+    this.changed();
   }
 
   random(length: number): Buffer {

@@ -1,0 +1,149 @@
+// The Credentials section: officers reset the crypto officer's PIN through the GUI with 2 of their 3
+// SO cards, past a new PIN typed differently the second time; then the new PIN logs in through the
+// app's Partition login and through pkcs11-tool, and the old one does not. Screenshots of each step
+// at 1280x800 go to /tmp/shots/ for a person to look at.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { type Page } from '@playwright/test';
+import { expect, lab, test } from './app-driver';
+
+const cardPin = (i: number): string => `e2e-copin-${i}${i}${i}`;
+const SHOTS = '/tmp/shots';
+
+async function onlyCard(holder: string): Promise<void> {
+  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted && card.holder !== holder) await lab.remove(card.holder);
+  if (!(lab.status().cards as { holder: string; inserted: boolean }[]).find((c) => c.holder === holder)?.inserted) await lab.insert(holder);
+}
+
+async function removeAll(): Promise<void> {
+  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted) await lab.remove(card.holder);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${SHOTS}/credentials-${name}.png` });
+}
+
+/** Whether the crypto officer logs in with this PIN, through OpenSC's pkcs11-tool (an independent client). */
+function coPinLogsIn(label: string, pin: string): boolean {
+  const state = lab.state();
+  const result = spawnSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', label, '--login', '--pin', pin, '--list-objects'], { env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf }, encoding: 'utf8' });
+  return result.status === 0;
+}
+
+test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN logs in, the old one does not", async ({ app }) => {
+  test.setTimeout(240_000);
+  mkdirSync(SHOTS, { recursive: true });
+  const page = app.page;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await removeAll();
+  const partition = await lab.newPartition(`E2E CoPin ${Date.now().toString(36)}`);
+  const cards = ['e2e-copin-1', 'e2e-copin-2', 'e2e-copin-3'];
+  const known = new Set(lab.state().cards.map((c) => c.holder));
+  for (const card of cards) {
+    if (known.has(card)) await lab.blankCard(card);
+    else await lab.newCard(card);
+  }
+
+  // The new partition, adopted by Alice, Bob and Carol: any 2 of their 3 cards log in as SO.
+  await app.waitForPartition(lab.state().tokenLabel);
+  await page.getByRole('button', { name: 'Open module' }).click();
+  await page.getByRole('button', { name: `Use “${partition.label}” (serial ${partition.serial})` }).click();
+  await app.waitForPartition(partition.label);
+  await app.goTo('Cards');
+  const holders = ['Alice', 'Bob', 'Carol'];
+  for (const [i, holder] of holders.entries()) await page.getByLabel(`Holder ${i + 1}`, { exact: true }).fill(holder);
+  await page.getByLabel('Cards needed to log in').selectOption('2');
+  await page.getByRole('button', { name: 'Start the adoption' }).click();
+  const prompt = page.locator('.prompt');
+  await page.getByLabel('Current SO PIN').fill(partition.soPin);
+  await page.getByRole('button', { name: 'Use this SO PIN' }).click();
+  for (let i = 1; i <= 3; i++) {
+    await expect(prompt).toContainText(`Card ${i} of 3: ${holders[i - 1]}, insert your blank card.`);
+    await onlyCard(cards[i - 1] as string);
+    await page.getByLabel('New card PIN').fill(cardPin(i));
+    await page.getByLabel('The same PIN again').fill(cardPin(i));
+    await page.getByRole('button', { name: 'OK' }).click();
+    await expect(page.getByRole('list', { name: 'What happened' })).toContainText(`${holders[i - 1]}'s card is written and checked (${i} of 3)`);
+  }
+  await page.getByRole('button', { name: `Change the SO PIN of “${partition.label}”` }).click();
+  await expect(page.getByRole('table', { name: 'Enrolled cards' }).getByRole('row')).toHaveCount(4);
+  await page.getByRole('button', { name: 'Close' }).click();
+  await removeAll();
+
+  // Credentials: each ceremony says who must be present, the blank cards it needs and what stops working.
+  await app.goTo('Credentials');
+  await expect(page.getByRole('heading', { level: 1, name: 'Credentials' })).toBeVisible();
+  const card = page.getByRole('region', { name: "Reset the crypto officer's PIN" });
+  await expect(card).toContainText('Any 2 of the 3 holders of the SO card set (Alice, Bob, Carol), each with their own card and its PIN.');
+  await expect(card).toContainText("The crypto officer's current PIN, at once.");
+  // The backup key set does not exist yet: its ceremonies say so and cannot start.
+  const resplit = page.getByRole('form', { name: 'Re-split the backup key set' });
+  await expect(resplit).toContainText('This partition has no backup key set yet. Create it first (Backup).');
+  await expect(resplit.getByRole('button', { name: 'Re-split the backup key set' })).toBeDisabled();
+  // The SO rotation is pre-filled with the SO set's holders and m.
+  const rotate = page.getByRole('form', { name: 'Rotate the SO credential' });
+  await expect(rotate.getByLabel('Holder 2', { exact: true })).toHaveValue('Bob');
+  await expect(rotate.getByLabel('Cards needed to log in')).toHaveValue('2');
+  await shot(page, '1-section');
+  await card.scrollIntoViewIfNeeded();
+
+  // The reset: the briefing first, then two officers' cards.
+  await card.getByRole('button', { name: "Reset the crypto officer's PIN" }).click();
+  await expect(page.getByRole('heading', { level: 2, name: "Reset the crypto officer's PIN" })).toBeVisible();
+  await expect(prompt).toContainText(`Reset the crypto officer's PIN of partition “${partition.label}” (serial ${partition.serial}). Who must be present: any 2 of the 3 holders of the SO card set`);
+  await expect(prompt).toContainText('No blank card is needed.');
+  await shot(page, '2-briefing');
+  await page.getByRole('button', { name: 'The officers are here: go on' }).click();
+  await expect(prompt).toContainText('Officer 1 of 2 (eligible: Alice, Bob, Carol): insert your card.');
+  await onlyCard('e2e-copin-1');
+  await expect(prompt).toContainText('Alice: type your card PIN.');
+  await page.getByLabel('Card PIN', { exact: true }).fill(cardPin(1));
+  await shot(page, '3-card-pin');
+  await page.getByRole('button', { name: 'OK' }).click();
+  await expect(page.getByLabel('Collected')).toContainText('1 of 2 collected: Alice');
+  await onlyCard('e2e-copin-3');
+  await page.getByLabel('Card PIN', { exact: true }).fill(cardPin(3));
+  await page.getByRole('button', { name: 'OK' }).click();
+
+  // The new PIN, typed differently the second time: refused at the field, typed again.
+  await expect(prompt).toContainText(`Choose the new crypto-officer PIN of “${partition.label}” (4 to 255 characters) and type it twice.`);
+  await removeAll();
+  const newPin = `e2e-co-${Date.now().toString(36)}`;
+  await page.getByLabel('New crypto-officer PIN').fill(newPin);
+  await page.getByLabel('The same PIN again').fill(`${newPin}x`);
+  await page.getByRole('button', { name: 'OK' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The two PINs differ. Type the same PIN twice.' })).toBeVisible();
+  await expect(page.getByLabel('New crypto-officer PIN')).toHaveValue('');
+  await shot(page, '4-pin-mismatch');
+  await page.getByLabel('New crypto-officer PIN').fill(newPin);
+  await page.getByLabel('The same PIN again').fill(newPin);
+  await page.getByRole('button', { name: 'OK' }).click();
+
+  // The confirmation names the partition and who approved.
+  await expect(prompt).toContainText(`Reset the crypto officer's PIN of partition “${partition.label}” (serial ${partition.serial}) now, approved by the cards of Alice, Carol?`);
+  await shot(page, '5-confirm');
+  await page.getByRole('button', { name: `Reset the crypto officer's PIN of “${partition.label}”` }).click();
+  await expect(page.getByText(`The crypto officer's PIN of “${partition.label}” is reset, approved by the cards of Alice, Carol.`)).toBeVisible();
+  await expect(page.getByRole('list', { name: 'What changed' })).toContainText(`The crypto officer's PIN of “${partition.label}” was reset by the SO (cards of Alice, Carol); the old PIN no longer works.`);
+  await expect(page.getByRole('table', { name: 'Who took part' }).getByRole('row')).toHaveCount(3);
+  await shot(page, '6-done');
+  expect(await page.content()).not.toContain(newPin);
+  expect(await page.content()).not.toContain(cardPin(1));
+  await page.getByRole('button', { name: 'Close' }).click();
+  await expect(card).toBeVisible();
+
+  // The old PIN is refused and the new one logs in: through the app, and through pkcs11-tool.
+  await app.goTo('Partition');
+  await app.logIn(partition.userPin);
+  await expect(page.getByRole('alert')).toContainText('The PIN is wrong.');
+  await app.logIn(newPin);
+  await expect(page.getByLabel('Status')).toContainText('Crypto officer logged in');
+  await shot(page, '7-logged-in');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByLabel('Status')).toContainText('Crypto officer not logged in');
+  expect(coPinLogsIn(partition.label, newPin)).toBe(true);
+  expect(coPinLogsIn(partition.label, partition.userPin)).toBe(false);
+
+  await app.goTo('Audit');
+  await expect(page.getByRole('table', { name: 'Audit entries' })).toContainText('co-pin.reset');
+});
