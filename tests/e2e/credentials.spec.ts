@@ -5,19 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { type Page } from '@playwright/test';
-import { expect, lab, test } from './app-driver';
+import { blankCards, expect, freshPartition, lab, noCards, onlyCard, test } from './app-driver';
 
 const cardPin = (i: number): string => `e2e-copin-${i}${i}${i}`;
 const SHOTS = '/tmp/shots';
-
-async function onlyCard(holder: string): Promise<void> {
-  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted && card.holder !== holder) await lab.remove(card.holder);
-  if (!(lab.status().cards as { holder: string; inserted: boolean }[]).find((c) => c.holder === holder)?.inserted) await lab.insert(holder);
-}
-
-async function removeAll(): Promise<void> {
-  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted) await lab.remove(card.holder);
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SHOTS}/credentials-${name}.png` });
@@ -35,20 +26,9 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
   mkdirSync(SHOTS, { recursive: true });
   const page = app.page;
   await page.setViewportSize({ width: 1280, height: 800 });
-  await removeAll();
-  const partition = await lab.newPartition(`E2E CoPin ${Date.now().toString(36)}`);
-  const cards = ['e2e-copin-1', 'e2e-copin-2', 'e2e-copin-3'];
-  const known = new Set(lab.state().cards.map((c) => c.holder));
-  for (const card of cards) {
-    if (known.has(card)) await lab.blankCard(card);
-    else await lab.newCard(card);
-  }
-
+  const cards = await blankCards('e2e-copin', 3);
   // The new partition, adopted by Alice, Bob and Carol: any 2 of their 3 cards log in as SO.
-  await app.waitForPartition(lab.state().tokenLabel);
-  await page.getByRole('button', { name: 'Open module' }).click();
-  await page.getByRole('button', { name: `Use “${partition.label}” (serial ${partition.serial})` }).click();
-  await app.waitForPartition(partition.label);
+  const partition = await freshPartition(app, 'E2E CoPin');
   await app.goTo('Cards');
   const holders = ['Alice', 'Bob', 'Carol'];
   for (const [i, holder] of holders.entries()) await page.getByLabel(`Holder ${i + 1}`, { exact: true }).fill(holder);
@@ -68,7 +48,7 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
   await page.getByRole('button', { name: `Change the SO PIN of “${partition.label}”` }).click();
   await expect(page.getByRole('table', { name: 'Enrolled cards' }).getByRole('row')).toHaveCount(4);
   await page.getByRole('button', { name: 'Close' }).click();
-  await removeAll();
+  await noCards();
 
   // Credentials: each ceremony says who must be present, the blank cards it needs and what stops working.
   await app.goTo('Credentials');
@@ -107,7 +87,7 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
 
   // The new PIN, typed differently the second time: refused at the field, typed again.
   await expect(prompt).toContainText(`Choose the new crypto-officer PIN of “${partition.label}” (4 to 255 characters) and type it twice.`);
-  await removeAll();
+  await noCards();
   const newPin = `e2e-co-${Date.now().toString(36)}`;
   await page.getByLabel('New crypto-officer PIN').fill(newPin);
   await page.getByLabel('The same PIN again').fill(`${newPin}x`);

@@ -135,6 +135,14 @@ function SoRotate(): React.JSX.Element {
   );
 }
 
+/** Which set a ceremony works on (the SO set first), and what the GUI knows of it. */
+function useSetChoice(): { set: SetChoice; choose(set: SetChoice): void; facts: SetFacts | null } {
+  const so = soFacts(useQuorum((s) => s.cardSet));
+  const backup = backupFacts(useBackup((s) => s.set));
+  const [set, choose] = useState<SetChoice>('so');
+  return { set, choose, facts: set === 'so' ? so : backup };
+}
+
 function SetChooser({ id, set, onChange }: { id: string; set: SetChoice; onChange(set: SetChoice): void }): React.JSX.Element {
   return (
     <fieldset className="row">
@@ -150,11 +158,8 @@ function SetChooser({ id, set, onChange }: { id: string; set: SetChoice; onChang
 
 function ReplaceCard(): React.JSX.Element {
   const start = useQuorum((s) => s.start);
-  const so = soFacts(useQuorum((s) => s.cardSet));
-  const backup = backupFacts(useBackup((s) => s.set));
-  const [set, setSet] = useState<SetChoice>('so');
+  const { set, choose, facts } = useSetChoice();
   const [holder, setHolder] = useState('');
-  const facts = set === 'so' ? so : backup;
   const kind = set === 'so' ? 'so-replace-card' : 'backup-replace-card';
   const chosen = facts?.holders.includes(holder) ? holder : '';
   const problem = useStartProblem(kind, set) ?? (chosen ? null : 'Choose whose card is lost or compromised.');
@@ -163,7 +168,7 @@ function ReplaceCard(): React.JSX.Element {
     <section className="panel" aria-labelledby="replace-title">
       <h2 id="replace-title">Replace a lost or compromised card</h2>
       <p>The set moves to a new generation without the lost card: the holder keeps their name; bring a blank card for them.</p>
-      <SetChooser id="replace" set={set} onChange={setSet} />
+      <SetChooser id="replace" set={set} onChange={choose} />
       <div className="row">
         <label htmlFor="replace-holder">Whose card</label>
         <select id="replace-holder" value={chosen} onChange={(e) => setHolder(e.target.value)} disabled={!facts || facts.holders.length === 0}>
@@ -192,16 +197,13 @@ function ReplaceCard(): React.JSX.Element {
 
 function RollCall(): React.JSX.Element {
   const start = useQuorum((s) => s.start);
-  const so = soFacts(useQuorum((s) => s.cardSet));
-  const backup = backupFacts(useBackup((s) => s.set));
-  const [set, setSet] = useState<SetChoice>('so');
-  const facts = set === 'so' ? so : backup;
+  const { set, choose, facts } = useSetChoice();
   const problem = useStartProblem('roll-call', set);
   return (
     <section className="panel" aria-labelledby="roll-call-start-title">
       <h2 id="roll-call-start-title">Roll call</h2>
       <p>Every holder proves their card: its PIN, its sealed share and its generation. The report names who is missing and whose card is stale.</p>
-      <SetChooser id="roll-call" set={set} onChange={setSet} />
+      <SetChooser id="roll-call" set={set} onChange={choose} />
       <BriefingList
         briefing={{
           who: facts && facts.holders.length > 0 ? `Every holder of the ${setNames[set]} (${facts.holders.join(', ')}), each with their card and its PIN.` : `Every holder of the ${setNames[set]}, each with their card and its PIN.`,
