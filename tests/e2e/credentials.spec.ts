@@ -65,12 +65,17 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
   await expect(rotate.getByLabel('Holder 2', { exact: true })).toHaveValue('Bob');
   await expect(rotate.getByLabel('Cards needed to log in')).toHaveValue('2');
   await shot(page, '1-section');
+  await page.getByRole('region', { name: 'Replace a lost or compromised card' }).scrollIntoViewIfNeeded();
+  await shot(page, '1b-replace-and-roll-call');
+  await resplit.scrollIntoViewIfNeeded();
+  await shot(page, '1c-re-split');
   await card.scrollIntoViewIfNeeded();
 
   // The reset: the briefing first, then two officers' cards.
   await card.getByRole('button', { name: "Reset the crypto officer's PIN" }).click();
   await expect(page.getByRole('heading', { level: 2, name: "Reset the crypto officer's PIN" })).toBeVisible();
-  await expect(prompt).toContainText(`Reset the crypto officer's PIN of partition “${partition.label}” (serial ${partition.serial}). Who must be present: any 2 of the 3 holders of the SO card set`);
+  await expect(prompt).toContainText(`Reset the crypto officer's PIN of partition “${partition.label}” (serial ${partition.serial}).`);
+  await expect(prompt).toContainText('Who must be present: any 2 of the 3 holders of the SO card set, each with their own card and its PIN: Alice (card ');
   await expect(prompt).toContainText('No blank card is needed.');
   await shot(page, '2-briefing');
   await page.getByRole('button', { name: 'The officers are here: go on' }).click();
@@ -117,10 +122,10 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
   await app.logIn(partition.userPin);
   await expect(page.getByRole('alert')).toContainText('The PIN is wrong.');
   await app.logIn(newPin);
-  await expect(page.getByLabel('Status')).toContainText('Crypto officer logged in');
+  await expect(page.getByLabel('Status', { exact: true })).toContainText('Crypto officer logged in');
   await shot(page, '7-logged-in');
   await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page.getByLabel('Status')).toContainText('Crypto officer not logged in');
+  await expect(page.getByLabel('Status', { exact: true })).toContainText('Crypto officer not logged in');
   expect(coPinLogsIn(partition.label, newPin)).toBe(true);
   expect(coPinLogsIn(partition.label, partition.userPin)).toBe(false);
 

@@ -83,7 +83,7 @@ describe('tessera co-pin reset', () => {
     const carol = record.cards.find((c) => c.holder === 'carol')?.card;
     expect(JSON.parse(result.stdout)).toEqual({ reset: true, partition: { label, serial }, holders: ['alice', 'carol'], cards: [alice, carol] });
     // The briefing names who must be present, with their cards, and what stops working.
-    expect(result.stderr).toMatch(/Who must be present: any 2 of the 3 holders of the SO card set, each with their own card and its PIN: alice \(card [0-9a-f]{32}\), bob \(card [0-9a-f]{32}\), carol \(card [0-9a-f]{32}\)\. No blank card is needed\./);
+    expect(result.stderr).toMatch(/Who must be present: any 2 of the 3 holders of the SO card set, each with their own card and its PIN: alice \(card [0-9a-f]{32}\), bob \(card [0-9a-f]{32}\), carol \(card [0-9a-f]{32}\)\.\nNo blank card is needed\.\n/);
     expect(result.stderr).toMatch(/What stops working: the crypto officer's current PIN, at once\./);
     expect(pinLogsIn(label, newPin, 'user')).toBe(true);
     expect(pinLogsIn(label, current, 'user')).toBe(false);

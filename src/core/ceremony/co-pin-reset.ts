@@ -9,7 +9,7 @@ import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
 import { loginSoWithQuorum } from './so-login';
-import { confirm } from './steps/confirm';
+import { briefing, confirm } from './steps/confirm';
 import { choosePin } from './steps/pin';
 import { tokenPinRules } from './steps/pin-rules';
 
@@ -31,7 +31,7 @@ export async function resetCoPin(run: CeremonyRun, ctx: CeremonyContext, options
   const { partition } = ctx;
   const token = partition.partition();
   run.stepTo(STEP.briefing);
-  await confirm(run, briefing(ctx), 'The officers are here: go on');
+  await briefing(run, briefingText(ctx));
 
   run.stepTo(STEP.quorum);
   let pin: Buffer | null = null;
@@ -68,8 +68,8 @@ export async function resetCoPin(run: CeremonyRun, ctx: CeremonyContext, options
   }
 }
 
-/** Step 0's words: who must be present (named, with their cards), that no blank card is needed, and what stops working. */
-function briefing(ctx: CeremonyContext): string {
+/** Step 0's words, a line each: who must be present (named, with their cards), that no blank card is needed, and what stops working. */
+function briefingText(ctx: CeremonyContext): string {
   const token = ctx.partition.partition();
   const d = ctx.trust('so')?.descriptor ?? null;
   let who: string;
@@ -88,5 +88,5 @@ function briefing(ctx: CeremonyContext): string {
     token.userPin.condition === 'not-initialised'
       ? 'The partition has no crypto-officer PIN yet: this sets the first one.'
       : "What stops working: the crypto officer's current PIN, at once. Every application that logs in as crypto officer must be given the new PIN.";
-  return `Reset the crypto officer's PIN of partition “${token.label}” (serial ${token.serial}). Who must be present: ${who} No blank card is needed. ${stops}`;
+  return [`Reset the crypto officer's PIN of partition “${token.label}” (serial ${token.serial}).`, `Who must be present: ${who}`, 'No blank card is needed.', stops].join('\n');
 }

@@ -163,7 +163,7 @@ function ReplaceCard(): React.JSX.Element {
   const kind = set === 'so' ? 'so-replace-card' : 'backup-replace-card';
   const chosen = facts?.holders.includes(holder) ? holder : '';
   const problem = useStartProblem(kind, set) ?? (chosen ? null : 'Choose whose card is lost or compromised.');
-  const who = chosen || 'the holder';
+  const who = chosen || 'the holder whose card is lost';
   return (
     <section className="panel" aria-labelledby="replace-title">
       <h2 id="replace-title">Replace a lost or compromised card</h2>
@@ -182,7 +182,7 @@ function ReplaceCard(): React.JSX.Element {
       </div>
       <BriefingList
         briefing={{
-          who: `${facts ? quorumWho(facts, set, chosen || undefined) : `A quorum of the ${setNames[set]}.`} Then every holder with their card, and ${who} with a blank card.`,
+          who: `${facts ? quorumWho(facts, set, chosen || undefined) : `A quorum of the ${setNames[set]}.`} Then every other holder with their card, and ${who} with a blank card.`,
           blank: `One, for ${who}.`,
           stops: `${chosen ? `${chosen}'s` : 'The'} old card, at once: it is refused before its PIN is asked. The current generation on every card is replaced.${set === 'backup' ? ' Backups made before are read with the new cards.' : ''}`,
         }}
