@@ -46,6 +46,7 @@ export function EnrolmentRecordView({ record, purpose }: { record: EnrolmentReco
   );
 }
 
+/** The crypto officer's PIN reset: which partition, who approved, and what the officers must do next. */
 export function CoPinResult({ result }: { result: Extract<CeremonyResult, { kind: 'co-pin-reset' }> }): React.JSX.Element {
   return (
     <p role="status">
@@ -56,6 +57,7 @@ export function CoPinResult({ result }: { result: Extract<CeremonyResult, { kind
 
 const names = (list: string[]): string => list.join(', ');
 
+/** A new generation of a card set: from which generation, what was replaced, removed or not yet retired, the escrow key, and the new record. */
 export function RotationResult({ report }: { report: RotationReport }): React.JSX.Element {
   const { record } = report;
   return (
@@ -97,6 +99,7 @@ const statusWords: Record<RollCallLine['status'], string> = {
   failed: 'Not proved',
 };
 
+/** A roll call: how many cards were proved, who is missing or stale, and each holder's line. */
 export function RollCallResult({ report }: { report: RollCallReport }): React.JSX.Element {
   const proved = report.holders.filter((h) => h.status === 'proved').length;
   return (

@@ -255,6 +255,7 @@ function BackupRotate(): React.JSX.Element {
   );
 }
 
+/** The Credentials section: the ceremony under way in it, or one card per credential ceremony. */
 export function CredentialsPanel(): React.JSX.Element {
   const { ceremony, error, load } = useQuorum();
   const loadBackupSet = useBackup((s) => s.loadSet);
