@@ -1,6 +1,7 @@
 // The Credentials section: officers reset the crypto officer's PIN through the GUI with 2 of their 3
 // SO cards, past a new PIN typed differently the second time; then the new PIN logs in through the
-// app's Partition login and through pkcs11-tool, and the old one does not. Screenshots of each step
+// app's Partition login and through pkcs11-tool, and the old one does not. A roll call of the set
+// then shows its report (who proved their card, who is missing). Screenshots of each step
 // at 1280x800 go to /tmp/shots/ for a person to look at.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -21,7 +22,7 @@ function coPinLogsIn(label: string, pin: string): boolean {
   return result.status === 0;
 }
 
-test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN logs in, the old one does not", async ({ app }) => {
+test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN logs in, the old one does not; a roll call names who proved their card", async ({ app }) => {
   test.setTimeout(240_000);
   mkdirSync(SHOTS, { recursive: true });
   const page = app.page;
@@ -131,4 +132,29 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
 
   await app.goTo('Audit');
   await expect(page.getByRole('table', { name: 'Audit entries' })).toContainText('co-pin.reset');
+
+  // A roll call of the SO set: Alice and Carol prove their cards, the officers finish without Bob.
+  await app.goTo('Credentials');
+  const rollCall = page.getByRole('region', { name: 'Roll call' });
+  await rollCall.getByRole('button', { name: 'Start the roll call' }).click();
+  await expect(prompt).toContainText(`Roll call of the SO card set of “${partition.label}”`);
+  await page.getByRole('button', { name: 'Start the roll call' }).click();
+  for (const [i, holder] of [[1, 'Alice'], [3, 'Carol']] as const) {
+    await expect(prompt).toContainText('insert your card.');
+    await onlyCard(cards[i - 1] as string);
+    await expect(prompt).toContainText(`${holder}: type your card PIN.`);
+    await page.getByLabel('Card PIN', { exact: true }).fill(cardPin(i));
+    await page.getByRole('button', { name: 'OK' }).click();
+    await expect(page.getByRole('list', { name: 'What happened' })).toContainText(`${holder}'s card is proved`);
+  }
+  await noCards();
+  await page.getByRole('button', { name: 'Finish the roll call with the cards read' }).click();
+  const table = page.getByRole('table', { name: 'Roll call' });
+  await expect(table.getByRole('row')).toHaveCount(4);
+  await expect(table.getByRole('row').filter({ hasText: 'Alice' })).toContainText('Proved: PIN right, share intact, current generation');
+  await expect(table.getByRole('row').filter({ hasText: 'Bob' })).toContainText('Missing: the card was not presented');
+  await expect(page.getByText('2 of 3 cards proved')).toBeVisible();
+  await expect(page.getByRole('note').filter({ hasText: 'Missing: Bob.' })).toBeVisible();
+  await page.getByRole('heading', { name: /^Roll call of the SO card set/ }).scrollIntoViewIfNeeded();
+  await shot(page, '8-roll-call');
 });

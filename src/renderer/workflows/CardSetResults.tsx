@@ -6,7 +6,7 @@ import type { CeremonyResult, EnrolmentRecord, RollCallLine, RollCallReport, Rot
 type Purpose = 'so' | 'backup';
 
 const setWords: Record<Purpose, { set: string; does: string }> = {
-  so: { set: 'card set', does: 'log in as security officer' },
+  so: { set: 'SO card set', does: 'log in as security officer' },
   backup: { set: 'backup key set', does: 'read and restore its backups' },
 };
 
