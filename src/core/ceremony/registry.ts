@@ -10,6 +10,7 @@ import { recoverBackups, recoverRestores } from './backup-recovery';
 import { createBackupSet, precheckBackupSet } from './backup-set';
 import { changePin } from './change-pin';
 import { checkCard } from './check-card';
+import { resetCoPin } from './co-pin-reset';
 import type { CeremonyContext, RunOptions } from './context';
 import { recoverEnrolments } from './enrol-recovery';
 import { resetCard } from './reset-card';
@@ -98,7 +99,12 @@ export const registry: Registry = {
     changes: (r) => [`The contents of backup ${r.backup.backupId} were read (${r.objects.length} entries); nothing was changed.`],
     audit: 'backup.list',
   },
-  'co-pin-reset': { run: () => Promise.reject(new Error('co-pin-reset is not built yet')), changes: () => [] },
+  'co-pin-reset': {
+    run: (run, ctx, _start, options) => resetCoPin(run, ctx, options),
+    precheck: precheckSoLogin,
+    changes: (r) => [`The crypto officer's PIN of “${r.partition.label}” was reset by the SO (cards of ${r.holders.join(', ')}); the old PIN no longer works.`],
+    audit: 'co-pin.reset',
+  },
   'so-rotate': {
     run: (run, ctx, start, options) => rotate(run, ctx, start, options),
     precheck: (ctx, start) => void planRotation(ctx, start),
