@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { type Page } from '@playwright/test';
-import { blankCards, expect, freshPartition, lab, noCards, onlyCard, test } from './app-driver';
+import { type AppDriver as App, blankCards, expect, freshPartition, lab, noCards, onlyCard, test } from './app-driver';
 
 const cardPin = (i: number): string => `e2e-copin-${i}${i}${i}`;
 const SHOTS = '/tmp/shots';
@@ -22,14 +22,11 @@ function coPinLogsIn(label: string, pin: string): boolean {
   return result.status === 0;
 }
 
-test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN logs in, the old one does not; a roll call names who proved their card", async ({ app }) => {
-  test.setTimeout(240_000);
-  mkdirSync(SHOTS, { recursive: true });
+/** A fresh partition adopted by Alice, Bob and Carol onto blank cards `${prefix}-1…3`: any 2 of 3 log in as SO. */
+async function adoptedByThree(app: App, prefix: string, label: string, pinOf: (i: number) => string): Promise<{ cards: string[]; partition: Awaited<ReturnType<typeof freshPartition>> }> {
   const page = app.page;
-  await page.setViewportSize({ width: 1280, height: 800 });
-  const cards = await blankCards('e2e-copin', 3);
-  // The new partition, adopted by Alice, Bob and Carol: any 2 of their 3 cards log in as SO.
-  const partition = await freshPartition(app, 'E2E CoPin');
+  const cards = await blankCards(prefix, 3);
+  const partition = await freshPartition(app, label);
   await app.goTo('Cards');
   const holders = ['Alice', 'Bob', 'Carol'];
   for (const [i, holder] of holders.entries()) await page.getByLabel(`Holder ${i + 1}`, { exact: true }).fill(holder);
@@ -41,8 +38,8 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
   for (let i = 1; i <= 3; i++) {
     await expect(prompt).toContainText(`Card ${i} of 3: ${holders[i - 1]}, insert your blank card.`);
     await onlyCard(cards[i - 1] as string);
-    await page.getByLabel('New card PIN').fill(cardPin(i));
-    await page.getByLabel('The same PIN again').fill(cardPin(i));
+    await page.getByLabel('New card PIN').fill(pinOf(i));
+    await page.getByLabel('The same PIN again').fill(pinOf(i));
     await page.getByRole('button', { name: 'OK' }).click();
     await expect(page.getByRole('list', { name: 'What happened' })).toContainText(`${holders[i - 1]}'s card is written and checked (${i} of 3)`);
   }
@@ -50,6 +47,16 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
   await expect(page.getByRole('table', { name: 'Enrolled cards' }).getByRole('row')).toHaveCount(4);
   await page.getByRole('button', { name: 'Close' }).click();
   await noCards();
+  return { cards, partition };
+}
+
+test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN logs in, the old one does not; a roll call names who proved their card", async ({ app }) => {
+  test.setTimeout(240_000);
+  mkdirSync(SHOTS, { recursive: true });
+  const page = app.page;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const { cards, partition } = await adoptedByThree(app, 'e2e-copin', 'E2E CoPin', cardPin);
+  const prompt = page.locator('.prompt');
 
   // Credentials: each ceremony says who must be present, the blank cards it needs and what stops working.
   await app.goTo('Credentials');
@@ -138,7 +145,7 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
   const rollCall = page.getByRole('region', { name: 'Roll call' });
   await rollCall.getByRole('button', { name: 'Start the roll call' }).click();
   await expect(prompt).toContainText(`Roll call of the SO card set of “${partition.label}”`);
-  await page.getByRole('button', { name: 'Start the roll call' }).click();
+  await page.getByRole('button', { name: 'The officers are here: go on' }).click();
   for (const [i, holder] of [[1, 'Alice'], [3, 'Carol']] as const) {
     await expect(prompt).toContainText('insert your card.');
     await onlyCard(cards[i - 1] as string);
@@ -157,4 +164,80 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
   await expect(page.getByRole('note').filter({ hasText: 'Missing: Bob.' })).toBeVisible();
   await page.getByRole('heading', { name: /^Roll call of the SO card set/ }).scrollIntoViewIfNeeded();
   await shot(page, '8-roll-call');
+});
+
+test("a lost SO card is replaced through the GUI: the old card is refused in the quorum and afterwards, named as replaced; the new card logs in", async ({ app }) => {
+  test.setTimeout(300_000);
+  mkdirSync(SHOTS, { recursive: true });
+  const page = app.page;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const pinOf = (i: number): string => `e2e-repl-${i}${i}${i}`;
+  const { cards, partition } = await adoptedByThree(app, 'e2e-repl', 'E2E Replace', pinOf);
+  const [alice, bob, carol] = cards as [string, string, string];
+  const [fresh] = await blankCards('e2e-repl-new', 1);
+  const prompt = page.locator('.prompt');
+  const happened = page.getByRole('list', { name: 'What happened' });
+
+  await app.goTo('Credentials');
+  const form = page.getByRole('region', { name: 'Replace a lost or compromised card' });
+  await expect(form.getByRole('button', { name: 'Replace the card' })).toBeDisabled();
+  await form.getByLabel('Whose card').selectOption('Bob');
+  await form.getByRole('button', { name: "Replace Bob's card" }).click();
+  await expect(prompt).toContainText('Present first: any 2 of Alice, Carol');
+  await expect(prompt).toContainText('1 blank card, for Bob');
+  await shot(page, 'replace-1-briefing');
+  await page.getByRole('button', { name: 'The officers are here: go on' }).click();
+
+  // Bob's old card turns up in the quorum: refused before any PIN is asked.
+  await expect(prompt).toContainText('Officer 1 of 2');
+  await onlyCard(bob);
+  await expect(happened).toContainText('this is the card this ceremony replaces: it does not count in the quorum');
+  for (const [card, i] of [[alice, 1], [carol, 3]] as const) {
+    await onlyCard(card);
+    await page.getByLabel('Card PIN', { exact: true }).fill(pinOf(i));
+    await page.getByRole('button', { name: 'OK' }).click();
+  }
+  // The new generation: Alice's and Carol's cards again (their own PIN), a blank card for Bob.
+  await expect(prompt).toContainText('a blank card for Bob');
+  await shot(page, 'replace-2-write');
+  for (const [card, i, holder] of [[alice, 1, 'Alice'], [carol, 3, 'Carol']] as const) {
+    await noCards();
+    await onlyCard(card);
+    await expect(prompt).toContainText(`${holder}: type your card PIN. Your new share is sealed under it.`);
+    await page.getByLabel('Card PIN', { exact: true }).fill(pinOf(i));
+    await page.getByRole('button', { name: 'OK' }).click();
+    await expect(happened).toContainText(`${holder}'s card is written and checked.`);
+  }
+  await onlyCard(fresh as string);
+  await expect(prompt).toContainText('Bob: choose a PIN for your card');
+  await page.getByLabel('New card PIN').fill(pinOf(4));
+  await page.getByLabel('The same PIN again').fill(pinOf(4));
+  await page.getByRole('button', { name: 'OK' }).click();
+  await page.getByRole('button', { name: `Change the SO PIN of “${partition.label}”` }).click();
+  // The old generation is retired on the kept cards: each once more, no PIN.
+  await expect(prompt).toContainText('Retire the old generation: Alice, Carol, insert your card once more');
+  await shot(page, 'replace-3-retire');
+  await onlyCard(alice);
+  await expect(happened).toContainText("Alice's card: the old generation is retired.");
+  await onlyCard(carol);
+  await expect(page.getByRole('heading', { name: 'New generation of the SO card set' })).toBeVisible();
+  await expect(page.getByRole('list', { name: 'What changed' })).toContainText("Bob's old card");
+  await shot(page, 'replace-4-done');
+  await page.getByRole('button', { name: 'Close' }).click();
+  await noCards();
+
+  // Bob's old card is refused at an SO login, named as replaced, at no try; his new card and Alice's log in.
+  await app.goTo('Cards');
+  await page.getByRole('button', { name: 'Log in as SO with cards' }).click();
+  await onlyCard(bob);
+  await expect(happened).toContainText(`This card was replaced on ${new Date().toISOString().slice(0, 10)} (generation 2)`);
+  await shot(page, 'replace-5-old-card-refused');
+  await onlyCard(fresh as string);
+  await page.getByLabel('Card PIN', { exact: true }).fill(pinOf(4));
+  await page.getByRole('button', { name: 'OK' }).click();
+  await onlyCard(alice);
+  await page.getByLabel('Card PIN', { exact: true }).fill(pinOf(1));
+  await page.getByRole('button', { name: 'OK' }).click();
+  await expect(page.getByText('Logged in as security officer with the cards of Alice, Bob.')).toBeVisible();
+  await noCards();
 });
