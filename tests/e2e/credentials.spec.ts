@@ -192,10 +192,13 @@ test("a lost SO card is replaced through the GUI: the old card is refused in the
   await expect(prompt).toContainText('Officer 1 of 2');
   await onlyCard(bob);
   await expect(happened).toContainText('this is the card this ceremony replaces: it does not count in the quorum');
-  for (const [card, i] of [[alice, 1], [carol, 3]] as const) {
+  await expect(prompt).toContainText('Officer 1 of 2 (eligible: Alice, Carol)');
+  for (const [card, i, holder] of [[alice, 1, 'Alice'], [carol, 3, 'Carol']] as const) {
     await onlyCard(card);
+    await expect(prompt).toContainText(`${holder}: type your card PIN.`);
     await page.getByLabel('Card PIN', { exact: true }).fill(pinOf(i));
     await page.getByRole('button', { name: 'OK' }).click();
+    await expect(happened).toContainText(`${holder}'s card read`);
   }
   // The new generation: Alice's and Carol's cards again (their own PIN), a blank card for Bob.
   await expect(prompt).toContainText('a blank card for Bob');
@@ -233,8 +236,10 @@ test("a lost SO card is replaced through the GUI: the old card is refused in the
   await expect(happened).toContainText(`This card was replaced on ${new Date().toISOString().slice(0, 10)} (generation 2)`);
   await shot(page, 'replace-5-old-card-refused');
   await onlyCard(fresh as string);
+  await expect(prompt).toContainText('Bob: type your card PIN.');
   await page.getByLabel('Card PIN', { exact: true }).fill(pinOf(4));
   await page.getByRole('button', { name: 'OK' }).click();
+  await expect(happened).toContainText("Bob's card read");
   await onlyCard(alice);
   await page.getByLabel('Card PIN', { exact: true }).fill(pinOf(1));
   await page.getByRole('button', { name: 'OK' }).click();

@@ -109,8 +109,8 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
     // The SO set: a quorum logs the SO in (as any SO login: its holds and checks); the backup set: the escrow key.
     const quorum =
       purpose === 'so'
-        ? await loginSoWithQuorum(run, ctx, { ...options, loginStep: 1, of, replaced, keepSecret: true })
-        : await collectQuorum(run, { purpose, trusted: { set: current.set, generation: current.generation, descriptorHash: descriptorHash(current) }, tokenSerial: token.serial, descriptor: current, retryWrongPin: options.retryWrongPin, retire: true, of, replaced });
+        ? await loginSoWithQuorum(run, ctx, { ...options, loginStep: 1, of, replaced, excluded: plan.replaced, keepSecret: true })
+        : await collectQuorum(run, { purpose, trusted: { set: current.set, generation: current.generation, descriptorHash: descriptorHash(current) }, tokenSerial: token.serial, descriptor: current, retryWrongPin: options.retryWrongPin, retire: true, of, replaced, excluded: plan.replaced });
     oldSecret = quorum.secret ?? null;
     if (!oldSecret || quorum.descriptor.generation !== current.generation || quorum.descriptor.set !== current.set) throw new TesseraError('CARD_ERROR', 'The quorum is not of the generation in force. Nothing was changed.');
     if (purpose === 'backup' && !escrowPublic(oldSecret).equals(Buffer.from(current.backup?.escrowPublic ?? '', 'base64'))) throw new TesseraError('CARD_ERROR', "The cards do not rebuild the backup set's escrow key. Nothing was changed.");

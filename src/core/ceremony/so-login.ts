@@ -74,6 +74,7 @@ export interface SoQuorumOptions extends RunOptions {
   of?: string;
   /** Cards that do not count, before their PIN (a rotation: the card it replaces). */
   replaced?: QuorumSpec['replaced'];
+  excluded?: string[];
   keepSecret?: boolean;
 }
 
@@ -107,6 +108,7 @@ export async function loginSoWithQuorum(run: CeremonyRun, ctx: CeremonyContext, 
     retire: trust.source !== 'interrupted',
     replaced: options.replaced ?? replacedWords(ctx),
     ...(options.of ? { of: options.of } : {}),
+    ...(options.excluded ? { excluded: options.excluded } : {}),
   });
   const { descriptor, holders, cards } = quorum;
   try {
