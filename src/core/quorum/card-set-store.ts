@@ -19,6 +19,13 @@ export class CardSetStore {
   save(descriptor: CardSetDescriptor, state: SetState, cards: Map<number, string> = new Map()): void {
     this.db
       .transaction(() => {
+        // A generation number tried before and rolled back is taken by the next attempt: the
+        // abandoned attempt's descriptor and cards make way (never those of a generation in use).
+        const before = this.db.prepare('SELECT state, descriptor_hash FROM card_sets WHERE set_id = ? AND generation = ?').get(descriptor.set, descriptor.generation) as { state: SetState; descriptor_hash: string } | undefined;
+        if (before && before.state === 'abandoned' && before.descriptor_hash !== descriptorHash(descriptor)) {
+          this.db.prepare('DELETE FROM set_cards WHERE set_id = ? AND generation = ?').run(descriptor.set, descriptor.generation);
+          this.db.prepare('DELETE FROM card_sets WHERE set_id = ? AND generation = ?').run(descriptor.set, descriptor.generation);
+        }
         this.db
           .prepare(
             `INSERT INTO card_sets (set_id, generation, purpose, token_serial, token_label, m, n, descriptor, descriptor_hash, state, created_at)
@@ -70,9 +77,13 @@ export class CardSetStore {
     return this.db.prepare("SELECT 1 FROM card_sets WHERE set_id = ? AND state = 'abandoned' AND NOT EXISTS (SELECT 1 FROM card_sets WHERE set_id = ? AND state IN ('active', 'retired'))").get(set, set) !== undefined;
   }
 
-  /** Whether this generation of `set` was begun and rolled back (a rotation that never took effect). */
-  abandonedGeneration(set: string, generation: number): boolean {
-    return this.db.prepare("SELECT 1 FROM card_sets WHERE set_id = ? AND generation = ? AND state = 'abandoned'").get(set, generation) !== undefined;
+  /**
+   * Whether this generation of `set` was begun and rolled back (a rotation that never took effect);
+   * with `descriptorHash`, whether exactly that attempt was.
+   */
+  abandonedGeneration(set: string, generation: number, hash?: string): boolean {
+    const row = this.db.prepare("SELECT descriptor_hash FROM card_sets WHERE set_id = ? AND generation = ? AND state = 'abandoned'").get(set, generation) as { descriptor_hash: string } | undefined;
+    return row !== undefined && (hash === undefined || row.descriptor_hash === hash);
   }
 
   /**

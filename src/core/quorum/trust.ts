@@ -118,7 +118,10 @@ export function anchorChain(anchors: Anchor[], purpose: Purpose, partitionSerial
 export function trustedSet(partition: PartitionService, store: CardSetStore, intents: IntentLog, purpose: Purpose): Trust | null {
   const token = partition.partition();
   const w = words[purpose];
-  const chain = anchorChain(partition.anchors(purpose), purpose, token.serial);
+  const all = partition.anchors(purpose);
+  // An endorsed anchor of an attempt this terminal rolled back (its endorsement was in the intent
+  // log, readable to anyone with the database file) never took effect: it is not followed.
+  const chain = anchorChain(all.filter((a) => !store.abandonedGeneration(a.set, a.generation, a.descriptor)), purpose, token.serial);
   const anchor = chain?.tip;
   // Only an SO change interrupted around C_SetPIN is worth a try from the intent log (its cards hold
   // the only SO credential that may work), and only when the partition does not contradict it: for
