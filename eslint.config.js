@@ -42,7 +42,8 @@ export const coreLayers = [
   ['audit'],
   ['partition'],
   ['quorum'],
-  ['backup'],
+  ['policy'],
+  ['keys', 'backup'],
   ['ceremony'],
   ['terminal'],
 ];

@@ -6,7 +6,10 @@ import { applyLabEnvironment, findLabProfile } from '../core/config/lab-profile'
 import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
-import type { AuditEntryView, AuditSeals, CeremonyResult, CeremonyView, ObjectSummary, PartitionView, ReadersSnapshot } from '../shared/types';
+import type { AuditEntryView, AuditSeals, CeremonyResult, CeremonyView, InvalidatedKeyView, KeyChangeReport, ObjectSummary, PartitionView, PolicyView, ReadersSnapshot } from '../shared/types';
+import { sideBySide } from '../shared/policy';
+import { keyIdOf } from '../core/keys/key-objects';
+import { parseChanges } from '../core/policy/policy';
 import { listMedia } from '../core/backup/media';
 import { type ModuleSurvey, surveyModules } from '../core/hsm/module-list';
 import { verifyBackupFile } from '../core/backup/verify';
@@ -342,6 +345,91 @@ export function buildProgram(): Command {
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: RotationOptions) => rotation('backup-set-rotate')(options));
 
+  // ---- keys: the trash bin (invalidate, list, reactivate, destroy) and the partition policy ----
+
+  const keys = program.command('keys').description('keys in the partition: invalidate, the trash bin, reactivate, destroy');
+  const keyIds = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean).map(keyIdOf);
+  const binLine = (k: InvalidatedKeyView): string =>
+    `${k.id || '(no id)'}  “${k.label}”  invalidated ${k.invalidatedAt || '?'} by ${k.invalidatedBy || '?'}  [${k.state}; recorded on ${k.recordedOn.join(' and ')}]${k.objects.map((o) => `\n    ${o.class} “${o.label}”: ${Object.entries(o.usage).filter(([, v]) => v).map(([n]) => n).join(', ') || 'no usage'}`).join('')}${k.problem ? `\n    ! ${k.problem}` : ''}`;
+  const keyReport = (r: KeyChangeReport): string =>
+    [`${r.action === 'destroy' ? 'Destroy' : 'Reactivation'} in “${r.partition.label}”, approved by ${r.approvers.map((a) => `${a.holder} (card ${a.card})`).join(', ')}; digest ${r.digest}:`, ...r.keys.map((k) => `  ${k.outcome.padEnd(12)} “${k.label}” (id ${k.id})${k.detail ? `: ${k.detail}` : ''}`)].join('\n');
+  partitionOptions(keys.command('invalidate').description('"delete" a key while key invalidation is on: every usage attribute off, the key kept in the trash bin (crypto-officer login)'))
+    .requiredOption('--id <hex>', 'the key\'s CKA_ID in hex, or its URI from the listing (a key pair counts once)')
+    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .action((options: PartitionOptions & { id: string; pinFd?: string }) =>
+      withTerminal(async (terminal) => {
+        await selectPartition(terminal, options);
+        const id = keyIdOf(options.id);
+        await coLogin(terminal, options.pinFd);
+        const view = await terminal.keys.invalidate(id);
+        print(options.json, view, () => `Invalidated: “${view.label}” (id ${view.id}) is in the trash bin; every usage attribute is off. It still takes space and keeps its label and id.\n${binLine(view)}`);
+      }),
+    );
+  partitionOptions(keys.command('invalidated').description('the trash bin: invalidated keys, what they were, who invalidated them and when (with --pin-fd, the partition\'s records and the keys are checked too)'))
+    .option('--pin-fd <n>', 'log in as crypto officer (PIN from this file descriptor) to read the partition\'s trash bin and check each key')
+    .action((options: PartitionOptions & { pinFd?: string }) =>
+      withTerminal(async (terminal) => {
+        await selectPartition(terminal, options);
+        if (options.pinFd !== undefined) await coLogin(terminal, options.pinFd);
+        const list = await terminal.keys.invalidated();
+        print(options.json, list, () => (list.length === 0 ? 'The trash bin is empty.' : list.map(binLine).join('\n')) + (options.pinFd === undefined ? '\n(This terminal\'s records only: give --pin-fd to read the partition\'s trash bin and check the keys.)' : ''));
+      }),
+    );
+  partitionOptions(keys.command('reactivate').description('bring a key back from the trash bin: every usage attribute as before, approved by an SO quorum (crypto-officer login: on a generic PKCS#11 module the SO cannot reach private keys)'))
+    .requiredOption('--id <hex>', 'the key\'s CKA_ID in hex, or its URI from the listing')
+    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option('--pins-from <fd>', 'SO card PINs, one line per card in the order the cards are taken')
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: PartitionOptions & { id: string; pinFd?: string; pinsFrom?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        await selectPartition(terminal, options);
+        const id = keyIdOf(options.id);
+        await coLogin(terminal, options.pinFd);
+        const view = await runCeremony(terminal, { kind: 'key-reactivate', id }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const { report } = ceremonyResult(view, 'key-reactivate');
+        print(options.json, report, () => keyReport(report));
+      }),
+    );
+  partitionOptions(keys.command('destroy').description('destroy keys for good, under the approvals the partition policy asks for (crypto-officer login)'))
+    .requiredOption('--id <hex,...>', 'the keys\' CKA_IDs in hex (or URIs), comma-separated')
+    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option('--pins-from <fd>', 'SO card PINs, one line per card in the order the cards are taken')
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: PartitionOptions & { id: string; pinFd?: string; pinsFrom?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        await selectPartition(terminal, options);
+        const ids = keyIds(options.id);
+        await coLogin(terminal, options.pinFd);
+        const view = await runCeremony(terminal, { kind: 'key-destroy', ids }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const { report } = ceremonyResult(view, 'key-destroy');
+        print(options.json, report, () => keyReport(report));
+        if (report.keys.some((k) => k.outcome !== 'destroyed')) process.exitCode = 1;
+      }),
+    );
+
+  const policy = program.command('policy').description('the partition policy: what keys may do, and how many officers approve what');
+  partitionOptions(policy.command('show').description('the policy in force, who signed it, who enforces it')).action((options: PartitionOptions) =>
+    withTerminal(async (terminal) => {
+      await selectPartition(terminal, options);
+      const view = terminal.keys.policy();
+      print(options.json, view, () => formatPolicy(view));
+    }),
+  );
+  partitionOptions(policy.command('set').description('change the policy (e.g. key-export=off approvals.destroy=3) under the SO quorum and the approvals the current policy asks for'))
+    .argument('<changes...>', 'NAME=VALUE: key-import, key-export, key-invalidation, read-only, session-objects, object-destruction (on/off); approvals.destroy, approvals.policy, approvals.co-pin-reset, approvals.restore (a number)')
+    .option('--pins-from <fd>', 'SO card PINs, one line per card in the order the cards are taken')
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((changes: string[], options: PartitionOptions & { pinsFrom?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        await selectPartition(terminal, options);
+        const set = terminal.keys.policy().set;
+        const parsed = parseChanges(changes, set);
+        const view = await runCeremony(terminal, { kind: 'policy-set', changes: parsed }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+        const { report } = ceremonyResult(view, 'policy-set');
+        print(options.json, report, () => [`The partition policy of “${report.partition.label}” is version ${report.version} (was ${report.from}); digest ${report.digest}.`, ...report.changes.map((c) => `  ${c.name}: ${c.from} → ${c.to}`), `Approved by ${report.approvers.map((a) => `${a.holder} (card ${a.card})`).join(', ')}.`].join('\n'));
+      }),
+    );
+
   const backup = program.command('backup').description('offline backups of the partition');
   partitionOptions(backup.command('media').description('removable drives (and the training lab\'s stand-in) a backup can go to')).action((options: PartitionOptions) =>
     withTerminal(async (terminal) => {
@@ -493,6 +581,16 @@ function ceremonyResult<K extends CeremonyResult['kind']>(view: CeremonyView, ki
   if (view.result?.kind === kind) return view.result as Extract<CeremonyResult, { kind: K }>;
   if (view.error) throw new TesseraError(view.error.code, view.error.message, view.error.detail);
   throw new TesseraError('INVALID_REQUEST', view.prompt.text);
+}
+
+function formatPolicy(v: PolicyView): string {
+  const lines = sideBySide(v.policy, v.policy, v.set);
+  return [
+    `Partition policy of “${v.partition.label}” (serial ${v.partition.serial}): ${v.version === 0 ? 'none recorded, the defaults apply' : `version ${v.version}${v.signedBy ? `, approved by ${v.signedBy.approvers.map((a) => a.holder).join(', ')} on ${v.signedBy.at}` : ''}${v.source === 'terminal' ? ' (from this terminal\'s copy: the partition lost its own)' : ''}`}.`,
+    ...lines.map((l) => `  ${l.name.padEnd(24)} ${l.current}`),
+    `Enforcement: ${v.enforcement.words}`,
+    ...v.problems.map((p) => `! ${p}`),
+  ].join('\n');
 }
 
 function formatStatus(view: PartitionView): string {

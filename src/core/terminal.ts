@@ -18,6 +18,12 @@ import { SoSession } from './quorum/so-session';
 import { BackupService } from './backup/backup-service';
 import { BackupCatalogue } from './backup/catalogue';
 import { CeremonyHost } from './ceremony/host';
+import type { CeremonyContext } from './ceremony/context';
+import { invalidateKey, listInvalidated } from './ceremony/key-lifecycle';
+import { TrashBinStore } from './keys/trash-bin';
+import { PolicyStore } from './policy/policy-record';
+import { PolicyService } from './policy/policy-service';
+import type { InvalidatedKeyView, PolicyView } from '../shared/types';
 import { findLabProfile } from './config/lab-profile';
 import { ApprovedModules, modulesFile } from './hsm/module-list';
 import { removableLocations } from './hsm/module-path';
@@ -48,6 +54,9 @@ export class Terminal {
   readonly ceremonies: CeremonyHost;
   readonly backups: BackupCatalogue;
   readonly backup: BackupService;
+  readonly policy: PolicyService;
+  /** The trash bin: invalidate a key (crypto officer), list the bin. Reactivate and destroy are ceremonies. */
+  readonly keys: { invalidate(id: string): Promise<InvalidatedKeyView>; invalidated(): Promise<InvalidatedKeyView[]>; policy(): PolicyView };
   readonly mediaStandIns: string[];
   /** The modules officers may choose from, and the gate every module passes before it is loaded. */
   readonly modules: ApprovedModules;
@@ -77,7 +86,9 @@ export class Terminal {
     this.backups = new BackupCatalogue(db);
     this.cardSets = new CardSets(this.partition, store, intents, this.audit);
     this.so = new SoSession(this.partition, this.audit, this.settings, actor);
-    this.ceremonies = new CeremonyHost({
+    const policies = new PolicyStore(db);
+    this.policy = new PolicyService(this.partition, policies);
+    const ctx: CeremonyContext = {
       partition: this.partition,
       readers: this.readers,
       store,
@@ -85,10 +96,22 @@ export class Terminal {
       audit: this.audit,
       so: this.so,
       catalogue: this.backups,
+      policy: this.policy,
+      policies,
+      trash: new TrashBinStore(db),
       mediaStandIns: this.mediaStandIns,
       actor,
       trust: (purpose) => this.cardSets.trust(purpose),
-    });
+    };
+    this.ceremonies = new CeremonyHost(ctx);
+    this.keys = {
+      invalidate: (id) => invalidateKey(ctx, id),
+      invalidated: () => listInvalidated(ctx),
+      policy: () => {
+        const d = ctx.trust('so')?.descriptor ?? null;
+        return this.policy.view(d ? { m: d.m, n: d.n } : null);
+      },
+    };
     this.backup = new BackupService(this.partition, store, intents, this.backups, this.mediaStandIns);
   }
 

@@ -22,13 +22,17 @@ const trustSet = z.string().max(128).optional();
 export type LoginNeed = 'crypto-officer' | 'nobody' | 'any';
 
 /** Where the GUI shows the ceremony. */
-export type CeremonySection = 'cards' | 'backup' | 'credentials';
+export type CeremonySection = 'cards' | 'backup' | 'credentials' | 'keys' | 'policy';
 
 const setPurpose = z.enum(['so', 'backup']);
 /** The steps of a rotation (a new generation of a set): the SO set changes the SO PIN, the backup set records it. */
 const soRotationSteps = ['Before you start', 'SO quorum', 'New generation on the cards', 'Change the SO PIN', 'Retire the old generation', 'Done'] as const;
 const backupRotationSteps = ['Before you start', 'Backup-set quorum', 'New generation on the cards', 'Record it on the partition', 'Retire the old generation', 'Done'] as const;
 const holderName = z.string().min(1).max(64);
+/** A key's CKA_ID in lowercase hex (a key pair counts once). */
+const keyId = z.string().regex(/^([0-9a-f]{2}){1,128}$/);
+/** A policy change as the window and the CLI send it; core checks names and ranges in officers' words. */
+const policyChange = z.object({ name: z.string().min(1).max(64), value: z.union([z.boolean(), z.number().int().min(0).max(16)]) }).strict();
 
 export const ceremonyKinds = {
   adopt: {
@@ -143,6 +147,27 @@ export const ceremonyKinds = {
     section: 'credentials',
     title: 'Replace a lost or compromised backup-set card',
     steps: backupRotationSteps,
+  },
+  'key-reactivate': {
+    start: z.object({ kind: z.literal('key-reactivate'), id: keyId }).strict(),
+    login: 'crypto-officer',
+    section: 'keys',
+    title: 'Reactivate an invalidated key',
+    steps: ['The key', 'SO quorum', 'Reactivate', 'Done'],
+  },
+  'key-destroy': {
+    start: z.object({ kind: z.literal('key-destroy'), ids: z.array(keyId).min(1).max(1000) }).strict(),
+    login: 'crypto-officer',
+    section: 'keys',
+    title: 'Destroy keys for good',
+    steps: ['The keys', 'Approvals', 'Destroy', 'Done'],
+  },
+  'policy-set': {
+    start: z.object({ kind: z.literal('policy-set'), changes: z.array(policyChange).min(1).max(20) }).strict(),
+    login: 'nobody',
+    section: 'policy',
+    title: 'Change the partition policy',
+    steps: ['Current and proposed', 'Approvals', 'Record the policy', 'Done'],
   },
   'roll-call': {
     start: z.object({ kind: z.literal('roll-call'), set: setPurpose }).strict(),

@@ -13,12 +13,14 @@ import type {
   BackupVerification,
   CardSetView,
   CeremonyView,
+  InvalidatedKeyView,
   MediaView,
   ModuleListView,
   ObjectDetails,
   ObjectSummary,
   PartitionChoice,
   PartitionView,
+  PolicyView,
   ReadersSnapshot,
   SoSessionView,
 } from './types';
@@ -45,6 +47,9 @@ export const channels = {
   'hsm:logout': { request: none },
   'keys:list': { request: none },
   'keys:details': { request: z.object({ uri: z.string().min(8).max(8192) }).strict() },
+  'keys:invalidate': { request: z.object({ id: z.string().regex(/^([0-9a-f]{2}){1,128}$/) }).strict() },
+  'keys:invalidated': { request: none },
+  'policy:show': { request: none },
   'cards:readers': { request: none },
   'audit:list': {
     request: z
@@ -76,6 +81,9 @@ export interface Responses {
   'hsm:logout': PartitionView;
   'keys:list': ObjectSummary[];
   'keys:details': ObjectDetails;
+  'keys:invalidate': InvalidatedKeyView;
+  'keys:invalidated': InvalidatedKeyView[];
+  'policy:show': PolicyView;
   'cards:readers': ReadersSnapshot;
   'audit:list': AuditEntryView[];
   'audit:verify': AuditVerification;

@@ -29,6 +29,7 @@ export const errorCodes = [
   'STORE_ERROR',
   'BACKUP_INVALID',
   'MEDIA_ERROR',
+  'POLICY_REFUSED',
   'INTERNAL',
 ] as const;
 

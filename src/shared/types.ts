@@ -1,4 +1,5 @@
 // Plain data that crosses the IPC boundary. No native handles, no secrets.
+import type { PartitionPolicy, PolicyLine } from './policy';
 import type { CeremonyKind } from './ceremonies';
 import type { ErrorData } from './errors';
 
@@ -323,7 +324,68 @@ export type CeremonyResult =
   | { kind: 'so-replace-card'; rotation: RotationReport }
   | { kind: 'backup-set-rotate'; rotation: RotationReport }
   | { kind: 'backup-replace-card'; rotation: RotationReport }
-  | { kind: 'roll-call'; report: RollCallReport };
+  | { kind: 'roll-call'; report: RollCallReport }
+  | { kind: 'key-reactivate'; report: KeyChangeReport }
+  | { kind: 'key-destroy'; report: KeyChangeReport }
+  | { kind: 'policy-set'; report: PolicyChangeReport };
+
+/** One usage attribute of a key object: its PKCS#11 name (CKA_SIGN) and value. */
+export type UsageAttributes = Record<string, boolean>;
+
+/**
+ * A key in the trash bin (invalidated: every usage attribute off), with what it was. A key pair
+ * (private and public key of one CKA_ID) is one key.
+ */
+export interface InvalidatedKeyView {
+  /** CKA_ID in hex. */
+  id: string;
+  label: string;
+  /** Each object of the key, with its usage attributes exactly as before invalidation. */
+  objects: { class: ObjectClassName; keyType: string | null; label: string; usage: UsageAttributes }[];
+  invalidatedBy: string;
+  /** ISO 8601 (UTC). */
+  invalidatedAt: string;
+  /** Where the record was found: the partition's trash bin, this terminal's database, or both. */
+  recordedOn: ('partition' | 'terminal')[];
+  /** Whether the key's objects were looked at (crypto officer logged in) and are still invalidated. */
+  state: 'invalidated' | 'usable-again' | 'missing' | 'not-checked';
+  /** Something an officer must know: records that disagree, a key gone, usage turned on outside the terminal. */
+  problem: string | null;
+}
+
+/** How a reactivation or a (bulk) destroy ended, per key. */
+export interface KeyChangeReport {
+  partition: { label: string; serial: string };
+  action: 'reactivate' | 'destroy';
+  /** The digest the approvers saw. */
+  digest: string;
+  approvers: { holder: string; card: string }[];
+  keys: { id: string; label: string; outcome: 'reactivated' | 'destroyed' | 'failed' | 'not-done'; detail: string | null }[];
+}
+
+/** A policy change as recorded. */
+export interface PolicyChangeReport {
+  partition: { label: string; serial: string };
+  from: number;
+  version: number;
+  digest: string;
+  changes: { name: string; from: string; to: string }[];
+  approvers: { holder: string; card: string }[];
+}
+
+/** The partition policy in force, for the window and `tessera policy show`. */
+export interface PolicyView {
+  partition: { label: string; serial: string };
+  policy: PartitionPolicy;
+  /** 0: nothing recorded, the defaults apply. */
+  version: number;
+  source: 'default' | 'partition' | 'terminal';
+  problems: string[];
+  /** The SO card set's m of n, which bounds every approval count; null without a set. */
+  set: { m: number; n: number } | null;
+  signedBy: { set: string; generation: number; approvers: { holder: string; card: string }[]; at: string } | null;
+  enforcement: { kind: 'terminal' | 'module'; words: string };
+}
 
 /**
  * A new generation of a card set (SO credential rotated, or backup escrow key re-split or rotated),
@@ -484,7 +546,9 @@ export interface BackupFileView {
 
 export type CeremonyDetail =
   | { kind: 'backup-preview'; media: MediaView; included: BackupObjectLine[]; excluded: BackupObjectLine[]; estimatedBytes: number }
-  | { kind: 'restore-choice'; backup: BackupSummary; objects: RestoreLine[] };
+  | { kind: 'restore-choice'; backup: BackupSummary; objects: RestoreLine[] }
+  | { kind: 'policy-change'; lines: PolicyLine[]; digest: string }
+  | { kind: 'key-change'; action: 'reactivate' | 'destroy'; keys: InvalidatedKeyView[]; digest: string };
 
 export interface CeremonyView {
   id: string;

@@ -24,6 +24,8 @@ type Params = Pick<CeremonyStartOf<'backup-set'>, 'holders' | 'threshold'>;
 /** Before anything is generated: valid holders, and no backup key set yet. */
 export function precheckBackupSet(ctx: CeremonyContext, params: Params): void {
   checkHolders(params);
+  // The set's backup-signing key is a new key in the partition.
+  ctx.policy.refuse('create-key');
   if (ctx.trust('backup') || ctx.partition.anchors('backup').length > 0) throw new TesseraError('INVALID_REQUEST', 'This partition has a backup key set already. Its backups are read with those cards.');
 }
 

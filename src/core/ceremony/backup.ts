@@ -41,6 +41,7 @@ const FLUSH_BYTES = 1 << 20;
 
 /** Before anything is read: the partition has a backup key set. */
 export function precheckBackup(ctx: CeremonyContext): void {
+  ctx.policy.refuse('backup');
   if (!ctx.trust('backup')) throw new TesseraError('INVALID_REQUEST', 'This partition has no backup key set yet. Create it first (Backup → Create the backup key set).');
 }
 
@@ -49,6 +50,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   const session = partition.coSession();
   const token = partition.token();
   const target = `${token.label} (serial ${token.serial})`;
+  ctx.policy.refuse('backup');
   // Each search of a large partition is one long call: the event loop gets a turn around each.
   await turn();
   const set = activeBackupSet(partition, ctx.store, ctx.intents);

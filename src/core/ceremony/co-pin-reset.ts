@@ -9,6 +9,8 @@ import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
 import { loginSoWithQuorum } from './so-login';
+import { changeDigest } from '../policy/policy';
+import { approvalsFor } from './steps/approvals';
 import { briefing, confirm } from './steps/confirm';
 import { choosePin } from './steps/pin';
 import { tokenPinRules } from './steps/pin-rules';
@@ -31,12 +33,15 @@ export async function resetCoPin(run: CeremonyRun, ctx: CeremonyContext, options
   const { partition } = ctx;
   const token = partition.partition();
   run.stepTo(STEP.briefing);
-  await briefing(run, briefingText(ctx));
+  // The partition policy may ask more holders than the quorum to approve (approvals.co-pin-reset).
+  const count = approvalsFor(ctx, 'co-pin-reset');
+  const digest = changeDigest({ action: 'co-pin-reset', partition: token.serial });
+  await briefing(run, `${briefingText(ctx)}\nApprovals needed: ${count} holders of the SO card set (the partition policy's approvals.co-pin-reset). Digest of this change: ${digest}.`);
 
   run.stepTo(STEP.quorum);
   let pin: Buffer | null = null;
   try {
-    const { descriptor, holders, cards } = await loginSoWithQuorum(run, ctx, { ...options, loginStep: STEP.quorum });
+    const { descriptor, holders, cards } = await loginSoWithQuorum(run, ctx, { ...options, loginStep: STEP.quorum, count, of: ` to approve the crypto-officer PIN reset (digest ${digest})` });
     const approved = [...cards.values()];
 
     run.stepTo(STEP.newPin);
@@ -59,7 +64,7 @@ export async function resetCoPin(run: CeremonyRun, ctx: CeremonyContext, options
       action: 'co-pin.reset',
       target: `${token.label} (serial ${token.serial})`,
       outcome: 'ok',
-      details: { holders: holders.join(', '), cards: approved.join(', '), set: descriptor.set, generation: descriptor.generation },
+      details: { holders: holders.join(', '), cards: approved.join(', '), set: descriptor.set, generation: descriptor.generation, digest },
     });
     return { kind: 'co-pin-reset', partition: { label: token.label, serial: token.serial }, holders, cards: approved };
   } finally {

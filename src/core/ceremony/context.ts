@@ -3,7 +3,10 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { BackupCatalogue } from '../backup/catalogue';
 import type { ReaderMonitor } from '../cards/reader-monitor';
+import type { TrashBinStore } from '../keys/trash-bin';
 import type { PartitionService } from '../partition/partition-service';
+import type { PolicyStore } from '../policy/policy-record';
+import type { PolicyService } from '../policy/policy-service';
 import type { Purpose } from '../quorum/card-set';
 import type { CardSetStore } from '../quorum/card-set-store';
 import type { SoSession } from '../quorum/so-session';
@@ -18,6 +21,12 @@ export interface CeremonyContext {
   audit: AuditLog;
   so: SoSession;
   catalogue: BackupCatalogue;
+  /** The partition policy in force, and its refusals. */
+  policy: PolicyService;
+  /** The database copies of policy versions (a policy change records its own). */
+  policies: PolicyStore;
+  /** The database half of the trash bin. */
+  trash: TrashBinStore;
   /** Folders shown as media besides removable drives (the training lab's stand-in). */
   mediaStandIns: string[];
   /** Who acts, as the audit log records it, until officers are identified by their cards. */

@@ -13,6 +13,8 @@ import { checkCard } from './check-card';
 import { resetCoPin } from './co-pin-reset';
 import type { CeremonyContext, RunOptions } from './context';
 import { recoverEnrolments } from './enrol-recovery';
+import { destroyKeys, reactivateKey, recoverKeyChanges } from './key-lifecycle';
+import { changePolicy, precheckPolicyChange, recoverPolicyChanges } from './policy-change';
 import { resetCard } from './reset-card';
 import { listBackup, restore } from './restore';
 import { precheckRollCall, rollCall } from './roll-call';
@@ -90,6 +92,7 @@ export const registry: Registry = {
   },
   restore: {
     run: (run, ctx, start, options) => restore(run, ctx, start, options),
+    precheck: (ctx) => ctx.policy.refuse('restore'),
     recover: recoverRestores,
     changes: ({ report }) => [`Restored ${report.counts.restored}, replaced ${report.counts.replaced}, already present ${report.counts['already-present']}, skipped ${report.counts.skipped}, failed ${report.counts.failed} into “${report.target.label}”.`],
     audit: 'backup.restore',
@@ -110,6 +113,29 @@ export const registry: Registry = {
   'so-replace-card': rotation('cardset.rotate'),
   'backup-set-rotate': rotation('backupset.rotate', (ctx) => recoverRotations(ctx, 'backup')),
   'backup-replace-card': rotation('backupset.rotate'),
+  'key-reactivate': {
+    run: (run, ctx, start, options) => reactivateKey(run, ctx, start, options),
+    precheck: (ctx) => ctx.policy.refuse('reactivate'),
+    recover: recoverKeyChanges,
+    changes: ({ report }) => report.keys.map((k) => `The key “${k.label}” (id ${k.id}) was reactivated: every usage attribute as before its invalidation (approved by ${report.approvers.map((a) => a.holder).join(', ')}; digest ${report.digest}).`),
+    audit: 'key.reactivate',
+  },
+  'key-destroy': {
+    run: (run, ctx, start, options) => destroyKeys(run, ctx, start, options),
+    precheck: (ctx) => ctx.policy.refuse('destroy'),
+    changes: ({ report }) => [
+      ...report.keys.map((k) => `“${k.label}” (id ${k.id}): ${k.outcome === 'destroyed' ? 'destroyed for good' : `NOT destroyed (${k.detail ?? k.outcome})`}.`),
+      `Approved by ${report.approvers.map((a) => a.holder).join(', ')} (digest ${report.digest}).`,
+    ],
+    audit: 'key.destroy',
+  },
+  'policy-set': {
+    run: (run, ctx, start, options) => changePolicy(run, ctx, start, options),
+    precheck: precheckPolicyChange,
+    recover: recoverPolicyChanges,
+    changes: ({ report }) => [`The partition policy of “${report.partition.label}” is version ${report.version}: ${report.changes.map((c) => `${c.name} ${c.from} → ${c.to}`).join('; ')} (approved by ${report.approvers.map((a) => a.holder).join(', ')}; digest ${report.digest}).`],
+    audit: 'policy.set',
+  },
   'roll-call': {
     run: (run, ctx, start, options) => rollCall(run, ctx, start, options),
     precheck: precheckRollCall,

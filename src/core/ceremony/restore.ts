@@ -24,6 +24,8 @@ import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
 import { confirm } from './steps/confirm';
 import { crashPoint } from './steps/crash-points';
+import { type Approvers, approvalsFor, collectApprovals } from './steps/approvals';
+import { changeDigest } from '../policy/policy';
 import { IntentSteps } from './steps/intent';
 import { type SetApproval, approveBackupSet } from './steps/trust-set';
 import { descriptorHash } from '../quorum/card-set';
@@ -64,8 +66,22 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
       lines.push(lineFor(session, b, index));
       await paced();
     }
+    // Invalidated keys keep their label and id: a restored key beside one would share them.
+    const bin = ctx.trash.open(token.serial);
+    const twins = lines.filter((l) => bin.some((k) => k.id === l.line.id && l.line.id !== ''));
+    if (twins.length > 0) run.notice('warning', `${twins.map((l) => `“${l.line.label}” (id ${l.line.id})`).join(', ')}: an invalidated key in the trash bin has the same id${twins.length === 1 ? '' : 's'}. Invalidated keys still take space and keep their label and id; restoring beside them gives two keys with one id. Reactivate or destroy the invalidated key first if that is not wanted.`);
     run.show({ kind: 'restore-choice', backup: summaryOf(h), objects: lines.map((l) => l.line) });
     const { selected, replace } = await choose(run, params, lines.map((l) => l.line));
+    let approvers: Approvers = [];
+    let digest: string | null = null;
+    const count = approvalsFor(ctx, 'restore');
+    if (count > 0) {
+      // The partition policy asks SO-set holders to approve restores: they see the exact change's digest.
+      digest = changeDigest({ action: 'restore', partition: token.serial, backupId: h.backupId, selected: [...selected].sort((a, b) => a - b), replace: [...replace].sort((a, b) => a - b) });
+      run.notice('info', `The partition policy asks ${count} holders of the SO card set to approve this restore (approvals.restore). Digest of this restore: ${digest}.`);
+      approvers = await collectApprovals(run, ctx, { count, digest, what: `restoring backup ${h.backupId} into “${token.label}”`, ...options });
+    }
+    ctx.policy.refuse('restore');
 
     if (replace.size > 0) {
       const named = lines.filter((l) => replace.has(l.line.index)).map((l) => `“${l.line.conflictWith ?? l.line.label}”`);
@@ -95,7 +111,7 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
     const counts = { restored: 0, replaced: 0, 'already-present': 0, skipped: 0, 'not-selected': 0, excluded: 0, failed: 0 } satisfies Record<RestoreOutcomeKind, number>;
     for (const o of outcomes) counts[o.outcome]++;
     const report: RestoreReport = { backupId: h.backupId, file: params.file, source: { label: h.partition.label, serial: h.partition.serial }, target: { label: token.label, serial: token.serial }, counts, objects: outcomes };
-    await audit.append({ actor: ctx.actor, action: 'backup.restore', target, outcome: counts.failed > 0 ? 'failed' : 'ok', details: { backupId: h.backupId, holders: holders.join(', '), cards: cards.join(', '), ...approvalDetails(approval), ...counts } });
+    await audit.append({ actor: ctx.actor, action: 'backup.restore', target, outcome: counts.failed > 0 ? 'failed' : 'ok', details: { backupId: h.backupId, holders: holders.join(', '), cards: cards.join(', '), ...approvalDetails(approval), ...(digest ? { digest, approvers: approvers.map((a) => a.holder).join(', '), approverCards: approvers.map((a) => a.card).join(', ') } : {}), ...counts } });
     if (counts.failed > 0) run.notice('error', `${counts.failed} object${counts.failed === 1 ? '' : 's'} could not be restored; see the report.`);
     return { kind: 'restore', report };
   } finally {

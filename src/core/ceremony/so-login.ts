@@ -76,6 +76,8 @@ export interface SoQuorumOptions extends RunOptions {
   replaced?: QuorumSpec['replaced'];
   excluded?: string[];
   keepSecret?: boolean;
+  /** Approvals the partition policy asks for: this many distinct holders' cards (at least m). */
+  count?: number;
 }
 
 /**
@@ -109,6 +111,7 @@ export async function loginSoWithQuorum(run: CeremonyRun, ctx: CeremonyContext, 
     replaced: options.replaced ?? replacedWords(ctx),
     ...(options.of ? { of: options.of } : {}),
     ...(options.excluded ? { excluded: options.excluded } : {}),
+    ...(options.count ? { count: options.count } : {}),
   });
   const { descriptor, holders, cards } = quorum;
   try {

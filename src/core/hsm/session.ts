@@ -72,12 +72,14 @@ export class Session {
    * PKCS#11 v2.40 section 4.4): then C_DestroyObject answers CKR_ACTION_PROHIBITED for everyone,
    * SO included. SoftHSM2 2.6 honours both. A token that rejects CKA_DESTROYABLE gets the object
    * without it. Returns what the token made of it, read back: never trust the template alone.
+   * `destroyable` leaves CKA_DESTROYABLE at the token's default (records that end, e.g. a trash-bin
+   * entry); `private` makes it a private object (a crypto-officer session only).
    */
-  createPublicData(application: string, label: string, value: Buffer): { modifiable: boolean; destroyable: boolean } {
+  createPublicData(application: string, label: string, value: Buffer, options: { destroyable?: boolean; private?: boolean } = {}): { modifiable: boolean; destroyable: boolean } {
     const template: Template = [
       { type: CKA.CLASS, value: CKO.DATA },
       { type: CKA.TOKEN, value: true },
-      { type: CKA.PRIVATE, value: false },
+      { type: CKA.PRIVATE, value: options.private === true },
       { type: CKA.MODIFIABLE, value: false },
       { type: CKA.APPLICATION, value: application },
       { type: CKA.LABEL, value: label },
@@ -85,7 +87,7 @@ export class Session {
     ];
     let handle: Handle;
     try {
-      handle = this.lib.C_CreateObject(this.handle, [...template, { type: CKA.DESTROYABLE, value: false }]);
+      handle = this.lib.C_CreateObject(this.handle, options.destroyable ? template : [...template, { type: CKA.DESTROYABLE, value: false }]);
     } catch (error) {
       const name = asPkcs11Failure(error)?.rvName;
       if (name !== 'CKR_ATTRIBUTE_TYPE_INVALID' && name !== 'CKR_TEMPLATE_INCONSISTENT' && name !== 'CKR_ATTRIBUTE_VALUE_INVALID') throw toHsmError(error, 'C_CreateObject');
@@ -115,10 +117,59 @@ export class Session {
     return handles.map((h) => withHsmErrors('C_GetAttributeValue', () => Buffer.from(this.lib.C_GetAttributeValue(this.handle, h, [{ type: CKA.VALUE }])[0]?.value as Buffer)));
   }
 
+  /**
+   * Every data object of `application` labelled `label` (public ones, or with `private` the crypto
+   * officer's), modifiable or not, with its value: for records whose look-alikes must be seen, not
+   * only skipped (the partition policy, the trash bin).
+   */
+  listPublicData(application: string, label: string, options: { private?: boolean } = {}): { handle: Handle; value: Buffer; modifiable: boolean }[] {
+    const handles = this.findAll([
+      { type: CKA.CLASS, value: CKO.DATA },
+      { type: CKA.PRIVATE, value: options.private === true },
+      { type: CKA.APPLICATION, value: application },
+      { type: CKA.LABEL, value: label },
+    ]);
+    return handles.map((h) => {
+      const value = withHsmErrors('C_GetAttributeValue', () => Buffer.from(this.lib.C_GetAttributeValue(this.handle, h, [{ type: CKA.VALUE }])[0]?.value as Buffer));
+      let modifiable = true;
+      try {
+        const [attr] = this.lib.C_GetAttributeValue(this.handle, h, [{ type: CKA.MODIFIABLE }]);
+        modifiable = !(attr?.value instanceof Buffer && attr.value.length === 1 && attr.value[0] === 0);
+      } catch {
+        // unknown to the token: assume the worst
+      }
+      return { handle: h, value, modifiable };
+    });
+  }
+
   // ---- object lifecycle and key operations (backup, restore, the backup-signing key) ----
 
   createObject(template: Template): Handle {
     return withHsmErrors('C_CreateObject', () => this.lib.C_CreateObject(this.handle, template));
+  }
+
+  /** C_SetAttributeValue (PKCS#11 v2.40 section 5.7): the token refuses attributes that may not change (CKR_ATTRIBUTE_READ_ONLY). */
+  setAttributes(object: Handle, template: Template): void {
+    withHsmErrors('C_SetAttributeValue', () => this.lib.C_SetAttributeValue(this.handle, object, template));
+  }
+
+  /**
+   * The CK_BBOOL attributes of `types` the object has, read one by one: an attribute the token does
+   * not give for this object (CKR_ATTRIBUTE_TYPE_INVALID) is simply absent from the answer.
+   */
+  readFlags(object: Handle, types: readonly number[]): Map<number, boolean> {
+    const out = new Map<number, boolean>();
+    for (const type of types) {
+      try {
+        const [attr] = pkcs11Call('C_GetAttributeValue', () => this.lib.C_GetAttributeValue(this.handle, object, [{ type }]));
+        const value = attr?.value;
+        if (value instanceof Buffer && value.length === 1) out.set(type, value[0] !== 0);
+      } catch (error) {
+        const name = asPkcs11Failure(error)?.rvName;
+        if (name !== 'CKR_ATTRIBUTE_TYPE_INVALID' && name !== 'CKR_ATTRIBUTE_SENSITIVE') throw toHsmError(error, 'C_GetAttributeValue');
+      }
+    }
+    return out;
   }
 
   destroyObject(object: Handle): void {

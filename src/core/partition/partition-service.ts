@@ -14,7 +14,8 @@ import type { Pkcs11Module, TokenSlot } from '../hsm/module';
 import type { ApprovedModules } from '../hsm/module-list';
 import { type ModuleUser, acquireModule, isLoaded, releaseModule, rescanModule } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
-import { type Anchor, type AnchorProtection, type Purpose, readAnchors, writeAnchor } from './anchor';
+import type { Handle } from '../hsm/pkcs11-adapter';
+import { ANCHOR_APPLICATION, type Anchor, type AnchorProtection, type Purpose, readAnchors, writeAnchor } from './anchor';
 import { auditKey, auditPublicKey } from './audit-key';
 import { wipe } from '../secrets';
 import type { Settings } from '../store/settings';
@@ -303,6 +304,27 @@ export class PartitionService implements ModuleUser {
   writeAnchor(purpose: Purpose, anchor: Anchor): AnchorProtection {
     const selection = this.required();
     return writeAnchor(this.session(selection), purpose, anchor);
+  }
+
+  /**
+   * The terminal's data objects labelled `label` in the current session (public ones; with
+   * `private` the crypto officer's, which need its login), modifiable look-alikes included.
+   */
+  dataObjects(label: string, options: { private?: boolean } = {}): { handle: Handle; value: Buffer; modifiable: boolean }[] {
+    const selection = this.required();
+    return this.session(selection).listPublicData(ANCHOR_APPLICATION, label, options);
+  }
+
+  /** Writes one of the terminal's records as an unmodifiable data object; returns the protection it got. */
+  writeDataObject(label: string, value: Buffer, options: { destroyable?: boolean; private?: boolean } = {}): AnchorProtection {
+    const selection = this.required();
+    return this.session(selection).createPublicData(ANCHOR_APPLICATION, label, value, options);
+  }
+
+  /** Destroys one of the terminal's records found by `dataObjects`. */
+  destroyDataObject(handle: Handle): void {
+    const selection = this.required();
+    this.session(selection).destroyObject(handle);
   }
 
   /** "PIN wrong", with what the token says about the tries left. */

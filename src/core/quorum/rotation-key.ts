@@ -59,11 +59,31 @@ export function endorse(previousSecret: Uint8Array, previousGeneration: number, 
 
 /** Whether `endorsement` is the signature of the previous generation's rotation key over `next`. */
 export function endorsed(previousRotationKey: string, next: Succession, endorsement: string): boolean {
+  return verifiedBy(previousRotationKey, message(next), endorsement);
+}
+
+/**
+ * A quorum's signature (Ed25519, base64) over a statement other than a succession (a partition
+ * policy record): made with the rotation key of the generation whose secret is given. `statement`
+ * must name what it is (its first element a format tag), so it can never pass for an endorsement.
+ */
+export function signStatement(secret: Uint8Array, purpose: string, set: string, generation: number, statement: Buffer): string {
+  const seed = seedOf(secret, purpose, set, generation);
   try {
-    const raw = Buffer.from(previousRotationKey, 'base64');
+    const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: 'der', type: 'pkcs8' });
+    return sign(null, statement, key).toString('base64');
+  } finally {
+    wipe(seed);
+  }
+}
+
+/** Whether `signature` is the rotation key `rotationKey`'s (raw Ed25519, base64) over `statement`. */
+export function verifiedBy(rotationKey: string, statement: Buffer, signature: string): boolean {
+  try {
+    const raw = Buffer.from(rotationKey, 'base64');
     if (raw.length !== 32) return false;
     const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI, raw]), format: 'der', type: 'spki' });
-    return verify(null, message(next), key, Buffer.from(endorsement, 'base64'));
+    return verify(null, statement, key, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }

@@ -41,6 +41,8 @@ export function errorHeading(code: ErrorCode): string {
       return 'Backup refused';
     case 'MEDIA_ERROR':
       return 'USB media problem';
+    case 'POLICY_REFUSED':
+      return 'Refused by the partition policy';
     case 'INVALID_REQUEST':
       return 'Not possible now';
     case 'FORBIDDEN_SENDER':

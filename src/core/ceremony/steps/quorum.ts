@@ -38,6 +38,12 @@ export interface QuorumSpec {
   excluded?: string[];
   /** Why a card of an older generation no longer counts, when the terminal knows ("replaced on …"). */
   replaced?(record: CardRecord, cardSerial: string): string | null;
+  /**
+   * Approvals: how many distinct holders' cards to take (at least m; the partition policy may ask
+   * for more). Every card read beyond m proves its holder's approval the same way: its share opens
+   * under its PIN and is checked against the set.
+   */
+  count?: number;
 }
 
 export interface Quorum {
@@ -63,9 +69,10 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
   const cards = new Map<number, string>();
   run.newQuorum();
   try {
-    while (!descriptor || shares.size < descriptor.m) {
-      if (descriptor) run.needs(descriptor.m);
-      const presented = await run.nextCard({ kind: 'insert-card', text: `${officerOf(shares.size, descriptor)}${eligible(descriptor, shares, spec.excluded ?? [])}: insert your card${spec.of ?? ''}.` });
+    const needed = (d: CardSetDescriptor): number => Math.min(d.n, Math.max(d.m, spec.count ?? 0));
+    while (!descriptor || shares.size < needed(descriptor)) {
+      if (descriptor) run.needs(needed(descriptor));
+      const presented = await run.nextCard({ kind: 'insert-card', text: `${officerOf(shares.size, descriptor, spec.count)}${eligible(descriptor, shares, spec.excluded ?? [])}: insert your card${spec.of ?? ''}.` });
       let name = 'This card';
       try {
         const id = await identify(presented.card);
@@ -101,8 +108,8 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
         }
         spec.accept?.(record);
         descriptor ??= record.descriptor;
-        run.needs(descriptor.m);
-        const officer = officerOf(shares.size, descriptor);
+        run.needs(needed(descriptor));
+        const officer = officerOf(shares.size, descriptor, spec.count);
         const share = await withCardPin(
           run,
           presented.card,
@@ -124,7 +131,7 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
         shares.set(record.index, share);
         cards.set(record.index, id.serial);
         run.collect(record.holder, record.index, id.serial);
-        run.notice('info', `${record.holder}'s card read: ${shares.size} of ${descriptor.m} collected. Take the card out.`);
+        run.notice('info', `${record.holder}'s card read: ${shares.size} of ${needed(descriptor)} collected. Take the card out.`);
       } catch (error) {
         if (error instanceof CeremonyCancelled || !isCardTrouble(error)) throw error;
         const problem = cardProblem(error, 'taken out before it was read. Insert it again.');
@@ -148,10 +155,10 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
   }
 }
 
-/** "Officer 2 of 3 (eligible: alice, carol, dave)", or "Officer 1" before the set is known. */
-function officerOf(collected: number, d: CardSetDescriptor | null): string {
+/** "Officer 2 of 3", or "Officer 1" before the set is known (of `count` approvals when more than m are asked for). */
+function officerOf(collected: number, d: CardSetDescriptor | null, count?: number): string {
   if (!d) return `Officer ${collected + 1}`;
-  return `Officer ${collected + 1} of ${d.m}`;
+  return `Officer ${collected + 1} of ${Math.min(d.n, Math.max(d.m, count ?? 0))}`;
 }
 
 /** " (eligible: alice, carol, dave)": the holders whose cards have not been read yet. */

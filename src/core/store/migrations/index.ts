@@ -2,6 +2,7 @@
 import { initial } from './001-initial';
 import { cardSets } from './002-card-sets';
 import { backups } from './003-backups';
+import { keyLifecycle } from './004-key-lifecycle';
 
 export interface Migration {
   version: number;
@@ -9,4 +10,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [initial, cardSets, backups];
+export const migrations: Migration[] = [initial, cardSets, backups, keyLifecycle];
