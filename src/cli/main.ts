@@ -375,37 +375,28 @@ export function buildProgram(): Command {
         print(options.json, list, () => (list.length === 0 ? 'The trash bin is empty.' : list.map(binLine).join('\n')) + (options.pinFd === undefined ? '\n(This terminal\'s records only: give --pin-fd to read the partition\'s trash bin and check the keys.)' : ''));
       }),
     );
-  partitionOptions(keys.command('reactivate').description('bring a key back from the trash bin: every usage attribute as before, approved by an SO quorum (crypto-officer login: on a generic PKCS#11 module the SO cannot reach private keys)'))
-    .requiredOption('--id <hex>', 'the key\'s CKA_ID in hex, or its URI from the listing')
-    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
-    .option('--pins-from <fd>', 'SO card PINs, one line per card in the order the cards are taken')
-    .option('--wait <seconds>', 'how long to wait for each card', '120')
-    .action((options: PartitionOptions & { id: string; pinFd?: string; pinsFrom?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
-        await selectPartition(terminal, options);
-        const id = keyIdOf(options.id);
-        await coLogin(terminal, options.pinFd);
-        const view = await runCeremony(terminal, { kind: 'key-reactivate', id }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
-        const { report } = ceremonyResult(view, 'key-reactivate');
-        print(options.json, report, () => keyReport(report));
-      }),
-    );
-  partitionOptions(keys.command('destroy').description('destroy keys for good, under the approvals the partition policy asks for (crypto-officer login)'))
-    .requiredOption('--id <hex,...>', 'the keys\' CKA_IDs in hex (or URIs), comma-separated')
-    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
-    .option('--pins-from <fd>', 'SO card PINs, one line per card in the order the cards are taken')
-    .option('--wait <seconds>', 'how long to wait for each card', '120')
-    .action((options: PartitionOptions & { id: string; pinFd?: string; pinsFrom?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
-        await selectPartition(terminal, options);
-        const ids = keyIds(options.id);
-        await coLogin(terminal, options.pinFd);
-        const view = await runCeremony(terminal, { kind: 'key-destroy', ids }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
-        const { report } = ceremonyResult(view, 'key-destroy');
-        print(options.json, report, () => keyReport(report));
-        if (report.keys.some((k) => k.outcome !== 'destroyed')) process.exitCode = 1;
-      }),
-    );
+  /** Reactivate (one key) and destroy (one or many): crypto-officer login, then the ceremony with the SO cards. */
+  type KeyCeremonyOptions = PartitionOptions & { id: string; pinFd?: string; pinsFrom?: string; wait: string };
+  const keyCeremony = (kind: 'key-reactivate' | 'key-destroy') => (options: KeyCeremonyOptions) =>
+    withTerminal(async (terminal) => {
+      await selectPartition(terminal, options);
+      const ids = keyIds(options.id);
+      if (kind === 'key-reactivate' && ids.length !== 1) throw new UsageError('Check the options: reactivate takes one key (--id HEX).');
+      await coLogin(terminal, options.pinFd);
+      const start = kind === 'key-reactivate' ? { kind, id: ids[0] as string } : { kind, ids };
+      const view = await runCeremony(terminal, start, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+      const { report } = ceremonyResult(view, kind);
+      print(options.json, report, () => keyReport(report));
+      if (report.keys.some((k) => k.outcome === 'failed' || k.outcome === 'not-done')) process.exitCode = 1;
+    });
+  const keyCeremonyOptions = (command: Command, id: [string, string]): Command =>
+    partitionOptions(command)
+      .requiredOption(...id)
+      .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+      .option('--pins-from <fd>', 'SO card PINs, one line per card in the order the cards are taken')
+      .option('--wait <seconds>', 'how long to wait for each card', '120');
+  keyCeremonyOptions(keys.command('reactivate').description('bring a key back from the trash bin: every usage attribute as before, approved by an SO quorum (crypto-officer login: on a generic PKCS#11 module the SO cannot reach private keys)'), ['--id <hex>', 'the key\'s CKA_ID in hex, or its URI from the listing']).action(keyCeremony('key-reactivate'));
+  keyCeremonyOptions(keys.command('destroy').description('destroy keys for good, under the approvals the partition policy asks for (crypto-officer login)'), ['--id <hex,...>', 'the keys\' CKA_IDs in hex (or URIs), comma-separated']).action(keyCeremony('key-destroy'));
 
   const policy = program.command('policy').description('the partition policy: what keys may do, and how many officers approve what');
   partitionOptions(policy.command('show').description('the policy in force, who signed it, who enforces it')).action((options: PartitionOptions) =>

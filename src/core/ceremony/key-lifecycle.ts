@@ -11,6 +11,7 @@ import type { CeremonyResult, InvalidatedKeyView, KeyChangeReport } from '../../
 import { TesseraError, toErrorData } from '../errors';
 import { type KeyGroup, findKey, invalidateObjects, isInvalidated, setUsage } from '../keys/key-objects';
 import { type InvalidationRecord, partitionRecords, removePartitionRecords, sameRecord, viewOf, writePartitionRecord } from '../keys/trash-bin';
+import { AUDIT_KEY_LABEL } from '../partition/audit-key';
 import { changeDigest } from '../policy/policy';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
@@ -47,8 +48,12 @@ export async function invalidateKey(ctx: CeremonyContext, id: string): Promise<I
   ctx.policy.refuse('invalidate');
   const serial = ctx.partition.partition().serial;
   const key = findKey(session, id);
-  const existing = partitionRecords(ctx.partition).find((r) => r.record?.id === id)?.record ?? ctx.trash.open(serial).find((r) => r.id === id) ?? null;
+  refuseOwnKey(ctx, key, 'invalidated');
+  // Only the partition's record (written first, by the crypto officer) is taken up again: a database
+  // row alone is stale (the key left the bin elsewhere) and never says what the key was.
+  const existing = partitionRecords(ctx.partition).find((r) => r.record?.id === id)?.record ?? null;
   if (existing && isInvalidated(key)) throw new TesseraError('INVALID_REQUEST', `The key “${key.label}” (id ${id}) is in the trash bin already (invalidated on ${existing.at} by ${existing.by}).`);
+  if (!existing) ctx.trash.settle(serial, id, 'gone', ctx.actor);
   const record: InvalidationRecord = existing ?? {
     format: 'tessera-invalidated-key-v1',
     partition: serial,
@@ -59,12 +64,8 @@ export async function invalidateKey(ctx: CeremonyContext, id: string): Promise<I
     at: new Date().toISOString(),
   };
   try {
-    if (!existing) {
-      writePartitionRecord(ctx.partition, record);
-      ctx.trash.add(record);
-    } else if (!partitionRecords(ctx.partition).some((r) => r.record?.id === id)) {
-      writePartitionRecord(ctx.partition, record);
-    }
+    if (!existing) writePartitionRecord(ctx.partition, record);
+    ctx.trash.add(record);
     crashPoint('key-invalidate:recorded');
     invalidateObjects(session, key);
   } catch (error) {
@@ -215,6 +216,7 @@ export async function destroyKeys(run: CeremonyRun, ctx: CeremonyContext, start:
     } catch (error) {
       if (!(error instanceof TesseraError) || error.code !== 'OBJECT_NOT_FOUND' || !inBin) throw error;
     }
+    if (key) refuseOwnKey(ctx, key, 'destroyed');
     if (!inBin && state.policy.settings['key-invalidation']) throw new TesseraError('INVALID_REQUEST', `“${key?.label ?? id}” (id ${id}) is not in the trash bin. While key invalidation is on, a key is invalidated first (Keys → Delete), then destroyed from the trash bin.`);
     const view: InvalidatedKeyView = inBin ?? { id, label: key?.label ?? '', objects: (key?.objects ?? []).map((o) => ({ class: o.class, keyType: o.keyType, label: o.label, usage: o.usage })), invalidatedBy: '', invalidatedAt: '', recordedOn: [], state: 'not-checked', problem: null };
     plan.push({ id, label: view.label, key, view });
@@ -317,6 +319,13 @@ export async function recoverKeyChanges(ctx: CeremonyContext): Promise<string[]>
     await ctx.audit.append({ actor: ctx.actor, action: 'key.reactivate.recover', target: intent.data.partition, outcome: 'ok', details: { keys: intent.data.ids.join(', '), step: intent.step } });
   }
   return said;
+}
+
+/** The terminal's own keys (the audit key, the backup-signing key) are not officers' keys to delete. */
+function refuseOwnKey(ctx: CeremonyContext, key: KeyGroup, what: string): void {
+  const signingKeyId = ctx.store.active(ctx.partition.partition().serial, 'backup')?.backup?.signingKeyId ?? null;
+  if (key.objects.some((o) => o.label === AUDIT_KEY_LABEL)) throw new TesseraError('INVALID_REQUEST', `“${key.label}” (id ${key.id}) is the partition's audit key: it seals the audit log and is not ${what} here.`);
+  if (signingKeyId && key.id === signingKeyId) throw new TesseraError('INVALID_REQUEST', `“${key.label}” (id ${key.id}) is the partition's backup-signing key: it is not ${what} here (rotate the backup key set instead).`);
 }
 
 /** "CKA_SIGN on, CKA_DECRYPT off" for each object. */

@@ -12,7 +12,7 @@ import { POLICY_LABEL, type PolicyRecord, recordHash, recordProblem, signRecord,
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
-import { loginSoWithQuorum } from './so-login';
+import { loginSoWithQuorum, precheckSoLogin } from './so-login';
 import { approvalsFor } from './steps/approvals';
 import { briefing } from './steps/confirm';
 import { IntentSteps } from './steps/intent';
@@ -26,6 +26,8 @@ export function precheckPolicyChange(ctx: CeremonyContext, start: CeremonyStartO
   if (!ctx.trust('so')) throw new TesseraError('INVALID_REQUEST', 'This partition has no SO card set: the policy is changed under an SO quorum. Adopt the partition first (Cards).');
   if (d && !d.rotationKey) throw new TesseraError('INVALID_REQUEST', 'The SO card set of this partition predates rotation keys, with which a policy is signed. Rotate the SO credential first (Credentials).');
   checkChanges(start.changes as PolicyChange[], d ? { m: d.m, n: d.n } : null);
+  // The SO logs in with the approvers' cards: nothing is asked of them when that cannot work.
+  precheckSoLogin(ctx);
 }
 
 /**
