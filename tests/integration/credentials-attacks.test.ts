@@ -1,0 +1,207 @@
+// Attacks on the credential ceremonies (SO rotation, card replacement, backup-set rotation, roll
+// call) by someone with a R/W session on the partition (plants public objects), write access to the
+// terminal's database file (card_sets, set_cards, intents), the cards (copies, forged records, a
+// card pulled mid-write) and the power switch (SIGKILL at the rotation's crash points). Each test
+// states what must hold; checked from outside: the CLI as a separate process, pkcs11-tool for the
+// token's flags, the audit log, the cards read directly.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Anchor } from '../../src/core/partition/anchor';
+import { type CardSetDescriptor, descriptorHash } from '../../src/core/quorum/card-set';
+import { endorse } from '../../src/core/quorum/rotation-key';
+import { openDatabase } from '../../src/core/store/database';
+import { removeAll, withCard } from './ceremony-driver';
+import { lab, openTerminal, pkcs11Tool, tempHome, tessera } from './support';
+
+const pinOf = (card: string): string => `pin-${card}-91`;
+const lines = (cards: string[]): string => `${cards.map(pinOf).join('\n')}\n`;
+
+/** The cards in the order the CLI takes them (reader order). */
+function readerOrder(cards: string[]): string[] {
+  const reader = (c: string): string => lab.state().cards.find((x) => x.holder === c)?.reader ?? '';
+  return [...cards].sort((a, b) => reader(a).localeCompare(reader(b)));
+}
+
+/** Only these cards in readers, inserted in this order. */
+async function only(cards: string[]): Promise<void> {
+  await removeAll();
+  for (const c of cards) await lab.insert(c);
+}
+
+async function blank(cards: string[]): Promise<void> {
+  const known = new Set(lab.state().cards.map((c) => c.holder));
+  for (const card of cards) {
+    if (known.has(card)) await lab.blankCard(card);
+    else await lab.newCard(card);
+  }
+}
+
+interface Fresh {
+  label: string;
+  serial: string;
+  soPin: string;
+  home: string;
+  /** holder name → lab card */
+  cardOf: Map<string, string>;
+}
+
+/** A fresh partition adopted m-of-n onto blank cards `${prefix}-1…`; holder i is named h1, h2, … in reader order. */
+async function fresh(prefix: string, n: number, m: number): Promise<Fresh> {
+  await removeAll();
+  const created = await lab.newPartition(`${prefix} ${Date.now().toString(36)}`.slice(0, 32));
+  const cards = Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
+  await blank(cards);
+  await only(cards);
+  const order = readerOrder(cards);
+  const holders = order.map((_, i) => `h${i + 1}`);
+  const home = tempHome();
+  const adopted = tessera(['adopt', '--token', created.label, '--holders', holders.join(','), '--threshold', String(m), '--so-pin-fd', '3', '--pins-from', '4', '--wait', '20', '--json'], { home, fds: [`${created.soPin}\n`, lines(order)] });
+  expect(adopted.status, adopted.stderr).toBe(0);
+  return { label: created.label, serial: created.serial, soPin: created.soPin, home, cardOf: new Map(holders.map((h, i) => [h, order[i] as string])) };
+}
+
+const card = (f: Fresh, holder: string): string => f.cardOf.get(holder) as string;
+
+function soLogin(f: Fresh, cards: string[], wait = 20): ReturnType<typeof tessera> {
+  return tessera(['so-login', '--token', f.label, '--pins-from', '3', '--wait', String(wait), '--json'], { home: f.home, fds: [lines(readerOrder(cards))] });
+}
+
+/** Token flags as OpenSC's pkcs11-tool prints them. */
+function tokenFlags(serial: string): string {
+  const block = pkcs11Tool(['--list-token-slots']).split(/\nSlot /).find((b) => b.includes(`serial num         : ${serial}`));
+  return /token flags\s+: (.*)/.exec(block ?? '')?.[1] ?? '';
+}
+
+interface Entry {
+  action: string;
+  outcome: string;
+  details: Record<string, unknown>;
+}
+
+function auditOf(f: Fresh): Entry[] {
+  return JSON.parse(tessera(['audit', 'list', '--json', '--limit', '400'], { home: f.home }).stdout) as Entry[];
+}
+
+/** SO logins the HSM refused, as this terminal's audit log records them (probes included). */
+const refusedLogins = (f: Fresh): Entry[] => auditOf(f).filter((e) => e.action === 'so.login' && e.outcome === 'failed' && e.details.error === 'PIN_INCORRECT');
+
+/** Runs `work` on the terminal's database file, as someone with write access to it could. */
+function withDatabase<T>(home: string, work: (db: ReturnType<typeof openDatabase>) => T): T {
+  const db = openDatabase(join(home, 'tessera.db'));
+  try {
+    return work(db);
+  } finally {
+    db.close();
+  }
+}
+
+const activeSo = (home: string): CardSetDescriptor =>
+  withDatabase(home, (db) => JSON.parse((db.prepare("SELECT descriptor FROM card_sets WHERE purpose = 'so' AND state = 'active'").get() as { descriptor: string }).descriptor) as CardSetDescriptor);
+
+const pkcs11js = JSON.stringify(join(import.meta.dirname, '../../node_modules/pkcs11js'));
+/** Creates an unmodifiable public data object labelled like an anchor, in a R/W session without any login (argv: module, token label, anchor label, value). */
+const plantScript = `
+const k = require(${pkcs11js});
+const p = new k.PKCS11();
+const [, mod, token, label, value] = process.argv;
+p.load(mod); p.C_Initialize();
+const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trimEnd() === token);
+const s = p.C_OpenSession(slot, k.CKF_SERIAL_SESSION | k.CKF_RW_SESSION);
+p.C_CreateObject(s, [{ type: k.CKA_CLASS, value: k.CKO_DATA }, { type: k.CKA_TOKEN, value: true }, { type: k.CKA_PRIVATE, value: false }, { type: k.CKA_MODIFIABLE, value: false }, { type: k.CKA_APPLICATION, value: 'Tessera' }, { type: k.CKA_LABEL, value: label }, { type: k.CKA_VALUE, value: Buffer.from(value) }]);
+p.C_Finalize();
+`;
+
+/** Plants an anchor on the partition, as anyone with a session could. */
+function plant(label: string, purpose: 'so' | 'backup', anchor: Anchor): void {
+  const state = lab.state();
+  const result = spawnSync(process.execPath, ['-e', plantScript, state.modulePath, label, `Tessera card set (${purpose})`, JSON.stringify(anchor)], { env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf }, encoding: 'utf8' });
+  expect(result.status, result.stderr).toBe(0);
+}
+
+describe('what held', () => {
+  it('anchors and intents forged without a quorum (an unendorsed "generation 2", one endorsed by the attacker\'s own key, a rotate intent around C_SetPIN) are left out: generation 1 logs in, no SO try is spent', async () => {
+    const f = await fresh('ca-held', 2, 2);
+    const real = activeSo(f.home);
+    const mallory = Buffer.alloc(32, 7);
+    const forged: CardSetDescriptor = { ...real, generation: 2, holders: [{ index: 1, holder: 'mallory' }], m: 1, n: 1, shareHashes: ['00'.repeat(32)], commitment: '11'.repeat(32) };
+    const hash = descriptorHash(forged);
+    const succession = { purpose: 'so', set: real.set, partitionSerial: f.serial, generation: 2, descriptorHash: hash, rotationKey: real.rotationKey as string, previousDescriptorHash: descriptorHash(real) };
+    const anchor: Anchor = { set: real.set, generation: 2, descriptor: hash, rotationKey: real.rotationKey as string, previous: descriptorHash(real), endorsement: endorse(mallory, 1, succession) };
+    plant(f.label, 'so', anchor);
+    plant(f.label, 'so', { ...anchor, endorsement: undefined } as Anchor);
+    withDatabase(f.home, (db) => {
+      const now = new Date().toISOString();
+      const data = { descriptor: forged, from: { generation: 1, descriptorHash: descriptorHash(real) }, anchor, cards: { '1': 'ab'.repeat(16) }, kept: [], replaced: [], removed: [] };
+      db.prepare('INSERT INTO intents (kind, step, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run('so-rotate', 'so-pin-changing', JSON.stringify(data), now, now);
+    });
+    const flags = tokenFlags(f.serial);
+    const listed = tessera(['cards', 'list', '--token', f.label, '--json'], { home: f.home });
+    expect(JSON.parse(listed.stdout)).toMatchObject({ generation: 1 });
+    const login = soLogin(f, [...f.cardOf.values()]);
+    expect(login.status, `${login.stdout}\n${login.stderr}`).toBe(0);
+    expect(refusedLogins(f)).toEqual([]);
+    expect(tokenFlags(f.serial)).toBe(flags);
+  }, 120_000);
+
+  it('a replaced card does not count in the quorum of its own replacement, and a copy of its record on another card is refused as copied', async () => {
+    const f = await fresh('ca-lost', 3, 2);
+    const lost = card(f, 'h2');
+    await blank(['ca-lost-new']);
+    // The lost card is in a reader first: it is refused (no PIN read for it), the other two approve.
+    const present = [lost, card(f, 'h1'), card(f, 'h3'), 'ca-lost-new'];
+    await only(present);
+    const order = readerOrder(present);
+    const quorum = order.filter((c) => c !== lost && c !== 'ca-lost-new');
+    const writes = order.filter((c) => c !== lost);
+    const replaced = tessera(['cards', 'replace', '--token', f.label, '--holder', 'h2', '--pins-from', '3', '--wait', '20', '--json'], { home: f.home, fds: [lines([...quorum, ...writes])] });
+    expect(replaced.status, replaced.stderr).toBe(0);
+    expect(replaced.stderr).toMatch(/this is the card this ceremony replaces: it does not count in the quorum/);
+    expect(JSON.parse(replaced.stdout)).toMatchObject({ record: { generation: 2 }, unretired: [] });
+    // The lost card's record copied onto a blank card: refused as copied, at no PIN and no SO try.
+    await blank(['ca-lost-copy']);
+    await removeAll();
+    const terminal = await openTerminal(f.home);
+    try {
+      await terminal.readers.start();
+      const frame = await withCard(terminal, lost, (c) => c.readSlot('so'));
+      if (frame.state !== 'ok') throw new Error('the lost card holds its record');
+      await withCard(terminal, 'ca-lost-copy', async (c) => {
+        await c.ensureSerial();
+        await c.writeSlot('so', frame.body);
+      });
+    } finally {
+      await removeAll(terminal);
+      await terminal.close();
+    }
+    await only(['ca-lost-copy', card(f, 'h1')]);
+    const flags = tokenFlags(f.serial);
+    const login = tessera(['so-login', '--token', f.label, '--pins-from', '3', '--wait', '4', '--json'], { home: f.home, fds: [`${pinOf(card(f, 'h1'))}\n`] });
+    expect(login.status).toBe(1);
+    expect(login.stderr).toMatch(/replaced on|from an old generation of the card set|written for another card: it was copied/);
+    expect(tokenFlags(f.serial)).toBe(flags);
+  }, 240_000);
+
+  it('a roll call does not report proved a holder whose card holds another holder\'s record, nor a lost card', async () => {
+    const f = await fresh('ca-call', 3, 2);
+    // h2's record copied over h3's card (h3's own is gone): the card is refused as copied.
+    await removeAll();
+    const terminal = await openTerminal(f.home);
+    try {
+      await terminal.readers.start();
+      const frame = await withCard(terminal, card(f, 'h2'), (c) => c.readSlot('so'));
+      if (frame.state !== 'ok') throw new Error('h2 holds a record');
+      await withCard(terminal, card(f, 'h3'), (c) => c.writeSlot('so', frame.body));
+    } finally {
+      await removeAll(terminal);
+      await terminal.close();
+    }
+    await only([card(f, 'h1'), card(f, 'h3')]);
+    const proving = readerOrder([card(f, 'h1'), card(f, 'h3')]).filter((c) => c === card(f, 'h1'));
+    const call = tessera(['cards', 'roll-call', '--token', f.label, '--pins-from', '3', '--wait', '4', '--json'], { home: f.home, fds: [lines(proving)] });
+    expect(call.status).toBe(1);
+    const report = JSON.parse(call.stdout) as { holders: { holder: string; status: string }[] };
+    expect(report.holders.map((h) => [h.holder, h.status])).toEqual([['h1', 'proved'], ['h2', 'missing'], ['h3', 'missing']]);
+    expect(call.stderr).toMatch(/written for another card: it was copied/);
+  }, 120_000);
+});
