@@ -67,6 +67,12 @@ function soLogin(f: Fresh, cards: string[], wait = 20): ReturnType<typeof tesser
   return tessera(['so-login', '--token', f.label, '--pins-from', '3', '--wait', String(wait), '--json'], { home: f.home, fds: [lines(readerOrder(cards))] });
 }
 
+/** so-rotate with every card of `f` kept (same holders, m unchanged): the quorum is the first m cards in reader order. */
+function rotateKept(f: Fresh, m: number, env: Record<string, string> = {}): ReturnType<typeof tessera> {
+  const order = readerOrder([...f.cardOf.values()]);
+  return tessera(['so-rotate', '--token', f.label, '--pins-from', '3', '--wait', '20', '--json'], { home: f.home, fds: [lines([...order.slice(0, m), ...order])], env });
+}
+
 /** Token flags as OpenSC's pkcs11-tool prints them. */
 function tokenFlags(serial: string): string {
   const block = pkcs11Tool(['--list-token-slots']).split(/\nSlot /).find((b) => b.includes(`serial num         : ${serial}`));
@@ -96,6 +102,15 @@ function withDatabase<T>(home: string, work: (db: ReturnType<typeof openDatabase
   }
 }
 
+interface IntentRow {
+  id: number;
+  step: string;
+  done: number;
+  data: string;
+}
+
+const rotateIntents = (home: string): IntentRow[] => withDatabase(home, (db) => db.prepare("SELECT id, step, done, data FROM intents WHERE kind = 'so-rotate' ORDER BY id").all() as IntentRow[]);
+
 const activeSo = (home: string): CardSetDescriptor =>
   withDatabase(home, (db) => JSON.parse((db.prepare("SELECT descriptor FROM card_sets WHERE purpose = 'so' AND state = 'active'").get() as { descriptor: string }).descriptor) as CardSetDescriptor);
 
@@ -118,6 +133,62 @@ function plant(label: string, purpose: 'so' | 'backup', anchor: Anchor): void {
   const result = spawnSync(process.execPath, ['-e', plantScript, state.modulePath, label, `Tessera card set (${purpose})`, JSON.stringify(anchor)], { env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf }, encoding: 'utf8' });
   expect(result.status, result.stderr).toBe(0);
 }
+
+describe('a rotation that was rolled back leaves nothing an attacker can use', () => {
+  it('its endorsed anchor, copied from the intent log and planted on the partition, is not followed: generation 1 still logs in, no SO try is spent and no share is retired', async () => {
+    const f = await fresh('ca-plant', 3, 2);
+    await only([...f.cardOf.values()]);
+    // Every card of generation 2 written, then the power fails: the next start rolls it back.
+    const crashed = rotateKept(f, 2, { TESSERA_TEST_CRASH_AT: 'so-rotate:card-3' });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    const next = tessera(['cards', 'list', '--token', f.label, '--json'], { home: f.home });
+    expect(next.stderr).toMatch(/rolled back: generation 1 is still in force/);
+
+    // The attacker reads the rolled-back rotation's anchor (endorsed by generation 1) from the database and plants it.
+    const [intent] = rotateIntents(f.home);
+    const anchor = (JSON.parse(intent?.data ?? '{}') as { anchor: Anchor }).anchor;
+    expect(anchor.endorsement).toBeDefined();
+    plant(f.label, 'so', anchor);
+
+    const flags = tokenFlags(f.serial);
+    const listed = tessera(['cards', 'list', '--token', f.label, '--json'], { home: f.home });
+    expect(JSON.parse(listed.stdout), listed.stderr).toMatchObject({ generation: 1 });
+    // The officers log in as usual with two of their cards.
+    const two = readerOrder([...f.cardOf.values()]).slice(0, 2);
+    await only(two);
+    const login = soLogin(f, two);
+    expect(login.status, `${login.stdout}\n${login.stderr}`).toBe(0);
+    expect(refusedLogins(f)).toEqual([]);
+    expect(tokenFlags(f.serial)).toBe(flags);
+    // A terminal without any record of the partition follows the partition's anchors alone: the same.
+    const stranger = tempHome();
+    const seen = tessera(['so-login', '--token', f.label, '--pins-from', '3', '--wait', '20', '--json'], { home: stranger, fds: [lines(two)] });
+    expect(seen.status, `${seen.stdout}\n${seen.stderr}`).toBe(0);
+    expect(tokenFlags(f.serial)).toBe(flags);
+  }, 240_000);
+
+  it('its intent, set back to "inside the SO PIN change" in the database, is not probed again: the one probe was spent, the old generation logs in', async () => {
+    const f = await fresh('ca-probe', 3, 2);
+    await only([...f.cardOf.values()]);
+    const crashed = rotateKept(f, 2, { TESSERA_TEST_CRASH_AT: 'so-rotate:before-set-pin' });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    // The documented probe: the new cards are tried once, refused, the rotation rolled back.
+    const probe = soLogin(f, [...f.cardOf.values()]);
+    expect(probe.status).toBe(1);
+    expect(probe.stdout).toMatch(/that one refused try was the probe/);
+    expect(refusedLogins(f)).toHaveLength(1);
+    const ok = soLogin(f, [...f.cardOf.values()]);
+    expect(ok.status, ok.stderr).toBe(0);
+
+    // The attacker sets the rolled-back intent back to where the crash left it, again and again.
+    for (let round = 0; round < 2; round++) {
+      withDatabase(f.home, (db) => db.prepare("UPDATE intents SET done = 0, step = 'so-pin-changing' WHERE kind = 'so-rotate'").run());
+      const login = soLogin(f, [...f.cardOf.values()]);
+      expect(login.status, `${login.stdout}\n${login.stderr}`).toBe(0);
+      expect(refusedLogins(f)).toHaveLength(1);
+    }
+  }, 240_000);
+});
 
 describe('what held', () => {
   it('anchors and intents forged without a quorum (an unendorsed "generation 2", one endorsed by the attacker\'s own key, a rotate intent around C_SetPIN) are left out: generation 1 logs in, no SO try is spent', async () => {

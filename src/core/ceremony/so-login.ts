@@ -6,12 +6,13 @@ import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import { finishInterruptedAdoption, rollBackInterruptedAdoption } from './enrol-recovery';
-import { finishInterruptedRotation, rollBackInterruptedRotation } from './rotate-recovery';
+import { finishInterruptedRotation, rollBackInterruptedRotation, setAsideUnvouched } from './rotate-recovery';
 import type { CeremonyRun } from './run';
 import { confirm } from './steps/confirm';
 import { collectQuorum } from './steps/quorum';
 import { replacedWords } from './steps/rotate-cards';
 import { soRefusals } from '../quorum/so-refusals';
+import { interruptedRotation } from '../quorum/trust';
 
 /** Before any card is read: the partition has a card set, and its SO PIN is not at risk. */
 export function precheckSoLogin(ctx: CeremonyContext): void {
@@ -59,6 +60,11 @@ export async function acknowledgeRefusedLogin(run: CeremonyRun, ctx: CeremonyCon
 
 export async function soLogin(run: CeremonyRun, ctx: CeremonyContext, options: RunOptions): Promise<Extract<CeremonyResult, { kind: 'so-login' }>> {
   const { partition } = ctx;
+  // The intent log may have changed since the terminal started: a rotation it says was interrupted
+  // around C_SetPIN is tried only while the audit log shows that change under way.
+  const interrupted = interruptedRotation(ctx.intents, 'so', partition.partition().serial);
+  const aside = interrupted ? await setAsideUnvouched(ctx, interrupted) : null;
+  if (aside) run.notice('warning', aside);
   const trust = ctx.trust('so');
   if (!trust) throw new TesseraError('CARD_ERROR', 'This partition has no card set yet. Adopt it first (Cards).');
   const token = partition.partition();
@@ -88,7 +94,7 @@ export async function soLogin(run: CeremonyRun, ctx: CeremonyContext, options: R
     }
     ctx.store.resetSoFailures(token.serial);
     await finishInterruptedAdoption(ctx, descriptor, cards);
-    await finishInterruptedRotation(ctx, descriptor.set, descriptor.generation, cards);
+    await finishInterruptedRotation(ctx, descriptor.set, descriptor.generation, cards, quorum.secret);
     // A set (or a generation made on another terminal) learned from the cards is recorded now that the HSM accepted it.
     const active = ctx.store.active(token.serial, 'so');
     if (!active || active.set !== descriptor.set || active.generation < descriptor.generation) ctx.store.save(descriptor, 'active', cards);
