@@ -5,6 +5,7 @@
 // states what must hold; checked from outside: the CLI as a separate process, pkcs11-tool for the
 // token's flags, the audit log, the cards read directly.
 import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Anchor } from '../../src/core/partition/anchor';
@@ -134,6 +135,19 @@ function plant(label: string, purpose: 'so' | 'backup', anchor: Anchor): void {
   expect(result.status, result.stderr).toBe(0);
 }
 
+/** Every byte the terminal keeps in its home (database, WAL, settings). */
+function homeBytes(home: string): string {
+  return readdirSync(home)
+    .map((name) => {
+      try {
+        return readFileSync(join(home, name)).toString('latin1');
+      } catch {
+        return '';
+      }
+    })
+    .join('\n');
+}
+
 describe('a rotation that was rolled back leaves nothing an attacker can use', () => {
   it('its endorsed anchor, copied from the intent log and planted on the partition, is not followed: generation 1 still logs in, no SO try is spent and no share is retired', async () => {
     const f = await fresh('ca-plant', 3, 2);
@@ -186,6 +200,31 @@ describe('a rotation that was rolled back leaves nothing an attacker can use', (
       const login = soLogin(f, [...f.cardOf.values()]);
       expect(login.status, `${login.stdout}\n${login.stderr}`).toBe(0);
       expect(refusedLogins(f)).toHaveLength(1);
+    }
+  }, 240_000);
+});
+
+describe('a rotation tried again after a rollback', () => {
+  it('records the generation that took effect, not the one rolled back: its cards log in, and no PIN is left in the terminal\'s files or output', async () => {
+    const f = await fresh('ca-again', 3, 2);
+    await only([...f.cardOf.values()]);
+    const crashed = rotateKept(f, 2, { TESSERA_TEST_CRASH_AT: 'so-rotate:card-1' });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    const order = readerOrder([...f.cardOf.values()]);
+    const again = tessera(['so-rotate', '--token', f.label, '--threshold', '3', '--pins-from', '3', '--wait', '20', '--json'], { home: f.home, fds: [lines([...order.slice(0, 2), ...order])] });
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ from: 1, record: { generation: 2, m: 3, n: 3 } });
+    const listed = tessera(['cards', 'list', '--token', f.label, '--json'], { home: f.home });
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ generation: 2, m: 3, n: 3 });
+    expect(descriptorHash(activeSo(f.home))).toBe(JSON.parse(rotateIntents(f.home).at(-1)?.data ?? '{}').anchor.descriptor);
+    const login = soLogin(f, order);
+    expect(login.status, `${login.stdout}\n${login.stderr}`).toBe(0);
+    // Secrets: no card PIN (nor the first SO PIN) in the database, its WAL, or anything printed.
+    const printed = [crashed, again, listed, login].map((r) => r.stdout + r.stderr).join('\n');
+    for (const secret of [...order.map(pinOf), f.soPin]) {
+      expect(homeBytes(f.home)).not.toContain(secret);
+      expect(printed).not.toContain(secret);
     }
   }, 240_000);
 });

@@ -147,7 +147,7 @@ async function backupKeys(run: CeremonyRun, ctx: CeremonyContext, backup: Parsed
     of: ` (backup key set of “${h.partition.label}”)`,
     accept: (record) => signedByItsSet(record, backup),
     // A later generation of the set that re-split the same escrow key reads older backups too.
-    laterGeneration: (d) => d.backup?.escrowPublic === h.escrow.publicKey && d.backup.signingKey === h.signer.publicKey && !ctx.store.abandonedGeneration(d.set, d.generation),
+    laterGeneration: (d) => d.backup?.escrowPublic === h.escrow.publicKey && d.backup.signingKey === h.signer.publicKey && !ctx.store.abandonedGeneration(d),
     replaced: replacedWords(ctx),
   });
   try {
