@@ -229,6 +229,44 @@ describe('a rotation tried again after a rollback', () => {
   }, 240_000);
 });
 
+describe('cards whose old generation was not retired cleanly', () => {
+  it('a card pulled while its record file was rewritten keeps its new share (taken and finished at the next login); a card that missed the retire pass is taken by the next rotation\'s write pass', async () => {
+    const f = await fresh('ca-torn', 3, 2);
+    await only([...f.cardOf.values()]);
+    // Stopped after the anchor: generation 2 is in force, no card retired yet (old share in the
+    // record file, the new one in the pending file).
+    const crashed = rotateKept(f, 2, { TESSERA_TEST_CRASH_AT: 'so-rotate:after-anchor' });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    expect(tessera(['cards', 'list', '--token', f.label, '--json'], { home: f.home }).stderr).toMatch(/It is finished: generation 2 is in force/);
+    // Two cards pulled while the retire wrote their record file: its header was zeroed first, and
+    // the card was gone before the rest came (what OfficerCard.writeFile leaves).
+    const torn = [card(f, 'h1'), card(f, 'h2')];
+    await removeAll();
+    const terminal = await openTerminal(f.home);
+    try {
+      await terminal.readers.start();
+      for (const c of torn) await withCard(terminal, c, (officer) => officer.clearSlot('so'));
+    } finally {
+      await removeAll(terminal);
+      await terminal.close();
+    }
+    await only(torn);
+    const login = soLogin(f, torn);
+    expect(login.status, `${login.stdout}\n${login.stderr}`).toBe(0);
+    // Finished on the card: its record is generation 2 now.
+    const check = tessera(['cards', 'check', '--token', f.label, '--pin-fd', '3', '--json', '--wait', '10'], { home: f.home, fds: [`${pinOf(readerOrder(torn)[0] as string)}\n`] });
+    expect(JSON.parse(check.stdout)).toMatchObject({ generation: 2, current: true, shareIntact: true });
+
+    // h3's card was never retired (old share in its record file, generation 2 beside it). The next
+    // rotation's quorum is h1 and h2 (first in reader order); then every card in the write pass.
+    await only([card(f, 'h1'), card(f, 'h2'), card(f, 'h3')]);
+    const rotated = rotateKept(f, 2);
+    expect(rotated.stderr).not.toMatch(/from an old generation/);
+    expect(rotated.status, rotated.stderr).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ from: 2, record: { generation: 3 }, unretired: [] });
+  }, 240_000);
+});
+
 describe('what held', () => {
   it('anchors and intents forged without a quorum (an unendorsed "generation 2", one endorsed by the attacker\'s own key, a rotate intent around C_SetPIN) are left out: generation 1 logs in, no SO try is spent', async () => {
     const f = await fresh('ca-held', 2, 2);
