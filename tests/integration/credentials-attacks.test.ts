@@ -5,7 +5,8 @@
 // states what must hold; checked from outside: the CLI as a separate process, pkcs11-tool for the
 // token's flags, the audit log, the cards read directly.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Anchor } from '../../src/core/partition/anchor';
@@ -264,6 +265,54 @@ describe('cards whose old generation was not retired cleanly', () => {
     expect(rotated.stderr).not.toMatch(/from an old generation/);
     expect(rotated.status, rotated.stderr).toBe(0);
     expect(JSON.parse(rotated.stdout)).toMatchObject({ from: 2, record: { generation: 3 }, unretired: [] });
+  }, 240_000);
+});
+
+describe('a backup card replaced while a kept card still holds its old share', () => {
+  it('does not count in a restore of a backup made before, on a terminal that recorded only the generation before: the partition says which generation is in force', async () => {
+    await removeAll();
+    const created = await lab.newPartition(`CA BK ${Date.now().toString(36)}`);
+    const home = tempHome();
+    // The partition's SO set (1 of 1), which approves restores of a set a terminal has not recorded.
+    await blank(['ca-bk-so']);
+    await only(['ca-bk-so']);
+    const adopted = tessera(['adopt', '--token', created.label, '--holders', 'sam', '--threshold', '1', '--so-pin-fd', '3', '--pins-from', '4', '--wait', '20'], { home, fds: [`${created.soPin}\n`, lines(['ca-bk-so'])] });
+    expect(adopted.status, adopted.stderr).toBe(0);
+    const cards = ['ca-bk-1', 'ca-bk-2', 'ca-bk-3'];
+    await blank(cards);
+    await only(cards);
+    const order = readerOrder(cards);
+    const [h1, h2, h3] = order as [string, string, string];
+    const userPin = `${created.userPin}\n`;
+    const set = tessera(['backup-set', 'create', '--token', created.label, '--holders', 'h1,h2,h3', '--threshold', '2', '--pins-from', '3', '--pin-fd', '4', '--json'], { home, fds: [lines(order), userPin] });
+    expect(set.status, set.stderr).toBe(0);
+    const fingerprint = (JSON.parse(set.stdout) as { fingerprint: string }).fingerprint;
+    const media = mkdtempSync(join(tmpdir(), 'tessera-usb-'));
+    const made = tessera(['backup', 'create', '--token', created.label, '--media', media, '--pin-fd', '3', '--json'], { home, fds: [userPin] });
+    expect(made.status, made.stderr).toBe(0);
+    const file = (JSON.parse(made.stdout) as { path: string }).path;
+    // Another terminal records the SO set (an SO login) and generation 1 of the backup set (a backup, its fingerprint confirmed).
+    const other = tempHome();
+    await only(['ca-bk-so']);
+    expect(tessera(['so-login', '--token', created.label, '--pins-from', '3', '--wait', '20'], { home: other, fds: [lines(['ca-bk-so'])] }).status).toBe(0);
+    const theirs = tessera(['backup', 'create', '--token', created.label, '--media', media, '--pin-fd', '3', '--trust-set', fingerprint, '--json'], { home: other, fds: [userPin] });
+    expect(theirs.status, theirs.stderr).toBe(0);
+
+    // h2's card is lost: h1 and h3 approve, a blank card is h2's; the power fails after the anchor,
+    // before the retire pass (h1 and h3 still hold their generation-1 share beside the new one).
+    await blank(['ca-bk-new']);
+    const present = [h1, h3, 'ca-bk-new'];
+    await only(present);
+    const now = readerOrder(present);
+    const crashed = tessera(['backup-set', 'replace-card', '--token', created.label, '--holder', 'h2', '--pin-fd', '3', '--pins-from', '4', '--wait', '20', '--json'], { home, fds: [userPin, lines([...now.filter((c) => c !== 'ca-bk-new'), ...now])], env: { TESSERA_TEST_CRASH_AT: 'backup-set-rotate:after-anchor' } });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    expect(tessera(['backup-set', 'show', '--token', created.label, '--json'], { home }).stderr).toMatch(/It is finished: generation 2 is in force/);
+
+    // On the other terminal, the SO card approves; then h1's card, and the lost card.
+    await only(['ca-bk-so', h1, h2]);
+    const restored = tessera(['backup', 'restore', file, '--token', created.label, '--pins-from', '3', '--pin-fd', '4', '--wait', '4', '--trust-set', fingerprint, '--json'], { home: other, fds: [lines(['ca-bk-so', h1, h2]), userPin] });
+    expect(restored.status, restored.stdout).toBe(1);
+    expect(restored.stderr).toMatch(/from an old generation of the card set \(1; the current one is 2\)/);
   }, 240_000);
 });
 
