@@ -268,6 +268,25 @@ describe('cards whose old generation was not retired cleanly', () => {
   }, 240_000);
 });
 
+describe('a roll call while a rotation is undecided', () => {
+  it('is refused until an SO login has decided which generation is in force, then proves the new cards', async () => {
+    const f = await fresh('ca-undecided', 3, 2);
+    await only([...f.cardOf.values()]);
+    const crashed = rotateKept(f, 2, { TESSERA_TEST_CRASH_AT: 'so-rotate:inside-set-pin' });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    const order = readerOrder([...f.cardOf.values()]);
+    const early = tessera(['cards', 'roll-call', '--token', f.label, '--pins-from', '3', '--wait', '4', '--json'], { home: f.home, fds: [lines(order)] });
+    expect(early.status).toBe(1);
+    expect(early.stderr).toMatch(/which generation is in force is not known yet/);
+    expect(early.stderr).not.toMatch(/proved/);
+    const login = soLogin(f, order);
+    expect(login.status, login.stderr).toBe(0);
+    const call = tessera(['cards', 'roll-call', '--token', f.label, '--pins-from', '3', '--wait', '4', '--json'], { home: f.home, fds: [lines(order)] });
+    expect(call.status, call.stderr).toBe(0);
+    expect(JSON.parse(call.stdout)).toMatchObject({ generation: 2, missing: [], stale: [], quorumChecked: true });
+  }, 240_000);
+});
+
 describe('a backup card replaced while a kept card still holds its old share', () => {
   it('does not count in a restore of a backup made before, on a terminal that recorded only the generation before: the partition says which generation is in force', async () => {
     await removeAll();
