@@ -351,13 +351,32 @@ describe('what held', () => {
       const data = { descriptor: forged, from: { generation: 1, descriptorHash: descriptorHash(real) }, anchor, cards: { '1': 'ab'.repeat(16) }, kept: [], replaced: [], removed: [] };
       db.prepare('INSERT INTO intents (kind, step, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run('so-rotate', 'so-pin-changing', JSON.stringify(data), now, now);
     });
+    // And on h1's card, a "generation 2" record beside its own (its descriptor edited): never used, never retired into place.
+    await removeAll();
+    const terminal = await openTerminal(f.home);
+    try {
+      await terminal.readers.start();
+      await withCard(terminal, card(f, 'h1'), async (c) => {
+        const frame = await c.readSlot('so');
+        if (frame.state !== 'ok') throw new Error('h1 holds a record');
+        const record = JSON.parse(frame.body.toString()) as { descriptor: CardSetDescriptor };
+        record.descriptor = { ...record.descriptor, generation: 2, m: 1 };
+        await c.writeSlot('soPending', Buffer.from(JSON.stringify(record)));
+      });
+    } finally {
+      await removeAll(terminal);
+      await terminal.close();
+    }
     const flags = tokenFlags(f.serial);
     const listed = tessera(['cards', 'list', '--token', f.label, '--json'], { home: f.home });
     expect(JSON.parse(listed.stdout)).toMatchObject({ generation: 1 });
+    await only([...f.cardOf.values()]);
     const login = soLogin(f, [...f.cardOf.values()]);
     expect(login.status, `${login.stdout}\n${login.stderr}`).toBe(0);
     expect(refusedLogins(f)).toEqual([]);
     expect(tokenFlags(f.serial)).toBe(flags);
+    const check = tessera(['cards', 'check', '--token', f.label, '--pin-fd', '3', '--json', '--wait', '10'], { home: f.home, fds: [`${pinOf(readerOrder([...f.cardOf.values()])[0] as string)}\n`] });
+    expect(JSON.parse(check.stdout)).toMatchObject({ generation: 1, current: true, shareIntact: true });
   }, 120_000);
 
   it('a replaced card does not count in the quorum of its own replacement, and a copy of its record on another card is refused as copied', async () => {
@@ -396,6 +415,19 @@ describe('what held', () => {
     expect(login.status).toBe(1);
     expect(login.stderr).toMatch(/replaced on|from an old generation of the card set|written for another card: it was copied/);
     expect(tokenFlags(f.serial)).toBe(flags);
+    // The database edited back to generation 1 (its row of generation 2 and that generation's cards
+    // deleted): the partition's anchors still say generation 2, and the lost card is refused at no SO try.
+    withDatabase(f.home, (db) => {
+      db.prepare("DELETE FROM set_cards WHERE generation = 2").run();
+      db.prepare("DELETE FROM card_sets WHERE purpose = 'so' AND generation = 2").run();
+      db.prepare("UPDATE card_sets SET state = 'active' WHERE purpose = 'so' AND generation = 1").run();
+    });
+    await only([lost, card(f, 'h1')]);
+    const edited = tessera(['so-login', '--token', f.label, '--pins-from', '3', '--wait', '4', '--json'], { home: f.home, fds: [`${pinOf(card(f, 'h1'))}\n`] });
+    expect(edited.status).toBe(1);
+    expect(edited.stderr).toMatch(/from an old generation of the card set \(1; the current one is 2\)/);
+    expect(tokenFlags(f.serial)).toBe(flags);
+    expect(refusedLogins(f)).toEqual([]);
   }, 240_000);
 
   it('a roll call does not report proved a holder whose card holds another holder\'s record, nor a lost card', async () => {
