@@ -15,7 +15,7 @@ export interface RunnerOptions {
   cardPins: SecretLines | null;
   /** The current SO PIN for adoption (--so-pin-fd). */
   soPin: SecretLines | null;
-  /** New card PINs for change-pin (--new-pin-fd). */
+  /** New PINs (--new-pin-fd): a card's for change-pin (else from cardPins), the crypto officer's for co-pin reset (else typed). */
   newPins?: SecretLines | null;
   waitSeconds: number;
 }
@@ -33,10 +33,13 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   let failure: unknown = null;
 
   let recent: string[] = [];
+  // The crypto officer's new PIN comes from --new-pin-fd only: --pins-from holds the cards' PINs.
+  const newPinSource = (p: CeremonyView['prompt']): SecretLines | null => (p.pinOf === 'crypto-officer' ? (options.newPins ?? null) : (options.newPins ?? options.cardPins));
   const answer = async (view: CeremonyView): Promise<CeremonyInput | null> => {
     const p = view.prompt;
-    // A refusal already said as a notice is not said twice.
-    if (p.refusal && !recent.some((n) => n.includes(p.refusal as string))) say(`refused: ${p.refusal}`);
+    // A refusal already said as a notice is not said twice (nor one of a PIN given in advance: the failure says it).
+    const inAdvance = p.kind === 'choose-pin' && newPinSource(p) !== null;
+    if (p.refusal && !inAdvance && !recent.some((n) => n.includes(p.refusal as string))) say(`refused: ${p.refusal}`);
     switch (p.kind) {
       case 'insert-card':
         say(p.text);
@@ -56,17 +59,20 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
         }, options.waitSeconds * 1000);
         return null;
       case 'enter-so-pin':
-        return { kind: 'pin', pin: options.soPin ? options.soPin.next() : await typed(`${p.text}\nSO PIN: `) };
+        return { kind: 'pin', pin: options.soPin ? options.soPin.next() : await typed(`${p.text}\nSO PIN: `, '--so-pin-fd N') };
       case 'enter-pin':
         return { kind: 'pin', pin: options.cardPins ? options.cardPins.next() : await typed(`${p.text} `) };
       case 'choose-pin': {
-        const source = options.newPins ?? options.cardPins;
+        const source = newPinSource(p);
         if (source) {
+          // A new PIN given in advance that was refused is not replaced by the next line, meant for something else.
+          if (p.refusal) throw new TesseraError('PIN_INVALID', `The new PIN given in advance is refused: ${p.refusal}`);
           const pin = source.next();
           return { kind: 'pin', pin, repeat: Buffer.from(pin) };
         }
-        const pin = await typed(`${p.text}\nNew PIN: `);
-        return { kind: 'pin', pin, repeat: await typed('Again: ') };
+        const option = p.pinOf === 'crypto-officer' ? '--new-pin-fd N' : undefined;
+        const pin = await typed(`${p.text}\nNew PIN: `, option);
+        return { kind: 'pin', pin, repeat: await typed('Again: ', option) };
       }
       case 'confirm':
         say(`${p.text}\n→ ${p.confirmLabel ?? 'confirmed'} (the command is the confirmation).`);
@@ -139,11 +145,11 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   }
 }
 
-/** A PIN typed at the terminal; an empty one is asked for again (Ctrl-C cancels). */
-async function typed(question: string): Promise<Buffer> {
+/** A PIN typed at the terminal; an empty one is asked for again (Ctrl-C cancels); `option` gives it without a terminal. */
+async function typed(question: string, option?: string): Promise<Buffer> {
   for (;;) {
     try {
-      return await promptSecret(question);
+      return await promptSecret(question, option);
     } catch (error) {
       if (!(error instanceof TesseraError) || error.code !== 'PIN_INVALID') throw error;
       say('No PIN was typed. Type it, or press Ctrl-C to cancel.');

@@ -174,6 +174,26 @@ export function buildProgram(): Command {
     }),
   );
 
+  const coPin = program.command('co-pin').description('the partition\'s crypto-officer PIN');
+  partitionOptions(coPin.command('reset').description('reset the crypto officer\'s PIN as SO, logged in with a quorum of SO cards (the old PIN stops working at once)'))
+    .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
+    .option('--new-pin-fd <n>', 'read the new crypto-officer PIN from this file descriptor (one line; without it, it is typed twice)')
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((options: PartitionOptions & { pinsFrom?: string; newPinFd?: string; wait: string }) =>
+      withTerminal(async (terminal) => {
+        await selectPartition(terminal, options);
+        let result: Extract<CeremonyResult, { kind: 'co-pin-reset' }>;
+        try {
+          const view = await runCeremony(terminal, { kind: 'co-pin-reset' }, { cardPins: lines(options.pinsFrom, '--pins-from'), newPins: lines(options.newPinFd, '--new-pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
+          result = ceremonyResult(view, 'co-pin-reset');
+        } catch (error) {
+          if (options.json) print(true, { reset: false, error: toErrorData(error) }, () => '');
+          throw error;
+        }
+        print(options.json, { reset: true, partition: result.partition, holders: result.holders, cards: result.cards }, () => `The crypto officer's PIN of “${result.partition.label}” is reset, approved by the cards of ${result.holders.join(', ')}. The old PIN no longer works.`);
+      }),
+    );
+
   const cards = program.command('cards').description('officers\' cards');
   partitionOptions(cards.command('check').description('which set, holder and generation a card holds; whether its PIN is right and its share intact'))
     .option('--pin-fd <n>', 'read the card PIN from this file descriptor')

@@ -90,11 +90,11 @@ function readLine(fd: number, shownFd = fd): Buffer {
   return pin;
 }
 
-/** Prompts on the terminal and reads a line without echoing it. */
-export function promptSecret(prompt: string): Promise<Buffer> {
+/** Prompts on the terminal and reads a line without echoing it; without a terminal, says to give the PIN with `option`. */
+export function promptSecret(prompt: string, option = '--pin-fd N'): Promise<Buffer> {
   const input = process.stdin;
   if (!input.isTTY) {
-    return Promise.reject(new TesseraError('INVALID_REQUEST', 'No terminal to type the PIN into. Give it with --pin-fd N.'));
+    return Promise.reject(new TesseraError('INVALID_REQUEST', `No terminal to type the PIN into. Give it with ${option}.`));
   }
   process.stderr.write(prompt);
   const typed = Buffer.alloc(MAX_PIN);

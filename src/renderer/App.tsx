@@ -11,6 +11,7 @@ import { useReaders } from './stores/readers';
 import { AuditView } from './workflows/AuditView';
 import { BackupPanel } from './workflows/BackupPanel';
 import { CardsPanel } from './workflows/CardsPanel';
+import { CredentialsPanel } from './workflows/CredentialsPanel';
 import { KeyInventory } from './workflows/KeyInventory';
 import { NotAvailable } from './workflows/NotAvailable';
 import { PartitionDashboard } from './workflows/PartitionDashboard';
@@ -28,6 +29,7 @@ function Content({ section }: { section: Section }): React.JSX.Element {
     case 'backup':
       return <BackupPanel />;
     case 'credentials':
+      return <CredentialsPanel />;
     case 'policy':
       return <NotAvailable title={sectionTitles[section]} />;
   }

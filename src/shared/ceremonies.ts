@@ -25,6 +25,9 @@ export type LoginNeed = 'crypto-officer' | 'nobody' | 'any';
 export type CeremonySection = 'cards' | 'backup' | 'credentials';
 
 const setPurpose = z.enum(['so', 'backup']);
+/** The steps of a rotation (a new generation of a set): the SO set changes the SO PIN, the backup set records it. */
+const soRotationSteps = ['Before you start', 'SO quorum', 'New generation on the cards', 'Change the SO PIN', 'Retire the old generation', 'Done'] as const;
+const backupRotationSteps = ['Before you start', 'Backup-set quorum', 'New generation on the cards', 'Record it on the partition', 'Retire the old generation', 'Done'] as const;
 const holderName = z.string().min(1).max(64);
 
 export const ceremonyKinds = {
@@ -118,28 +121,28 @@ export const ceremonyKinds = {
     login: 'nobody',
     section: 'credentials',
     title: 'Rotate the SO credential',
-    steps: ['Before you start', 'SO quorum', 'New generation on the cards', 'Change the SO PIN', 'Retire the old generation', 'Done'],
+    steps: soRotationSteps,
   },
   'so-replace-card': {
     start: z.object({ kind: z.literal('so-replace-card'), holder: holderName }).strict(),
     login: 'nobody',
     section: 'credentials',
     title: 'Replace a lost or compromised SO card',
-    steps: ['Before you start', 'SO quorum', 'New generation on the cards', 'Change the SO PIN', 'Retire the old generation', 'Done'],
+    steps: soRotationSteps,
   },
   'backup-set-rotate': {
     start: z.object({ kind: z.literal('backup-set-rotate'), holders: holders.optional(), threshold: threshold.optional(), newEscrowKey: z.boolean().optional() }).strict(),
     login: 'crypto-officer',
     section: 'credentials',
     title: 'Re-split or rotate the backup key set',
-    steps: ['Before you start', 'Backup-set quorum', 'New generation on the cards', 'Record it on the partition', 'Retire the old generation', 'Done'],
+    steps: backupRotationSteps,
   },
   'backup-replace-card': {
     start: z.object({ kind: z.literal('backup-replace-card'), holder: holderName }).strict(),
     login: 'crypto-officer',
     section: 'credentials',
     title: 'Replace a lost or compromised backup-set card',
-    steps: ['Before you start', 'Backup-set quorum', 'New generation on the cards', 'Record it on the partition', 'Retire the old generation', 'Done'],
+    steps: backupRotationSteps,
   },
   'roll-call': {
     start: z.object({ kind: z.literal('roll-call'), set: setPurpose }).strict(),

@@ -233,8 +233,12 @@ export interface CeremonyPrompt {
    * roll call with the cards read" or "Finish later"; the button's words.
    */
   finishLabel?: string;
+  /** For confirm: a briefing before anything is asked or changed (who must be present, what stops working), not a change to confirm. */
+  briefing?: true;
   /** For confirm-fingerprint: the set it is about, in words ("the backup set of “Other” that made this backup"). */
   about?: string;
+  /** For choose-pin: whose PIN is chosen, when it is not a card's: the partition's crypto officer's. */
+  pinOf?: 'crypto-officer';
   /** Why the last answer to this same question was refused; shown where it was typed, to answer again. */
   refusal?: string;
 }

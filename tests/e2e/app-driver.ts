@@ -51,6 +51,43 @@ export class AppDriver {
   }
 }
 
+type LabCard = { holder: string; inserted: boolean };
+const labCards = (): LabCard[] => lab.status().cards as LabCard[];
+
+/** Only `holder`'s card in the lab's readers (the others are taken out first). */
+export async function onlyCard(holder: string): Promise<void> {
+  for (const card of labCards()) if (card.inserted && card.holder !== holder) await lab.remove(card.holder);
+  if (!labCards().find((c) => c.holder === holder)?.inserted) await lab.insert(holder);
+}
+
+/** Every card out of the lab's readers (a card left in one would be taken first, as an officer's card is). */
+export async function noCards(): Promise<void> {
+  for (const card of labCards()) if (card.inserted) await lab.remove(card.holder);
+}
+
+/** Fresh blank cards `${prefix}-1…`. */
+export async function blankCards(prefix: string, count: number): Promise<string[]> {
+  const known = new Set(lab.state().cards.map((c) => c.holder));
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+  for (const name of names) {
+    if (labCards().find((c) => c.holder === name)?.inserted) await lab.remove(name);
+    if (known.has(name)) await lab.blankCard(name);
+    else await lab.newCard(name);
+  }
+  return names;
+}
+
+/** A new partition, chosen in the GUI (with no card in a reader). */
+export async function freshPartition(app: AppDriver, prefix: string): Promise<{ label: string; serial: string; soPin: string; userPin: string }> {
+  await noCards();
+  const partition = await lab.newPartition(`${prefix} ${Date.now().toString(36)}`);
+  await app.waitForPartition(lab.state().tokenLabel);
+  await app.page.getByRole('button', { name: 'Open module' }).click();
+  await app.page.getByRole('button', { name: `Use “${partition.label}” (serial ${partition.serial})` }).click();
+  await app.waitForPartition(partition.label);
+  return partition;
+}
+
 /** The lab's profile, applied to this process (its partition, keychain and readers). */
 function labProfile(): NonNullable<ReturnType<typeof findLabProfile>> {
   const profile = findLabProfile();

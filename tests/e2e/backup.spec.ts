@@ -5,14 +5,9 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAB_USER_PIN } from '../lab/lab';
 import { seedPartition } from '../lab/seed';
-import { type AppDriver, expect, lab, test } from './app-driver';
+import { type AppDriver, expect, lab, onlyCard, test } from './app-driver';
 
 const cardPin = (i: number): string => `e2e-bk-pin-${i}${i}${i}`;
-
-async function onlyCard(holder: string): Promise<void> {
-  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted && card.holder !== holder) await lab.remove(card.holder);
-  if (!(lab.status().cards as { holder: string; inserted: boolean }[]).find((c) => c.holder === holder)?.inserted) await lab.insert(holder);
-}
 
 async function usePartition(app: AppDriver, partition: { label: string; serial: string }): Promise<void> {
   await app.goTo('Partition');

@@ -1,11 +1,6 @@
-import { expect, lab, test } from './app-driver';
+import { expect, lab, onlyCard, test } from './app-driver';
 
 const cardPin = (i: number): string => `e2e-pin-${i}${i}${i}`;
-
-async function onlyCard(holder: string): Promise<void> {
-  for (const card of lab.status().cards as { holder: string; inserted: boolean }[]) if (card.inserted && card.holder !== holder) await lab.remove(card.holder);
-  if (!(lab.status().cards as { holder: string; inserted: boolean }[]).find((c) => c.holder === holder)?.inserted) await lab.insert(holder);
-}
 
 test('officers adopt a partition with 3 of 5 cards and log in as SO, past a wrong PIN and a repeated card', async ({ app }) => {
   test.setTimeout(180_000);

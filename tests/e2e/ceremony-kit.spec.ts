@@ -1,43 +1,8 @@
 // The ceremony kit in the GUI: each numbered problem of the ceremony-kit issue, walked as officers
 // would (Chromium, the real core, the lab's partition and emulated cards).
-import { expect, lab, test, type AppDriver } from './app-driver';
+import { type AppDriver, blankCards, expect, freshPartition, lab, noCards, onlyCard, test } from './app-driver';
 import { OfficerCard } from '../../src/core/cards/officer-card';
 import { giveBlankCardPin } from '../../src/core/ceremony/steps/pin';
-
-type Card = { holder: string; inserted: boolean };
-const inserted = (): Card[] => lab.status().cards as Card[];
-
-async function onlyCard(holder: string): Promise<void> {
-  for (const card of inserted()) if (card.inserted && card.holder !== holder) await lab.remove(card.holder);
-  if (!inserted().find((c) => c.holder === holder)?.inserted) await lab.insert(holder);
-}
-
-async function noCards(): Promise<void> {
-  for (const card of inserted()) if (card.inserted) await lab.remove(card.holder);
-}
-
-/** Fresh blank cards `${prefix}-1…`. */
-async function blankCards(prefix: string, count: number): Promise<string[]> {
-  const known = new Set(lab.state().cards.map((c) => c.holder));
-  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
-  for (const name of names) {
-    if (inserted().find((c) => c.holder === name)?.inserted) await lab.remove(name);
-    if (known.has(name)) await lab.blankCard(name);
-    else await lab.newCard(name);
-  }
-  return names;
-}
-
-/** A new partition, chosen in the GUI. */
-async function freshPartition(app: AppDriver, prefix: string): Promise<{ label: string; serial: string; soPin: string; userPin: string }> {
-  await noCards();
-  const partition = await lab.newPartition(`${prefix} ${Date.now().toString(36)}`);
-  await app.waitForPartition(lab.state().tokenLabel);
-  await app.page.getByRole('button', { name: 'Open module' }).click();
-  await app.page.getByRole('button', { name: `Use “${partition.label}” (serial ${partition.serial})` }).click();
-  await app.waitForPartition(partition.label);
-  return partition;
-}
 
 const prompt = (app: AppDriver) => app.page.locator('.prompt');
 const happened = (app: AppDriver) => app.page.getByRole('list', { name: 'What happened' });

@@ -1,24 +1,17 @@
 // A power cut at any step of an enrolment never locks the officers out: the CLI is killed (SIGKILL,
 // at a named step) while it adopts a partition, and the next start finishes or rolls back. Checked
 // from outside: pkcs11-tool logs in with whichever SO PIN should work, and a quorum of the cards does.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/core/store/database';
 import { removeAll } from './ceremony-driver';
-import { lab, tempHome, tessera } from './support';
+import { lab, pinLogsIn, tempHome, tessera } from './support';
 
 const pins = 'crash-pin-111\ncrash-pin-222\ncrash-pin-333\n';
 
 /** Whether the SO can log in with this PIN (an independent client; a wrong PIN costs one try). */
-function soPinWorks(label: string, soPin: string): boolean {
-  const state = lab.state();
-  const result = spawnSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', label, '--session-rw', '--login', '--login-type', 'so', '--so-pin', soPin, '--list-objects'], {
-    env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf },
-    encoding: 'utf8',
-  });
-  return result.status === 0;
-}
+const soPinWorks = (label: string, soPin: string): boolean => pinLogsIn(label, soPin, 'so');
 
 async function setUp(step: string): Promise<{ label: string; soPin: string; home: string; cards: string[] }> {
   await removeAll();

@@ -10,7 +10,7 @@ import { unseal } from '../../src/core/quorum/seal';
 import type { Terminal } from '../../src/core/terminal';
 import type { CeremonyView } from '../../src/shared/types';
 import { type Answer, adoptAnswers, blankCards, pin, present, removeAll, runCeremony, withCard } from './ceremony-driver';
-import { lab, openTerminal, pkcs11Tool, tempHome, until } from './support';
+import { lab, openTerminal, pkcs11Tool, tempHome, tokenFlags, until } from './support';
 
 const cardPin = (i: number): string => `card-pin-${i}${i}${i}`;
 const indexOf = (holder: string | undefined): number => Number(/-(\d+)$/.exec(holder ?? '')?.[1]);
@@ -49,12 +49,6 @@ function loginAnswers(cards: string[], pins: (holderIndex: number, attempt: numb
     }
     return null;
   };
-}
-
-/** Token flags as OpenSC's pkcs11-tool prints them, for the partition with this serial. */
-function tokenFlags(serial: string): string {
-  const block = pkcs11Tool(['--list-token-slots']).split(/\nSlot /).find((b) => b.includes(`serial num         : ${serial}`));
-  return /token flags\s+: (.*)/.exec(block ?? '')?.[1] ?? '';
 }
 
 let terminal: Terminal;

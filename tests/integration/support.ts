@@ -25,6 +25,20 @@ export function pkcs11Tool(args: string[]): string {
   return execFileSync('pkcs11-tool', ['--module', state.modulePath, ...args], { env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** Token flags as OpenSC's pkcs11-tool prints them (e.g. "SO PIN count low"), for the partition with this serial. */
+export function tokenFlags(serial: string): string {
+  const block = pkcs11Tool(['--list-token-slots']).split(/\nSlot /).find((b) => b.includes(`serial num         : ${serial}`));
+  return /token flags\s+: (.*)/.exec(block ?? '')?.[1] ?? '';
+}
+
+/** Whether `role` logs in to the partition labelled `label` with this PIN, through pkcs11-tool (an independent client; a wrong PIN costs one try). */
+export function pinLogsIn(label: string, pin: string, role: 'user' | 'so'): boolean {
+  const state = lab.state();
+  const login = role === 'so' ? ['--session-rw', '--login', '--login-type', 'so', '--so-pin', pin] : ['--login', '--pin', pin];
+  const result = spawnSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', label, ...login, '--list-objects'], { env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf }, encoding: 'utf8' });
+  return result.status === 0;
+}
+
 export interface ListedObject {
   kind: 'private-key' | 'public-key' | 'secret-key' | 'certificate' | 'data';
   label: string;

@@ -7,6 +7,7 @@ import type { ReaderMonitor } from '../../src/core/cards/reader-monitor';
 import { CeremonyRun } from '../../src/core/ceremony/run';
 import { choosePin, newPinProblem, verifiedPin, withCardPin } from '../../src/core/ceremony/steps/pin';
 import { IntentSteps } from '../../src/core/ceremony/steps/intent';
+import { tokenPinRules } from '../../src/core/ceremony/steps/pin-rules';
 import type { IntentLog } from '../../src/core/store/intents';
 import type { CeremonyView } from '../../src/shared/types';
 
@@ -60,6 +61,29 @@ describe('choosing a new card PIN', () => {
     const pin = await choosePin(run, { holder: 'Ann', reader: 'R', text: 'Ann: choose a PIN.' });
     expect(pin.toString()).toBe('good-pin');
     expect(seen.filter((p) => p.kind === 'choose-pin').map((p) => p.refusal)).toEqual([undefined, 'The two PINs differ. Type the same PIN twice.', 'A card PIN has 6 to 32 characters; that one has 3.']);
+  });
+
+  it("holds the crypto officer's PIN to the token's limits (ulMinPinLen, ulMaxPinLen), not a card PIN's, and refuses an empty one", () => {
+    const rules = tokenPinRules({ minPinLength: 4, maxPinLength: 255 });
+    expect(newPinProblem(Buffer.from('abcd'), Buffer.from('abcd'), rules)).toBeNull();
+    expect(newPinProblem(Buffer.from('a'.repeat(255)), Buffer.from('a'.repeat(255)), rules)).toBeNull();
+    expect(newPinProblem(Buffer.from('abc'), Buffer.from('abc'), rules)).toBe("This partition's crypto-officer PIN has 4 to 255 characters; that one has 3.");
+    expect(newPinProblem(Buffer.from('a'.repeat(256)), Buffer.from('a'.repeat(256)), rules)).toMatch(/4 to 255 characters; that one has 256/);
+    expect(newPinProblem(Buffer.alloc(0), Buffer.alloc(0), rules)).toBe('No PIN was typed. Type the new PIN twice.');
+    // A token that names no minimum still gets a PIN of at least one character.
+    expect(tokenPinRules({ minPinLength: 0, maxPinLength: 8 })).toMatchObject({ min: 1, max: 8 });
+  });
+
+  it("asks for the crypto officer's PIN with no holder or reader, and says whose PIN it is", async () => {
+    const run = new CeremonyRun(readers, 'co-pin-reset', { label: 'L', serial: 'S' });
+    const seen = answering(run, [{ pin: 'abc', repeat: 'abc' }, { pin: 'new-co-pin', repeat: 'new-co-pin' }]);
+    const pin = await choosePin(run, { text: 'Choose the new crypto-officer PIN.', rules: tokenPinRules({ minPinLength: 4, maxPinLength: 255 }), pinOf: 'crypto-officer' });
+    expect(pin.toString()).toBe('new-co-pin');
+    const asked = seen.filter((p) => p.kind === 'choose-pin');
+    expect(asked.map((p) => [p.pinOf, p.holder, p.reader, p.refusal])).toEqual([
+      ['crypto-officer', undefined, undefined, undefined],
+      ['crypto-officer', undefined, undefined, "This partition's crypto-officer PIN has 4 to 255 characters; that one has 3."],
+    ]);
   });
 });
 

@@ -10,12 +10,13 @@ import { recoverBackups, recoverRestores } from './backup-recovery';
 import { createBackupSet, precheckBackupSet } from './backup-set';
 import { changePin } from './change-pin';
 import { checkCard } from './check-card';
+import { resetCoPin } from './co-pin-reset';
 import type { CeremonyContext, RunOptions } from './context';
 import { recoverEnrolments } from './enrol-recovery';
 import { resetCard } from './reset-card';
 import { listBackup, restore } from './restore';
 import { precheckRollCall, rollCall } from './roll-call';
-import { planRotation, rotate, rotationChanges } from './rotate';
+import { type RotationKind, planRotation, rotate, rotationChanges } from './rotate';
 import { recoverRotations } from './rotate-recovery';
 import type { CeremonyRun } from './run';
 import { acknowledgeRefusedLogin, precheckSoLogin, soLogin } from './so-login';
@@ -98,34 +99,17 @@ export const registry: Registry = {
     changes: (r) => [`The contents of backup ${r.backup.backupId} were read (${r.objects.length} entries); nothing was changed.`],
     audit: 'backup.list',
   },
-  'co-pin-reset': { run: () => Promise.reject(new Error('co-pin-reset is not built yet')), changes: () => [] },
-  'so-rotate': {
-    run: (run, ctx, start, options) => rotate(run, ctx, start, options),
-    precheck: (ctx, start) => void planRotation(ctx, start),
-    // One recovery per purpose: card replacements use the same intent kind.
-    recover: (ctx) => recoverRotations(ctx, 'so'),
-    changes: ({ rotation }) => rotationChanges(rotation),
-    audit: 'cardset.rotate',
+  'co-pin-reset': {
+    run: (run, ctx, _start, options) => resetCoPin(run, ctx, options),
+    precheck: precheckSoLogin,
+    changes: (r) => [`The crypto officer's PIN of “${r.partition.label}” was reset by the SO (cards of ${r.holders.join(', ')}); the old PIN no longer works.`],
+    audit: 'co-pin.reset',
   },
-  'so-replace-card': {
-    run: (run, ctx, start, options) => rotate(run, ctx, start, options),
-    precheck: (ctx, start) => void planRotation(ctx, start),
-    changes: ({ rotation }) => rotationChanges(rotation),
-    audit: 'cardset.rotate',
-  },
-  'backup-set-rotate': {
-    run: (run, ctx, start, options) => rotate(run, ctx, start, options),
-    precheck: (ctx, start) => void planRotation(ctx, start),
-    recover: (ctx) => recoverRotations(ctx, 'backup'),
-    changes: ({ rotation }) => rotationChanges(rotation),
-    audit: 'backupset.rotate',
-  },
-  'backup-replace-card': {
-    run: (run, ctx, start, options) => rotate(run, ctx, start, options),
-    precheck: (ctx, start) => void planRotation(ctx, start),
-    changes: ({ rotation }) => rotationChanges(rotation),
-    audit: 'backupset.rotate',
-  },
+  'so-rotate': rotation('cardset.rotate', (ctx) => recoverRotations(ctx, 'so')),
+  // Card replacements use their set's rotation intent: recovered once, with the rotations.
+  'so-replace-card': rotation('cardset.rotate'),
+  'backup-set-rotate': rotation('backupset.rotate', (ctx) => recoverRotations(ctx, 'backup')),
+  'backup-replace-card': rotation('backupset.rotate'),
   'roll-call': {
     run: (run, ctx, start, options) => rollCall(run, ctx, start, options),
     precheck: precheckRollCall,
@@ -135,6 +119,17 @@ export const registry: Registry = {
     audit: 'cardset.roll-call',
   },
 };
+
+/** The entry of a rotation kind: one composition (rotate.ts) for the four of them. */
+function rotation<K extends RotationKind>(audit: string, recover?: (ctx: CeremonyContext) => Promise<string[]>): CeremonyEntry<K> {
+  return {
+    run: (run, ctx, start, options) => rotate(run, ctx, start, options),
+    precheck: (ctx, start) => void planRotation(ctx, start),
+    ...(recover ? { recover } : {}),
+    changes: (result) => rotationChanges((result as Extract<CeremonyResult, { kind: RotationKind }>).rotation),
+    audit,
+  };
+}
 
 /** The entry of `kind`, typed by its kind. */
 export function entryOf<K extends CeremonyKind>(kind: K): CeremonyEntry<K> {

@@ -12,7 +12,7 @@ import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import { CeremonyCancelled, type CeremonyRun } from './run';
 import { cardName, cardProblem, identify, retireOldGeneration } from './steps/cards';
-import { confirm } from './steps/confirm';
+import { briefing } from './steps/confirm';
 import { withCardPin } from './steps/pin';
 import { replacedWords } from './steps/rotate-cards';
 
@@ -46,7 +46,7 @@ export async function rollCall(run: CeremonyRun, ctx: CeremonyContext, start: Ce
   try {
     run.stepTo(0);
     const names = descriptor ? descriptor.holders.map((h) => h.holder).join(', ') : 'the set';
-    await confirm(run, `Roll call of the ${setWords[purpose]} of “${token.label}” (generation ${trusted.generation}): every holder of ${names} presents their card and types its PIN; each share is opened and checked. No blank card is needed and nothing is changed. Officers may finish at any time: whoever has not come is reported missing.`, 'Start the roll call');
+    await briefing(run, [`Roll call of the ${setWords[purpose]} of “${token.label}” (generation ${trusted.generation}): every holder (${names}) presents their card and types its PIN; each share is opened and checked.`, 'No blank card is needed, and nothing stops working.', 'Officers may finish at any time: whoever has not come is reported missing.'].join('\n'));
     run.stepTo(1);
     if (descriptor) run.needs(descriptor.n);
     for (;;) {

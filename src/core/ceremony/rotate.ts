@@ -20,11 +20,11 @@ import { checkHolders } from './adopt';
 import type { CeremonyContext, RunOptions } from './context';
 import { SET_PIN_ACTION } from './rotate-recovery';
 import type { CeremonyRun } from './run';
-import { precheckSoLogin, refuseAfterRefusedLogin, refuseWhenSoPinAtRisk } from './so-login';
-import { confirm } from './steps/confirm';
+import { loginSoWithQuorum, precheckSoLogin } from './so-login';
+import { briefing, confirm } from './steps/confirm';
 import { enrolmentRecord } from './steps/enrol';
 import { IntentSteps } from './steps/intent';
-import { collectQuorum } from './steps/quorum';
+import { type QuorumSpec, collectQuorum } from './steps/quorum';
 import { replacedWords, retirePass, writeGeneration } from './steps/rotate-cards';
 
 export type RotationKind = 'so-rotate' | 'so-replace-card' | 'backup-set-rotate' | 'backup-replace-card';
@@ -102,24 +102,20 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
   let steps: IntentSteps<RotateIntent> | null = null;
   try {
     run.stepTo(0);
-    await confirm(run, briefing(plan, token.label, eligible, keptHolders, blanks, catalogue), 'Start');
+    await briefing(run, briefingText(plan, token.label, eligible, keptHolders, blanks, catalogue));
 
     run.stepTo(1);
-    const quorum = await collectQuorum(run, {
-      purpose,
-      trusted: { set: current.set, generation: current.generation, descriptorHash: descriptorHash(current) },
-      tokenSerial: token.serial,
-      descriptor: current,
-      retryWrongPin: options.retryWrongPin,
-      retire: true,
-      of: ` (${setWords[purpose]} of “${token.label}”, generation ${current.generation})`,
-      replaced: (record, serial) => (plan.replaced.some((h) => h.toLowerCase() === record.holder.toLowerCase()) ? `this is the card this ceremony replaces: it does not count in the quorum. ${record.holder} receives a blank card later.` : replacedWords(ctx)(record, serial)),
-    });
-    oldSecret = quorum.secret;
-    if (purpose === 'so') await loginWithOldCredential(ctx, oldSecret, quorum.holders);
-    else if (!escrowPublic(oldSecret).equals(Buffer.from(current.backup?.escrowPublic ?? '', 'base64'))) throw new TesseraError('CARD_ERROR', "The cards do not rebuild the backup set's escrow key. Nothing was changed.");
+    const of = ` (${setWords[purpose]} of “${token.label}”, generation ${current.generation})`;
+    const replaced: QuorumSpec['replaced'] = (record, serial) => (plan.replaced.some((h) => h.toLowerCase() === record.holder.toLowerCase()) ? `this is the card this ceremony replaces: it does not count in the quorum. ${record.holder} receives a blank card later.` : replacedWords(ctx)(record, serial));
+    // The SO set: a quorum logs the SO in (as any SO login: its holds and checks); the backup set: the escrow key.
+    const quorum =
+      purpose === 'so'
+        ? await loginSoWithQuorum(run, ctx, { ...options, loginStep: 1, of, replaced, excluded: plan.replaced, keepSecret: true })
+        : await collectQuorum(run, { purpose, trusted: { set: current.set, generation: current.generation, descriptorHash: descriptorHash(current) }, tokenSerial: token.serial, descriptor: current, retryWrongPin: options.retryWrongPin, retire: true, of, replaced, excluded: plan.replaced });
+    oldSecret = quorum.secret ?? null;
+    if (!oldSecret || quorum.descriptor.generation !== current.generation || quorum.descriptor.set !== current.set) throw new TesseraError('CARD_ERROR', 'The quorum is not of the generation in force. Nothing was changed.');
+    if (purpose === 'backup' && !escrowPublic(oldSecret).equals(Buffer.from(current.backup?.escrowPublic ?? '', 'base64'))) throw new TesseraError('CARD_ERROR', "The cards do not rebuild the backup set's escrow key. Nothing was changed.");
     if (rotationPublicKey(oldSecret, purpose, current.set, current.generation) !== current.rotationKey) throw new TesseraError('CARD_ERROR', 'The cards do not rebuild the rotation key of the generation in force. Nothing was changed.');
-    if (purpose === 'so') await audit.append({ actor: ctx.actor, action: 'so.login', target, outcome: 'ok', details: { holders: quorum.holders.join(', '), cards: [...quorum.cards.values()].join(', '), set: current.set, generation: current.generation, for: start.kind } });
 
     // The new secret: a new SO credential; the same escrow key (re-split) or a new one.
     const random = partition.random(32);
@@ -215,31 +211,8 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
   }
 }
 
-/**
- * C_Login(CKU_SO) with the rebuilt credential, under the SO login's rules (a refused login holds
- * further ones; the audit log must be whole; never the partition's last try).
- * @throws TesseraError PIN_LOCKED, PIN_INCORRECT (counted and audited by the caller's host), TOKEN_NOT_FOUND.
- */
-async function loginWithOldCredential(ctx: CeremonyContext, credential: Buffer, holders: string[]): Promise<void> {
-  refuseAfterRefusedLogin(ctx);
-  // The hold above is read from the audit log: its chain must be whole (as for any SO login).
-  const log = await ctx.audit.verify();
-  if (!log.intact) throw new TesseraError('PIN_LOCKED', `The audit log is not intact (${log.problem?.message ?? 'see tessera audit verify'}): no SO login is tried until that is explained. Nothing was changed.`);
-  refuseWhenSoPinAtRisk(ctx.partition.partition().soPin.condition);
-  try {
-    ctx.partition.loginSo(Buffer.from(credential));
-  } catch (error) {
-    if (error instanceof TesseraError && error.code === 'PIN_INCORRECT') {
-      const failures = ctx.store.countSoFailure(ctx.partition.partition().serial);
-      await ctx.audit.append({ actor: ctx.actor, action: 'so.login', target: `${ctx.partition.partition().label} (serial ${ctx.partition.partition().serial})`, outcome: 'failed', details: { holders: holders.join(', '), error: 'PIN_INCORRECT', terminalFailureCount: failures } });
-      throw new TesseraError('PIN_INCORRECT', 'The HSM refused the verified credential: its card-set record or the SO PIN was changed outside this terminal. Nothing was changed. No SO login is tried again until an officer has found out why and acknowledges it (so-acknowledge).', error.detail);
-    }
-    throw error;
-  }
-}
-
 /** What officers are told before anything starts: who must be present, blank cards, what stops working. */
-function briefing(plan: RotationPlanned, label: string, eligible: string[], kept: string[], blanks: string[], needOld: string[]): string {
+function briefingText(plan: RotationPlanned, label: string, eligible: string[], kept: string[], blanks: string[], needOld: string[]): string {
   const { purpose, current, m, holders } = plan;
   const lines = [
     `Present first: any ${current.m} of ${eligible.join(', ')} with their ${purpose === 'so' ? 'SO' : 'backup-set'} cards of generation ${current.generation} (card PINs needed).`,
@@ -249,7 +222,7 @@ function briefing(plan: RotationPlanned, label: string, eligible: string[], kept
     purpose === 'backup' && !plan.newEscrowKey ? `The escrow key stays the same: every backup of “${label}” stays readable, with the new cards.` : '',
     purpose === 'backup' && plan.newEscrowKey ? `A new escrow key: new backups are encrypted to it. ${needOld.length > 0 ? `These backups on the catalogue were encrypted to the old key and can then be read only with cards of generation ${current.generation}, which this ceremony retires: ${needOld.join(', ')}. Make a new backup afterwards.` : 'No backup on the catalogue was made with the old key.'}` : '',
   ];
-  return lines.filter(Boolean).join(' ');
+  return lines.filter(Boolean).join('\n');
 }
 
 /** The summary's lines for a rotation. */

@@ -51,6 +51,17 @@ export class Session {
     withHsmErrors('C_SetPIN', () => this.lib.C_SetPIN(this.handle, current.toString('utf8'), next.toString('utf8')));
   }
 
+  /**
+   * C_InitPIN: the SO, logged in on this session, sets the normal user's (crypto officer's) PIN
+   * (PKCS#11 v2.40 section 5.6). The caller wipes the buffer; the binding takes a string, so a
+   * short-lived copy exists in the V8 heap for the duration of the call.
+   * @throws TesseraError from the token's answer, e.g. PIN_INVALID (CKR_PIN_LEN_RANGE, CKR_PIN_INVALID),
+   *   NOT_LOGGED_IN (CKR_USER_NOT_LOGGED_IN: no SO session).
+   */
+  initPin(pin: Buffer): void {
+    withHsmErrors('C_InitPIN', () => this.lib.C_InitPIN(this.handle, pin.toString('utf8')));
+  }
+
   generateRandom(length: number): Buffer {
     return withHsmErrors('C_GenerateRandom', () => Buffer.from(this.lib.C_GenerateRandom(this.handle, Buffer.alloc(length))));
   }

@@ -207,11 +207,14 @@ export class PartitionService implements ModuleUser {
 
   // ---- the security officer: used by the quorum ceremonies, never with a typed-in credential of ours ----
 
-  /** Label, serial and SO PIN facts of the chosen partition. */
-  partition(): { label: string; serial: string; maxPinLength: number; soPin: PinStatus } {
+  /**
+   * Label, serial, PIN length limits (C_GetTokenInfo's ulMinPinLen and ulMaxPinLen, for both roles'
+   * PINs) and the state of the SO and crypto-officer PINs of the chosen partition.
+   */
+  partition(): { label: string; serial: string; minPinLength: number; maxPinLength: number; soPin: PinStatus; userPin: PinStatus } {
     const selection = this.required();
     const status = selection.module.status(selection.token.slot, selection.loggedIn);
-    return { label: status.label, serial: status.serial, maxPinLength: status.pinLength.max, soPin: status.soPin };
+    return { label: status.label, serial: status.serial, minPinLength: status.pinLength.min, maxPinLength: status.pinLength.max, soPin: status.soPin, userPin: status.userPin };
   }
 
   get soLoggedIn(): boolean {
@@ -245,6 +248,21 @@ export class PartitionService implements ModuleUser {
     const selection = this.required();
     if (!selection.soLoggedIn) throw new TesseraError('NOT_LOGGED_IN', 'The security officer is not logged in.');
     this.session(selection).setPin(current, next);
+  }
+
+  /**
+   * C_InitPIN in the logged-in SO's session: the crypto officer's PIN becomes `pin` (PKCS#11 v2.40
+   * section 5.6); the old one stops working at once, and on tokens that count wrong tries the count
+   * starts again. The caller wipes the buffer.
+   * @throws TesseraError NOT_LOGGED_IN without an SO session of this terminal; PIN_INVALID when the
+   *   token refuses the PIN (length or characters); what else the token answers.
+   */
+  initCoPin(pin: Buffer): void {
+    const selection = this.required();
+    if (!selection.soLoggedIn) throw new TesseraError('NOT_LOGGED_IN', 'The security officer is not logged in.');
+    this.session(selection).initPin(pin);
+    // The crypto officer's PIN status changed (set, its wrong-try count cleared): the window shows it.
+    this.changed();
   }
 
   random(length: number): Buffer {

@@ -125,6 +125,10 @@ export function anchorChain(anchors: Anchor[], purpose: Purpose, partitionSerial
 export function trustedSet(partition: PartitionService, store: CardSetStore, intents: IntentLog, purpose: Purpose): Trust | null {
   const token = partition.partition();
   const w = words[purpose];
+  // An endorsed anchor of an attempt that was rolled back (its endorsement was in the intent log,
+  // readable to anyone with the database file) is not followed: it lacks the confirmation only a
+  // generation in force makes (anchorChain). The terminal's own word that a generation was abandoned
+  // is not asked: the database could say so of the generation in force, and bring back the one before.
   const chain = anchorChain(partition.anchors(purpose), purpose, token.serial);
   const anchor = chain?.tip;
   // Only an SO change interrupted around C_SetPIN is worth a try from the intent log (its cards hold

@@ -2,22 +2,27 @@
 // What was typed is kept as a draft in the store: a refusal, or a visit to another section, loses
 // nothing. Names are sent as typed: core refuses a blank or repeated name with a clear message, and
 // m is never changed silently. `unavailable` says why the form cannot work now (and disables it).
-import { useQuorum } from '../stores/quorum';
+// `initial` fills a form that has no draft yet (a set's current holders and m); `children` are
+// further fields shown before the button.
+import { type HoldersDraft, useQuorum } from '../stores/quorum';
 
 interface Props {
   id: string;
   title: string;
-  intro: string;
+  /** Words (a paragraph), or a briefing of its own. */
+  intro: React.ReactNode;
   thresholdLabel: string;
   submitLabel: string;
   unavailable: string | null;
+  initial?: HoldersDraft;
+  children?: React.ReactNode;
   onSubmit(holders: string[], threshold: number): void;
 }
 
 const EMPTY = { holders: ['', '', ''], threshold: 2 };
 
-export function HoldersForm({ id, title, intro, thresholdLabel, submitLabel, unavailable, onSubmit }: Props): React.JSX.Element {
-  const draft = useQuorum((s) => s.drafts[id]) ?? EMPTY;
+export function HoldersForm({ id, title, intro, thresholdLabel, submitLabel, unavailable, initial, children, onSubmit }: Props): React.JSX.Element {
+  const draft = useQuorum((s) => s.drafts[id]) ?? initial ?? EMPTY;
   const setDraft = useQuorum((s) => s.setDraft);
   const { holders, threshold } = draft;
   const setHolders = (next: string[]): void => setDraft(id, { holders: next, threshold: Math.min(threshold, Math.max(1, next.length)) });
@@ -32,7 +37,7 @@ export function HoldersForm({ id, title, intro, thresholdLabel, submitLabel, una
       }}
     >
       <h2 id={`${id}-title`}>{title}</h2>
-      <p>{intro}</p>
+      {typeof intro === 'string' ? <p>{intro}</p> : intro}
       {unavailable ? (
         <p className="notice notice-warning" role="note">
           {unavailable}
@@ -65,6 +70,7 @@ export function HoldersForm({ id, title, intro, thresholdLabel, submitLabel, una
           ))}
         </select>
       </div>
+      {children}
       <button type="submit" disabled={unavailable !== null}>
         {submitLabel}
       </button>

@@ -12,6 +12,8 @@ interface BackupState {
   files: BackupFileView[];
   error: ErrorData | null;
   load(): Promise<void>;
+  /** The backup key set alone (the Credentials section needs no media). */
+  loadSet(): Promise<void>;
   choose(media: string): Promise<void>;
 }
 
@@ -29,6 +31,11 @@ export const useBackup = create<BackupState>((set, get) => ({
     set({ set: backupSet.ok ? backupSet.value : null, media: list, chosen, error: backupSet.ok ? (media.ok ? null : media.error) : backupSet.error });
     if (chosen) await get().choose(chosen);
     else set({ files: [] });
+  },
+
+  async loadSet() {
+    const backupSet = await api.backup.set();
+    set(backupSet.ok ? { set: backupSet.value } : { set: null, error: backupSet.error });
   },
 
   async choose(media) {

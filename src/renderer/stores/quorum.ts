@@ -42,6 +42,11 @@ interface QuorumState {
   seeSoEnd(): void;
 }
 
+/** Why no SO login may be tried now (the HSM refused one and no officer acknowledged it yet), or null. */
+export function soLoginHold(cardSet: CardSetView | null): string | null {
+  return cardSet && cardSet.refusedLogins > 0 ? 'The HSM refused an SO login from this terminal. No SO login is tried again until an officer has found out why and acknowledges it.' : null;
+}
+
 /** The newer of two views of the same ceremony; a view of another ceremony replaces the old one. */
 export function newest(current: CeremonyView | null, incoming: CeremonyView): CeremonyView {
   if (!current || current.id !== incoming.id) return incoming;

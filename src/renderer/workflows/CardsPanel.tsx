@@ -7,7 +7,7 @@ import { HoldersForm } from '../components/HoldersForm';
 import { ceremonyKinds, loginProblem } from '../../shared/ceremonies';
 import { sectionTitles } from '../stores/navigation';
 import { usePartition } from '../stores/partition';
-import { useQuorum } from '../stores/quorum';
+import { soLoginHold, useQuorum } from '../stores/quorum';
 import { useReaders } from '../stores/readers';
 import { CeremonyPanel } from './CeremonyPanel';
 
@@ -66,10 +66,7 @@ function CardSet(): React.JSX.Element | null {
   const { cardSet, start, so } = useQuorum();
   const view = usePartition((s) => s.view);
   if (!cardSet) return null;
-  const loginBlocked =
-    cardSet.refusedLogins > 0
-      ? `The HSM refused an SO login from this terminal. No SO login is tried again until an officer has found out why and acknowledges it.`
-      : loginProblem('so-login', { cryptoOfficer: view?.token.loggedIn ?? false, securityOfficer: so?.active ?? false });
+  const loginBlocked = soLoginHold(cardSet) ?? loginProblem('so-login', { cryptoOfficer: view?.token.loggedIn ?? false, securityOfficer: so?.active ?? false });
   return (
     <section className="panel" aria-labelledby="set-title">
       <h2 id="set-title">Card set of “{cardSet.partition.label}”</h2>

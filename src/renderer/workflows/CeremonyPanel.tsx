@@ -1,10 +1,11 @@
 // Any ceremony, as core describes it: the step list, what to do now, who has been read, what was
 // refused and why, and the result. PIN fields are uncontrolled and cleared as soon as they are sent.
 import { useEffect, useRef, useState } from 'react';
-import type { CardReport, CeremonyPrompt, CeremonySummary, CeremonyView, EnrolmentRecord } from '../../shared/types';
+import type { CardReport, CeremonyPrompt, CeremonySummary, CeremonyView } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { useQuorum } from '../stores/quorum';
 import { BackupResult, Preview, Progress, RestoreChoice, RestoreResult } from './BackupDetails';
+import { CoPinResult, EnrolmentRecordView, RollCallResult, RotationResult } from './CardSetResults';
 
 /**
  * The answer field of a prompt: focused when a new prompt comes; its problem is the officer's empty
@@ -58,7 +59,7 @@ function PinForm({ view }: { view: CeremonyView }): React.JSX.Element {
   const { field: first, setEmpty, problem } = usePromptField(p);
   const second = useRef<HTMLInputElement>(null);
   const twice = p.kind === 'choose-pin';
-  const label = p.kind === 'enter-so-pin' ? 'Current SO PIN' : twice ? 'New card PIN' : 'Card PIN';
+  const label = p.kind === 'enter-so-pin' ? 'Current SO PIN' : twice ? (p.pinOf === 'crypto-officer' ? 'New crypto-officer PIN' : 'New card PIN') : 'Card PIN';
   return (
     <form
       className="stack"
@@ -142,40 +143,6 @@ function Summary({ summary }: { summary: CeremonySummary }): React.JSX.Element {
       <button type="button" className="no-print" onClick={() => window.print()}>
         Print the summary
       </button>
-    </section>
-  );
-}
-
-function Record({ record, purpose }: { record: EnrolmentRecord; purpose: 'adopt' | 'backup-set' }): React.JSX.Element {
-  return (
-    <section aria-labelledby="record-title">
-      <h3 id="record-title">Enrolment record</h3>
-      <p>
-        Partition “{record.partition.label}” (serial {record.partition.serial}), {purpose === 'adopt' ? 'card set' : 'backup key set'} {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards {purpose === 'adopt' ? 'log in as security officer' : 'read and restore its backups'}. Set created {new Date(record.date).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}.
-      </p>
-      {record.fingerprint ? (
-        <p>
-          Fingerprint <strong className="mono" aria-label="Set fingerprint">{record.fingerprint}</strong>: print this record and keep it in the safe. A partition that does not know this set restores its backups only after officers type this fingerprint from the record.
-        </p>
-      ) : null}
-      <table className="plain" aria-label="Enrolled cards">
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Holder</th>
-            <th scope="col">Card serial</th>
-          </tr>
-        </thead>
-        <tbody>
-          {record.cards.map((c) => (
-            <tr key={c.index}>
-              <td>{c.index}</td>
-              <td>{c.holder}</td>
-              <td className="mono">{c.card}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
     </section>
   );
 }
@@ -308,7 +275,7 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
       <Preview view={view} />
       <RestoreChoice key={view.detail?.kind === 'restore-choice' ? view.id : 'none'} view={view} />
       {p.kind === 'confirm' ? (
-        <button type="button" className="danger" onClick={() => void confirm()}>
+        <button type="button" className={p.briefing ? 'primary' : 'danger'} onClick={() => void confirm()}>
           {p.confirmLabel ?? 'Confirm'}
         </button>
       ) : null}
@@ -318,13 +285,16 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
         </button>
       ) : null}
       <Notices view={view} />
-      {view.result?.kind === 'adopt' || view.result?.kind === 'backup-set' ? <Record record={view.result.record} purpose={view.result.kind} /> : null}
+      {view.result?.kind === 'adopt' || view.result?.kind === 'backup-set' ? <EnrolmentRecordView record={view.result.record} purpose={view.result.kind === 'adopt' ? 'so' : 'backup'} /> : null}
       {view.result?.kind === 'backup' ? <BackupResult report={view.result.report} /> : null}
       {view.result?.kind === 'restore' ? <RestoreResult report={view.result.report} /> : null}
       {view.result?.kind === 'check-card' ? <Report report={view.result.report} /> : null}
       {view.result?.kind === 'so-login' ? <p role="status">Logged in as security officer with the cards of {view.result.holders.join(', ')}.</p> : null}
       {view.result?.kind === 'change-pin' ? <p role="status">{view.result.holder}'s card PIN is changed.</p> : null}
       {view.result?.kind === 'reset-card' ? <p role="status">{view.result.holder}'s card is blank again.</p> : null}
+      {view.result?.kind === 'co-pin-reset' ? <CoPinResult result={view.result} /> : null}
+      {view.result && 'rotation' in view.result ? <RotationResult report={view.result.rotation} /> : null}
+      {view.result?.kind === 'roll-call' ? <RollCallResult report={view.result.report} /> : null}
       {view.summary ? <Summary summary={view.summary} /> : null}
       <div className="row">
         {ended ? (

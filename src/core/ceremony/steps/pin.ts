@@ -1,13 +1,14 @@
-// Steps: PINs at the card. Choosing a new card PIN (typed twice, within the rules), typing a card's
-// PIN until the card accepts it (while tries remain, when the front end lets officers retry), and
-// giving a blank card its holder's PIN in place of the transport PIN. A refused answer is shown at
-// the same question, asked again; the terminal never retries a PIN by itself.
+// Steps: PINs at the card, and the crypto officer's. Choosing a new PIN (typed twice, within a
+// card's rules or the partition's limits), typing a card's PIN until the card accepts it (while
+// tries remain, when the front end lets officers retry), and giving a blank card its holder's PIN
+// in place of the transport PIN. A refused answer is shown at the same question, asked again; the
+// terminal never retries a PIN by itself.
 import type { OfficerCard, PinCheck } from '../../cards/officer-card';
 import { TesseraError } from '../../errors';
 import { pinRefusal } from '../../quorum/card-record';
 import { wipe } from '../../secrets';
 import type { CeremonyRun } from '../run';
-import { CARD_PIN, TRANSPORT_PIN } from './pin-rules';
+import { CARD_PIN_RULES, type PinRules, TRANSPORT_PIN } from './pin-rules';
 
 export interface PinQuestion {
   holder: string;
@@ -18,20 +19,36 @@ export interface PinQuestion {
   wrongPin?: (refusal: string) => string;
 }
 
-/** Why a new PIN is refused, or null when it may be used. */
-export function newPinProblem(pin: Buffer, repeat: Buffer | undefined): string | null {
+/** Why a new PIN is refused, or null when it may be used (`rules`: a card PIN's unless said). */
+export function newPinProblem(pin: Buffer, repeat: Buffer | undefined, rules: PinRules = CARD_PIN_RULES): string | null {
+  if (pin.length === 0) return 'No PIN was typed. Type the new PIN twice.';
   if (repeat === undefined) return 'Type the new PIN twice.';
   if (!pin.equals(repeat)) return 'The two PINs differ. Type the same PIN twice.';
-  if (pin.length < CARD_PIN.min || pin.length > CARD_PIN.max) return `A card PIN has ${CARD_PIN.min} to ${CARD_PIN.max} characters; that one has ${pin.length}.`;
+  if (pin.length < rules.min || pin.length > rules.max) return `${rules.what} has ${rules.min} to ${rules.max} characters; that one has ${pin.length}.`;
   return null;
 }
 
-/** A new card PIN, typed twice; asked again (with the reason) until it is valid. The caller wipes it. */
-export async function choosePin(run: CeremonyRun, q: PinQuestion & { current?: Buffer }): Promise<Buffer> {
+export interface NewPinQuestion {
+  /** What the officers are asked, e.g. "Ann: choose a PIN for your card (6 to 32 characters) and type it twice." */
+  text: string;
+  /** A card's holder and reader; none for a PIN that is not a card's (the crypto officer's). */
+  holder?: string;
+  reader?: string;
+  /** The PIN it replaces, when known: the same one is refused. */
+  current?: Buffer;
+  /** A card PIN's rules unless said. */
+  rules?: PinRules;
+  /** Whose PIN it is when not a card's (shown at the field; the CLI reads it from --new-pin-fd only). */
+  pinOf?: 'crypto-officer';
+}
+
+/** A new PIN, typed twice; asked again (with the reason, at the field) until it is valid. The caller wipes it. */
+export async function choosePin(run: CeremonyRun, q: NewPinQuestion): Promise<Buffer> {
   let refusal: string | undefined;
   for (;;) {
-    const input = await run.ask({ kind: 'choose-pin', text: q.text, holder: q.holder, reader: q.reader, ...(refusal ? { refusal } : {}) }, 'pin');
-    const problem = newPinProblem(input.pin, input.repeat) ?? (q.current?.equals(input.pin) ? 'The new PIN is the same as the current one. Choose another.' : null);
+    const prompt = { kind: 'choose-pin' as const, text: q.text, ...(q.holder ? { holder: q.holder } : {}), ...(q.reader ? { reader: q.reader } : {}), ...(q.pinOf ? { pinOf: q.pinOf } : {}), ...(refusal ? { refusal } : {}) };
+    const input = await run.ask(prompt, 'pin');
+    const problem = newPinProblem(input.pin, input.repeat, q.rules) ?? (q.current?.equals(input.pin) ? 'The new PIN is the same as the current one. Choose another.' : null);
     wipe(input.repeat);
     if (!problem) return input.pin;
     wipe(input.pin);

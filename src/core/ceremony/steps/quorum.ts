@@ -34,6 +34,8 @@ export interface QuorumSpec {
    * same escrow key: older backups are read with the new cards); the first card decides which.
    */
   laterGeneration?(descriptor: CardSetDescriptor): boolean;
+  /** Holders whose card does not count here (a card replacement's holder): not named as eligible. */
+  excluded?: string[];
   /** Why a card of an older generation no longer counts, when the terminal knows ("replaced on …"). */
   replaced?(record: CardRecord, cardSerial: string): string | null;
 }
@@ -63,7 +65,7 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
   try {
     while (!descriptor || shares.size < descriptor.m) {
       if (descriptor) run.needs(descriptor.m);
-      const presented = await run.nextCard({ kind: 'insert-card', text: `${officerOf(shares.size, descriptor)}${eligible(descriptor, shares)}: insert your card${spec.of ?? ''}.` });
+      const presented = await run.nextCard({ kind: 'insert-card', text: `${officerOf(shares.size, descriptor)}${eligible(descriptor, shares, spec.excluded ?? [])}: insert your card${spec.of ?? ''}.` });
       let name = 'This card';
       try {
         const id = await identify(presented.card);
@@ -153,9 +155,9 @@ function officerOf(collected: number, d: CardSetDescriptor | null): string {
 }
 
 /** " (eligible: alice, carol, dave)": the holders whose cards have not been read yet. */
-function eligible(d: CardSetDescriptor | null, shares: Map<number, Buffer>): string {
+function eligible(d: CardSetDescriptor | null, shares: Map<number, Buffer>, excluded: string[]): string {
   if (!d) return '';
-  const left = d.holders.filter((h) => !shares.has(h.index)).map((h) => h.holder);
+  const left = d.holders.filter((h) => !shares.has(h.index) && !excluded.some((x) => x.toLowerCase() === h.holder.toLowerCase())).map((h) => h.holder);
   return left.length > 0 ? ` (eligible: ${left.join(', ')})` : '';
 }
 

@@ -6,7 +6,8 @@
 // once more, its pending record becomes its record and the old share is gone. A card that misses it
 // is retired the next time it is used (steps/quorum.ts). See docs/card-profile.md, "Generations".
 import { TesseraError } from '../../errors';
-import { type CardRecord, openShare, parseRecord, refusal, sealRecord } from '../../quorum/card-record';
+import { type CardRecord, binding, openShare, parseRecord, refusal, sealRecord } from '../../quorum/card-record';
+import { unseal } from '../../quorum/seal';
 import { type CardSetDescriptor, type Purpose, descriptorHash } from '../../quorum/card-set';
 import { wipe } from '../../secrets';
 import type { CeremonyContext } from '../context';
@@ -126,6 +127,13 @@ async function writeKept(run: CeremonyRun, plan: GenerationPlan, presented: Pres
   const holder = old.holder;
   const pin = await withCardPin(run, card, { holder, reader, text: `${holder}: type your card PIN. Your new share is sealed under it.`, retry: plan.retryWrongPin }, (p) => verifiedPin(card, p));
   if (!pin) return false;
+  // The old share must open under the same PIN: if the rotation is rolled back, it is the one that counts.
+  const current = await unseal(old.sealed, pin, binding(old.descriptor, old.index, old.card));
+  if (!current) {
+    wipe(pin);
+    throw new TesseraError('CARD_ERROR', `${holder}'s share does not open under the card's PIN (a PIN change was interrupted on it, or the record was altered). Check the card (Cards → Check a card) before it takes a new share.`);
+  }
+  wipe(current);
   try {
     run.working(`Writing ${holder}'s card…`);
     const pending = PENDING[plan.purpose];
@@ -194,6 +202,10 @@ export async function retirePass(run: CeremonyRun, purpose: Purpose, next: CardS
  */
 export function replacedWords(ctx: CeremonyContext): (record: CardRecord, cardSerial: string) => string | null {
   return (record, cardSerial) => {
+    // Only a generation this terminal recorded, exactly as recorded: a forged "old" record is not named as replaced.
+    const d = record.descriptor;
+    const recorded = ctx.store.generation(d.partition.serial, d.purpose, d.set, d.generation);
+    if (!recorded || descriptorHash(recorded) !== descriptorHash(d)) return null;
     const found = ctx.store.replacedIn(record.descriptor.set, record.descriptor.generation, cardSerial, record.holder);
     if (!found) return null;
     const date = found.date.slice(0, 10);
