@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Anchor } from '../../src/core/partition/anchor';
 import { descriptorHash, newDescriptor, nextDescriptor, splitSecret } from '../../src/core/quorum/card-set';
-import { endorse, endorsed, rotationPublicKey } from '../../src/core/quorum/rotation-key';
+import { confirmInForce, confirmedInForce, endorse, endorsed, rotationPublicKey } from '../../src/core/quorum/rotation-key';
 import { anchorChain, firstAnchor } from '../../src/core/quorum/trust';
 
 const partition = { label: 'Unit', serial: '0123456789abcdef' };
@@ -16,7 +16,7 @@ async function generations(): Promise<{ anchors: Anchor[]; secrets: Buffer[] }> 
   const d2 = nextDescriptor(d1, partition, ['ann', 'ben', 'cid', 'dan'], 3, await splitSecret(s2, 3, 4), s2);
   const a1 = firstAnchor(d1);
   const succession = { purpose: 'so', set: d2.set, partitionSerial: partition.serial, generation: 2, descriptorHash: descriptorHash(d2), rotationKey: d2.rotationKey as string, previousDescriptorHash: descriptorHash(d1) };
-  const a2: Anchor = { set: d2.set, generation: 2, descriptor: descriptorHash(d2), rotationKey: d2.rotationKey as string, previous: descriptorHash(d1), endorsement: endorse(s1, 1, succession) };
+  const a2: Anchor = { set: d2.set, generation: 2, descriptor: descriptorHash(d2), rotationKey: d2.rotationKey as string, previous: descriptorHash(d1), endorsement: endorse(s1, 1, succession), confirmation: confirmInForce(s2, succession) };
   return { anchors: [a1, a2], secrets: [s1, s2] };
 }
 
@@ -33,6 +33,10 @@ describe('rotation keys and endorsements', () => {
     expect(endorsed(a1.rotationKey as string, { ...succession, rotationKey: rotationPublicKey(randomBytes(32), 'so', a2.set, 2) }, a2.endorsement as string)).toBe(false);
     expect(endorsed(a1.rotationKey as string, { ...succession, partitionSerial: 'another' }, a2.endorsement as string)).toBe(false);
     expect(endorsed('not a key', succession, a2.endorsement as string)).toBe(false);
+    // The confirmation is the new generation's own: the old key's endorsement is not one, nor is anyone else's.
+    expect(confirmedInForce(succession, a2.confirmation as string)).toBe(true);
+    expect(confirmedInForce(succession, a2.endorsement as string)).toBe(false);
+    expect(confirmedInForce(succession, confirmInForce(randomBytes(32), succession))).toBe(false);
   });
 });
 
@@ -54,6 +58,8 @@ describe('the chain of anchors', () => {
     expect(anchorChain([a1, { ...a2, endorsement: undefined } as Anchor], 'so', partition.serial)?.tip.generation).toBe(1);
     // Endorsed for another partition: not this one's.
     expect(anchorChain([a1, a2], 'so', 'another serial')?.tip.generation).toBe(1);
+    // Endorsed, but never confirmed by the new generation (a rotation rolled back leaves such an anchor in the intent log).
+    expect(anchorChain([a1, { ...a2, confirmation: undefined } as Anchor], 'so', partition.serial)?.tip.generation).toBe(1);
     // A successor alone, without its first generation, is nothing.
     expect(anchorChain([a2], 'so', partition.serial)).toBeNull();
   });
@@ -65,7 +71,9 @@ describe('the chain of anchors', () => {
     expect(() => anchorChain([a1, other], 'so', partition.serial)).toThrow(/more than one card-set record/);
     // The old quorum signs a second, different generation 2: the history is in question.
     const fork: Anchor = { ...a2, descriptor: 'e'.repeat(64) };
-    fork.endorsement = endorse(secrets[0] as Buffer, 1, { purpose: 'so', set: fork.set, partitionSerial: partition.serial, generation: 2, descriptorHash: fork.descriptor, rotationKey: fork.rotationKey as string, previousDescriptorHash: a1.descriptor });
+    const forked = { purpose: 'so', set: fork.set, partitionSerial: partition.serial, generation: 2, descriptorHash: fork.descriptor, rotationKey: fork.rotationKey as string, previousDescriptorHash: a1.descriptor };
+    fork.endorsement = endorse(secrets[0] as Buffer, 1, forked);
+    fork.confirmation = confirmInForce(secrets[1] as Buffer, forked);
     expect(() => anchorChain([a1, a2, fork], 'so', partition.serial)).toThrow(/two endorsed successors/);
   });
 });

@@ -109,7 +109,9 @@ export class OfficerCard {
 
   /** Makes the card blank as far as Tessera is concerned: identity, every slot and pending copy cleared. */
   async clearAll(): Promise<void> {
-    for (const slot of ['so', 'backup', 'soPending', 'backupPending'] as const) await this.clearSlot(slot);
+    // Pending files first: a card pulled half way must not hold a pending record beside an empty
+    // slot, which reads as a move into place to be finished (steps/cards.ts, identify).
+    for (const slot of ['soPending', 'backupPending', 'so', 'backup'] as const) await this.clearSlot(slot);
     await this.clearFile(FILES.enrolling);
     await this.clearFile(FILES.identity);
   }

@@ -7,6 +7,7 @@ import type { CeremonyResult } from '../../shared/types';
 import type { OfficerCard, SlotFile } from '../cards/officer-card';
 import { TesseraError } from '../errors';
 import { type CardRecord, binding, openShare, parseRecord, pinRefusal, refusal, sealRecord } from '../quorum/card-record';
+import { descriptorHash } from '../quorum/card-set';
 import { unseal } from '../quorum/seal';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
@@ -96,8 +97,9 @@ export async function changePin(run: CeremonyRun, ctx: CeremonyContext, options:
 
 /**
  * Before the pending files are used for the PIN change: a rotation's next generation beside a share
- * is retired into place when it is in force, cleared when its rotation was rolled back; while a
- * rotation is undecided the card's PIN must not change (both generations are sealed under it).
+ * is retired into place when it is in force, cleared when its rotation was rolled back (or another
+ * descriptor holds its generation now); while a rotation is undecided the card's PIN must not
+ * change (both generations are sealed under it).
  * @throws TesseraError CARD_ERROR while a rotation of the card's set is undecided.
  */
 async function settleGenerations(ctx: CeremonyContext, card: OfficerCard, id: IdentifiedCard): Promise<IdentifiedCard> {
@@ -105,10 +107,15 @@ async function settleGenerations(ctx: CeremonyContext, card: OfficerCard, id: Id
   for (const purpose of ['so', 'backup'] as const) {
     const next = id.slots[purpose].next;
     if (!next) continue;
-    const trusted = ctx.trust(purpose)?.trusted;
-    if (trusted && trusted.set === next.descriptor.set && trusted.generation === next.descriptor.generation && ctx.trust(purpose)?.source !== 'interrupted') {
+    const trust = ctx.trust(purpose);
+    const trusted = trust?.trusted;
+    const inForce = trusted !== undefined && trusted.set === next.descriptor.set && trusted.descriptorHash === descriptorHash(next.descriptor);
+    // A generation number may be tried more than once: a rolled-back attempt's record is not the one
+    // in force, nor is an older generation. (While a rotation is undecided, the generation before it may still be.)
+    const superseded = trusted !== undefined && trust?.source !== 'interrupted' && trusted.set === next.descriptor.set && next.descriptor.generation <= trusted.generation && !inForce;
+    if (inForce && trust?.source !== 'interrupted') {
       await retireOldGeneration(card, purpose, next);
-    } else if (ctx.store.abandonedGeneration(next.descriptor.set, next.descriptor.generation)) {
+    } else if (superseded || ctx.store.abandonedGeneration(next.descriptor)) {
       await card.clearSlot(purpose === 'so' ? 'soPending' : 'backupPending');
     } else {
       throw new TesseraError('CARD_ERROR', `${cardName(id)} holds generation ${next.descriptor.generation} of its set beside generation ${id.slots[purpose].record?.descriptor.generation ?? '?'}: a rotation of the set is under way or was interrupted. Finish it first (an SO login finishes an interrupted SO rotation); the card's PIN was not changed.`);

@@ -28,7 +28,7 @@ import { type Approvers, approvalsFor, collectApprovals } from './steps/approval
 import { changeDigest } from '../policy/policy';
 import { IntentSteps } from './steps/intent';
 import { type SetApproval, approveBackupSet } from './steps/trust-set';
-import { descriptorHash } from '../quorum/card-set';
+import { type CardSetDescriptor, descriptorHash } from '../quorum/card-set';
 import { collectQuorum } from './steps/quorum';
 import { replacedWords } from './steps/rotate-cards';
 
@@ -50,7 +50,7 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
   run.stepTo(1);
   const approval = await approveBackupSet(run, ctx, h, params.trustSet, options);
   run.stepTo(2);
-  const { keys, holders, cards } = await backupKeys(run, ctx, backup, options);
+  const { keys, holders, cards } = await backupKeys(run, ctx, backup, options, true);
   let wrapKey: Handle | null = null;
   let intent: IntentSteps<{ backupId: string; file: string; target: string }> | null = null;
   try {
@@ -146,24 +146,31 @@ export async function listBackup(run: CeremonyRun, ctx: CeremonyContext, params:
   }
 }
 
-/** A quorum of the backup's key set, and the backup's keys opened with the escrow key it rebuilds. */
-async function backupKeys(run: CeremonyRun, ctx: CeremonyContext, backup: ParsedBackup, options: RunOptions): Promise<{ keys: BackupKeys; holders: string[]; cards: string[] }> {
+/**
+ * A quorum of the backup's key set, and the backup's keys opened with the escrow key it rebuilds.
+ * `onPartition`: the chosen partition is the restore's target (a listing needs none).
+ */
+async function backupKeys(run: CeremonyRun, ctx: CeremonyContext, backup: ParsedBackup, options: RunOptions, onPartition = false): Promise<{ keys: BackupKeys; holders: string[]; cards: string[] }> {
   const h = backup.header;
-  // A later generation of the set in force here (re-split with the same keys) is the one asked for:
-  // the old generation's shares still on cards are not used, and are retired.
-  const recorded = ctx.store.active(h.partition.serial, 'backup');
-  const inForce = recorded && recorded.set === h.backupSet.set && recorded.generation > h.backupSet.generation && recorded.backup?.escrowPublic === h.escrow.publicKey && recorded.backup.signingKey === h.signer.publicKey ? recorded : null;
+  // A later generation of the set in force (re-split with the same keys) is the one asked for: the
+  // old generation's shares still on cards are not used (a replaced card holds one), and are retired.
+  const later = (d: CardSetDescriptor | null): CardSetDescriptor | null => (d && d.set === h.backupSet.set && d.generation > h.backupSet.generation && d.backup?.escrowPublic === h.escrow.publicKey && d.backup.signingKey === h.signer.publicKey ? d : null);
+  // The backup's own partition says which generation is in force (its anchors, checked against this
+  // terminal's record): a terminal that never recorded the later generation, or whose record was
+  // edited, would otherwise ask for the backup's generation. Old shares are retired only on its word.
+  const vouched = onPartition && ctx.partition.partition().serial === h.partition.serial ? later(ctx.trust('backup')?.descriptor ?? null) : null;
+  const inForce = vouched ?? later(ctx.store.active(h.partition.serial, 'backup'));
   const quorum = await collectQuorum(run, {
     purpose: 'backup',
     trusted: inForce ? { set: inForce.set, generation: inForce.generation, descriptorHash: descriptorHash(inForce) } : { set: h.backupSet.set, generation: h.backupSet.generation, descriptorHash: h.backupSet.descriptorHash },
     descriptor: inForce,
-    ...(inForce ? { retire: true } : {}),
+    ...(vouched ? { retire: true } : {}),
     tokenSerial: h.partition.serial,
     retryWrongPin: options.retryWrongPin,
     of: ` (backup key set of “${h.partition.label}”)`,
     accept: (record) => signedByItsSet(record, backup),
     // A later generation of the set that re-split the same escrow key reads older backups too.
-    laterGeneration: (d) => d.backup?.escrowPublic === h.escrow.publicKey && d.backup.signingKey === h.signer.publicKey && !ctx.store.abandonedGeneration(d.set, d.generation),
+    laterGeneration: (d) => d.backup?.escrowPublic === h.escrow.publicKey && d.backup.signingKey === h.signer.publicKey && !ctx.store.abandonedGeneration(d),
     replaced: replacedWords(ctx),
   });
   try {

@@ -18,9 +18,15 @@ import { replacedWords } from './steps/rotate-cards';
 
 const setWords = { so: 'SO card set', backup: 'backup key set' } as const;
 
-/** Before any card: the partition has such a set. */
+/**
+ * Before any card: the partition has such a set, and it is decided which generation is in force.
+ * While a change around C_SetPIN is undecided, cards of the new generation would be reported
+ * proved for a generation the next SO login may roll back.
+ */
 export function precheckRollCall(ctx: CeremonyContext, start: CeremonyStartOf<'roll-call'>): void {
-  if (!ctx.trust(start.set)) throw new TesseraError('INVALID_REQUEST', `This partition has no ${setWords[start.set]} to call the roll of.`);
+  const trust = ctx.trust(start.set);
+  if (!trust) throw new TesseraError('INVALID_REQUEST', `This partition has no ${setWords[start.set]} to call the roll of.`);
+  if (trust.source === 'interrupted') throw new TesseraError('INVALID_REQUEST', `A change of the ${setWords[start.set]} was interrupted while the SO PIN was being changed: which generation is in force is not known yet. Log in as SO with the new cards first (that finishes it, or rolls it back), then call the roll.`);
 }
 
 export async function rollCall(run: CeremonyRun, ctx: CeremonyContext, start: CeremonyStartOf<'roll-call'>, options: RunOptions): Promise<Extract<CeremonyResult, { kind: 'roll-call' }>> {

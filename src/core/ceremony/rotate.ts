@@ -13,11 +13,12 @@ import { escrowPublic, newEscrowKey } from '../backup/escrow';
 import { TesseraError } from '../errors';
 import { type Anchor, protectionWords } from '../partition/anchor';
 import { type CardSetDescriptor, type Purpose, descriptorHash, newCredential, nextDescriptor, splitSecret } from '../quorum/card-set';
-import { endorse, rotationPublicKey } from '../quorum/rotation-key';
+import { confirmInForce, endorse, rotationPublicKey } from '../quorum/rotation-key';
 import { CARDS_WRITING, ROTATE_INTENT, type RotateIntent, interruptedRotation } from '../quorum/trust';
 import { wipe } from '../secrets';
 import { checkHolders } from './adopt';
 import type { CeremonyContext, RunOptions } from './context';
+import { SET_PIN_ACTION } from './rotate-recovery';
 import type { CeremonyRun } from './run';
 import { loginSoWithQuorum, precheckSoLogin } from './so-login';
 import { briefing, confirm } from './steps/confirm';
@@ -125,6 +126,7 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
     const backupKeys = current.backup ? { ...current.backup, escrowPublic: escrowPublic(secret).toString('base64') } : undefined;
     const next = nextDescriptor(current, token, holders, m, shares, secret, purpose === 'backup' ? backupKeys : undefined);
     const nextHash = descriptorHash(next);
+    const succession = { purpose, set: next.set, partitionSerial: token.serial, generation: next.generation, descriptorHash: nextHash, rotationKey: next.rotationKey as string, previousDescriptorHash: descriptorHash(current) };
     const anchor: Anchor = {
       set: next.set,
       generation: next.generation,
@@ -132,7 +134,7 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
       ...(purpose === 'backup' ? { full: next } : {}),
       rotationKey: next.rotationKey as string,
       previous: descriptorHash(current),
-      endorsement: endorse(oldSecret, current.generation, { purpose, set: next.set, partitionSerial: token.serial, generation: next.generation, descriptorHash: nextHash, rotationKey: next.rotationKey as string, previousDescriptorHash: descriptorHash(current) }),
+      endorsement: endorse(oldSecret, current.generation, succession),
     };
     const replacedCards = plan.replaced.map((holder) => ({ holder, card: store.cards(current.set, current.generation).find((c) => c.holder === holder)?.cardSerial ?? null }));
     await audit.append({ actor: ctx.actor, action: `${purpose === 'so' ? 'cardset' : 'backupset'}.rotate.start`, target, outcome: 'ok', details: { set: next.set, from: current.generation, generation: next.generation, m, n, holders: holders.join(', '), replaced: plan.replaced.join(', ') || null, approvedBy: quorum.holders.join(', '), approverCards: [...quorum.cards.values()].join(', ') } });
@@ -162,12 +164,21 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
       run.working('Changing the SO PIN…');
       const from = oldSecret;
       const to = secret;
-      intent.hsm('set-pin', 'so-pin-changing', 'so-pin-changed', () => partition.changeSoPin(from, to));
+      // In the audit log first: an interrupted change is probed only if the keyed log shows it began (rotate-recovery.ts).
+      await audit.append({ actor: ctx.actor, action: SET_PIN_ACTION, target, outcome: 'ok', details: { set: next.set, generation: next.generation, descriptor: nextHash } });
+      try {
+        intent.hsm('set-pin', 'so-pin-changing', 'so-pin-changed', () => partition.changeSoPin(from, to));
+      } catch (error) {
+        // C_SetPIN returned an error: the PIN was not changed, and the rotation is rolled back below.
+        await audit.append({ actor: ctx.actor, action: SET_PIN_ACTION, target, outcome: 'failed', details: { set: next.set, generation: next.generation, descriptor: nextHash, error: error instanceof TesseraError ? error.code : 'INTERNAL' } });
+        throw error;
+      }
     } else {
       await confirm(run, `All ${n} cards of generation ${next.generation} are written and checked. Record the new generation on “${token.label}”? From then on ${inForce} read and restore its backups${plan.newEscrowKey ? ', and new backups are encrypted to the new escrow key' : ''}; the cards of generation ${current.generation} no longer count.`, 'Record the new generation');
       run.working('Recording the new generation on the partition…');
     }
-    const protection = partition.writeAnchor(purpose, anchor);
+    // Confirmed by the new generation only now that it is in force (the HSM took its credential).
+    const protection = partition.writeAnchor(purpose, { ...anchor, confirmation: confirmInForce(secret, succession) });
     intent.advance('anchored', intent.data, 'after-anchor');
     store.save(next, 'active', written);
     intent.finish('done');
@@ -179,7 +190,7 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
       action: `${purpose === 'so' ? 'cardset' : 'backupset'}.rotate`,
       target,
       outcome: 'ok',
-      details: { kind: start.kind, set: next.set, from: current.generation, generation: next.generation, m, n, cards: record.cards.map((c) => `${c.holder}=${c.card}`).join(', '), replaced: replacedCards.map((r) => `${r.holder}=${r.card ?? 'unknown card'}`).join(', ') || null, removed: plan.removed.join(', ') || null, approvedBy: quorum.holders.join(', '), approverCards: [...quorum.cards.values()].join(', '), escrow: purpose === 'backup' ? (plan.newEscrowKey ? 'new' : 'kept') : null, ...(record.fingerprint ? { setFingerprint: record.fingerprint } : {}), anchor: protectionWords(protection) },
+      details: { kind: start.kind, set: next.set, from: current.generation, generation: next.generation, descriptor: nextHash, m, n, cards: record.cards.map((c) => `${c.holder}=${c.card}`).join(', '), replaced: replacedCards.map((r) => `${r.holder}=${r.card ?? 'unknown card'}`).join(', ') || null, removed: plan.removed.join(', ') || null, approvedBy: quorum.holders.join(', '), approverCards: [...quorum.cards.values()].join(', '), escrow: purpose === 'backup' ? (plan.newEscrowKey ? 'new' : 'kept') : null, ...(record.fingerprint ? { setFingerprint: record.fingerprint } : {}), anchor: protectionWords(protection) },
     });
 
     run.stepTo(4);

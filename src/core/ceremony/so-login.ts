@@ -7,12 +7,13 @@ import { TesseraError } from '../errors';
 import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import { finishInterruptedAdoption, rollBackInterruptedAdoption } from './enrol-recovery';
-import { finishInterruptedRotation, rollBackInterruptedRotation } from './rotate-recovery';
+import { finishInterruptedRotation, rollBackInterruptedRotation, setAsideUnvouched } from './rotate-recovery';
 import type { CeremonyRun } from './run';
 import { confirm } from './steps/confirm';
 import { type QuorumSpec, collectQuorum } from './steps/quorum';
 import { replacedWords } from './steps/rotate-cards';
 import { soRefusals } from '../quorum/so-refusals';
+import { interruptedRotation } from '../quorum/trust';
 
 /** Before any card is read: the partition has a card set, and its SO PIN is not at risk. */
 export function precheckSoLogin(ctx: CeremonyContext): void {
@@ -81,15 +82,18 @@ export interface SoQuorumOptions extends RunOptions {
 }
 
 /**
- * Logs the SO in with a quorum of the partition's SO card set (steps/quorum.ts): the rebuilt
- * credential is checked against the set's commitment, then, right before C_Login(CKU_SO), that the
- * partition is the same, no refused SO login waits for an acknowledgement, the audit log (which
- * decides that hold) is whole, and the SO PIN is not at risk. A refused login is counted and
- * recorded (`so.login` failed) and holds further SO logins, unless it was the one probe that rolls
- * back an adoption or rotation a crash interrupted inside C_SetPIN; an accepted one is recorded
- * (`so.login` ok, naming the ceremony), finishes such an adoption or rotation, and records a set
- * or generation learned from the cards. The credential is wiped whatever happens. The SO stays
- * logged in: the caller logs the SO out, or hands the session on (ctx.so).
+ * Logs the SO in with a quorum of the partition's SO card set (steps/quorum.ts). First, a rotation
+ * the intent log says was interrupted around C_SetPIN is set aside unless the audit log shows that
+ * change under way (rotate-recovery.ts, setAsideUnvouched). The rebuilt credential is checked
+ * against the set's commitment, then, right before C_Login(CKU_SO), that the partition is the same,
+ * no refused SO login waits for an acknowledgement, the audit log (which decides that hold) is
+ * whole, and the SO PIN is not at risk. A refused login is counted and recorded (`so.login` failed)
+ * and holds further SO logins, unless it was the one probe that rolls back an adoption or rotation
+ * a crash interrupted inside C_SetPIN; an accepted one is recorded (`so.login` ok, naming the
+ * ceremony), finishes such an adoption or rotation (a rotation's anchor confirmed by the credential
+ * the HSM just took), and records a set or generation learned from the cards. The credential is
+ * wiped whatever happens. The SO stays logged in: the caller logs the SO out, or hands the session
+ * on (ctx.so).
  * @param loginStep the ceremony's step shown while the credential is checked and sent.
  * @throws TesseraError CARD_ERROR (no card set; cards that do not rebuild the committed secret),
  *   TOKEN_NOT_FOUND (the partition changed), PIN_LOCKED (a refused login not acknowledged, a broken
@@ -98,6 +102,11 @@ export interface SoQuorumOptions extends RunOptions {
  */
 export async function loginSoWithQuorum(run: CeremonyRun, ctx: CeremonyContext, options: SoQuorumOptions): Promise<SoQuorumLogin> {
   const { partition } = ctx;
+  // The intent log may have changed since the terminal started: a rotation it says was interrupted
+  // around C_SetPIN is tried only while the audit log shows that change under way.
+  const interrupted = interruptedRotation(ctx.intents, 'so', partition.partition().serial);
+  const aside = interrupted ? await setAsideUnvouched(ctx, interrupted) : null;
+  if (aside) run.notice('warning', aside);
   const trust = ctx.trust('so');
   if (!trust) throw new TesseraError('CARD_ERROR', 'This partition has no card set yet. Adopt it first (Cards).');
   const token = partition.partition();
@@ -139,7 +148,7 @@ export async function loginSoWithQuorum(run: CeremonyRun, ctx: CeremonyContext, 
     try {
       ctx.store.resetSoFailures(token.serial);
       await finishInterruptedAdoption(ctx, descriptor, cards);
-      await finishInterruptedRotation(ctx, descriptor.set, descriptor.generation, cards);
+      await finishInterruptedRotation(ctx, descriptor.set, descriptor.generation, cards, quorum.secret);
       // A set (or a generation made on another terminal) learned from the cards is recorded now that the HSM accepted it.
       const active = ctx.store.active(token.serial, 'so');
       if (!active || active.set !== descriptor.set || active.generation < descriptor.generation) ctx.store.save(descriptor, 'active', cards);

@@ -20,6 +20,8 @@ export interface Anchor {
   previous?: string;
   /** A generation after the first: the previous generation's rotation-key signature over this one (base64). */
   endorsement?: string;
+  /** A generation after the first: its own rotation-key signature, made once it was in force (base64). */
+  confirmation?: string;
 }
 
 export function anchorLabel(purpose: Purpose): string {
@@ -36,8 +38,8 @@ export function readAnchors(session: Session, purpose: Purpose): Anchor[] {
     try {
       const parsed = JSON.parse(value.toString('utf8')) as Partial<Anchor>;
       if (typeof parsed.set === 'string' && Number.isInteger(parsed.generation) && typeof parsed.descriptor === 'string') {
-        const text = (key: 'rotationKey' | 'previous' | 'endorsement'): Partial<Anchor> => (typeof parsed[key] === 'string' ? { [key]: parsed[key] } : {});
-        anchors.push({ set: parsed.set, generation: parsed.generation as number, descriptor: parsed.descriptor, ...(parsed.full ? { full: parsed.full } : {}), ...text('rotationKey'), ...text('previous'), ...text('endorsement') });
+        const text = (key: 'rotationKey' | 'previous' | 'endorsement' | 'confirmation'): Partial<Anchor> => (typeof parsed[key] === 'string' ? { [key]: parsed[key] } : {});
+        anchors.push({ set: parsed.set, generation: parsed.generation as number, descriptor: parsed.descriptor, ...(parsed.full ? { full: parsed.full } : {}), ...text('rotationKey'), ...text('previous'), ...text('endorsement'), ...text('confirmation') });
       }
     } catch {
       // not an anchor this terminal wrote; ignored like any other data object

@@ -19,13 +19,7 @@ export class CardSetStore {
   save(descriptor: CardSetDescriptor, state: SetState, cards: Map<number, string> = new Map()): void {
     this.db
       .transaction(() => {
-        // A generation number tried before and rolled back is taken by the next attempt: the
-        // abandoned attempt's descriptor and cards make way (never those of a generation in use).
-        const before = this.db.prepare('SELECT state, descriptor_hash FROM card_sets WHERE set_id = ? AND generation = ?').get(descriptor.set, descriptor.generation) as { state: SetState; descriptor_hash: string } | undefined;
-        if (before && before.state === 'abandoned' && before.descriptor_hash !== descriptorHash(descriptor)) {
-          this.db.prepare('DELETE FROM set_cards WHERE set_id = ? AND generation = ?').run(descriptor.set, descriptor.generation);
-          this.db.prepare('DELETE FROM card_sets WHERE set_id = ? AND generation = ?').run(descriptor.set, descriptor.generation);
-        }
+        this.forgetAbandoned(descriptor);
         this.db
           .prepare(
             `INSERT INTO card_sets (set_id, generation, purpose, token_serial, token_label, m, n, descriptor, descriptor_hash, state, created_at)
@@ -45,6 +39,19 @@ export class CardSetStore {
         }
       })
       .immediate();
+  }
+
+  /**
+   * A generation begun and rolled back, then made again (a rotation tried once more): the new
+   * descriptor and its cards replace the abandoned ones. The row's key is (set, generation), and
+   * an upsert that only changed the state would record the new generation with the old attempt's
+   * descriptor, holders and cards, which the partition's anchor then contradicts.
+   */
+  private forgetAbandoned(descriptor: CardSetDescriptor): void {
+    const row = this.db.prepare('SELECT state, descriptor_hash FROM card_sets WHERE set_id = ? AND generation = ?').get(descriptor.set, descriptor.generation) as { state: SetState; descriptor_hash: string } | undefined;
+    if (!row || row.state !== 'abandoned' || row.descriptor_hash === descriptorHash(descriptor)) return;
+    this.db.prepare('DELETE FROM set_cards WHERE set_id = ? AND generation = ?').run(descriptor.set, descriptor.generation);
+    this.db.prepare('DELETE FROM card_sets WHERE set_id = ? AND generation = ?').run(descriptor.set, descriptor.generation);
   }
 
   active(tokenSerial: string, purpose: Purpose): CardSetDescriptor | null {
@@ -78,12 +85,11 @@ export class CardSetStore {
   }
 
   /**
-   * Whether this generation of `set` was begun and rolled back (a rotation that never took effect);
-   * with `descriptorHash`, whether exactly that attempt was.
+   * Whether this generation (this very descriptor: a generation number may be tried more than once)
+   * was begun and rolled back (a rotation that never took effect).
    */
-  abandonedGeneration(set: string, generation: number, hash?: string): boolean {
-    const row = this.db.prepare("SELECT descriptor_hash FROM card_sets WHERE set_id = ? AND generation = ? AND state = 'abandoned'").get(set, generation) as { descriptor_hash: string } | undefined;
-    return row !== undefined && (hash === undefined || row.descriptor_hash === hash);
+  abandonedGeneration(descriptor: CardSetDescriptor): boolean {
+    return this.db.prepare("SELECT 1 FROM card_sets WHERE set_id = ? AND generation = ? AND descriptor_hash = ? AND state = 'abandoned'").get(descriptor.set, descriptor.generation, descriptorHash(descriptor)) !== undefined;
   }
 
   /**

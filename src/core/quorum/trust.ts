@@ -10,7 +10,7 @@ import type { Intent, IntentLog } from '../store/intents';
 import type { TrustedSet } from './card-record';
 import { type CardSetDescriptor, type Purpose, descriptorHash } from './card-set';
 import type { CardSetStore } from './card-set-store';
-import { endorsed } from './rotation-key';
+import { confirmedInForce, endorsed, successionOf } from './rotation-key';
 
 /** The intent-log kind of each purpose's enrolment (adoption, backup-set creation). */
 export const ENROL_INTENT: Record<Purpose, string> = { so: 'adopt', backup: 'backup-set' };
@@ -45,7 +45,10 @@ export interface RotateIntent {
   descriptor: CardSetDescriptor;
   /** The generation it replaces. */
   from: { generation: number; descriptorHash: string };
-  /** The new generation's anchor, endorsed by the old generation (computed while its secret was at hand). */
+  /**
+   * The new generation's anchor, endorsed by the old generation (computed while its secret was at
+   * hand). Never its confirmation: that is made only once the new generation is in force.
+   */
   anchor: Anchor;
   /** Cards written so far (share index → card serial). */
   cards: Record<string, string>;
@@ -73,8 +76,10 @@ export interface AnchorChain {
 /**
  * The chain of a purpose's anchors: the one first generation (an anchor naming no previous one),
  * then each generation whose anchor names the one before and carries its endorsement (a signature by
- * the previous generation's rotation key, quorum/rotation-key.ts). Anchors nobody endorsed (anyone
- * with a session can write one) are left out; null when there is no first generation.
+ * the previous generation's rotation key, quorum/rotation-key.ts) and its confirmation (its own
+ * rotation key's signature, made once it was in force). Anchors nobody endorsed (anyone with a
+ * session can write one), and endorsed anchors of a rotation that never took effect (the intent log
+ * keeps their endorsement), are left out; null when there is no first generation.
  * @throws TesseraError (CARD_ERROR, BACKUP_INVALID) when two first generations, or two endorsed
  *   successors of one generation, disagree: the partition's history is in question.
  */
@@ -96,8 +101,10 @@ export function anchorChain(anchors: Anchor[], purpose: Purpose, partitionSerial
           a.previous === cur.descriptor &&
           a.rotationKey !== undefined &&
           a.endorsement !== undefined &&
+          a.confirmation !== undefined &&
           cur.rotationKey !== undefined &&
-          endorsed(cur.rotationKey, { purpose, set: a.set, partitionSerial, generation: a.generation, descriptorHash: a.descriptor, rotationKey: a.rotationKey, previousDescriptorHash: cur.descriptor }, a.endorsement),
+          endorsed(cur.rotationKey, successionOf(purpose, partitionSerial, a), a.endorsement) &&
+          confirmedInForce(successionOf(purpose, partitionSerial, a), a.confirmation),
       ),
     );
     if (next.length > 1) throw new TesseraError(w.code, `The partition holds two endorsed successors of generation ${cur.generation} of its ${w.record}. This needs investigation: ${w.until}.`);
@@ -118,10 +125,11 @@ export function anchorChain(anchors: Anchor[], purpose: Purpose, partitionSerial
 export function trustedSet(partition: PartitionService, store: CardSetStore, intents: IntentLog, purpose: Purpose): Trust | null {
   const token = partition.partition();
   const w = words[purpose];
-  const all = partition.anchors(purpose);
-  // An endorsed anchor of an attempt this terminal rolled back (its endorsement was in the intent
-  // log, readable to anyone with the database file) never took effect: it is not followed.
-  const chain = anchorChain(all.filter((a) => !store.abandonedGeneration(a.set, a.generation, a.descriptor)), purpose, token.serial);
+  // An endorsed anchor of an attempt that was rolled back (its endorsement was in the intent log,
+  // readable to anyone with the database file) is not followed: it lacks the confirmation only a
+  // generation in force makes (anchorChain). The terminal's own word that a generation was abandoned
+  // is not asked: the database could say so of the generation in force, and bring back the one before.
+  const chain = anchorChain(partition.anchors(purpose), purpose, token.serial);
   const anchor = chain?.tip;
   // Only an SO change interrupted around C_SetPIN is worth a try from the intent log (its cards hold
   // the only SO credential that may work), and only when the partition does not contradict it: for

@@ -20,12 +20,26 @@ export interface IdentifiedCard {
 
 const PENDING: Record<Purpose, SlotFile> = { so: 'soPending', backup: 'backupPending' };
 
-/** Reads what the card holds: serial, both set slots (and a next generation beside each), an interrupted enrolment. No PIN needed. */
+/**
+ * Reads what the card holds: serial, both set slots (and a next generation beside each), an
+ * interrupted enrolment. No PIN needed. A card pulled while a record was moved into place from its
+ * pending file (an old generation retired, the last step of a PIN change) reads empty or damaged
+ * there, while the record is whole in the pending file: the move is finished first (no PIN either:
+ * the record is copied as it is, still sealed), or the card would pass for blank and its share be lost.
+ */
 export async function identify(card: OfficerCard): Promise<IdentifiedCard> {
   const serial = await card.serial();
   const slot = async (purpose: Purpose): Promise<IdentifiedCard['slots'][Purpose]> => {
-    const frame = await card.readSlot(purpose);
-    const record = parseRecord(frame);
+    let frame = await card.readSlot(purpose);
+    let record = parseRecord(frame);
+    if (!record && serial && frame.state !== 'ok') {
+      const moving = parseRecord(await card.readSlot(PENDING[purpose]));
+      if (moving && moving.card === serial) {
+        await retireOldGeneration(card, purpose, moving);
+        frame = await card.readSlot(purpose);
+        record = parseRecord(frame);
+      }
+    }
     const pending = record ? parseRecord(await card.readSlot(PENDING[purpose])) : null;
     const next = pending && record && pending.descriptor.set === record.descriptor.set && pending.descriptor.generation > record.descriptor.generation && pending.card === record.card ? pending : null;
     return { frame, record, next };
@@ -40,8 +54,9 @@ export async function identify(card: OfficerCard): Promise<IdentifiedCard> {
 /**
  * Retires the old generation on a card whose next generation is in force: the pending record (sealed
  * under the same card PIN) becomes the card's record, read back, and the pending copy is cleared.
- * Idempotent: a card pulled half way holds either generation in its main slot and is finished the
- * next time it is used. No PIN is needed (the record is copied as it is, still sealed).
+ * Idempotent: a card pulled half way holds the old record, or nothing readable (the record file is
+ * written header last), in its main slot, and the new record in its pending file; it is finished the
+ * next time it is used (identify). No PIN is needed (the record is copied as it is, still sealed).
  * @throws TesseraError CARD_ERROR when the card does not keep the record.
  */
 export async function retireOldGeneration(card: OfficerCard, purpose: Purpose, next: CardRecord): Promise<void> {

@@ -66,7 +66,14 @@ export async function writeGeneration(run: CeremonyRun, plan: GenerationPlan): P
     const text = [kept.length > 0 ? `${kept.join(', ')}: insert your card (the new share is sealed under your card PIN)` : '', blank.length > 0 ? `a blank card for ${blank.join(', ')}` : ''].filter(Boolean).join('; or ');
     const presented = await run.nextCard({ kind: 'insert-card', text: `Card ${written.size + 1} of ${next.n}: ${text}.` });
     try {
-      const id = await identify(presented.card);
+      let id = await identify(presented.card);
+      // A kept card that missed the retire pass of the generation in force holds it beside the one
+      // before: it is retired now (no PIN), as at any use, or it would be refused as an old card.
+      const missed = id.slots[plan.purpose].next;
+      if (missed && descriptorHash(missed.descriptor) === descriptorHash(plan.old)) {
+        await retireOldGeneration(presented.card, plan.purpose, missed);
+        id = await identify(presented.card);
+      }
       const record = id.slots[plan.purpose].record;
       // (A later generation of the set on a card is one that was rolled back: the card is reusable.)
       const ofOld = record && record.descriptor.set === plan.old.set && record.descriptor.generation <= plan.old.generation ? record : null;
