@@ -39,9 +39,12 @@ async function only(...inserted: string[]): Promise<void> {
 }
 const pinsOf = (...inserted: string[]): string => inserted.map((c) => `${cardPins[cards.indexOf(c)]}\n`).join('');
 
-/** pkcs11-tool's view of one key's objects (every attribute it prints), for before/after comparisons. */
+/** pkcs11-tool's view of one key's objects (every attribute it prints for each object with CKA_ID `id`), for before/after comparisons. */
 function attributesOf(id: string): string {
-  return pkcs11Tool(['--token-label', label, '--login', '--pin', userPin, '--list-objects', '--id', id]);
+  const blocks = pkcs11Tool(['--token-label', label, '--login', '--pin', userPin, '--list-objects']).split(/\n(?=\S)/);
+  const mine = blocks.filter((b) => new RegExp(`^\\s+ID:\\s+${id}$`, 'm').test(b));
+  expect(mine.length).toBeGreaterThan(0);
+  return mine.join('\n');
 }
 
 /** Whether the private key with this id signs, through pkcs11-tool (an independent client). */
