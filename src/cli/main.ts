@@ -367,11 +367,13 @@ export function buildProgram(): Command {
     );
   partitionOptions(keys.command('invalidated').description('the trash bin: invalidated keys, what they were, who invalidated them and when (with --pin-fd, the partition\'s records and the keys are checked too)'))
     .option('--pin-fd <n>', 'log in as crypto officer (PIN from this file descriptor) to read the partition\'s trash bin and check each key')
-    .action((options: PartitionOptions & { pinFd?: string }) =>
+    .option('--filter <text>', 'only keys whose id, label, class, state or invalidating officer contains this text')
+    .action((options: PartitionOptions & { pinFd?: string; filter?: string }) =>
       withTerminal(async (terminal) => {
         await selectPartition(terminal, options);
         if (options.pinFd !== undefined) await coLogin(terminal, options.pinFd);
-        const list = await terminal.keys.invalidated();
+        const needle = options.filter?.toLowerCase();
+        const list = (await terminal.keys.invalidated()).filter((k) => !needle || [k.id, k.label, k.state, k.invalidatedBy, ...k.objects.map((o) => `${o.class} ${o.keyType ?? ''} ${o.label}`)].some((t) => t.toLowerCase().includes(needle)));
         print(options.json, list, () => (list.length === 0 ? 'The trash bin is empty.' : list.map(binLine).join('\n')) + (options.pinFd === undefined ? '\n(This terminal\'s records only: give --pin-fd to read the partition\'s trash bin and check the keys.)' : ''));
       }),
     );

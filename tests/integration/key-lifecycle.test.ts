@@ -240,6 +240,23 @@ describe('the partition policy', () => {
     expect(policyView()).toMatchObject({ version: versions.length, problems: [] });
   }, 400_000);
 
+  it('approvals.policy asks the current policy\'s number of holders: fewer change nothing', async () => {
+    const version = policyView().version;
+    await only('kl-a', 'kl-b');
+    expect(setPolicy(['approvals.policy=3'], ['kl-a', 'kl-b']).status).toBe(0);
+    expect(policyView().version).toBe(version + 1);
+    await only('kl-a', 'kl-b');
+    const short = cli(['policy', 'set', 'key-export=off', '--pins-from', '3', '--wait', '4'], [pinsOf('kl-a', 'kl-b')]);
+    expect(short.status).toBe(1);
+    expect(short.stderr).toMatch(/Approvals needed: 3 holders of the SO card set/);
+    expect(short.stderr).toMatch(/Officer 3 of 3/);
+    expect(policyView()).toMatchObject({ version: version + 1, policy: { settings: { 'key-export': true } } });
+    await only(...cards);
+    const back = setPolicy(['approvals.policy=2'], cards);
+    expect(back.status, back.stderr).toBe(0);
+    expect((JSON.parse(back.stdout) as PolicyChangeReport).approvers.map((a) => a.holder)).toEqual(holders);
+  }, 240_000);
+
   it('refuses bad changes before any card is asked for', () => {
     for (const [args, message] of [
       [['key-export=maybe'], /key-export is on or off, not “maybe”/],
@@ -303,6 +320,26 @@ describe('crashes', () => {
     expect(view.version).toBe(inForce ? version + 1 : version);
     expect(view.problems.filter((p) => !/not trusted/.test(p))).toEqual([]);
     expect(audit().find((e) => e.action === 'policy.set.recover')).toMatchObject({ outcome: 'ok' });
+  }, 240_000);
+});
+
+describe('approvals.co-pin-reset', () => {
+  it("asks for as many SO holders as the policy says before the crypto officer's PIN is reset", async () => {
+    await only('kl-a', 'kl-b');
+    expect(setPolicy(['approvals.co-pin-reset=3'], ['kl-a', 'kl-b']).status).toBe(0);
+    const next = `kl-co-${tag}`;
+    await only('kl-a', 'kl-b');
+    const short = tessera(['co-pin', 'reset', '--token', label, '--pins-from', '3', '--new-pin-fd', '4', '--wait', '4', '--json'], { home, fds: [pinsOf('kl-a', 'kl-b'), `${next}\n`] });
+    expect(short.status).toBe(1);
+    expect(short.stderr).toMatch(/Approvals needed: 3 holders of the SO card set \(the partition policy's approvals.co-pin-reset\)/);
+    expect(signs('01', 'SHA256-RSA-PKCS').ok).toBe(true);
+    await only(...cards);
+    const done = tessera(['co-pin', 'reset', '--token', label, '--pins-from', '3', '--new-pin-fd', '4', '--wait', '10', '--json'], { home, fds: [pinsOf(...cards), `${next}\n`] });
+    expect(done.status, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ reset: true, holders });
+    userPin = next;
+    expect(signs('01', 'SHA256-RSA-PKCS').ok).toBe(true);
+    expect(audit().find((e) => e.action === 'co-pin.reset')).toMatchObject({ outcome: 'ok', details: { holders: holders.join(', '), digest: expect.stringMatching(/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/) } });
   }, 240_000);
 });
 
