@@ -323,6 +323,33 @@ describe('crashes', () => {
   }, 240_000);
 });
 
+describe('approvals.restore', () => {
+  it('a restore waits for as many SO holders as the policy asks, after the backup set\'s quorum, and records them with the digest', async () => {
+    // Backups allowed again (the crash tests may have turned key export off), and SO approvals for restores.
+    await only('kl-a', 'kl-b');
+    expect(setPolicy(['approvals.restore=2', ...(policyView().policy.settings['key-export'] ? [] : ['key-export=on'])], ['kl-a', 'kl-b']).status).toBe(0);
+    // A backup key set of one holder, on a card of its own.
+    if (lab.state().cards.some((c) => c.holder === 'kl-x')) await lab.blankCard('kl-x');
+    else await lab.newCard('kl-x');
+    await only('kl-x');
+    const set = cli(['backup-set', 'create', '--holders', 'xena', '--threshold', '1', '--pins-from', '3', '--pin-fd', '4', '--json'], ['kl-x-pin-9999\n', `${userPin}\n`]);
+    expect(set.status, set.stderr).toBe(0);
+    const media = mkdtempSync(join(tmpdir(), 'tessera-usb-approvals-'));
+    const made = cli(['backup', 'create', '--media', media, '--pin-fd', '3', '--json'], [`${userPin}\n`]);
+    expect(made.status, made.stderr).toBe(0);
+    const file = (JSON.parse(made.stdout) as { path: string }).path;
+    // The backup set's card first, then the SO holders' (xena's card holds no SO share: refused before any PIN).
+    await only('kl-x', 'kl-a', 'kl-b');
+    const restored = cli(['backup', 'restore', file, '--pins-from', '3', '--pin-fd', '4', '--wait', '10', '--json'], [`kl-x-pin-9999\n${cardPins[0]}\n${cardPins[1]}\n`, `${userPin}\n`]);
+    expect(restored.status, restored.stderr).toBe(0);
+    expect(restored.stderr).toMatch(/asks 2 holders of the SO card set to approve this restore \(approvals.restore\)\. Digest of this restore: ([0-9a-f]{4} ){3}[0-9a-f]{4}\./);
+    const entry = audit().find((e) => e.action === 'backup.restore');
+    expect(entry).toMatchObject({ outcome: 'ok', details: { approvers: 'alice, bob', digest: expect.stringMatching(/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/) } });
+    await only('kl-a', 'kl-b');
+    expect(setPolicy(['approvals.restore=0'], ['kl-a', 'kl-b']).status).toBe(0);
+  }, 300_000);
+});
+
 describe('approvals.co-pin-reset', () => {
   it("asks for as many SO holders as the policy says before the crypto officer's PIN is reset", async () => {
     await only('kl-a', 'kl-b');

@@ -288,7 +288,8 @@ async function finishInterruptedDestroys(ctx: CeremonyContext): Promise<void> {
   const serial = ctx.partition.partition().serial;
   const session = ctx.partition.coSession();
   for (const intent of ctx.intents.unfinished<KeyIntent>(DESTROY_INTENT)) {
-    if (intent.data.partition !== serial) continue;
+    // Only what a start found interrupted (recoverKeyChanges): a destroy under way in this process is its own business.
+    if (intent.data.partition !== serial || intent.step !== 'interrupted') continue;
     const finished: string[] = [];
     for (const id of intent.data.ids.filter((i) => !intent.data.done.includes(i))) {
       const key = findKeyOrNull(session, id);
