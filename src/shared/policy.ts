@@ -86,7 +86,7 @@ export const SETTING_WORDS: Record<SettingName, { title: string; on: string; off
   },
   'object-destruction': {
     title: 'Object destruction',
-    on: 'Objects may be destroyed (under the approvals below).',
+    on: 'Objects may be destroyed (under the approvals the policy asks for).',
     off: 'Every delete fails: nothing is destroyed, nothing invalidated.',
     riskOn: 'Keys can be destroyed for good once the approvals are given.',
     riskOff: 'Invalidated keys stay in the trash bin; no key can be removed.',
@@ -159,7 +159,7 @@ export function sideBySide(current: PartitionPolicy, proposed: PartitionPolicy, 
     const words = (k: number): string => (k === 0 ? 'no SO approval' : `${k} of ${set?.n ?? '?'} SO holders`);
     lines.push({
       name: `approvals.${a}`,
-      title: `Approvals: ${APPROVAL_WORDS[a].toLowerCase()}`,
+      title: `Approvals: ${APPROVAL_WORDS[a].charAt(0).toLowerCase()}${APPROVAL_WORDS[a].slice(1)}`,
       current: words(now),
       proposed: words(next),
       changed: now !== next,

@@ -173,7 +173,7 @@ describe('the trash bin', () => {
       { id: '13', label: expect.any(String), outcome: 'destroyed', detail: null },
     ]);
     expect(report.approvers.map((a) => a.holder)).toEqual(holders);
-    expect(done.stderr).toMatch(/“Document Signing EC” \(id 12\): private-key and public-key/);
+    expect(done.stderr).toMatch(/“Document Signing EC” \(id 12\): private key and public key/);
     expect(parseIds(keysIn())).not.toContain('12');
     expect(parseIds(keysIn())).not.toContain('13');
     expect(bin()).toEqual([]);

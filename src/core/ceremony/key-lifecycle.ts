@@ -155,7 +155,7 @@ export async function reactivateKey(run: CeremonyRun, ctx: CeremonyContext, star
   const key = findKey(session, start.id);
   const digest = changeDigest({ action: 'reactivate', partition: token.serial, id: record.id, objects: record.objects });
   run.show({ kind: 'key-change', action: 'reactivate', keys: [view], digest });
-  await briefing(run, [`Reactivate “${record.label}” (id ${record.id}) in “${token.label}” (serial ${token.serial}): every usage attribute comes back exactly as it was before ${record.by} invalidated it on ${record.at}:`, ...record.objects.map((o) => `  ${o.class} “${o.label}”: ${onWords(o.usage)}`), `Digest of this change: ${digest}.`, `Who must be present: ${approvalsFor(ctx, null)} holders of the SO card set, with their cards.`].join('\n'));
+  await briefing(run, [`Reactivate “${record.label}” (id ${record.id}) in “${token.label}” (serial ${token.serial}): every usage attribute comes back exactly as it was before ${record.by} invalidated it on ${when(record.at)}:`, ...record.objects.map((o) => `  ${classWords(o.class)} “${o.label}”: ${onWords(o.usage)}`), `Digest of this change: ${digest}.`, `Who must be present: ${approvalsFor(ctx, null)} holders of the SO card set, with their cards.`].join('\n'));
 
   run.stepTo(REACTIVATE.quorum);
   const approvers = await collectApprovals(run, ctx, { count: approvalsFor(ctx, null), digest, what: `reactivating “${record.label}”`, ...options });
@@ -228,7 +228,7 @@ export async function destroyKeys(run: CeremonyRun, ctx: CeremonyContext, start:
     run,
     [
       `Destroy ${plan.length === 1 ? 'this key' : `these ${plan.length} keys`} in “${token.label}” (serial ${token.serial}) for good. Nobody can bring ${plan.length === 1 ? 'it' : 'them'} back, except from a backup:`,
-      ...plan.map((p) => `  “${p.label}” (id ${p.id}): ${p.key ? p.key.objects.map((o) => o.class).join(' and ') : 'its objects are gone already; its record is cleared'}`),
+      ...plan.map((p) => `  “${p.label}” (id ${p.id}): ${p.key ? p.key.objects.map((o) => classWords(o.class)).join(' and ') : 'its objects are gone already; its record is cleared'}`),
       `Digest of this change: ${digest}.`,
       `Approvals needed: ${count} holders of the SO card set (the partition policy's approvals.destroy), each with their card.`,
     ].join('\n'),
@@ -327,6 +327,17 @@ function refuseOwnKey(ctx: CeremonyContext, key: KeyGroup, what: string): void {
   const signingKeyId = ctx.store.active(ctx.partition.partition().serial, 'backup')?.backup?.signingKeyId ?? null;
   if (key.objects.some((o) => o.label === AUDIT_KEY_LABEL)) throw new TesseraError('INVALID_REQUEST', `“${key.label}” (id ${key.id}) is the partition's audit key: it seals the audit log and is not ${what} here.`);
   if (signingKeyId && key.id === signingKeyId) throw new TesseraError('INVALID_REQUEST', `“${key.label}” (id ${key.id}) is the partition's backup-signing key: it is not ${what} here (rotate the backup key set instead).`);
+}
+
+/** "private key", "secret key", "public key". */
+function classWords(c: string): string {
+  return c.replace('-', ' ');
+}
+
+/** "2026-11-30 14:14 UTC": a record's ISO time, in words officers read (their locale: the window's business). */
+function when(iso: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  return m ? `${m[1]} ${m[2]} UTC` : iso;
 }
 
 /** "CKA_SIGN on, CKA_DECRYPT off" for each object. */
