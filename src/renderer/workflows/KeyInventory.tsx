@@ -54,8 +54,9 @@ const deletable = (o: ObjectSummary): boolean => (o.class === 'private-key' || o
 
 /** “Signing Key 2026” (id 01): private key and public key — the key as a delete takes it (a pair counts once). */
 function keyName(objects: ObjectSummary[], o: ObjectSummary): string {
-  const parts = objects.filter((x) => x.id === o.id && keyClasses.includes(x.class)).map((x) => classWords[x.class]);
-  return `“${o.label || '(no label)'}” (id ${o.id}): ${[...new Set(parts)].join(' and ')}`;
+  const present = new Set(objects.filter((x) => x.id === o.id).map((x) => x.class));
+  const parts = keyClasses.filter((c) => present.has(c)).map((c) => classWords[c]);
+  return `“${o.label || '(no label)'}” (id ${o.id}): ${parts.join(' and ')}`;
 }
 
 /** What a delete of `key` does under the policy in force, in words; `refused` when the policy forbids it. */
