@@ -173,6 +173,10 @@ test('keys deleted from the inventory go into the trash bin; the SO cards reacti
   await app.goTo('Partition');
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page.getByLabel('Status', { exact: true })).toContainText('Crypto officer not logged in');
+  // Without the crypto officer the bin is this terminal's records only, and its actions wait for the login.
+  await app.goTo('Keys');
+  await expect(page.getByRole('note').filter({ hasText: "this list is this terminal's records only" })).toContainText('needs the crypto-officer login');
+  await expect(page.getByRole('button', { name: 'Destroy the chosen keys for good' })).toBeDisabled();
   await app.goTo('Policy');
   await expect(page.getByRole('heading', { level: 2, name: 'Policy in force: version 0' })).toBeVisible();
   await expect(row(page.getByRole('table', { name: 'Settings in force' }), 'Object destruction')).toContainText('On');
@@ -228,8 +232,10 @@ test('keys deleted from the inventory go into the trash bin; the SO cards reacti
   await app.objectRows().filter({ hasText: 'private key' }).click();
   await expect(details.getByRole('note')).toContainText('Object destruction is off in the partition policy');
   await details.getByRole('button', { name: 'Delete “Signing Key 2026”…' }).click();
-  await page.getByRole('button', { name: 'Invalidate “Signing Key 2026”' }).click();
+  await expect(page.getByRole('alertdialog')).toContainText('every delete fails, so the terminal refuses to delete “Signing Key 2026” (id 01)');
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Delete “Signing Key 2026”' }).click();
   await expect(details.getByRole('alert')).toContainText('Refused by the partition policy: Object destruction is off in the partition policy');
+  await expect(app.objectRows().filter({ hasText: 'invalidated' })).toHaveCount(0);
   await shot(page, '13-delete-refused');
   expect(signs(partition.label, partition.userPin, '01', 'SHA256-RSA-PKCS')).toBe(true);
   await page.getByRole('tab', { name: 'Trash bin' }).click();

@@ -71,10 +71,19 @@ function PolicyChangeDetail({ detail }: { detail: Extract<CeremonyView['detail']
   );
 }
 
-function keyObjects(k: InvalidatedKeyView, action: 'reactivate' | 'destroy'): string {
-  if (k.objects.length === 0) return action === 'destroy' ? 'its objects are gone already; its record is cleared' : 'no objects recorded';
-  if (action === 'destroy') return `${k.objects.map((o) => classWords[o.class]).join(' and ')}, for good`;
-  return k.objects.map((o) => `${classWords[o.class]}: ${usageOn(o.usage)}`).join('; ');
+/** What comes back (each object's usage, one line each) or what goes. */
+function KeyObjects({ k, action }: { k: InvalidatedKeyView; action: 'reactivate' | 'destroy' }): React.JSX.Element {
+  if (k.objects.length === 0) return <>{action === 'destroy' ? 'its objects are gone already; its record is cleared' : 'no objects recorded'}</>;
+  if (action === 'destroy') return <>{`${k.objects.map((o) => classWords[o.class]).join(' and ')}, for good`}</>;
+  return (
+    <>
+      {k.objects.map((o) => (
+        <div key={o.class}>
+          {classWords[o.class]}: <span className="mono">{usageOn(o.usage)}</span>
+        </div>
+      ))}
+    </>
+  );
 }
 
 function KeyChangeDetail({ detail }: { detail: Extract<CeremonyView['detail'], { kind: 'key-change' }> }): React.JSX.Element {
@@ -96,7 +105,9 @@ function KeyChangeDetail({ detail }: { detail: Extract<CeremonyView['detail'], {
             <tr key={k.id}>
               <td className="mono">{k.id}</td>
               <td>{k.label || '(no label)'}</td>
-              <td>{keyObjects(k, detail.action)}</td>
+              <td>
+                <KeyObjects k={k} action={detail.action} />
+              </td>
               <td>{k.invalidatedAt ? `${when(k.invalidatedAt)} by ${k.invalidatedBy}` : 'not in the trash bin'}</td>
             </tr>
           ))}

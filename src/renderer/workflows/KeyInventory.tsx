@@ -116,15 +116,16 @@ function DeleteKey({ summary, asking, setAsking }: { summary: ObjectSummary; ask
                   setAsking(false);
                   return;
                 }
+                // Refused or done, the confirmation closes: the refusal (naming the setting) or the result stays.
                 void invalidate(summary.id).then(async (ok) => {
-                  if (!ok) return;
                   setAsking(false);
+                  if (!ok) return;
                   await reload();
                   await open(summary.uri);
                 });
               }}
             >
-              {words.destroys ? `Destroy ${label} for good…` : `Invalidate ${label}`}
+              {words.destroys ? `Destroy ${label} for good…` : words.refused ? `Delete ${label}` : `Invalidate ${label}`}
             </button>
             <button type="button" onClick={() => setAsking(false)}>
               Keep the key

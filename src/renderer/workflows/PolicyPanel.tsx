@@ -20,6 +20,9 @@ const sourceWords: Record<PolicyView['source'], string> = {
   terminal: "From this terminal's database (the partition's record could not be used).",
 };
 
+/** "Reset the crypto officer's PIN" → "reset the crypto officer's PIN" (PIN stays PIN). */
+const lowerFirst = (words: string): string => words.charAt(0).toLowerCase() + words.slice(1);
+
 function approvalWords(policy: PolicyView, operation: ApprovalName): string {
   const k = approvalsNeeded(policy.policy, operation, policy.set);
   if (k === 0) return "No SO approval (the backup key set's own quorum guards a restore).";
@@ -36,7 +39,7 @@ function InForce({ policy }: { policy: PolicyView }): React.JSX.Element {
         {signed ? ` Approved on ${when(signed.at)} by ${signed.approvers.map((a) => `${a.holder} (card ${a.card})`).join(', ')}; signed with the SO card set ${signed.set}, generation ${signed.generation}.` : ''}
       </p>
       <p className={`notice ${policy.enforcement.kind === 'terminal' ? 'notice-warning' : ''}`} role="note" aria-label="Who enforces the policy">
-        <strong>{policy.enforcement.kind === 'terminal' ? 'Enforced by this terminal only. ' : 'Enforced by the HSM. '}</strong>
+        <strong>Who enforces it: </strong>
         {policy.enforcement.words}
       </p>
       {policy.problems.length > 0 ? (
@@ -166,7 +169,7 @@ function ChangeForm({ policy }: { policy: PolicyView }): React.JSX.Element {
                 <input type="checkbox" checked={draft.settings[name]} onChange={(e) => setSetting(name, e.target.checked)} /> {SETTING_WORDS[name].title}
               </label>
               <span className="muted">
-                {draft.settings[name] !== policy.policy.settings[name] ? 'Changed: ' : ''}
+                {draft.settings[name] !== policy.policy.settings[name] ? <strong>Changed to {draft.settings[name] ? 'on' : 'off'}. </strong> : null}
                 {draft.settings[name] ? SETTING_WORDS[name].on : SETTING_WORDS[name].off}
               </span>
             </div>
@@ -179,7 +182,7 @@ function ChangeForm({ policy }: { policy: PolicyView }): React.JSX.Element {
             const id = `approvals-${a}`;
             return (
               <div key={a} className="setting">
-                <label htmlFor={id}>Approvals: {APPROVAL_WORDS[a].toLowerCase()}</label>
+                <label htmlFor={id}>Approvals: {lowerFirst(APPROVAL_WORDS[a])}</label>
                 <span>
                   <input id={id} type="number" min={low} max={high} className="count" value={draft.approvals[a]} disabled={!policy.set} aria-invalid={invalid[a] ? true : undefined} aria-describedby={invalid[a] ? `${id}-problem` : undefined} onChange={(e) => setApproval(a, e.target.value)} /> of {policy.set?.n ?? '?'}
                 </span>

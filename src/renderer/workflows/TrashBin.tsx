@@ -90,7 +90,7 @@ export function TrashBin(): React.JSX.Element {
                 <tr key={k.id || `unreadable-${i}`} className={k.problem ? 'flagged' : undefined}>
                   <td>{k.id ? <input type="checkbox" aria-label={`Choose ${name(k)} to destroy`} checked={chosen.has(k.id)} disabled={problem !== null} onChange={(e) => toggle(k.id, e.target.checked)} /> : null}</td>
                   <td className="mono">{k.id || '—'}</td>
-                  <td className="wrap">{k.label || '(no label)'}</td>
+                  <td className="bin-label">{k.label || '(no label)'}</td>
                   <td>{k.objects.map((o) => `${classWords[o.class]}${o.keyType ? ` (${o.keyType})` : ''}`).join(', ') || '—'}</td>
                   <td>
                     {k.objects.map((o) => (
@@ -100,7 +100,7 @@ export function TrashBin(): React.JSX.Element {
                     ))}
                   </td>
                   <td>{k.invalidatedBy || '—'}</td>
-                  <td>{k.invalidatedAt ? when(k.invalidatedAt) : '—'}</td>
+                  <td className="bin-when">{k.invalidatedAt ? when(k.invalidatedAt) : '—'}</td>
                   <td>{stateWords[k.state]}</td>
                   <td>{k.problem ? <span className="outcome-failed">{k.problem}</span> : '—'}</td>
                   <td>
