@@ -78,10 +78,8 @@ export function TrashBin(): React.JSX.Element {
                 <th scope="col">Label</th>
                 <th scope="col">Objects</th>
                 <th scope="col">Usage before</th>
-                <th scope="col">Invalidated by</th>
-                <th scope="col">When</th>
-                <th scope="col">State</th>
-                <th scope="col">Problem</th>
+                <th scope="col">Invalidated (when, by whom)</th>
+                <th scope="col">State and problem</th>
                 <th scope="col">Reactivate</th>
               </tr>
             </thead>
@@ -99,10 +97,14 @@ export function TrashBin(): React.JSX.Element {
                       </div>
                     ))}
                   </td>
-                  <td>{k.invalidatedBy || '—'}</td>
-                  <td className="bin-when">{k.invalidatedAt ? when(k.invalidatedAt) : '—'}</td>
-                  <td>{stateWords[k.state]}</td>
-                  <td>{k.problem ? <span className="outcome-failed">{k.problem}</span> : '—'}</td>
+                  <td>
+                    <div className="bin-when">{k.invalidatedAt ? when(k.invalidatedAt) : 'not recorded'}</div>
+                    <div>by {k.invalidatedBy || 'nobody recorded'}</div>
+                  </td>
+                  <td>
+                    <div>{stateWords[k.state]}</div>
+                    {k.problem ? <div className="outcome-failed">Problem: {k.problem}</div> : null}
+                  </td>
                   <td>
                     {k.id ? (
                       <button type="button" aria-label={`Reactivate ${name(k)}`} disabled={problem !== null || k.state === 'missing'} onClick={() => void start({ kind: 'key-reactivate', id: k.id })}>
