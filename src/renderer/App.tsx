@@ -13,8 +13,8 @@ import { BackupPanel } from './workflows/BackupPanel';
 import { CardsPanel } from './workflows/CardsPanel';
 import { CredentialsPanel } from './workflows/CredentialsPanel';
 import { KeyInventory } from './workflows/KeyInventory';
-import { NotAvailable } from './workflows/NotAvailable';
 import { PartitionDashboard } from './workflows/PartitionDashboard';
+import { PolicyPanel } from './workflows/PolicyPanel';
 
 function Content({ section }: { section: Section }): React.JSX.Element {
   switch (section) {
@@ -31,7 +31,7 @@ function Content({ section }: { section: Section }): React.JSX.Element {
     case 'credentials':
       return <CredentialsPanel />;
     case 'policy':
-      return <NotAvailable title={sectionTitles[section]} />;
+      return <PolicyPanel />;
   }
 }
 

@@ -9,6 +9,7 @@ import { Terminal, type TerminalOptions } from '../../src/core/terminal';
 import { createDispatcher } from '../../src/main/dispatch';
 import { type ChromiumApp, HOST_ORIGIN, launchChromiumApp } from '../lab/chromium-app';
 import { Lab } from '../lab/lab';
+import { seedPartition } from '../lab/seed';
 
 export const lab = new Lab();
 const root = resolve(import.meta.dirname, '../..');
@@ -138,3 +139,42 @@ export const test = base.extend<{ app: AppDriver; modules: TerminalOptions['modu
 });
 
 export { expect };
+
+/** A new partition with the lab's sample keys (ids 01…03, 11…13, 21…23), chosen in the GUI (with no card in a reader). */
+export async function seededPartition(app: AppDriver, prefix: string): Promise<{ label: string; serial: string; soPin: string; userPin: string }> {
+  await noCards();
+  const partition = await lab.newPartition(`${prefix} ${Date.now().toString(36)}`);
+  seedPartition(lab.state().modulePath, lab.state().softhsmConf, partition.label, partition.userPin);
+  await app.waitForPartition(lab.state().tokenLabel);
+  await app.page.getByRole('button', { name: 'Open module' }).click();
+  await app.page.getByRole('button', { name: `Use “${partition.label}” (serial ${partition.serial})` }).click();
+  await app.waitForPartition(partition.label);
+  return partition;
+}
+
+/**
+ * The chosen partition adopted in the GUI by `holders` onto the blank lab cards `cards` (same
+ * order), any `threshold` of them logging in as SO; card i's PIN is `pinOf(i)` (1-based).
+ */
+export async function adoptInGui(app: AppDriver, soPin: string, holders: string[], cards: string[], threshold: number, pinOf: (i: number) => string): Promise<void> {
+  const page = app.page;
+  await app.goTo('Cards');
+  for (const [i, holder] of holders.entries()) await page.getByLabel(`Holder ${i + 1}`, { exact: true }).fill(holder);
+  await page.getByLabel('Cards needed to log in').selectOption(String(threshold));
+  await page.getByRole('button', { name: 'Start the adoption' }).click();
+  await page.getByLabel('Current SO PIN').fill(soPin);
+  await page.getByRole('button', { name: 'Use this SO PIN' }).click();
+  const prompt = page.locator('.prompt');
+  for (let i = 1; i <= holders.length; i++) {
+    await expect(prompt).toContainText(`Card ${i} of ${holders.length}: ${holders[i - 1]}, insert your blank card.`);
+    await onlyCard(cards[i - 1] as string);
+    await page.getByLabel('New card PIN').fill(pinOf(i));
+    await page.getByLabel('The same PIN again').fill(pinOf(i));
+    await page.getByRole('button', { name: 'OK' }).click();
+    await expect(page.getByRole('list', { name: 'What happened' })).toContainText(`${holders[i - 1]}'s card is written and checked (${i} of ${holders.length})`);
+  }
+  await page.getByRole('button', { name: /^Change the SO PIN of “/ }).click();
+  await expect(page.getByRole('table', { name: 'Enrolled cards' }).getByRole('row')).toHaveCount(holders.length + 1);
+  await page.getByRole('button', { name: 'Close' }).click();
+  await noCards();
+}

@@ -26,7 +26,8 @@ test('the dashboard shows the lab partition by label and serial, with its PIN st
   await app.goTo('Credentials');
   await expect(page.getByRole('heading', { level: 1, name: 'Credentials' })).toBeVisible();
   await app.goTo('Policy');
-  await expect(page.getByText('Not available yet')).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Partition policy' })).toBeVisible();
+  await expect(page.getByRole('note', { name: 'Who enforces the policy' })).toContainText('other applications with the crypto-officer PIN are not held to it');
   await app.goTo('Backup');
   await expect(page.getByRole('heading', { level: 1, name: 'Backup and restore' })).toBeVisible();
   await expect(page.getByText('Log in as crypto officer (Partition) to back up')).toBeVisible();

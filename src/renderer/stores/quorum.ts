@@ -90,7 +90,8 @@ export const useQuorum = create<QuorumState>((set, get) => {
 
     async start(request) {
       const result = await api.ceremony.start(request);
-      set(result.ok ? { ceremony: result.value, error: null } : { error: result.error });
+      // Core may have pushed the ceremony's next views (its briefing) before this reply arrives.
+      set(result.ok ? { ceremony: newest(get().ceremony, result.value), error: null } : { error: result.error });
       return result.ok;
     },
 

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { CardReport, CeremonyPrompt, CeremonySummary, CeremonyView } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { useQuorum } from '../stores/quorum';
+import { ChangeDetail, KeyChangeResult, PolicyChangeResult } from './ApprovalDetails';
 import { BackupResult, Preview, Progress, RestoreChoice, RestoreResult } from './BackupDetails';
 import { CoPinResult, EnrolmentRecordView, RollCallResult, RotationResult } from './CardSetResults';
 
@@ -273,6 +274,7 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
       {p.kind === 'confirm-fingerprint' ? <FingerprintForm view={view} /> : null}
       <Progress view={view} />
       <Preview view={view} />
+      <ChangeDetail view={view} />
       <RestoreChoice key={view.detail?.kind === 'restore-choice' ? view.id : 'none'} view={view} />
       {p.kind === 'confirm' ? (
         <button type="button" className={p.briefing ? 'primary' : 'danger'} onClick={() => void confirm()}>
@@ -295,6 +297,8 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
       {view.result?.kind === 'co-pin-reset' ? <CoPinResult result={view.result} /> : null}
       {view.result && 'rotation' in view.result ? <RotationResult report={view.result.rotation} /> : null}
       {view.result?.kind === 'roll-call' ? <RollCallResult report={view.result.report} /> : null}
+      {view.result?.kind === 'key-reactivate' || view.result?.kind === 'key-destroy' ? <KeyChangeResult report={view.result.report} /> : null}
+      {view.result?.kind === 'policy-set' ? <PolicyChangeResult report={view.result.report} /> : null}
       {view.summary ? <Summary summary={view.summary} /> : null}
       <div className="row">
         {ended ? (

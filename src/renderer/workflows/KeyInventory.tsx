@@ -1,13 +1,24 @@
 // Keys: the partition's objects, sortable and filterable, virtualised so that 10,000 rows scroll
-// smoothly; Enter or a click opens one object's full attribute set. Keyboard: arrows move, Enter
-// opens, Escape closes the details.
+// smoothly; Enter or a click opens one object's full attribute set, from which a private or secret
+// key is deleted (under key invalidation: invalidated, into the trash bin). Keys in the trash bin
+// are marked "invalidated" in words. The trash bin is the section's second tab; a key ceremony
+// (reactivate, destroy) under way replaces both. Keyboard: arrows move, Enter opens, Delete asks to
+// delete the key of the row, Escape closes the details.
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState } from 'react';
-import type { ObjectClassName, ObjectSummary } from '../../shared/types';
+import { ceremonyKinds } from '../../shared/ceremonies';
+import { SETTING_WORDS, approvalsNeeded } from '../../shared/policy';
+import type { InvalidatedKeyView, ObjectClassName, ObjectSummary, PolicyView } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import type { SortKey } from '../inventory-filter';
 import { useInventory } from '../stores/inventory';
 import { usePartition } from '../stores/partition';
+import { usePolicy } from '../stores/policy';
+import { useQuorum } from '../stores/quorum';
+import { type KeysTab, inBin, useTrashBin } from '../stores/trashBin';
+import { classWords, when } from './ApprovalDetails';
+import { CeremonyPanel } from './CeremonyPanel';
+import { TrashBin } from './TrashBin';
 
 const ROW_HEIGHT = 34;
 
@@ -38,7 +49,120 @@ function protection(o: ObjectSummary): string {
   return parts.join(', ');
 }
 
-function Details(): React.JSX.Element | null {
+const keyClasses: ObjectClassName[] = ['private-key', 'secret-key', 'public-key'];
+const deletable = (o: ObjectSummary): boolean => (o.class === 'private-key' || o.class === 'secret-key') && o.id !== '';
+
+/** “Signing Key 2026” (id 01): private key and public key — the key as a delete takes it (a pair counts once). */
+function keyName(objects: ObjectSummary[], o: ObjectSummary): string {
+  const present = new Set(objects.filter((x) => x.id === o.id).map((x) => x.class));
+  const parts = keyClasses.filter((c) => present.has(c)).map((c) => classWords[c]);
+  return `“${o.label || '(no label)'}” (id ${o.id}): ${parts.join(' and ')}`;
+}
+
+/** What a delete of `key` does under the policy in force, in words; `refused` when the policy forbids it. */
+function deleteWords(policy: PolicyView | null, key: string): { does: string; refused: boolean; destroys: boolean } {
+  if (!policy) return { does: `The partition policy could not be read: the terminal checks it when you delete ${key}.`, refused: false, destroys: false };
+  const s = policy.policy.settings;
+  if (s['read-only']) return { does: `${SETTING_WORDS['read-only'].title} is on in the partition policy: nothing may be changed or deleted, so the terminal refuses to delete ${key}.`, refused: true, destroys: false };
+  if (!s['object-destruction']) return { does: `${SETTING_WORDS['object-destruction'].title} is off in the partition policy: every delete fails, so the terminal refuses to delete ${key}.`, refused: true, destroys: false };
+  if (s['key-invalidation']) {
+    return {
+      does: `Key invalidation is on in the partition policy: ${key} is invalidated, not destroyed. Every usage attribute is turned off; the key is kept in the partition, unusable, in the trash bin. It still takes space and keeps its label and id. A quorum of the SO card set can reactivate it exactly as it was, or destroy it for good (Trash bin).`,
+      refused: false,
+      destroys: false,
+    };
+  }
+  const k = approvalsNeeded(policy.policy, 'destroy', policy.set);
+  return { does: `Key invalidation is off in the partition policy: a delete destroys ${key} for good, approved by ${k} of ${policy.set?.n ?? '?'} SO holders with their cards. Nobody can bring it back, except from a backup.`, refused: false, destroys: true };
+}
+
+function DeleteKey({ summary, asking, setAsking }: { summary: ObjectSummary; asking: boolean; setAsking(on: boolean): void }): React.JSX.Element | null {
+  const objects = useInventory((s) => s.objects);
+  const reload = useInventory((s) => s.load);
+  const open = useInventory((s) => s.open);
+  const { keys, deleteError, invalidated, invalidate, show } = useTrashBin();
+  const policy = usePolicy((s) => s.view);
+  const start = useQuorum((s) => s.start);
+  const loggedIn = usePartition((s) => s.view?.token.loggedIn ?? false);
+  const dialog = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (asking) dialog.current?.focus();
+  }, [asking]);
+  const binned = inBin(keys, summary.id);
+  const done = invalidated && invalidated.id === summary.id ? invalidated : null;
+  if (!keyClasses.includes(summary.class) || !summary.id) return null;
+  if (binned) return <InBinNote binned={binned} done={done !== null} onOpen={() => show('bin')} />;
+  if (!deletable(summary) || !loggedIn) return null;
+  const key = keyName(objects, summary);
+  const words = deleteWords(policy, key);
+  const label = `“${summary.label || summary.id}”`;
+  return (
+    <section className="delete-key" aria-labelledby="delete-title">
+      <h3 id="delete-title">Delete this key</h3>
+      {deleteError ? <ErrorMessage error={deleteError} /> : null}
+      {asking ? (
+        <div className="confirm-cancel" role="alertdialog" aria-labelledby="delete-confirm-title" aria-describedby="delete-confirm-words" tabIndex={-1} ref={dialog}>
+          <p id="delete-confirm-title">
+            <strong>Delete {key}?</strong>
+          </p>
+          <p id="delete-confirm-words">{words.does}</p>
+          <div className="row">
+            <button
+              type="button"
+              className="danger"
+              onClick={() => {
+                if (words.destroys) {
+                  void start({ kind: 'key-destroy', ids: [summary.id] });
+                  setAsking(false);
+                  return;
+                }
+                // Refused or done, the confirmation closes: the refusal (naming the setting) or the result stays.
+                void invalidate(summary.id).then(async (ok) => {
+                  setAsking(false);
+                  if (!ok) return;
+                  await reload();
+                  await open(summary.uri);
+                });
+              }}
+            >
+              {words.destroys ? `Destroy ${label} for good…` : words.refused ? `Delete ${label}` : `Invalidate ${label}`}
+            </button>
+            <button type="button" onClick={() => setAsking(false)}>
+              Keep the key
+            </button>
+          </div>
+        </div>
+      ) : (
+        <>
+          {words.refused ? (
+            <p className="notice notice-warning" role="note">
+              {words.does}
+            </p>
+          ) : null}
+          <button type="button" onClick={() => setAsking(true)}>
+            Delete {label}…
+          </button>
+        </>
+      )}
+    </section>
+  );
+}
+
+function InBinNote({ binned, done, onOpen }: { binned: InvalidatedKeyView; done: boolean; onOpen(): void }): React.JSX.Element {
+  return (
+    <section className="delete-key" aria-labelledby="binned-title">
+      <h3 id="binned-title">Invalidated: in the trash bin</h3>
+      <p role={done ? 'status' : undefined}>
+        {done ? `“${binned.label}” (id ${binned.id}) is invalidated and in the trash bin.` : `Invalidated${binned.invalidatedAt ? ` on ${when(binned.invalidatedAt)}` : ''}${binned.invalidatedBy ? ` by ${binned.invalidatedBy}` : ''}.`} It cannot be used, but it still takes space and keeps its label and id. Officers reactivate it or destroy it for good in the trash bin.
+      </p>
+      <button type="button" onClick={onOpen}>
+        Open the trash bin
+      </button>
+    </section>
+  );
+}
+
+function Details({ asking, setAsking }: { asking: boolean; setAsking(on: boolean): void }): React.JSX.Element | null {
   const { details, detailsError, close } = useInventory();
   if (!details && !detailsError) return null;
   return (
@@ -56,6 +180,7 @@ function Details(): React.JSX.Element | null {
         <>
           <p className="wrap muted">{details.summary.uri}</p>
           {details.sameUri > 0 ? <p role="note">{details.sameUri} other object(s) share this address; the first is shown.</p> : null}
+          <DeleteKey key={details.summary.uri} summary={details.summary} asking={asking} setAsking={setAsking} />
           <table className="plain" aria-label="Attributes">
             <tbody>
               {details.attributes.map((a) => (
@@ -84,37 +209,32 @@ function Details(): React.JSX.Element | null {
   );
 }
 
-export function KeyInventory(): React.JSX.Element {
+function Objects(): React.JSX.Element {
   const { visible, objects, loading, loaded, error, filter, sort, load, setFilter, sortBy, open, close } = useInventory();
+  const bin = useTrashBin((s) => s.keys);
+  const clearDelete = useTrashBin((s) => s.clearDelete);
   const view = usePartition((s) => s.view);
   const scroller = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
+  const [asking, setAsking] = useState(false);
   const virtualizer = useVirtualizer({ count: visible.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
-
-  const partitionKey = view ? `${view.token.serial}:${view.token.loggedIn}` : null;
-  useEffect(() => {
-    if (partitionKey) void load();
-  }, [partitionKey, load]);
+  const invalidatedHere = objects.filter((o) => deletable(o) && inBin(bin, o.id)).length;
 
   const move = (index: number): void => {
     const next = Math.max(0, Math.min(visible.length - 1, index));
     setActive(next);
     virtualizer.scrollToIndex(next);
   };
+  const openRow = (o: ObjectSummary, deleting: boolean): void => {
+    // The details of the row before go first, so a confirmation never shows against another key.
+    close();
+    clearDelete();
+    setAsking(deleting);
+    void open(o.uri);
+  };
 
   return (
-    <section aria-labelledby="keys-title" className="inventory">
-      <div className="row">
-        <h1 id="keys-title" className="grow">
-          Keys and objects
-        </h1>
-        <button type="button" onClick={() => void load()} disabled={loading || !view}>
-          Refresh
-        </button>
-      </div>
-      {!view ? <p>Choose a partition first (Partition).</p> : null}
-      {view && !view.token.loggedIn ? <p className="muted">Only public objects are listed. Log in as crypto officer to see private keys.</p> : null}
-      {error ? <ErrorMessage error={error} /> : null}
+    <>
       <div className="row">
         <label htmlFor="key-filter">Filter</label>
         <input id="key-filter" type="search" className="grow" value={filter.text} onChange={(e) => setFilter({ text: e.target.value })} placeholder="label, id, type, usage…" />
@@ -126,10 +246,19 @@ export function KeyInventory(): React.JSX.Element {
             </option>
           ))}
         </select>
+        <button type="button" onClick={() => void load()} disabled={loading || !view}>
+          Refresh
+        </button>
       </div>
+      {error ? <ErrorMessage error={error} /> : null}
       <p role="status" className="muted">
         {loading ? 'Reading the partition…' : loaded ? `${visible.length} of ${objects.length} objects shown` : ''}
       </p>
+      {invalidatedHere > 0 ? (
+        <p className="notice notice-warning" role="note">
+          {invalidatedHere === 1 ? 'One key is' : `${invalidatedHere} keys are`} marked “invalidated”: in the trash bin, unusable. Invalidated keys still take space and keep their label and id, so a new key with the same label or id would collide with them.
+        </p>
+      ) : null}
       <div className="split">
         <div
           className="table"
@@ -138,13 +267,15 @@ export function KeyInventory(): React.JSX.Element {
           aria-rowcount={visible.length + 1}
           tabIndex={0}
           onKeyDown={(e) => {
+            const row = visible[active];
             if (e.key === 'ArrowDown') move(active + 1);
             else if (e.key === 'ArrowUp') move(active - 1);
             else if (e.key === 'Home') move(0);
             else if (e.key === 'End') move(visible.length - 1);
             else if (e.key === 'PageDown') move(active + 10);
             else if (e.key === 'PageUp') move(active - 10);
-            else if (e.key === 'Enter' && visible[active]) void open(visible[active].uri);
+            else if (e.key === 'Enter' && row) openRow(row, false);
+            else if (e.key === 'Delete' && row && deletable(row) && view?.token.loggedIn) openRow(row, true);
             else if (e.key === 'Escape') close();
             else return;
             e.preventDefault();
@@ -160,6 +291,9 @@ export function KeyInventory(): React.JSX.Element {
                   </button>
                 </div>
               ))}
+              <div role="columnheader" className="td col-state">
+                State
+              </div>
               <div role="columnheader" className="td col-protection">
                 Protection
               </div>
@@ -169,17 +303,18 @@ export function KeyInventory(): React.JSX.Element {
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
               {virtualizer.getVirtualItems().map((item) => {
                 const o = visible[item.index] as ObjectSummary;
+                const binned = keyClasses.includes(o.class) ? inBin(bin, o.id) : null;
                 return (
                   <div
                     key={o.uri + item.index}
                     role="row"
                     aria-rowindex={item.index + 2}
                     aria-selected={item.index === active}
-                    className={`tr${item.index === active ? ' active' : ''}`}
+                    className={`tr${item.index === active ? ' active' : ''}${binned ? ' invalidated' : ''}`}
                     style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
                     onClick={() => {
                       setActive(item.index);
-                      void open(o.uri);
+                      openRow(o, false);
                     }}
                   >
                     <div role="cell" className="td col-label" title={o.label}>
@@ -197,6 +332,9 @@ export function KeyInventory(): React.JSX.Element {
                     <div role="cell" className="td col-id">
                       {o.id}
                     </div>
+                    <div role="cell" className="td col-state">
+                      {binned ? <span className="state-invalidated">invalidated</span> : ''}
+                    </div>
                     <div role="cell" className="td col-protection">
                       {protection(o)}
                     </div>
@@ -206,8 +344,87 @@ export function KeyInventory(): React.JSX.Element {
             </div>
           </div>
         </div>
-        <Details />
+        <Details asking={asking} setAsking={setAsking} />
       </div>
+    </>
+  );
+}
+
+const tabs: { id: KeysTab; title: string }[] = [
+  { id: 'objects', title: 'Objects' },
+  { id: 'bin', title: 'Trash bin' },
+];
+
+function Tabs(): React.JSX.Element {
+  const { tab, show, keys } = useTrashBin();
+  const refs = useRef<Record<KeysTab, HTMLButtonElement | null>>({ objects: null, bin: null });
+  const go = (to: KeysTab): void => {
+    show(to);
+    refs.current[to]?.focus();
+  };
+  return (
+    <div role="tablist" aria-label="Keys" className="tabs">
+      {tabs.map((t) => (
+        <button
+          key={t.id}
+          ref={(el) => {
+            refs.current[t.id] = el;
+          }}
+          type="button"
+          role="tab"
+          id={`keys-tab-${t.id}`}
+          aria-selected={tab === t.id}
+          aria-controls={`keys-panel-${t.id}`}
+          tabIndex={tab === t.id ? 0 : -1}
+          onClick={() => show(t.id)}
+          onKeyDown={(e) => {
+            if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+              e.preventDefault();
+              go(t.id === 'objects' ? 'bin' : 'objects');
+            }
+          }}
+        >
+          {t.id === 'bin' && keys.length > 0 ? `${t.title} (${keys.length})` : t.title}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function KeyInventory(): React.JSX.Element {
+  const load = useInventory((s) => s.load);
+  const { tab, load: loadBin } = useTrashBin();
+  const loadPolicy = usePolicy((s) => s.load);
+  const { ceremony, error: ceremonyError } = useQuorum();
+  const view = usePartition((s) => s.view);
+  const partitionKey = view ? `${view.token.serial}:${view.token.loggedIn}` : null;
+  const ended = ceremony ? ['done', 'failed', 'cancelled'].includes(ceremony.prompt.kind) : true;
+  // Read again when the partition or its login changes, and when a key ceremony ends (its report stays on screen).
+  useEffect(() => {
+    if (partitionKey && ended) {
+      void load();
+      void loadBin();
+      void loadPolicy();
+    }
+  }, [partitionKey, ended, load, loadBin, loadPolicy]);
+
+  const here = ceremony && ceremonyKinds[ceremony.kind].section === 'keys';
+  return (
+    <section aria-labelledby="keys-title" className="inventory">
+      <h1 id="keys-title">Keys and objects</h1>
+      {!view ? <p>Choose a partition first (Partition).</p> : null}
+      {view && !view.token.loggedIn ? <p className="muted">Only public objects are listed. Log in as crypto officer to see private keys and to delete keys.</p> : null}
+      {ceremonyError && !ceremony ? <ErrorMessage error={ceremonyError} /> : null}
+      {here ? (
+        <CeremonyPanel view={ceremony} />
+      ) : view ? (
+        <>
+          <Tabs />
+          <div role="tabpanel" id={`keys-panel-${tab}`} aria-labelledby={`keys-tab-${tab}`}>
+            {tab === 'objects' ? <Objects /> : <TrashBin />}
+          </div>
+        </>
+      ) : null}
     </section>
   );
 }
