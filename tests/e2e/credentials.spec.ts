@@ -87,7 +87,7 @@ test("officers reset the crypto officer's PIN with 2 of 3 SO cards; the new PIN 
   await expect(prompt).toContainText('No blank card is needed.');
   await shot(page, '2-briefing');
   await page.getByRole('button', { name: 'The officers are here: go on' }).click();
-  await expect(prompt).toContainText('Officer 1 of 2 (eligible: Alice, Bob, Carol): insert your card.');
+  await expect(prompt).toContainText(/Officer 1 of 2 \(eligible: Alice, Bob, Carol\): insert your card to approve the crypto-officer PIN reset \(digest [0-9a-f]{4}( [0-9a-f]{4}){3}\)\./);
   await onlyCard('e2e-copin-1');
   await expect(prompt).toContainText('Alice: type your card PIN.');
   await page.getByLabel('Card PIN', { exact: true }).fill(cardPin(1));

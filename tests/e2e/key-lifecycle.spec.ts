@@ -149,7 +149,7 @@ test('keys deleted from the inventory go into the trash bin; the SO cards reacti
   await bin.getByRole('checkbox', { name: 'Choose “Data Encryption Key” (id 22) to destroy' }).check();
   await bin.getByRole('checkbox', { name: 'Choose “Document Signing EC” (id 12) to destroy' }).check();
   await page.getByRole('button', { name: 'Destroy 2 chosen keys for good' }).click();
-  await expect(prompt).toContainText('“Data Encryption Key” (id 22): secret-key');
+  await expect(prompt).toContainText('“Data Encryption Key” (id 22): secret key');
   await expect(prompt).toContainText('“Document Signing EC” (id 12): private key and public key');
   await expect(page.getByRole('table', { name: 'Keys to destroy' }).getByRole('row')).toHaveCount(3);
   await shot(page, '6-destroy-briefing');
