@@ -11,6 +11,7 @@ import type { CeremonyResult, InvalidatedKeyView, KeyChangeReport } from '../../
 import { TesseraError, toErrorData } from '../errors';
 import { type KeyGroup, findKey, invalidateObjects, isInvalidated, setUsage } from '../keys/key-objects';
 import { type InvalidationRecord, partitionRecords, removePartitionRecords, sameRecord, viewOf, writePartitionRecord } from '../keys/trash-bin';
+import { SIGNING_LABEL } from '../backup/signing-key';
 import { AUDIT_KEY_LABEL } from '../partition/audit-key';
 import { changeDigest } from '../policy/policy';
 import type { CeremonyContext, RunOptions } from './context';
@@ -49,10 +50,19 @@ export async function invalidateKey(ctx: CeremonyContext, id: string): Promise<I
   const serial = ctx.partition.partition().serial;
   const key = findKey(session, id);
   refuseOwnKey(ctx, key, 'invalidated');
-  // Only the partition's record (written first, by the crypto officer) is taken up again: a database
-  // row alone is stale (the key left the bin elsewhere) and never says what the key was.
   const existing = partitionRecords(ctx.partition).find((r) => r.record?.id === id)?.record ?? null;
-  if (existing && isInvalidated(key)) throw new TesseraError('INVALID_REQUEST', `The key “${key.label}” (id ${id}) is in the trash bin already (invalidated on ${existing.at} by ${existing.by}).`);
+  const recorded = ctx.trash.open(serial).find((r) => r.id === id) ?? null;
+  // A key whose every usage is off and that either record names is in the bin: its record (what it
+  // was) is never replaced by the turned-off attributes.
+  if (isInvalidated(key) && (existing || recorded)) {
+    const r = (existing ?? recorded) as InvalidationRecord;
+    throw new TesseraError('INVALID_REQUEST', `The key “${key.label}” (id ${id}) is in the trash bin already (invalidated on ${when(r.at)} by ${r.by})${existing ? '' : "; the partition's record of it is missing (removed outside the terminal): see the trash bin"}.`);
+  }
+  // The partition's record is taken up again only where a crash left it: written, and the key's
+  // usage still exactly as it says (or already off, object by object). Anything else was written
+  // outside the terminal and never says what the key was.
+  if (existing && !matchesRecord(key, existing)) throw new TesseraError('INVALID_REQUEST', `The partition holds a trash-bin record of “${key.label}” (id ${id}) that does not match the key: it was written outside the terminal. Nothing was changed; remove that record first (it is a private data object labelled “Tessera invalidated key”).`);
+  // A database row alone is stale (the key left the bin elsewhere): ended before a new record is made.
   if (!existing) ctx.trash.settle(serial, id, 'gone', ctx.actor);
   const record: InvalidationRecord = existing ?? {
     format: 'tessera-invalidated-key-v1',
@@ -103,12 +113,17 @@ export async function listInvalidated(ctx: CeremonyContext): Promise<Invalidated
     let problem: string | null = null;
     if (own && onPartition && !sameRecord(own, onPartition)) problem = "The partition's record of this key differs from this terminal's: one of them was changed outside the terminal. It cannot be reactivated until that is explained.";
     if (own && !onPartition) problem = "The partition's trash bin no longer lists this key: another terminal reactivated or destroyed it, or its record was removed outside the terminal.";
-    if (onPartition && !own) ctx.trash.add(onPartition);
     const view = viewOf(record, [...(onPartition ? ['partition' as const] : []), ...(own ? ['terminal' as const] : [])], problem);
     try {
       const key = findKey(session, id);
       view.state = isInvalidated(key) ? 'invalidated' : 'usable-again';
-      if (!isInvalidated(key)) view.problem ??= 'Some of its usage attributes are on again: they were changed outside the terminal.';
+      if (!isInvalidated(key)) {
+        view.problem ??= sameUsage(key, record)
+          ? 'Every usage attribute is on again, exactly as recorded (a reactivation a crash interrupted): reactivate it to clear its record.'
+          : 'Some of its usage attributes are on, not as recorded: the key or its record was changed outside the terminal.';
+      }
+      // A record only the partition holds is learned while it describes a key in the bin.
+      if (onPartition && !own && view.state === 'invalidated') ctx.trash.add(onPartition);
     } catch (error) {
       if (!(error instanceof TesseraError) || error.code !== 'OBJECT_NOT_FOUND') throw error;
       view.state = 'missing';
@@ -131,6 +146,8 @@ async function binRecord(ctx: CeremonyContext, id: string): Promise<{ record: In
   const record = partitionRecords(ctx.partition).find((r) => r.record?.id === id)?.record;
   if (!record) throw new TesseraError('INVALID_REQUEST', view.problem ?? `The partition holds no record of key ${id}.`);
   if (view.problem && view.state !== 'usable-again') throw new TesseraError('INVALID_REQUEST', `Key “${view.label}” (id ${id}): ${view.problem}`);
+  // Usable again: only exactly as recorded (a reactivation cut short); anything else was changed outside.
+  if (view.state === 'usable-again' && !sameUsage(findKey(ctx.partition.coSession(), id), record)) throw new TesseraError('INVALID_REQUEST', `Key “${view.label}” (id ${id}): ${view.problem ?? 'its usage is not as recorded'} Nothing is reactivated from this record.`);
   return { record, view };
 }
 
@@ -217,6 +234,8 @@ export async function destroyKeys(run: CeremonyRun, ctx: CeremonyContext, start:
       if (!(error instanceof TesseraError) || error.code !== 'OBJECT_NOT_FOUND' || !inBin) throw error;
     }
     if (key) refuseOwnKey(ctx, key, 'destroyed');
+    // In the bin means invalidated (every usage off) or already gone; a record beside a usable key is not enough.
+    if (inBin && inBin.state !== 'invalidated' && inBin.state !== 'missing') throw new TesseraError('INVALID_REQUEST', `“${inBin.label}” (id ${id}) is listed in the trash bin but is not invalidated: ${inBin.problem ?? 'its usage is on'} Nothing was destroyed.`);
     if (!inBin && state.policy.settings['key-invalidation']) throw new TesseraError('INVALID_REQUEST', `“${key?.label ?? id}” (id ${id}) is not in the trash bin. While key invalidation is on, a key is invalidated first (Keys → Delete), then destroyed from the trash bin.`);
     const view: InvalidatedKeyView = inBin ?? { id, label: key?.label ?? '', objects: (key?.objects ?? []).map((o) => ({ class: o.class, keyType: o.keyType, label: o.label, usage: o.usage })), invalidatedBy: '', invalidatedAt: '', recordedOn: [], state: 'not-checked', problem: null };
     plan.push({ id, label: view.label, key, view });
@@ -291,14 +310,15 @@ async function finishInterruptedDestroys(ctx: CeremonyContext): Promise<void> {
     // Only what a start found interrupted (recoverKeyChanges): a destroy under way in this process is its own business.
     if (intent.data.partition !== serial || intent.step !== 'interrupted') continue;
     const finished: string[] = [];
+    // Nothing is destroyed here (the intent is only a database row): a key whose objects are all
+    // gone has its record cleared; a key cut short (its public key left) stays in the bin, to be
+    // destroyed again under the approvals.
     for (const id of intent.data.ids.filter((i) => !intent.data.done.includes(i))) {
-      const key = findKeyOrNull(session, id);
-      if (key && key.objects.some((o) => o.class !== 'public-key')) continue;
-      for (const o of key?.objects ?? []) session.destroyObject(o.handle);
+      if (findKeyOrNull(session, id)) continue;
       removePartitionRecords(ctx.partition, id);
       ctx.trash.settle(serial, id, 'destroyed', ctx.actor);
       finished.push(id);
-      await ctx.audit.append({ actor: ctx.actor, action: 'key.destroy', target: target(ctx), outcome: 'ok', details: { id, finished: 'a destroy a crash interrupted, approved before the crash' } });
+      await ctx.audit.append({ actor: ctx.actor, action: 'key.destroy', target: target(ctx), outcome: 'ok', details: { id, finished: 'a destroy a crash interrupted: the key was gone, its record is cleared' } });
     }
     ctx.intents.finish(intent, 'recovered');
   }
@@ -311,7 +331,7 @@ export async function recoverKeyChanges(ctx: CeremonyContext): Promise<string[]>
     // Left open for the next crypto-officer listing to finish; said (and recorded) once.
     if (intent.step === 'interrupted') continue;
     ctx.intents.step(intent, 'interrupted');
-    said.push(`A destroy of ${intent.data.ids.length} key(s) in the partition with serial ${intent.data.partition} was interrupted after ${intent.data.done.length}. Open the trash bin with the crypto officer logged in: keys cut short are finished, keys still whole stay in the bin.`);
+    said.push(`A destroy of ${intent.data.ids.length} key(s) in the partition with serial ${intent.data.partition} was interrupted after ${intent.data.done.length}. Open the trash bin with the crypto officer logged in: the records of keys already gone are cleared; keys still there (whole, or with only their public key left) stay in the bin, to be destroyed again.`);
     await ctx.audit.append({ actor: ctx.actor, action: 'key.destroy.recover', target: intent.data.partition, outcome: 'ok', details: { keys: intent.data.ids.join(', '), done: intent.data.done.join(', ') } });
   }
   for (const intent of ctx.intents.unfinished<KeyIntent>(REACTIVATE_INTENT)) {
@@ -322,11 +342,39 @@ export async function recoverKeyChanges(ctx: CeremonyContext): Promise<string[]>
   return said;
 }
 
+/** Whether each object's usage is exactly as recorded, or (a crash half way through invalidating) all off. */
+function matchesRecord(key: KeyGroup, record: InvalidationRecord): boolean {
+  return key.objects.every((o) => {
+    const was = record.objects.find((r) => r.class === o.class);
+    if (!was) return false;
+    const off = Object.values(o.usage).every((v) => !v);
+    return off || Object.entries(o.usage).every(([name, value]) => (was.usage[name] ?? false) === value);
+  });
+}
+
+/** Whether every object's usage is exactly as recorded (attributes the record names). */
+function sameUsage(key: KeyGroup, record: InvalidationRecord): boolean {
+  return record.objects.every((r) => {
+    const now = key.objects.find((o) => o.class === r.class);
+    return !!now && Object.entries(r.usage).every(([name, value]) => now.usage[name] === value) && Object.entries(now.usage).every(([name, value]) => (r.usage[name] ?? false) === value);
+  });
+}
+
 /** The terminal's own keys (the audit key, the backup-signing key) are not officers' keys to delete. */
 function refuseOwnKey(ctx: CeremonyContext, key: KeyGroup, what: string): void {
-  const signingKeyId = ctx.store.active(ctx.partition.partition().serial, 'backup')?.backup?.signingKeyId ?? null;
+  // The partition's backup set (its anchor) names the signing key even on a terminal without records; the label too.
+  const signingKeyId = ctx.store.active(ctx.partition.partition().serial, 'backup')?.backup?.signingKeyId ?? trustedSigningKeyId(ctx);
+  if (key.objects.some((o) => o.label === SIGNING_LABEL)) throw new TesseraError('INVALID_REQUEST', `“${key.label}” (id ${key.id}) is labelled as the partition's backup-signing key: it is not ${what} here (rotate the backup key set instead).`);
   if (key.objects.some((o) => o.label === AUDIT_KEY_LABEL)) throw new TesseraError('INVALID_REQUEST', `“${key.label}” (id ${key.id}) is the partition's audit key: it seals the audit log and is not ${what} here.`);
   if (signingKeyId && key.id === signingKeyId) throw new TesseraError('INVALID_REQUEST', `“${key.label}” (id ${key.id}) is the partition's backup-signing key: it is not ${what} here (rotate the backup key set instead).`);
+}
+
+function trustedSigningKeyId(ctx: CeremonyContext): string | null {
+  try {
+    return ctx.trust('backup')?.descriptor?.backup?.signingKeyId ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** "private key", "secret key", "public key". */
