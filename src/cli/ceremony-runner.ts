@@ -126,9 +126,16 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
         let input: CeremonyInput | null = null;
         try {
           input = await answer(view);
-          if (input) ceremonies.provide(view.id, input);
+          // Answered for this question only: a PIN typed while the card was taken out (the ceremony
+          // asked another officer meanwhile) is never sent to the next officer's card.
+          if (input) ceremonies.provide(view.id, input, view.prompt.seq);
         } catch (error) {
           if (input?.kind === 'pin') wipe(input.pin, input.repeat);
+          const running = ceremonies.running()?.current();
+          if (input && running && !['done', 'failed', 'cancelled'].includes(running.prompt.kind) && running.prompt.seq !== view.prompt.seq) {
+            say('The question changed while you answered (a card was taken out or inserted): that answer was not used. Answer the new question.');
+            continue;
+          }
           // Ctrl-C at a prompt is a cancel like any other; anything else is why the command fails.
           if (!(error instanceof PromptCancelled)) failure = error;
           ceremonies.running()?.cancel();

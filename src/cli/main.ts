@@ -348,7 +348,20 @@ export function buildProgram(): Command {
   // ---- keys: the trash bin (invalidate, list, reactivate, destroy) and the partition policy ----
 
   const keys = program.command('keys').description('keys in the partition: invalidate, the trash bin, reactivate, destroy');
-  const keyIds = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean).map(keyIdOf);
+  /** A bad key id or policy change on the command line is bad usage (exit 2), said in officers' words. */
+  const usage = <T,>(parse: () => T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      if (error instanceof TesseraError && error.code === 'INVALID_REQUEST') throw new UsageError(error.message);
+      throw error;
+    }
+  };
+  const keyIds = (value: string): string[] => usage(() => {
+    const ids = value.split(',').map((v) => v.trim()).filter(Boolean).map(keyIdOf);
+    if (ids.length === 0) throw new TesseraError('INVALID_REQUEST', 'Give the key with --id HEX (its CKA_ID) or its URI from the listing.');
+    return ids;
+  });
   const binLine = (k: InvalidatedKeyView): string =>
     `${k.id || '(no id)'}  “${k.label}”  invalidated ${k.invalidatedAt || '?'} by ${k.invalidatedBy || '?'}  [${k.state}; recorded on ${k.recordedOn.join(' and ')}]${k.objects.map((o) => `\n    ${o.class} “${o.label}”: ${Object.entries(o.usage).filter(([, v]) => v).map(([n]) => n).join(', ') || 'no usage'}`).join('')}${k.problem ? `\n    ! ${k.problem}` : ''}`;
   const keyReport = (r: KeyChangeReport): string =>
@@ -359,7 +372,7 @@ export function buildProgram(): Command {
     .action((options: PartitionOptions & { id: string; pinFd?: string }) =>
       withTerminal(async (terminal) => {
         await selectPartition(terminal, options);
-        const id = keyIdOf(options.id);
+        const [id] = keyIds(options.id) as [string];
         await coLogin(terminal, options.pinFd);
         const view = await terminal.keys.invalidate(id);
         print(options.json, view, () => `Invalidated: “${view.label}” (id ${view.id}) is in the trash bin; every usage attribute is off. It still takes space and keeps its label and id.\n${binLine(view)}`);
@@ -416,7 +429,7 @@ export function buildProgram(): Command {
       withTerminal(async (terminal) => {
         await selectPartition(terminal, options);
         const set = terminal.keys.policy().set;
-        const parsed = parseChanges(changes, set);
+        const parsed = usage(() => parseChanges(changes, set));
         const view = await runCeremony(terminal, { kind: 'policy-set', changes: parsed }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const { report } = ceremonyResult(view, 'policy-set');
         print(options.json, report, () => [`The partition policy of “${report.partition.label}” is version ${report.version} (was ${report.from}); digest ${report.digest}.`, ...report.changes.map((c) => `  ${c.name}: ${c.from} → ${c.to}`), `Approved by ${report.approvers.map((a) => `${a.holder} (card ${a.card})`).join(', ')}.`].join('\n'));
@@ -640,7 +653,7 @@ export async function run(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`tessera: ${error.message}\n`);
+      process.stderr.write(`tessera: ${printable(error.message)}\n`);
       return 2;
     }
     const data = toErrorData(error);

@@ -140,7 +140,7 @@ describe('the trash bin', () => {
     expect(notThere.stderr).toMatch(/No key with id 22 is in the trash bin/);
     // Bad ids are named.
     const bad = invalidate('zz');
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/“zz” is not a key id/);
     const missing = invalidate('7777');
     expect(missing.status).toBe(1);
@@ -257,7 +257,7 @@ describe('the partition policy', () => {
     expect((JSON.parse(back.stdout) as PolicyChangeReport).approvers.map((a) => a.holder)).toEqual(holders);
   }, 240_000);
 
-  it('refuses bad changes before any card is asked for', () => {
+  it('refuses bad changes before any card is asked for (bad usage: exit 2)', () => {
     for (const [args, message] of [
       [['key-export=maybe'], /key-export is on or off, not “maybe”/],
       [['approvals.destroy=1'], /approvals.destroy is how many distinct holders of the SO card set must approve: 2 to 3 \(the set is 2 of 3\), not “1”/],
@@ -266,7 +266,7 @@ describe('the partition policy', () => {
       [['key-export=on', 'key-export=off'], /given twice/],
     ] as const) {
       const r = setPolicy([...args], []);
-      expect(r.status).toBe(1);
+      expect(r.status).toBe(2);
       expect(r.stderr).toMatch(message);
     }
     const same = setPolicy(['key-export=on'], []);

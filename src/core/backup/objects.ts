@@ -191,7 +191,7 @@ function show(value: boolean | number | string): string {
 /** Why an object stays out of a backup; null when it goes in. */
 export function exclusion(o: CapturedObject, own: { signingKeyId: string | null }): string | null {
   if (attribute(o, CKA.TOKEN) === false) return 'A session object: it disappears when its session ends.';
-  if (o.class === 'data' && Buffer.from(String(attribute(o, CKA.APPLICATION) ?? ''), 'hex').toString('utf8') === 'Tessera') return 'The terminal\'s record of this partition\'s card sets: it belongs to this partition only.';
+  if (o.class === 'data' && Buffer.from(String(attribute(o, CKA.APPLICATION) ?? ''), 'hex').toString('utf8') === 'Tessera') return 'One of the terminal\'s records of this partition (its card sets, policy or trash bin): it belongs to this partition only.';
   if ((o.class === 'private-key' || o.class === 'public-key') && o.label === AUDIT_KEY_LABEL) return 'The partition\'s audit key: it seals this partition\'s audit log and stays in its partition (its private half never leaves it).';
   if (own.signingKeyId && o.id === own.signingKeyId && (o.class === 'private-key' || o.class === 'public-key')) return 'The partition\'s backup-signing key: it stays in its partition.';
   if (isKey(o.class)) {

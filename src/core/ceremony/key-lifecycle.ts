@@ -246,7 +246,7 @@ export async function destroyKeys(run: CeremonyRun, ctx: CeremonyContext, start:
   await briefing(
     run,
     [
-      `Destroy ${plan.length === 1 ? 'this key' : `these ${plan.length} keys`} in “${token.label}” (serial ${token.serial}) for good. Nobody can bring ${plan.length === 1 ? 'it' : 'them'} back, except from a backup:`,
+      `Destroy ${plan.length === 1 ? 'this key' : `these ${plan.length} keys`} in “${token.label}” (serial ${token.serial}) for good. Nobody can bring ${plan.length === 1 ? 'it' : 'them'} back, except from a backup that holds ${plan.length === 1 ? 'it' : 'them'} (only extractable keys are backed up):`,
       ...plan.map((p) => `  “${p.label}” (id ${p.id}): ${p.key ? p.key.objects.map((o) => classWords(o.class)).join(' and ') : 'its objects are gone already; its record is cleared'}`),
       `Digest of this change: ${digest}.`,
       `Approvals needed: ${count} holders of the SO card set (the partition policy's approvals.destroy), each with their card.`,

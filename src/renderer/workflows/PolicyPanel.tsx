@@ -139,6 +139,9 @@ function ChangeForm({ policy }: { policy: PolicyView }): React.JSX.Element {
   const proposed: PartitionPolicy = applyChanges(policy.policy, changes);
   const lines = sideBySide(policy.policy, proposed, policy.set);
   const count = approvalsNeeded(policy.policy, 'policy', policy.set);
+  const logout = usePartition((s) => s.logout);
+  // Said at the top, before anyone fills the form: the SO logs in with the approvers' cards.
+  const loginBlock = loginProblem('policy-set', { cryptoOfficer: loggedIn, securityOfficer: so });
   const problem =
     (!cardSet && !policy.set ? 'This partition has no SO card set: the policy is changed under an SO quorum. Adopt the partition first (Cards).' : null) ??
     soLoginHold(cardSet) ??
@@ -157,6 +160,16 @@ function ChangeForm({ policy }: { policy: PolicyView }): React.JSX.Element {
       }}
     >
       <h2 id="change-policy-title">Change the policy</h2>
+      {loginBlock ? (
+        <div className="notice notice-warning row" role="note">
+          <span className="grow">{loginBlock}</span>
+          {loggedIn ? (
+            <button type="button" onClick={() => void logout()}>
+              Log out the crypto officer
+            </button>
+          ) : null}
+        </div>
+      ) : null}
       <p>
         The change is approved by {count} of {policy.set?.n ?? '?'} holders of the SO card set{cardSet ? ` (${cardSet.cards.map((c) => c.holder).join(', ')})` : ''}, each with their card and its PIN (the current policy's approvals for a policy change); the SO logs in with their cards to record it on the partition as version {policy.version + 1}.
       </p>
