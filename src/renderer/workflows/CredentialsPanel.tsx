@@ -4,7 +4,7 @@
 // afterwards; a start is disabled, with the reason, when the logins or the partition's card sets do
 // not allow it. Starts go through the same ceremony:start as every ceremony; the one under way is
 // shown by CeremonyPanel.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { type CeremonyKind, ceremonyKinds, loginProblem } from '../../shared/ceremonies';
 import type { BackupSetView, CardSetView } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
@@ -13,6 +13,7 @@ import { useBackup } from '../stores/backup';
 import { sectionTitles } from '../stores/navigation';
 import { usePartition } from '../stores/partition';
 import { soLoginHold, useQuorum } from '../stores/quorum';
+import { useReloadWhenIdle } from '../stores/reload';
 import { CeremonyPanel } from './CeremonyPanel';
 
 type SetChoice = 'so' | 'backup';
@@ -260,14 +261,7 @@ export function CredentialsPanel(): React.JSX.Element {
   const { ceremony, error, load } = useQuorum();
   const loadBackupSet = useBackup((s) => s.loadSet);
   const view = usePartition((s) => s.view);
-  const partitionKey = view ? `${view.token.serial}:${view.token.loggedIn}` : null;
-  const ended = ceremony ? ['done', 'failed', 'cancelled'].includes(ceremony.prompt.kind) : true;
-  useEffect(() => {
-    if (partitionKey && ended) {
-      void load();
-      void loadBackupSet();
-    }
-  }, [partitionKey, ended, load, loadBackupSet]);
+  const ended = useReloadWhenIdle(load, loadBackupSet);
   return (
     <section aria-labelledby="credentials-title">
       <h1 id="credentials-title">Credentials</h1>

@@ -15,6 +15,7 @@ import { useInventory } from '../stores/inventory';
 import { usePartition } from '../stores/partition';
 import { usePolicy } from '../stores/policy';
 import { useQuorum } from '../stores/quorum';
+import { useReloadWhenIdle } from '../stores/reload';
 import { type KeysTab, inBin, useTrashBin } from '../stores/trashBin';
 import { classWords, when } from './ApprovalDetails';
 import { CeremonyPanel } from './CeremonyPanel';
@@ -396,17 +397,9 @@ export function KeyInventory(): React.JSX.Element {
   const { tab, load: loadBin } = useTrashBin();
   const loadPolicy = usePolicy((s) => s.load);
   const { ceremony, error: ceremonyError } = useQuorum();
-  const view = usePartition((s) => s.view);
-  const partitionKey = view ? `${view.token.serial}:${view.token.loggedIn}` : null;
-  const ended = ceremony ? ['done', 'failed', 'cancelled'].includes(ceremony.prompt.kind) : true;
   // Read again when the partition or its login changes, and when a key ceremony ends (its report stays on screen).
-  useEffect(() => {
-    if (partitionKey && ended) {
-      void load();
-      void loadBin();
-      void loadPolicy();
-    }
-  }, [partitionKey, ended, load, loadBin, loadPolicy]);
+  const view = usePartition((s) => s.view);
+  useReloadWhenIdle(load, loadBin, loadPolicy);
 
   const here = ceremony && ceremonyKinds[ceremony.kind].section === 'keys';
   return (

@@ -3,7 +3,7 @@
 // is wrong with it. A change is drafted in a form with a live side-by-side view (current | proposed |
 // risk) and started as the policy-set ceremony, which the officers approve with their SO cards; the
 // ceremony under way replaces the form (CeremonyPanel shows the side-by-side view and the digest).
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { ceremonyKinds, loginProblem } from '../../shared/ceremonies';
 import { APPROVAL_NAMES, APPROVAL_WORDS, type ApprovalName, type PartitionPolicy, type PolicyChange, SETTING_NAMES, SETTING_WORDS, type SettingName, applyChanges, approvalsNeeded, sideBySide } from '../../shared/policy';
 import type { PolicyView } from '../../shared/types';
@@ -11,6 +11,7 @@ import { ErrorMessage } from '../components/ErrorMessage';
 import { usePartition } from '../stores/partition';
 import { usePolicy } from '../stores/policy';
 import { soLoginHold, useQuorum } from '../stores/quorum';
+import { useReloadWhenIdle } from '../stores/reload';
 import { PolicySideBySide, when } from './ApprovalDetails';
 import { CeremonyPanel } from './CeremonyPanel';
 
@@ -232,14 +233,7 @@ export function PolicyPanel(): React.JSX.Element {
   const { view: policy, error, load } = usePolicy();
   const { ceremony, error: ceremonyError, load: loadQuorum } = useQuorum();
   const view = usePartition((s) => s.view);
-  const partitionKey = view ? `${view.token.serial}:${view.token.loggedIn}` : null;
-  const ended = ceremony ? ['done', 'failed', 'cancelled'].includes(ceremony.prompt.kind) : true;
-  useEffect(() => {
-    if (partitionKey && ended) {
-      void load();
-      void loadQuorum();
-    }
-  }, [partitionKey, ended, load, loadQuorum]);
+  useReloadWhenIdle(load, loadQuorum);
   const here = ceremony && ceremonyKinds[ceremony.kind].section === 'policy';
   return (
     <section aria-labelledby="policy-title">
