@@ -81,6 +81,12 @@ test('keys deleted from the inventory go into the trash bin; the SO cards reacti
   await expect(confirmation).toContainText('Key invalidation is on in the partition policy: “TLS Server Key” (id 11): private key and public key is invalidated, not destroyed.');
   await expect(confirmation).toContainText('It still takes space and keeps its label and id.');
   await shot(page, '1-delete-confirmation');
+  // Escape keeps the key, like "Keep the key"; asked again, the officer confirms.
+  await expect(confirmation).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(confirmation).toHaveCount(0);
+  expect(signs(partition.label, partition.userPin, '11', 'ECDSA')).toBe(true);
+  await details.getByRole('button', { name: 'Delete “TLS Server Key”…' }).click();
   await confirmation.getByRole('button', { name: 'Invalidate “TLS Server Key”' }).click();
   await expect(details.getByRole('status')).toContainText('“TLS Server Key” (id 11) is invalidated and in the trash bin.');
   // Both objects of the pair are marked in words; the note says they still take space.

@@ -102,7 +102,21 @@ function DeleteKey({ summary, asking, setAsking }: { summary: ObjectSummary; ask
       <h3 id="delete-title">Delete this key</h3>
       {deleteError ? <ErrorMessage error={deleteError} /> : null}
       {asking ? (
-        <div className="confirm-cancel" role="alertdialog" aria-labelledby="delete-confirm-title" aria-describedby="delete-confirm-words" tabIndex={-1} ref={dialog}>
+        <div
+          className="confirm-cancel"
+          role="alertdialog"
+          aria-labelledby="delete-confirm-title"
+          aria-describedby="delete-confirm-words"
+          tabIndex={-1}
+          ref={dialog}
+          onKeyDown={(e) => {
+            // Escape keeps the key, as "Keep the key" does.
+            if (e.key === 'Escape') {
+              e.stopPropagation();
+              setAsking(false);
+            }
+          }}
+        >
           <p id="delete-confirm-title">
             <strong>Delete {key}?</strong>
           </p>
