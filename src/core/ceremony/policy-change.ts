@@ -13,7 +13,7 @@ import { wipe } from '../secrets';
 import type { CeremonyContext, RunOptions } from './context';
 import type { CeremonyRun } from './run';
 import { loginSoWithQuorum, precheckSoLogin } from './so-login';
-import { approvalsFor } from './steps/approvals';
+import { approvalsFor, approversOf } from './steps/approvals';
 import { briefing } from './steps/confirm';
 import { IntentSteps } from './steps/intent';
 
@@ -65,7 +65,7 @@ export async function changePolicy(run: CeremonyRun, ctx: CeremonyContext, start
   const secret = login.secret as Buffer;
   try {
     run.stepTo(STEP.record);
-    const approvers = [...login.cards.entries()].sort(([a], [b]) => a - b).map(([index, card]) => ({ holder: login.descriptor.holders.find((h) => h.index === index)?.holder ?? `#${index}`, card }));
+    const approvers = approversOf(login);
     const record: PolicyRecord = signRecord(
       { format: 'tessera-policy-v1', partition: token.serial, version: current.version + 1, policy: proposed, previous: current.record ? recordHash(current.record) : null, signer: { set: login.descriptor.set, generation: login.descriptor.generation }, approvers, at: new Date().toISOString() },
       secret,
