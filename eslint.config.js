@@ -45,6 +45,7 @@ export const coreLayers = [
   ['policy'],
   ['keys', 'backup'],
   ['ceremony'],
+  ['record'],
   ['terminal'],
 ];
 
