@@ -6,13 +6,16 @@ import { applyLabEnvironment, findLabProfile } from '../core/config/lab-profile'
 import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
-import type { AuditEntryView, AuditSeals, CeremonyResult, CeremonyView, InvalidatedKeyView, KeyChangeReport, ObjectSummary, PartitionView, PolicyView, ReadersSnapshot } from '../shared/types';
+import type { AuditEntryView, AuditExportVerification, AuditSeals, CeremonyResult, CeremonyView, InvalidatedKeyView, KeyChangeReport, ObjectSummary, PartitionView, PolicyView, ReadersSnapshot } from '../shared/types';
 import { sideBySide } from '../shared/policy';
 import { keyIdOf } from '../core/keys/key-objects';
 import { parseChanges } from '../core/policy/policy';
 import { listMedia } from '../core/backup/media';
 import { type ModuleSurvey, surveyModules } from '../core/hsm/module-list';
 import { verifyBackupFile } from '../core/backup/verify';
+import { verifyExport } from '../core/audit/export-format';
+import { keyFingerprint } from '../core/audit/seal';
+import { readExportFile } from '../core/record/audit-export';
 import { UsageError, printable, runCeremony } from './ceremony-runner';
 import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
 
@@ -569,6 +572,39 @@ export function buildProgram(): Command {
         if (!result.intact) process.exitCode = 1;
       }),
     );
+  partitionOptions(audit.command('export').description('export the audit log to USB media for an auditor: every entry, both chains, the partition-signed heads and the audit key (checked offline with verify-export)'))
+    .requiredOption('--media <path>', 'the mounted USB stick (a folder)')
+    .option('--since <when>', 'entries from this date or time (2026-11-30, 2026-11-30T14:00Z), or last-export: everything since the last export')
+    .option('--until <when>', 'entries before this date or time (a date alone: to the end of that day)')
+    .option('--pin-fd <n>', 'log in as crypto officer first (PIN from this descriptor), so the partition seals the head and the whole export is vouched for')
+    .action((options: PartitionOptions & { media: string; since?: string; until?: string; pinFd?: string }) =>
+      withTerminal(async (terminal) => {
+        await selectPartition(terminal, options).catch((error: unknown) => {
+          // Without the partition the export still carries every seal and its key; only the header names no partition.
+          if (options.token !== undefined || options.module !== undefined || options.pinFd !== undefined) throw error;
+        });
+        if (options.pinFd !== undefined) await terminal.partition.login(await readPin(options.pinFd, 'Crypto-officer PIN: '));
+        const report = await terminal.record.exportAudit({ media: resolve(options.media), since: options.since ?? null, until: options.until ?? null });
+        print(options.json, report, () =>
+          [report.path, `Entries ${report.from} to ${report.through} (${report.entries}); SHA-256 ${report.sha256}; read back and verified; recorded in entry ${report.recordedIn}.`, report.unsealed ? `Entries ${report.unsealed.from} to ${report.unsealed.through} are not sealed by the partition (log in as crypto officer with --pin-fd to seal them).` : 'Every entry is covered by a seal of the partition.'].join('\n'),
+        );
+      }),
+    );
+  audit
+    .command('verify-export')
+    .description('check an audit export offline: every entry, the chain, the partition\'s seals; names the first entry altered, removed, inserted or reordered (exit 1 when invalid)')
+    .argument('<file>', 'the export file (.jsonl)')
+    .addOption(new Option('--module <path>', 'with --token: the PKCS#11 module (default: the training lab\'s)'))
+    .addOption(new Option('--token <label>', 'also check that this partition\'s audit key sealed it (read from the partition, no login)').conflicts('signer'))
+    .option('--signer <fingerprint>', 'also check that the audit key with this SHA-256 fingerprint (hex) sealed it')
+    .option('--json', 'print JSON')
+    .action(async (file: string, options: PartitionOptions & { signer?: string }) => {
+      const signer = options.token ? await withTerminal(async (terminal) => auditKeyOf(terminal, options)) : options.signer !== undefined ? usage(() => fingerprintArg(options.signer as string)) : null;
+      // Without --token it needs no terminal: no database, keychain or HSM.
+      const result = verifyExport(await readExportFile(resolve(file)), signer);
+      print(options.json, result, () => formatExportVerification(result));
+      if (!result.valid) process.exitCode = 1;
+    });
   partitionOptions(audit.command('acknowledge').description('an officer acknowledges an audit alarm (a replaced, cut or unreadable log) with the crypto-officer PIN; recorded as the next entry'))
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
     .action((options: PartitionOptions & { pinFd?: string }) =>
@@ -632,6 +668,32 @@ function formatObjects(objects: ObjectSummary[]): string {
 function formatReaders(snapshot: ReadersSnapshot): string {
   if (snapshot.readers.length === 0) return 'No card readers are connected.';
   return snapshot.readers.map((r) => `${r.name}: ${r.condition.replace('-', ' ')}${r.atr ? `  ATR ${r.atr}` : ''}`).join('\n');
+}
+
+/** The audit key's fingerprint of the partition named by --token (no login). */
+async function auditKeyOf(terminal: Terminal, options: PartitionOptions): Promise<string> {
+  await selectPartition(terminal, options);
+  const key = terminal.partition.auditSealKey();
+  if (!key.spki) throw new TesseraError('INVALID_REQUEST', `Partition “${key.partition.label}” (serial ${key.partition.serial}) holds no audit key: it never sealed a log.`);
+  return keyFingerprint(key.spki);
+}
+
+function fingerprintArg(value: string): string {
+  const fp = value.replace(/[\s:]/g, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(fp)) throw new TesseraError('INVALID_REQUEST', '--signer needs the audit key\'s SHA-256 fingerprint: 64 hex digits (spaces and colons allowed).');
+  return fp;
+}
+
+function formatExportVerification(r: AuditExportVerification): string {
+  if (!r.valid) return `INVALID: ${r.problem?.message ?? ''}`;
+  const who = r.signer
+    ? `Sealed by the audit key ${r.signer.fingerprint} through entry ${r.signer.sealedThrough}.`
+    : r.seals.verified > 0
+      ? `Sealed through entry ${r.seals.through} by ${r.seals.keys.length === 1 ? 'the key' : 'the keys'} ${r.seals.keys.join(', ')}: the signer is unchecked (the file names its keys). Give --token LABEL or --signer FINGERPRINT to check it against the partition's audit key.`
+      : 'No head in it is sealed by a partition: only the chain was checked.';
+  const tail = r.unsealed ? ` Entries ${r.unsealed.from} to ${r.unsealed.through} are chained but not sealed${r.signer ? ' by that key' : ''}: nobody an auditor can check vouches for them.` : '';
+  const old = r.seals.uncheckable > 0 ? ` ${r.seals.uncheckable} older seal(s) sign only the workstation's keyed chain and cannot be checked offline.` : '';
+  return `Valid: entries ${r.from} to ${r.through} of log ${r.installation} (${r.entries} entries, every one checked). ${who}${tail}${old}`;
 }
 
 function formatSeals(seals: AuditSeals): string {

@@ -23,7 +23,8 @@ import { invalidateKey, listInvalidated } from './ceremony/key-lifecycle';
 import { TrashBinStore } from './keys/trash-bin';
 import { PolicyStore } from './policy/policy-record';
 import { PolicyService } from './policy/policy-service';
-import type { InvalidatedKeyView, PolicyView } from '../shared/types';
+import type { AuditExportReport, InvalidatedKeyView, PolicyView } from '../shared/types';
+import { type ExportRequest, exportAudit } from './record/audit-export';
 import { findLabProfile } from './config/lab-profile';
 import { ApprovedModules, modulesFile } from './hsm/module-list';
 import { removableLocations } from './hsm/module-path';
@@ -58,6 +59,8 @@ export class Terminal {
   /** The trash bin: invalidate a key (crypto officer), list the bin. Reactivate and destroy are ceremonies. */
   readonly keys: { invalidate(id: string): Promise<InvalidatedKeyView>; invalidated(): Promise<InvalidatedKeyView[]>; policy(): PolicyView };
   readonly mediaStandIns: string[];
+  /** Audit exports to USB media (record/audit-export.ts). */
+  readonly record: { exportAudit(request: ExportRequest): Promise<AuditExportReport> };
   /** The modules officers may choose from, and the gate every module passes before it is loaded. */
   readonly modules: ApprovedModules;
   /** What recovery of interrupted operations found at start, in officers' words. */
@@ -112,6 +115,7 @@ export class Terminal {
         return this.policy.view(d ? { m: d.m, n: d.n } : null);
       },
     };
+    this.record = { exportAudit: (request) => exportAudit({ audit: this.audit, partition: this.partition, mediaStandIns: this.mediaStandIns, actor }, request) };
     this.backup = new BackupService(this.partition, store, intents, this.backups, this.mediaStandIns);
   }
 

@@ -213,6 +213,58 @@ export interface AuditVerification {
   seals: AuditSeals;
 }
 
+/** The first thing wrong with an audit export, located (docs/audit-export.md). */
+export interface AuditExportProblem {
+  /** The entry it is found at, when there is one. */
+  seq: number | null;
+  /** The line of the file (1 is the header), when there is one. */
+  line: number | null;
+  kind: 'malformed' | 'altered' | 'removed' | 'reordered' | 'truncated' | 'seal-broken' | 'signer';
+  message: string;
+}
+
+/** `tessera audit verify-export --json`: what an auditor's offline check of an export found. */
+export interface AuditExportVerification {
+  valid: boolean;
+  problem: AuditExportProblem | null;
+  /** The log's installation id, from the header. */
+  installation: string | null;
+  /** The entries the header says the export holds (seq, inclusive). */
+  from: number | null;
+  through: number | null;
+  /** Entries checked. */
+  entries: number;
+  /**
+   * Seals (`audit.seal`) whose signature over the chain's head verified; `through`: the last entry a
+   * verified seal covers; `keys`: their keys' fingerprints; `uncheckable`: seals made before the
+   * public chain existed (they sign only the workstation's keyed chain).
+   */
+  seals: { verified: number; through: number | null; keys: string[]; uncheckable: number };
+  /** With --signer/--token: the key required, and the last entry a seal by it covers. */
+  signer: { fingerprint: string; sealedThrough: number | null } | null;
+  /** Entries no verified seal (by the signer, when given) covers: chained, but vouched for by nobody an auditor can check. */
+  unsealed: { from: number; through: number } | null;
+  /** The partition the header names (with its audit key's fingerprint): as the file says, not a proof. */
+  partition: { label: string; serial: string; key: string | null } | null;
+}
+
+/** What `tessera audit export` wrote (`--json`). */
+export interface AuditExportReport {
+  /** The file on the media (absolute path). */
+  path: string;
+  file: string;
+  /** SHA-256 of the file's bytes (hex), as read back from the medium. */
+  sha256: string;
+  from: number;
+  through: number;
+  entries: number;
+  /** The last entry a seal in the export covers; null when none. */
+  sealedThrough: number | null;
+  unsealed: { from: number; through: number } | null;
+  /** The audit log entry that records the export. */
+  recordedIn: number;
+}
+
 // ---- Ceremonies: guided multi-step work with officers' cards ----
 
 export type PromptKind = 'enter-so-pin' | 'insert-card' | 'enter-pin' | 'choose-pin' | 'confirm' | 'choose-objects' | 'confirm-fingerprint' | 'remove-card' | 'working' | 'done' | 'failed' | 'cancelled';

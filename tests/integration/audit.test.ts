@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/core/audit/audit-log';
-import { type AuditFields, entryMac } from '../../src/core/audit/chain';
+import { type AuditFields, entryHash, entryMac, genesisHash } from '../../src/core/audit/chain';
 import { decodeRecord, encodeRecord, recordAccount } from '../../src/core/audit/terminal-record';
 import { KeytarKeychain } from '../../src/core/keychain/keytar-keychain';
 import { openDatabase } from '../../src/core/store/database';
@@ -309,18 +309,19 @@ describe('heads sealed by the partition', () => {
     const entries = JSON.parse(tessera(['audit', 'list', '--json'], { home }).stdout) as AuditEntryView[];
     expect(entries.map((e) => e.action).reverse()).toEqual(['test.step', 'partition.login', 'audit.seal', 'partition.logout']);
     const seal = entries.find((e) => e.action === 'audit.seal') as AuditEntryView;
-    expect(seal).toMatchObject({ outcome: 'ok', details: { statement: 'tessera-audit-head-v1', headSeq: 2, partition: serial } });
+    expect(seal).toMatchObject({ outcome: 'ok', details: { statement: 'tessera-audit-head-v2', headSeq: 2, partition: serial } });
 
     const spki = auditKeyPublic(label);
     expect(seal.details.key).toBe(createHash('sha256').update(spki).digest('hex'));
     expect(Buffer.from(seal.details.publicKey as string, 'base64').equals(spki)).toBe(true);
     const db = openDatabase(join(home, 'tessera.db'));
     const id = new Settings(db).installationId();
-    const head = db.prepare('SELECT mac FROM audit_log WHERE seq = 2').get() as { mac: Buffer };
+    const head = db.prepare('SELECT mac, hash FROM audit_log WHERE seq = 2').get() as { mac: Buffer; hash: Buffer };
     db.close();
     expect(seal.details.headMac).toBe(head.mac.toString('hex'));
+    expect(seal.details.headHash).toBe(head.hash.toString('hex'));
     // The signed bytes, rebuilt from their documented form.
-    const statement = Buffer.from(`["tessera-audit-head-v1","${id}",2,"${head.mac.toString('hex')}"]`);
+    const statement = Buffer.from(`["tessera-audit-head-v2","${id}",2,"${head.mac.toString('hex')}","${head.hash.toString('hex')}"]`);
     const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
     expect(verify('sha256', statement, { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(seal.details.signature as string, 'hex'))).toBe(true);
 
@@ -367,17 +368,20 @@ describe('heads sealed by the partition', () => {
     plain.close();
     expect(verifyJson(home).result.problem).toMatchObject({ kind: 'altered', seq: 1 });
 
-    // With the keychain too (the HMAC key): every mac from entry 1 on recomputed, the record moved.
+    // With the keychain too (the HMAC key): every mac (and the public hashes) from entry 1 on recomputed, the record moved.
     copyFileSync(join(copy, 'tessera.db'), join(home, 'tessera.db'));
     const key = (await new KeytarKeychain().get(`audit-key:${id}`)) as Buffer;
     const forged = openDatabase(join(home, 'tessera.db'));
     const rows = forged.prepare('SELECT * FROM audit_log ORDER BY seq').all() as (Omit<AuditFields, 'details'> & { seq: number; details: string; prev_mac: Buffer; mac: Buffer })[];
     let prev = rows[0]?.prev_mac as Buffer;
+    let prevHash = genesisHash(id);
     for (const row of rows) {
       const fields = { ...row, target: row.seq === 1 ? 'elsewhere' : row.target, details: JSON.parse(row.details) as AuditFields['details'] };
       const mac = entryMac(key, fields, prev);
-      forged.prepare('UPDATE audit_log SET target = ?, prev_mac = ?, mac = ? WHERE seq = ?').run(fields.target, prev, mac, row.seq);
+      const hash = entryHash(row.seq, prevHash, fields);
+      forged.prepare('UPDATE audit_log SET target = ?, prev_mac = ?, mac = ?, hash = ? WHERE seq = ?').run(fields.target, prev, mac, hash, row.seq);
       prev = mac;
+      prevHash = hash;
     }
     forged.close();
     await new KeytarKeychain().set(recordAccount(home), encodeRecord({ installationId: id, head: { seq: rows.length, mac: prev } }));
@@ -396,15 +400,18 @@ describe('heads sealed by the partition', () => {
     const own = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const spki = own.publicKey.export({ format: 'der', type: 'spki' });
     let prev = rows[0]?.prev_mac as Buffer;
+    let prevHash = genesisHash(id);
     for (const row of rows) {
       const details = JSON.parse(row.details) as AuditFields['details'];
       if (row.action === 'audit.seal') {
-        const statement = Buffer.from(JSON.stringify(['tessera-audit-head-v1', id, details.headSeq, details.headMac]));
+        const statement = Buffer.from(JSON.stringify(['tessera-audit-head-v2', id, details.headSeq, details.headMac, details.headHash]));
         Object.assign(details, { key: createHash('sha256').update(spki).digest('hex'), publicKey: spki.toString('base64'), signature: sign('sha256', statement, { key: own.privateKey, dsaEncoding: 'ieee-p1363' }).toString('hex') });
       }
       const mac = entryMac(key, { ...row, details }, prev);
-      db.prepare('UPDATE audit_log SET details = ?, prev_mac = ?, mac = ? WHERE seq = ?').run(JSON.stringify(details), prev, mac, row.seq);
+      const hash = entryHash(row.seq, prevHash, { ...row, details });
+      db.prepare('UPDATE audit_log SET details = ?, prev_mac = ?, mac = ?, hash = ? WHERE seq = ?').run(JSON.stringify(details), prev, mac, hash, row.seq);
       prev = mac;
+      prevHash = hash;
     }
     db.close();
     await new KeytarKeychain().set(recordAccount(home), encodeRecord({ installationId: id, head: { seq: rows.length, mac: prev } }));

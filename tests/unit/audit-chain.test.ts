@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AuditRow, entryMac, genesisMac, verifyChain } from '../../src/core/audit/chain';
+import { type AuditRow, entryHash, entryMac, genesisHash, genesisMac, verifyChain } from '../../src/core/audit/chain';
 
 const key = randomBytes(32);
 const INSTALL = 'install-1';
@@ -9,11 +9,14 @@ const INSTALL = 'install-1';
 function chain(n: number): AuditRow[] {
   const rows: AuditRow[] = [];
   let prevMac = genesisMac(key, INSTALL);
+  let prevHash = genesisHash(INSTALL);
   for (let seq = 1; seq <= n; seq++) {
     const fields = { time: `2026-01-01T00:00:${String(seq).padStart(2, '0')}Z`, actor: 'officer', action: `act.${seq}`, target: 'Tessera Lab', outcome: 'ok' as const, details: { n: seq, note: 'x' } };
     const mac = entryMac(key, fields, prevMac);
-    rows.push({ ...fields, seq, prevMac, mac });
+    const hash = entryHash(seq, prevHash, fields);
+    rows.push({ ...fields, seq, prevMac, mac, hash });
     prevMac = mac;
+    prevHash = hash;
   }
   return rows;
 }

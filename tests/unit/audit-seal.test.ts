@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type AuditRow, entryMac, genesisMac } from '../../src/core/audit/chain';
+import { type AuditRow, entryHash, entryMac, genesisHash, genesisMac } from '../../src/core/audit/chain';
 import { keyFingerprint, sealDetails, sealStatement, verifySeals } from '../../src/core/audit/seal';
 import { decodeLegacyAnchor, decodeRecord, encodeRecord } from '../../src/core/audit/terminal-record';
 
@@ -13,18 +13,21 @@ const spki = partitionKey.publicKey.export({ format: 'der', type: 'spki' });
 function chain(n: number, sealAfter: number[], signer = partitionKey): AuditRow[] {
   const rows: AuditRow[] = [];
   let prevMac = genesisMac(key, INSTALL);
+  let prevHash = genesisHash(INSTALL);
   const push = (action: string, details: AuditRow['details']): void => {
     const fields = { time: '2026-01-01T00:00:00Z', actor: 'officer', action, target: 'Tessera Lab', outcome: 'ok' as const, details };
     const mac = entryMac(key, fields, prevMac);
-    rows.push({ ...fields, seq: rows.length + 1, prevMac, mac });
+    const hash = entryHash(rows.length + 1, prevHash, fields);
+    rows.push({ ...fields, seq: rows.length + 1, prevMac, mac, hash });
     prevMac = mac;
+    prevHash = hash;
   };
   for (let i = 1; i <= n; i++) {
     push(`act.${i}`, { n: i });
     if (sealAfter.includes(i)) {
       const head = rows.at(-1) as AuditRow;
-      const signature = sign('sha256', sealStatement(INSTALL, head.seq, head.mac), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
-      push('audit.seal', sealDetails(head.seq, head.mac, signer.publicKey.export({ format: 'der', type: 'spki' }), signature, 'serial-1'));
+      const signature = sign('sha256', sealStatement(INSTALL, head.seq, head.mac, head.hash ?? undefined), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
+      push('audit.seal', sealDetails(head.seq, head.mac, signer.publicKey.export({ format: 'der', type: 'spki' }), signature, 'serial-1', head.hash ?? undefined));
     }
   }
   return rows;

@@ -13,7 +13,7 @@ import type { AuditEntryView, AuditProblem, AuditVerification } from '../../shar
 import { TesseraError } from '../errors';
 import type { Keychain } from '../keychain/keychain';
 import type { Sql } from '../store/database';
-import { type AuditAnchor, type AuditFields, type AuditRow, entryMac, genesisMac, verifyChain } from './chain';
+import { type AuditAnchor, type AuditFields, type AuditRow, entryHash, entryMac, genesisHash, genesisMac, verifyChain } from './chain';
 import { type TrustedSealKey, verifySeals } from './seal';
 import { type StoredRecord, type TerminalRecord, decodeLegacyAnchor, decodeRecord, encodeRecord, legacyAnchorAccount } from './terminal-record';
 
@@ -29,6 +29,7 @@ interface DbRow {
   details: string;
   prev_mac: Buffer;
   mac: Buffer;
+  hash: Buffer | null;
 }
 
 export const ACKNOWLEDGE_ACTION = 'audit.acknowledge';
@@ -78,6 +79,7 @@ export class AuditLog {
       }
     }
     this.alarmFound = await this.recordProblem();
+    this.backfillHashes();
     this.started = true;
     return this.alarmFound;
   }
@@ -149,14 +151,16 @@ export class AuditLog {
     const fields: AuditFields = { ...input, details: input.details ?? {}, time: this.now().toISOString() };
     const row = this.db
       .transaction((): AuditRow => {
-        const last = this.db.prepare('SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer } | undefined;
+        const last = this.db.prepare('SELECT seq, mac, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer; hash: Buffer | null } | undefined;
         const prevMac = last?.mac ?? genesisMac(key, this.installationId);
         const seq = (last?.seq ?? 0) + 1;
         const mac = entryMac(key, fields, prevMac);
+        // A predecessor without a hash (a row edited to NULL) gives one that will not verify: the check names it.
+        const hash = entryHash(seq, last ? (last.hash ?? Buffer.alloc(32)) : genesisHash(this.installationId), fields);
         this.db
-          .prepare('INSERT INTO audit_log (seq, time, actor, action, target, outcome, details, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(seq, fields.time, fields.actor, fields.action, fields.target, fields.outcome, JSON.stringify(fields.details), prevMac, mac);
-        return { ...fields, seq, prevMac, mac };
+          .prepare('INSERT INTO audit_log (seq, time, actor, action, target, outcome, details, prev_mac, mac, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(seq, fields.time, fields.actor, fields.action, fields.target, fields.outcome, JSON.stringify(fields.details), prevMac, mac, hash);
+        return { ...fields, seq, prevMac, mac, hash };
       })
       .immediate();
     await this.writeRecord({ installationId: this.installationId, head: { seq: row.seq, mac: row.mac } });
@@ -196,10 +200,58 @@ export class AuditLog {
     return entry;
   }
 
-  /** The last entry's seq and mac, or null for an empty log. */
-  head(): AuditAnchor | null {
-    const last = this.db.prepare('SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer } | undefined;
-    return last ? { seq: last.seq, mac: last.mac } : null;
+  /** The last entry's seq, mac and public hash (null for a row the backfill has not reached), or null for an empty log. */
+  head(): (AuditAnchor & { hash: Buffer | null }) | null {
+    const last = this.db.prepare('SELECT seq, mac, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer; hash: Buffer | null } | undefined;
+    return last ? { seq: last.seq, mac: last.mac, hash: last.hash } : null;
+  }
+
+  /**
+   * Entries `from`..`through` (seq, inclusive) in order, with both chains, for an export; and the
+   * public hash before `from` (the genesis hash for the first entry).
+   */
+  range(from: number, through: number): { previousHash: Buffer; rows: AuditRow[] } {
+    const rows = (this.db.prepare('SELECT * FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq').all(from, through) as DbRow[]).map(fromDb);
+    const before = this.db.prepare('SELECT hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(from) as { hash: Buffer | null } | undefined;
+    return { previousHash: before ? (before.hash ?? Buffer.alloc(32)) : genesisHash(this.installationId), rows };
+  }
+
+  /** The first entry written at or after `time` (ISO 8601), or null. */
+  firstSince(time: string): number | null {
+    const row = this.db.prepare('SELECT seq FROM audit_log WHERE time >= ? ORDER BY seq LIMIT 1').get(time) as { seq: number } | undefined;
+    return row?.seq ?? null;
+  }
+
+  /** The last entry with `action` and outcome ok (newest first), or null. */
+  lastOf(action: string): AuditEntryView | null {
+    const row = this.db.prepare("SELECT * FROM audit_log WHERE action = ? AND outcome = 'ok' ORDER BY seq DESC LIMIT 1").get(action) as DbRow | undefined;
+    return row ? view(fromDb(row)) : null;
+  }
+
+  /**
+   * Rows written before the public chain existed (migration 005) get their hash, in order, from
+   * the rows as they are now; the keyed chain still vouches for their content. Rows that have one
+   * are never recomputed, so an edited hash stays for the check to find.
+   */
+  private backfillHashes(): void {
+    const missing = this.db.prepare('SELECT * FROM audit_log WHERE hash IS NULL ORDER BY seq').all() as DbRow[];
+    if (missing.length === 0) return;
+    const before = this.db.prepare('SELECT seq, hash FROM audit_log WHERE hash IS NOT NULL AND seq < ? ORDER BY seq DESC LIMIT 1').get((missing[0] as DbRow).seq) as { seq: number; hash: Buffer } | undefined;
+    // Only a leading run of rows without hashes (the rows of an older version) is filled: a hole
+    // further on is an edit, left for the check to name.
+    let previous = before ? before.hash : genesisHash(this.installationId);
+    let expectSeq = (before?.seq ?? 0) + 1;
+    if (before === undefined && (this.db.prepare('SELECT count(*) AS n FROM audit_log WHERE hash IS NOT NULL').get() as { n: number }).n > 0) return;
+    const update = this.db.prepare('UPDATE audit_log SET hash = ? WHERE seq = ? AND hash IS NULL');
+    this.db.transaction(() => {
+      for (const r of missing) {
+        if (r.seq !== expectSeq) break;
+        const row = fromDb(r);
+        previous = entryHash(row.seq, previous, row);
+        update.run(previous, row.seq);
+        expectSeq += 1;
+      }
+    })();
   }
 
   list(limit: number, beforeSeq?: number): AuditEntryView[] {
@@ -304,7 +356,7 @@ function fromDb(r: DbRow): AuditRow {
     // A row edited into invalid JSON still verifies as "altered" rather than crashing the check.
     details = { unreadable: r.details };
   }
-  return { seq: r.seq, time: r.time, actor: r.actor, action: r.action, target: r.target, outcome: r.outcome as AuditFields['outcome'], details, prevMac: r.prev_mac, mac: r.mac };
+  return { seq: r.seq, time: r.time, actor: r.actor, action: r.action, target: r.target, outcome: r.outcome as AuditFields['outcome'], details, prevMac: r.prev_mac, mac: r.mac, hash: r.hash };
 }
 
 function view(r: AuditRow): AuditEntryView {

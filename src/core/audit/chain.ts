@@ -4,7 +4,12 @@
 // mac fails), a removed one (its predecessor's mac is nowhere in the log) and a reordered one (its
 // predecessor exists, elsewhere). An anchor (last seq and mac) kept outside the database catches
 // entries cut off the end.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+//
+// Beside the keyed chain runs a public one: hash = SHA-256 over the entry's canonical text and the
+// hash before it (`entryHash`). Anyone can recompute it without the key, and the partition's seals
+// sign its head too (seal.ts), so an auditor with an export (docs/audit-export.md) checks every
+// entry offline: the keyed chain guards the log on this workstation, the public one in an export.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditOutcome, AuditVerification } from '../../shared/types';
 
 /** What the chain alone can tell; the log adds what its seals say. */
@@ -25,6 +30,8 @@ export interface AuditRow extends AuditFields {
   seq: number;
   prevMac: Buffer;
   mac: Buffer;
+  /** The public chain's hash of this entry (`entryHash`); null only for a row a backfill has not reached (read as altered). */
+  hash: Buffer | null;
 }
 
 export interface AuditAnchor {
@@ -46,6 +53,24 @@ export function canonical(fields: AuditFields): string {
   return JSON.stringify([VERSION, fields.time, fields.actor, fields.action, fields.target, fields.outcome, details]);
 }
 
+/** The name of the public hash chain (docs/audit-export.md); a change of its bytes gets a new name. */
+export const HASH_CHAIN = 'tessera-audit-hash-v1';
+
+/** The public chain's value before the first entry of log `installationId` (SHA-256, 32 bytes). */
+export function genesisHash(installationId: string): Buffer {
+  return createHash('sha256').update(`${HASH_CHAIN}\ngenesis\n${installationId}`, 'utf8').digest();
+}
+
+/**
+ * The public chain's hash of entry `seq` (SHA-256, 32 bytes) over the UTF-8 text
+ * `tessera-audit-hash-v1\n<seq>\n<previous hash, 64 lowercase hex>\n<canonical(fields)>`:
+ * what an auditor recomputes from an export with `printf` and `openssl dgst -sha256`.
+ */
+export function entryHash(seq: number, prevHash: Buffer, fields: AuditFields | string): Buffer {
+  const text = typeof fields === 'string' ? fields : canonical(fields);
+  return createHash('sha256').update(`${HASH_CHAIN}\n${seq}\n${prevHash.toString('hex')}\n${text}`, 'utf8').digest();
+}
+
 export function entryMac(key: Buffer, fields: AuditFields, prevMac: Buffer): Buffer {
   return createHmac('sha256', key).update(canonical(fields)).update('\0').update(prevMac).digest();
 }
@@ -62,6 +87,7 @@ export function verifyChain(rows: readonly AuditRow[], key: Buffer, installation
   const genesis = genesisMac(key, installationId);
   const byMac = new Map(rows.map((r) => [r.mac.toString('hex'), r]));
   let previous = genesis;
+  let previousHash = genesisHash(installationId);
   for (const row of rows) {
     if (!same(entryMac(key, row, row.prevMac), row.mac)) {
       return broken(rows.length, row.seq, 'altered', `Entry ${row.seq} was altered after it was written.`);
@@ -73,7 +99,13 @@ export function verifyChain(rows: readonly AuditRow[], key: Buffer, installation
       }
       return broken(rows.length, row.seq, 'removed', `One or more entries right before entry ${row.seq} were removed.`);
     }
+    // The keyed chain holds, so the entry is as written: a public hash that does not follow from it was edited (exports would carry it).
+    const expected = entryHash(row.seq, previousHash, row);
+    if (!row.hash || !same(row.hash, expected)) {
+      return broken(rows.length, row.seq, 'altered', `The public hash of entry ${row.seq} was altered after it was written (exports of the log would not verify).`);
+    }
     previous = row.mac;
+    previousHash = expected;
   }
   if (anchor) {
     const last = rows.at(-1);

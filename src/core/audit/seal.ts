@@ -6,7 +6,9 @@
 //
 // The signed bytes (documented for exports and outside verifiers; never change them, add a new
 // version instead) are the UTF-8 JSON text, without spaces, of the array
-//   ["tessera-audit-head-v1", <installation id>, <head seq>, <head mac, 64 lowercase hex>]
+//   ["tessera-audit-head-v2", <installation id>, <head seq>, <head mac, 64 lowercase hex>, <head hash, 64 lowercase hex>]
+// (the head of both chains, chain.ts; seals made before the public chain existed are
+// "tessera-audit-head-v1" without the hash, still checked here but not by an offline auditor),
 // signed with ECDSA P-256 over SHA-256; the signature is r || s (64 bytes), stored as hex. The
 // key is recorded as its DER SubjectPublicKeyInfo (base64) and SHA-256 fingerprint of it (hex).
 import { createHash, createPublicKey } from 'node:crypto';
@@ -16,13 +18,17 @@ import type { AuditDetails, AuditRow } from './chain';
 
 export const SEAL_ACTION = 'audit.seal';
 export const SEAL_STATEMENT = 'tessera-audit-head-v1';
+/** Seals that also sign the public hash chain's head: what an export's auditor checks. */
+export const SEAL_STATEMENT_V2 = 'tessera-audit-head-v2';
 
 /** What a seal entry carries in its details. */
 export interface SealDetails {
-  statement: typeof SEAL_STATEMENT;
+  statement: typeof SEAL_STATEMENT | typeof SEAL_STATEMENT_V2;
   headSeq: number;
   /** The mac of entry `headSeq` (hex). */
   headMac: string;
+  /** The public hash of entry `headSeq` (hex); in v2 seals only. */
+  headHash?: string;
   /** SHA-256 of the audit key's SubjectPublicKeyInfo (hex). */
   key: string;
   /** The audit key's SubjectPublicKeyInfo (DER, base64). */
@@ -33,9 +39,10 @@ export interface SealDetails {
   partition: string;
 }
 
-/** The exact bytes the partition signs for the head `seq`/`mac` of log `installationId`. */
-export function sealStatement(installationId: string, seq: number, mac: Buffer): Buffer {
-  return Buffer.from(JSON.stringify([SEAL_STATEMENT, installationId, seq, mac.toString('hex')]), 'utf8');
+/** The exact bytes the partition signs for the head `seq`/`mac` (and, v2, `hash`) of log `installationId`. */
+export function sealStatement(installationId: string, seq: number, mac: Buffer, hash?: Buffer): Buffer {
+  const fields = hash ? [SEAL_STATEMENT_V2, installationId, seq, mac.toString('hex'), hash.toString('hex')] : [SEAL_STATEMENT, installationId, seq, mac.toString('hex')];
+  return Buffer.from(JSON.stringify(fields), 'utf8');
 }
 
 /** SHA-256 fingerprint (hex) of a public key's SubjectPublicKeyInfo. */
@@ -44,8 +51,9 @@ export function keyFingerprint(spki: Buffer): string {
 }
 
 /** The details of a seal entry for a signature the partition made over `sealStatement(...)`. */
-export function sealDetails(seq: number, mac: Buffer, spki: Buffer, signature: Buffer, partitionSerial: string): SealDetails & AuditDetails {
-  return { statement: SEAL_STATEMENT, headSeq: seq, headMac: mac.toString('hex'), key: keyFingerprint(spki), publicKey: spki.toString('base64'), signature: signature.toString('hex'), partition: partitionSerial };
+export function sealDetails(seq: number, mac: Buffer, spki: Buffer, signature: Buffer, partitionSerial: string, hash?: Buffer): SealDetails & AuditDetails {
+  const head = hash ? { statement: SEAL_STATEMENT_V2, headSeq: seq, headMac: mac.toString('hex'), headHash: hash.toString('hex') } : { statement: SEAL_STATEMENT, headSeq: seq, headMac: mac.toString('hex') };
+  return { ...head, key: keyFingerprint(spki), publicKey: spki.toString('base64'), signature: signature.toString('hex'), partition: partitionSerial } as SealDetails & AuditDetails;
 }
 
 /** A partition's audit key to check its seals against (seals naming that partition must be by this key). */
@@ -77,11 +85,11 @@ export function verifySeals(rows: readonly AuditRow[], installationId: string, t
       return fail(row.seq, `Entry ${row.seq} was sealed by a key that is not the audit key of partition “${trusted.partition.label}” (serial ${trusted.partition.serial})${trustedKey ? '' : ', which holds no audit key'}.`);
     }
     const spki = Buffer.from(seal.publicKey, 'base64');
-    if (keyFingerprint(spki) !== seal.key || !verifyData(spki, sealStatement(installationId, seal.headSeq, Buffer.from(seal.headMac, 'hex')), Buffer.from(seal.signature, 'hex'))) {
+    if (keyFingerprint(spki) !== seal.key || !verifyData(spki, signedBytes(installationId, seal), Buffer.from(seal.signature, 'hex'))) {
       return fail(row.seq, `The partition's signature in entry ${row.seq} does not match the head it names: the seal was altered.`);
     }
     const head = bySeq.get(seal.headSeq);
-    if (!head || head.seq >= row.seq || head.mac.toString('hex') !== seal.headMac) {
+    if (!head || head.seq >= row.seq || head.mac.toString('hex') !== seal.headMac || (seal.headHash !== undefined && head.hash?.toString('hex') !== seal.headHash)) {
       const from = sealedThrough + 1;
       const range = from >= seal.headSeq ? `entry ${seal.headSeq}` : `an entry from ${from} to ${seal.headSeq}`;
       return fail(seal.headSeq, `The entries up to ${seal.headSeq} are not the ones the partition sealed in entry ${row.seq}: ${range} was altered or replaced, and the log's key was used to hide it.`);
@@ -94,14 +102,22 @@ export function verifySeals(rows: readonly AuditRow[], installationId: string, t
   return { problem: null, seals };
 }
 
-function readSeal(details: AuditDetails): SealDetails | null {
-  const { statement, headSeq, headMac, key, publicKey, signature, partition } = details;
-  if (statement !== SEAL_STATEMENT || !Number.isInteger(headSeq) || typeof headMac !== 'string' || !/^[0-9a-f]{64}$/.test(headMac)) return null;
+/** The bytes a seal's signature is over, by its statement's version. */
+export function signedBytes(installationId: string, seal: SealDetails): Buffer {
+  return sealStatement(installationId, seal.headSeq, Buffer.from(seal.headMac, 'hex'), seal.headHash === undefined ? undefined : Buffer.from(seal.headHash, 'hex'));
+}
+
+/** A seal entry's details, checked for shape (they come from a database anyone could edit); null when malformed. */
+export function readSeal(details: AuditDetails): SealDetails | null {
+  const { statement, headSeq, headMac, headHash, key, publicKey, signature, partition } = details;
+  if ((statement !== SEAL_STATEMENT && statement !== SEAL_STATEMENT_V2) || !Number.isInteger(headSeq) || typeof headMac !== 'string' || !/^[0-9a-f]{64}$/.test(headMac)) return null;
+  const v2 = statement === SEAL_STATEMENT_V2;
+  if (v2 ? typeof headHash !== 'string' || !/^[0-9a-f]{64}$/.test(headHash) : headHash !== undefined) return null;
   if (typeof key !== 'string' || !/^[0-9a-f]{64}$/.test(key) || typeof publicKey !== 'string' || typeof signature !== 'string' || !/^([0-9a-f]{2})+$/.test(signature) || typeof partition !== 'string') return null;
   try {
     createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' });
   } catch {
     return null;
   }
-  return { statement, headSeq: headSeq as number, headMac, key, publicKey, signature, partition };
+  return { statement, headSeq: headSeq as number, headMac, ...(v2 ? { headHash: headHash as string } : {}), key, publicKey, signature, partition };
 }

@@ -367,13 +367,28 @@ export class PartitionService implements ModuleUser {
     try {
       const session = this.session(selection);
       const key = auditKey(session);
-      const signature = signData(session, key.handle, sealStatement(this.audit.installationId, head.seq, head.mac));
-      details = sealDetails(head.seq, head.mac, key.spki, signature, selection.token.serial);
+      const hash = head.hash ?? undefined;
+      const signature = signData(session, key.handle, sealStatement(this.audit.installationId, head.seq, head.mac, hash));
+      details = sealDetails(head.seq, head.mac, key.spki, signature, selection.token.serial, hash);
     } catch (error) {
       await this.audit.append({ actor: this.actor, action: SEAL_ACTION, target, outcome: 'failed', details: { headSeq: head.seq, error: toErrorData(error).code } });
       return;
     }
     await this.audit.append({ actor: this.actor, action: SEAL_ACTION, target, outcome: 'ok', details });
+  }
+
+  /**
+   * While the crypto officer is logged in: seals the log's head now (an audit export ends sealed,
+   * so an auditor can check all of it). Does nothing without that login; a seal that cannot be
+   * made is recorded as failed, as at logout.
+   * @throws TesseraError from the audit log (the entry could not be written).
+   */
+  async sealNow(): Promise<boolean> {
+    const selection = this.selection;
+    if (!selection?.loggedIn) return false;
+    const before = this.audit.head()?.seq;
+    await this.sealHead(selection, `${selection.token.label} (serial ${selection.token.serial})`);
+    return this.audit.head()?.seq !== before;
   }
 
   /**

@@ -3,6 +3,7 @@ import { initial } from './001-initial';
 import { cardSets } from './002-card-sets';
 import { backups } from './003-backups';
 import { keyLifecycle } from './004-key-lifecycle';
+import { auditHash } from './005-audit-hash';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [initial, cardSets, backups, keyLifecycle];
+export const migrations: Migration[] = [initial, cardSets, backups, keyLifecycle, auditHash];
