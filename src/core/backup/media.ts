@@ -53,16 +53,30 @@ export async function listMedia(standIns: string[], mountInfo = '/proc/self/moun
 
 // ---- file operations on media ----
 
-export function mediaError(error: unknown, what: string): TesseraError {
+/**
+ * What was being written, for mediaError's messages: a backup by default; other files written to
+ * the same sticks (ceremony transcripts) name themselves, so officers are not told a backup failed.
+ */
+export interface MediaSubject {
+  /** The noun: "backup", "transcript". */
+  thing: string;
+  /** What to do once the stick is fixed: "back up again". */
+  again: string;
+}
+
+const BACKUP_SUBJECT: MediaSubject = { thing: 'backup', again: 'back up again' };
+
+export function mediaError(error: unknown, what: string, subject: MediaSubject = BACKUP_SUBJECT): TesseraError {
   if (error instanceof TesseraError) return error;
+  const { thing, again } = subject;
   const code = (error as NodeJS.ErrnoException | null)?.code ?? 'unknown';
   const detail = `${what}: ${code}`;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new TesseraError('MEDIA_ERROR', 'The USB stick is full. Nothing was left on it; free some space or use a larger stick, then back up again.', detail);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new TesseraError('MEDIA_ERROR', `The USB stick is full. Nothing was left on it; free some space or use a larger stick, then ${again}.`, detail);
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new TesseraError('MEDIA_ERROR', 'The USB stick cannot be written (it is read-only or write-protected). Nothing was written.', detail);
   if (code === 'ENOENT' || code === 'EIO' || code === 'ENODEV' || code === 'ENXIO' || code === 'ESTALE') {
-    return new TesseraError('MEDIA_ERROR', 'The USB stick was removed, or failed, while the backup was written. No backup was left on it; insert it again and back up again.', detail);
+    return new TesseraError('MEDIA_ERROR', `The USB stick was removed, or failed, while the ${thing} was written. No ${thing} was left on it; insert it again and ${again}.`, detail);
   }
-  return new TesseraError('MEDIA_ERROR', 'The USB stick could not be written. No backup was left on it.', detail);
+  return new TesseraError('MEDIA_ERROR', `The USB stick could not be written. No ${thing} was left on it.`, detail);
 }
 
 /** fsync of a folder, so that a rename in it survives a power cut. */
@@ -85,17 +99,20 @@ export class AtomicFile {
   private handle: FileHandle | null = null;
   private done = false;
 
-  private constructor(readonly path: string) {
+  private constructor(
+    readonly path: string,
+    private readonly subject: MediaSubject,
+  ) {
     this.temp = `${path}.partial`;
   }
 
-  /** @throws TesseraError MEDIA_ERROR when the temporary file cannot be created. */
-  static async create(path: string): Promise<AtomicFile> {
-    const file = new AtomicFile(path);
+  /** @throws TesseraError MEDIA_ERROR (in words about `subject`) when the temporary file cannot be created. */
+  static async create(path: string, subject: MediaSubject = BACKUP_SUBJECT): Promise<AtomicFile> {
+    const file = new AtomicFile(path, subject);
     try {
       file.handle = await open(file.temp, 'wx', 0o600);
     } catch (error) {
-      throw mediaError(error, `creating ${basename(file.temp)}`);
+      throw mediaError(error, `creating ${basename(file.temp)}`, subject);
     }
     return file;
   }
@@ -111,7 +128,7 @@ export class AtomicFile {
         offset += bytesWritten;
       }
     } catch (error) {
-      throw mediaError(error, `writing ${basename(this.temp)}`);
+      throw mediaError(error, `writing ${basename(this.temp)}`, this.subject);
     }
   }
 
@@ -129,7 +146,7 @@ export class AtomicFile {
       await syncFolder(dirname(this.path));
     } catch (error) {
       await this.abort();
-      throw mediaError(error, `writing ${basename(this.path)}`);
+      throw mediaError(error, `writing ${basename(this.path)}`, this.subject);
     }
   }
 
@@ -142,8 +159,8 @@ export class AtomicFile {
 }
 
 /** Writes a small file atomically (see AtomicFile). */
-export async function writeAtomically(path: string, content: Buffer): Promise<void> {
-  const file = await AtomicFile.create(path);
+export async function writeAtomically(path: string, content: Buffer, subject: MediaSubject = BACKUP_SUBJECT): Promise<void> {
+  const file = await AtomicFile.create(path, subject);
   try {
     await file.write(content);
   } catch (error) {
