@@ -138,7 +138,7 @@ const policyChanges = z
     if (entries.length > 20) ctx.addIssue({ code: 'custom', path: [], message: 'has more than 20 settings: split the change' });
     for (const [key, value] of entries) {
       if (!POLICY_NAMES.includes(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not a policy setting; it must be one of ${POLICY_NAMES.join(', ')}` });
+        ctx.addIssue({ code: 'custom', path: [key], params: { atKey: true }, message: `"${key}" is not a policy setting; it must be one of ${POLICY_NAMES.join(', ')}` });
       } else if (key.startsWith('approvals.')) {
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_HOLDERS) {
           ctx.addIssue({ code: 'custom', path: [key], message: `is ${described(value)}; it must be a number of SO holders, 0 to ${MAX_HOLDERS}` });

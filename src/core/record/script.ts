@@ -33,7 +33,7 @@ export function readScript(text: string): ScriptReading {
     return { line, column: col };
   };
 
-  const syntax: ScriptProblem[] = [...doc.errors, ...doc.warnings].map((e) => ({ ...at(e.pos[0]), path: '', message: yamlWords(e.code, e.message, text.slice(e.pos[0], e.pos[1])) }));
+  const syntax: ScriptProblem[] = [...doc.errors, ...doc.warnings].map((e) => ({ ...at(e.pos[0]), path: '', message: yamlWords(e.code, e.message, text.slice(e.pos[0])) }));
   // Aliases are refused outright: a script is read by people, and `*name` hides what a step does
   // (and nested aliases expand exponentially when read: the "billion laughs").
   visit(doc, {
@@ -47,8 +47,11 @@ export function readScript(text: string): ScriptReading {
   const written: unknown = doc.toJS({ maxAliasCount: 0 });
   const problems: ScriptProblem[] = [];
   const parsed = scriptSchema.safeParse(written, { error: issueWords, reportInput: true });
-  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(...locateIssue(doc, at, issue, written));
+  // A misspelt key's "did you mean" already says the key it is near is missing: said once.
+  const suggested = new Set<string>();
+  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(...locateIssue(doc, at, issue, written, suggested));
   for (const issue of rosterIssues(written)) problems.push(locate(doc, at, issue));
+  problems.splice(0, problems.length, ...problems.filter((p) => !(p.message === 'is missing' && suggested.has(p.path))));
   if (!parsed.success || problems.length > 0) return { ok: false, problems: sorted(problems) };
 
   const steps = doc.get('steps', true);
@@ -139,13 +142,14 @@ function toStep(s: WrittenStep, n: number, line: number): ScriptStep {
 type Position = (offset: number) => { line: number; column: number };
 
 /** One zod issue as problems: unknown keys one each at the key, an unknown operation with the list. */
-function locateIssue(doc: Document, at: Position, issue: z.core.$ZodIssue, written: unknown): ScriptProblem[] {
+function locateIssue(doc: Document, at: Position, issue: z.core.$ZodIssue, written: unknown, suggested: Set<string>): ScriptProblem[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
     const stepIndex = path[0] === 'steps' && typeof path[1] === 'number' ? path[1] : -1;
     const allowed = keysAt(path, stepIndex >= 0 ? (written as { steps: unknown[] }).steps[stepIndex] : null);
     return issue.keys.map((key) => {
       const near = allowed.find((k) => distance(k, key) <= 2);
+      if (near) suggested.add(pathWords([...path, near]));
       const message = `"${key}" is not a key here${near ? `; did you mean "${near}"?` : allowed.length > 0 ? `; the keys are ${allowed.join(', ')}` : ''}`;
       return locate(doc, at, { path: [...path, key], message }, true);
     });
@@ -156,7 +160,8 @@ function locateIssue(doc: Document, at: Position, issue: z.core.$ZodIssue, writt
     const message = value === undefined ? `is missing: say what the step does, one of ${list}` : `${described(value)} is not an operation; it must be one of ${list}`;
     return [locate(doc, at, { path, message })];
   }
-  return [locate(doc, at, { path, message: issue.message })];
+  const atKey = issue.code === 'custom' && issue.params?.atKey === true;
+  return [locate(doc, at, { path, message: issue.message }, atKey)];
 }
 
 /**
@@ -186,17 +191,18 @@ function pathWords(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p + 1}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-/** The YAML parser's problems in officers' words; `source` is the text at the problem. */
+/** The YAML parser's problems in officers' words; `source` is the text from the problem on. */
 function yamlWords(code: string, message: string, source: string): string {
+  const word = /^[^\s:,{}[\]]*/.exec(source)?.[0] ?? '';
   switch (code) {
     case 'DUPLICATE_KEY':
-      return `"${source}" is given twice in the same map: keep one`;
+      return `"${/^[^:\n]*/.exec(source)?.[0].trim() ?? ''}" is given twice in the same map: keep one`;
     case 'MULTIPLE_DOCS':
       return 'the file holds more than one YAML document (a second ---): a ceremony script is one document';
     case 'TAB_AS_INDENT':
       return 'a tab indents this line: indent with spaces';
     case 'TAG_RESOLVE_FAILED':
-      return `the tag ${source} is not allowed in a ceremony script: write plain values`;
+      return `the tag ${word} is not allowed in a ceremony script: write plain values`;
     default:
       return `YAML syntax: ${message}`;
   }
