@@ -8,9 +8,9 @@ import { APPROVAL_NAMES, SETTING_NAMES } from '../../shared/policy';
 import { UNPRINTABLE } from '../quorum/card-set';
 
 /** Longest title, name, expectation or path; a manual step's text may be longer. */
-export const MAX_LINE = 200;
-export const MAX_TEXT = 2000;
-export const MAX_STEPS = 200;
+const MAX_LINE = 200;
+const MAX_TEXT = 2000;
+const MAX_STEPS = 200;
 /** As a ceremony's holders (src/shared/ceremonies.ts). */
 const MAX_NAME = 64;
 const MAX_HOLDERS = 16;

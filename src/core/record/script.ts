@@ -44,14 +44,15 @@ export function readScript(text: string): ScriptReading {
   if (syntax.length > 0) return { ok: false, problems: sorted(syntax) };
   if (doc.contents === null) return { ok: false, problems: [{ line: 1, column: 1, path: '', message: 'the file is empty: a ceremony script begins with "tessera-ceremony: 1"' }] };
 
+  // No alias is left by now; the limit stays as a second guard should the refusal above ever go.
   const written: unknown = doc.toJS({ maxAliasCount: 0 });
-  const problems: ScriptProblem[] = [];
+  const found: ScriptProblem[] = [];
   const parsed = scriptSchema.safeParse(written, { error: issueWords, reportInput: true });
-  // A misspelt key's "did you mean" already says the key it is near is missing: said once.
   const suggested = new Set<string>();
-  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(...locateIssue(doc, at, issue, written, suggested));
-  for (const issue of rosterIssues(written)) problems.push(locate(doc, at, issue));
-  problems.splice(0, problems.length, ...problems.filter((p) => !(p.message === 'is missing' && suggested.has(p.path))));
+  if (!parsed.success) for (const issue of parsed.error.issues) found.push(...locateIssue(doc, at, issue, written, suggested));
+  for (const issue of rosterIssues(written)) found.push(locate(doc, at, issue));
+  // A misspelt key's "did you mean" already says that the key it is near is missing: said once.
+  const problems = found.filter((p) => !(p.message === 'is missing' && suggested.has(p.path)));
   if (!parsed.success || problems.length > 0) return { ok: false, problems: sorted(problems) };
 
   const steps = doc.get('steps', true);
