@@ -30,6 +30,7 @@ export const errorCodes = [
   'BACKUP_INVALID',
   'MEDIA_ERROR',
   'POLICY_REFUSED',
+  'SCRIPT_INVALID',
   'INTERNAL',
 ] as const;
 

@@ -43,6 +43,8 @@ export function errorHeading(code: ErrorCode): string {
       return 'USB media problem';
     case 'POLICY_REFUSED':
       return 'Refused by the partition policy';
+    case 'SCRIPT_INVALID':
+      return 'Ceremony script refused';
     case 'INVALID_REQUEST':
       return 'Not possible now';
     case 'FORBIDDEN_SENDER':
