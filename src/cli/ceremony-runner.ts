@@ -18,6 +18,11 @@ export interface RunnerOptions {
   /** New PINs (--new-pin-fd): a card's for change-pin (else from cardPins), the crypto officer's for co-pin reset (else typed). */
   newPins?: SecretLines | null;
   waitSeconds: number;
+  /**
+   * Asks before a confirmation (a ceremony run from a script without --yes); without it the
+   * command itself is the confirmation. False cancels the ceremony.
+   */
+  confirm?: (text: string, label: string) => Promise<boolean>;
 }
 
 export async function runCeremony(terminal: Terminal, start: CeremonyStart, options: RunnerOptions): Promise<CeremonyView> {
@@ -25,8 +30,18 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   const checked = ceremonyStart.safeParse(start);
   if (!checked.success) throw new UsageError(`Check the options: ${checked.error.issues.map((i) => `--${String(i.path[0] ?? 'value')} ${i.code === 'invalid_type' ? 'is not a number' : 'is out of range'}`).join('; ')}.`);
   await terminal.readers.start();
+  terminal.ceremonies.start(start, { retryWrongPin: options.cardPins === null });
+  return driveCeremony(terminal, options);
+}
+
+/**
+ * Answers the running ceremony's prompts from the options (or the terminal) until it ends: the
+ * CLI's half of a ceremony that runCeremony or a ceremony script (record/script-run.ts) started.
+ * @returns the ended view; @throws the failure that made the command stop it (no card in time, a refused PIN given in advance).
+ */
+export async function driveCeremony(terminal: Terminal, options: RunnerOptions): Promise<CeremonyView> {
+  await terminal.readers.start();
   const ceremonies = terminal.ceremonies;
-  ceremonies.start(start, { retryWrongPin: options.cardPins === null });
   let handled = 0;
   let noticesShown = 0;
   let waitTimer: NodeJS.Timeout | null = null;
@@ -75,6 +90,10 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
         return { kind: 'pin', pin, repeat: await typed('Again: ', option) };
       }
       case 'confirm':
+        if (options.confirm) {
+          if (await options.confirm(p.text, p.confirmLabel ?? 'Confirm')) return { kind: 'confirm' };
+          throw new PromptCancelled();
+        }
         say(`${p.text}\n→ ${p.confirmLabel ?? 'confirmed'} (the command is the confirmation).`);
         return { kind: 'confirm' };
       case 'confirm-fingerprint':

@@ -16,6 +16,11 @@ import { verifyBackupFile } from '../core/backup/verify';
 import { verifyExport } from '../core/audit/export-format';
 import { keyFingerprint } from '../core/audit/seal';
 import { readExportFile } from '../core/record/audit-export';
+import { verifyTranscriptFile } from '../core/record/transcript';
+import { MAX_SCRIPT_BYTES } from '../core/record/script';
+import { formatTranscriptVerification } from './ceremony-verify';
+import { runScript } from './script-runner';
+import { open } from 'node:fs/promises';
 import { UsageError, printable, runCeremony } from './ceremony-runner';
 import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
 
@@ -615,7 +620,64 @@ export function buildProgram(): Command {
         print(options.json, { acknowledged: true, entry }, () => `Acknowledged in entry ${entry.seq}: ${String(entry.details.finding)} The log goes on from there.`);
       }),
     );
+  const ceremony = program.command('ceremony').description('ceremonies run from a reviewed script, and their signed transcripts');
+  partitionOptions(ceremony.command('run').description('run a ceremony script (YAML, docs/ceremonies.md) step by step; writes the transcript (JSON and PDF) signed by the partition'))
+    .argument('<script>', 'the ceremony script (.yaml)')
+    .option('--practice', 'a practice run on the training lab (or a partition whose label begins with PRACTICE): everything is marked PRACTICE')
+    .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken, over the whole ceremony')
+    .option('--pin-fd <n>', 'the crypto officer\'s PIN, for the steps and the transcript\'s signature')
+    .option('--new-pin-fd <n>', 'new PINs a step chooses (a crypto-officer PIN reset)')
+    .option('--yes', 'answer every confirmation, manual step and exception as the administrator (runs without a human)')
+    .option('--wait <seconds>', 'how long to wait for each card', '120')
+    .action((file: string, options: PartitionOptions & { practice?: boolean; pinsFrom?: string; pinFd?: string; newPinFd?: string; yes?: boolean; wait: string }) =>
+      withTerminal(async (terminal) => {
+        const path = resolve(file);
+        const text = await readScriptFile(path);
+        await selectPartition(terminal, options);
+        const run = await terminal.record.openScript({ text, path }, options.practice === true);
+        const view = await runScript(terminal, run, {
+          ceremony: { cardPins: lines(options.pinsFrom, '--pins-from'), newPins: lines(options.newPinFd, '--new-pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) },
+          coPin: options.pinFd !== undefined ? await readPin(options.pinFd, '') : null,
+          yes: options.yes === true,
+        });
+        const result = { outcome: view.transcript ? view.outcome : 'not begun', practice: view.practice, title: view.title, script: view.script, partition: view.partition, preconditions: view.preconditions, steps: view.steps, exceptions: view.exceptions, transcript: view.transcript };
+        print(options.json, result, () =>
+          view.transcript
+            ? [`${view.practice ? 'PRACTICE — ' : ''}${view.title}: ${view.outcome}.`, `Transcript: ${view.transcript.json}`, `Printout:   ${view.transcript.pdf}`, `Digest ${view.transcript.digest}`].join('\n')
+            : `Not begun: the preconditions are not met (${view.preconditions.filter((p) => !p.met).map((p) => p.detail).join(' ')}).`,
+        );
+        if (view.outcome !== 'completed' || !view.transcript) process.exitCode = 1;
+      }),
+    );
+  ceremony
+    .command('verify')
+    .description('check a ceremony transcript offline: the partition\'s signature, that nothing was altered, the PDF beside it (exit 1 when altered)')
+    .argument('<transcript>', 'the transcript (.transcript.json)')
+    .option('--signer <fingerprint>', 'also check that the partition\'s audit key with this SHA-256 fingerprint signed it')
+    .option('--json', 'print JSON')
+    .action(async (file: string, options: { signer?: string; json?: boolean }) => {
+      const result = await verifyTranscriptFile(resolve(file), options.signer !== undefined ? { signer: options.signer } : {});
+      print(options.json, result, () => formatTranscriptVerification(result));
+      if (!result.valid) process.exitCode = 1;
+    });
   return program;
+}
+
+/** A script's text (bounded: a script is small; the parser refuses more than 256 KiB with its own words). */
+async function readScriptFile(path: string): Promise<string> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(MAX_SCRIPT_BYTES + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return buffer.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new TesseraError('INVALID_REQUEST', code === 'ENOENT' ? `There is no such script: ${path}.` : `The script cannot be read: ${path}.`, code);
+  }
 }
 
 /** The ceremony's result of the expected kind, or its failure as an error. */

@@ -25,6 +25,7 @@ import { PolicyStore } from './policy/policy-record';
 import { PolicyService } from './policy/policy-service';
 import type { AuditExportReport, InvalidatedKeyView, PolicyView } from '../shared/types';
 import { type ExportRequest, exportAudit } from './record/audit-export';
+import { ScriptRun, type ScriptSource } from './record/script-run';
 import { findLabProfile } from './config/lab-profile';
 import { ApprovedModules, modulesFile } from './hsm/module-list';
 import { removableLocations } from './hsm/module-path';
@@ -60,7 +61,11 @@ export class Terminal {
   readonly keys: { invalidate(id: string): Promise<InvalidatedKeyView>; invalidated(): Promise<InvalidatedKeyView[]>; policy(): PolicyView };
   readonly mediaStandIns: string[];
   /** Audit exports to USB media (record/audit-export.ts). */
-  readonly record: { exportAudit(request: ExportRequest): Promise<AuditExportReport> };
+  readonly record: {
+    exportAudit(request: ExportRequest): Promise<AuditExportReport>;
+    /** A ceremony script opened for the chosen partition (record/script-run.ts); practice on a practice partition only. */
+    openScript(source: ScriptSource, practice: boolean): Promise<ScriptRun>;
+  };
   /** The modules officers may choose from, and the gate every module passes before it is loaded. */
   readonly modules: ApprovedModules;
   /** What recovery of interrupted operations found at start, in officers' words. */
@@ -115,7 +120,28 @@ export class Terminal {
         return this.policy.view(d ? { m: d.m, n: d.n } : null);
       },
     };
-    this.record = { exportAudit: (request) => exportAudit({ audit: this.audit, partition: this.partition, mediaStandIns: this.mediaStandIns, actor }, request) };
+    const exportTo = (request: ExportRequest): Promise<AuditExportReport> => exportAudit({ audit: this.audit, partition: this.partition, mediaStandIns: this.mediaStandIns, actor }, request);
+    this.record = {
+      exportAudit: exportTo,
+      openScript: (source, practice) =>
+        ScriptRun.open(
+          {
+            partition: this.partition,
+            so: this.so,
+            ceremonies: this.ceremonies,
+            audit: this.audit,
+            invalidateKey: (id) => invalidateKey(ctx, id),
+            exportAudit: exportTo,
+            soSet: () => this.cardSets.view(),
+            backupSet: () => this.backup.backupSet(),
+            mediaStandIns: this.mediaStandIns,
+            actor,
+            workstationUser: workstationUser(),
+          },
+          source,
+          practice,
+        ),
+    };
     this.backup = new BackupService(this.partition, store, intents, this.backups, this.mediaStandIns);
   }
 
@@ -161,13 +187,16 @@ function defaultStandIns(): string[] {
   return lab ? [lab.mediaDir] : [];
 }
 
+function workstationUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown'; // no passwd entry for this uid
+  }
+}
+
 /** Who acts, as the audit log records it, until officers are identified by their cards. */
 function actorName(frontEnd: FrontEnd): string {
-  let osUser = 'unknown';
-  try {
-    osUser = userInfo().username;
-  } catch {
-    // no passwd entry for this uid
-  }
+  const osUser = workstationUser();
   return `${frontEnd === 'gui' ? 'terminal' : 'command line'} (workstation user ${osUser})`;
 }

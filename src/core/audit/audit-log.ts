@@ -39,6 +39,8 @@ export class AuditLog {
   private alarmFound: AuditProblem | null = null;
   /** Whether `start` has compared the record with the database (it must before any entry is written). */
   private started = false;
+  /** Details added to every entry while a scripted ceremony runs (`mark`): practice runs say PRACTICE in each. */
+  private marks: AuditFields['details'] = {};
 
   /**
    * @param installationId the id of the log in this database (settings)
@@ -146,9 +148,21 @@ export class AuditLog {
     return this.write(input);
   }
 
+  /**
+   * Adds `details` to every entry written until `unmark()` (a scripted ceremony's run: its script
+   * and, in practice, `practice: true`), whoever writes the entry: ceremonies, logins, seals.
+   */
+  mark(details: AuditFields['details']): void {
+    this.marks = { ...details };
+  }
+
+  unmark(): void {
+    this.marks = {};
+  }
+
   private async write(input: AuditInput): Promise<AuditEntryView> {
     const key = (await this.loadKey(true)) as Buffer;
-    const fields: AuditFields = { ...input, details: input.details ?? {}, time: this.now().toISOString() };
+    const fields: AuditFields = { ...input, details: { ...(input.details ?? {}), ...this.marks }, time: this.now().toISOString() };
     const row = this.db
       .transaction((): AuditRow => {
         const last = this.db.prepare('SELECT seq, mac, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; mac: Buffer; hash: Buffer | null } | undefined;

@@ -378,6 +378,20 @@ export class PartitionService implements ModuleUser {
   }
 
   /**
+   * Signs `statement` with the partition's audit key (made on first need): ECDSA P-256 over
+   * SHA-256, r || s. For records the partition vouches for besides the log's heads (ceremony
+   * transcripts, record/transcript.ts).
+   * @throws TesseraError NOT_LOGGED_IN without the crypto officer's login (only that session can use the key), HSM_ERROR.
+   */
+  signWithAuditKey(statement: Buffer): { spki: Buffer; signature: Buffer; partition: string } {
+    const selection = this.required();
+    if (!selection.loggedIn) throw new TesseraError('NOT_LOGGED_IN', 'The crypto officer must be logged in: only that session can use the partition\'s audit key.');
+    const session = this.session(selection);
+    const key = auditKey(session);
+    return { spki: key.spki, signature: signData(session, key.handle, statement), partition: selection.token.serial };
+  }
+
+  /**
    * While the crypto officer is logged in: seals the log's head now (an audit export ends sealed,
    * so an auditor can check all of it). Does nothing without that login; a seal that cannot be
    * made is recorded as failed, as at logout.
