@@ -17,10 +17,9 @@ import { verifyExport } from '../core/audit/export-format';
 import { keyFingerprint } from '../core/audit/seal';
 import { readExportFile } from '../core/record/audit-export';
 import { verifyTranscriptFile } from '../core/record/transcript';
-import { MAX_SCRIPT_BYTES } from '../core/record/script';
+import { readScriptFile } from '../core/record/script-desk';
 import { formatTranscriptVerification } from './ceremony-verify';
 import { runScript } from './script-runner';
-import { open } from 'node:fs/promises';
 import { UsageError, printable, runCeremony } from './ceremony-runner';
 import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
 
@@ -661,23 +660,6 @@ export function buildProgram(): Command {
       if (!result.valid) process.exitCode = 1;
     });
   return program;
-}
-
-/** A script's text (bounded: a script is small; the parser refuses more than 256 KiB with its own words). */
-async function readScriptFile(path: string): Promise<string> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(MAX_SCRIPT_BYTES + 1);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return buffer.subarray(0, bytesRead).toString('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new TesseraError('INVALID_REQUEST', code === 'ENOENT' ? `There is no such script: ${path}.` : `The script cannot be read: ${path}.`, code);
-  }
 }
 
 /** The ceremony's result of the expected kind, or its failure as an error. */

@@ -26,6 +26,9 @@ import { PolicyService } from './policy/policy-service';
 import type { AuditExportReport, InvalidatedKeyView, PolicyView } from '../shared/types';
 import { type ExportRequest, exportAudit } from './record/audit-export';
 import { ScriptRun, type ScriptSource } from './record/script-run';
+import { ScriptDesk } from './record/script-desk';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { findLabProfile } from './config/lab-profile';
 import { ApprovedModules, modulesFile } from './hsm/module-list';
 import { removableLocations } from './hsm/module-path';
@@ -44,6 +47,8 @@ export interface TerminalOptions {
    * long a module's probe may take.
    */
   modules?: { file?: string; labModule?: string | null; probeTimeoutMs?: number };
+  /** The folder of the ceremony scripts shipped with Tessera (default: resources/ceremonies of the working folder, when there). */
+  scriptExamples?: string | null;
 }
 
 export class Terminal {
@@ -66,6 +71,8 @@ export class Terminal {
     /** A ceremony script opened for the chosen partition (record/script-run.ts); practice on a practice partition only. */
     openScript(source: ScriptSource, practice: boolean): Promise<ScriptRun>;
   };
+  /** The window's scripted ceremony (one at a time): the scripts it may open and the run in progress. */
+  readonly scripts: ScriptDesk;
   /** The modules officers may choose from, and the gate every module passes before it is loaded. */
   readonly modules: ApprovedModules;
   /** What recovery of interrupted operations found at start, in officers' words. */
@@ -142,6 +149,8 @@ export class Terminal {
           practice,
         ),
     };
+    const examples = options.scriptExamples === undefined ? resolve('resources', 'ceremonies') : options.scriptExamples;
+    this.scripts = new ScriptDesk(this.record.openScript, () => this.backup.media(), examples && existsSync(examples) ? examples : null);
     this.backup = new BackupService(this.partition, store, intents, this.backups, this.mediaStandIns);
   }
 
@@ -172,6 +181,7 @@ export class Terminal {
   }
 
   async close(): Promise<void> {
+    this.scripts.dispose();
     await this.ceremonies.close();
     await this.so.end('quit');
     this.readers.stop();

@@ -66,6 +66,16 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
     'backup:media': () => terminal.backup.media(),
     'backup:files': (r) => terminal.backup.files(r.media),
     'backup:verify': (r) => terminal.backup.verify(r.file),
+    'script:list': () => terminal.scripts.list(),
+    'script:open': (r) => terminal.scripts.open(r.path, r.practice),
+    'script:current': () => terminal.scripts.current(),
+    'script:begin': (r) => terminal.scripts.with(r.id).begin(),
+    'script:step': (r) => terminal.scripts.with(r.id).runStep({ retryWrongPin: true }),
+    'script:confirm': (r) => terminal.scripts.with(r.id).confirmManual(r.by),
+    'script:exception': (r) => terminal.scripts.with(r.id).recordException(r.text, r.by),
+    'script:cancel': (r) => terminal.scripts.with(r.id).cancel(),
+    'script:finish': (r) => terminal.scripts.with(r.id).finish(),
+    'script:close': (r) => terminal.scripts.close(r.id),
   };
 
   return {
@@ -96,6 +106,7 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
         terminal.partition.onChange((view) => emit('hsm:partitionChanged', view)),
         terminal.ceremonies.onCeremony((view) => emit('ceremony:changed', view)),
         terminal.so.onChange((view) => emit('so:changed', view)),
+        terminal.scripts.onChange((view) => emit('script:changed', view)),
       ];
       return () => off.forEach((unsubscribe) => unsubscribe());
     },

@@ -38,6 +38,7 @@ void app.whenReady().then(async () => {
   const opened = await Terminal.open({
     home: terminalHome(process.env, app.getPath('userData')),
     frontEnd: 'gui',
+    scriptExamples: join(here, '../../resources/ceremonies'),
     defaults: lab ? { modulePath: lab.modulePath, tokenLabel: lab.tokenLabel } : {},
   });
   terminal = opened;

@@ -11,6 +11,7 @@ import { useReaders } from './stores/readers';
 import { AuditView } from './workflows/AuditView';
 import { BackupPanel } from './workflows/BackupPanel';
 import { CardsPanel } from './workflows/CardsPanel';
+import { CeremoniesPanel } from './workflows/CeremoniesPanel';
 import { CredentialsPanel } from './workflows/CredentialsPanel';
 import { KeyInventory } from './workflows/KeyInventory';
 import { PartitionDashboard } from './workflows/PartitionDashboard';
@@ -32,6 +33,8 @@ function Content({ section }: { section: Section }): React.JSX.Element {
       return <CredentialsPanel />;
     case 'policy':
       return <PolicyPanel />;
+    case 'ceremonies':
+      return <CeremoniesPanel />;
   }
 }
 

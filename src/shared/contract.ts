@@ -24,6 +24,7 @@ import type {
   ReadersSnapshot,
   SoSessionView,
 } from './types';
+import type { ScriptFileView, ScriptRunView } from './script-run';
 
 const none = z.object({}).strict();
 const path = z.string().min(1).max(4096);
@@ -69,6 +70,16 @@ export const channels = {
   'backup:media': { request: none },
   'backup:files': { request: z.object({ media: path }).strict() },
   'backup:verify': { request: z.object({ file: path }).strict() },
+  'script:list': { request: none },
+  'script:open': { request: z.object({ path, practice: z.boolean() }).strict() },
+  'script:current': { request: none },
+  'script:begin': { request: z.object({ id: z.string().uuid() }).strict() },
+  'script:step': { request: z.object({ id: z.string().uuid() }).strict() },
+  'script:confirm': { request: z.object({ id: z.string().uuid(), by: z.string().min(1).max(64) }).strict() },
+  'script:exception': { request: z.object({ id: z.string().uuid(), text: z.string().min(1).max(2000), by: z.string().min(1).max(64) }).strict() },
+  'script:cancel': { request: z.object({ id: z.string().uuid() }).strict() },
+  'script:finish': { request: z.object({ id: z.string().uuid() }).strict() },
+  'script:close': { request: z.object({ id: z.string().uuid() }).strict() },
 } as const satisfies Record<string, { request: z.ZodType }>;
 
 export interface Responses {
@@ -100,6 +111,18 @@ export interface Responses {
   'backup:media': MediaView[];
   'backup:files': BackupFileView[];
   'backup:verify': BackupVerification;
+  /** Ceremony scripts the window may open: on the offered media, and the shipped examples. */
+  'script:list': ScriptFileView[];
+  'script:open': ScriptRunView;
+  'script:current': ScriptRunView | null;
+  'script:begin': ScriptRunView;
+  'script:step': ScriptRunView;
+  'script:confirm': ScriptRunView;
+  'script:exception': ScriptRunView;
+  'script:cancel': ScriptRunView;
+  /** Signs and writes the transcript (the crypto officer logged in). */
+  'script:finish': ScriptRunView;
+  'script:close': null;
 }
 
 /** Main-to-renderer pushes. */
@@ -108,6 +131,7 @@ export interface Events {
   'hsm:partitionChanged': PartitionView | null;
   'ceremony:changed': CeremonyView;
   'so:changed': SoSessionView;
+  'script:changed': ScriptRunView;
 }
 
 export type Channel = keyof typeof channels;
@@ -116,7 +140,7 @@ export type RequestOf<C extends Channel> = z.infer<(typeof channels)[C]['request
 export type ResponseOf<C extends Channel> = Responses[C];
 
 export const channelNames = Object.keys(channels) as Channel[];
-export const eventNames: EventName[] = ['cards:readersChanged', 'hsm:partitionChanged', 'ceremony:changed', 'so:changed'];
+export const eventNames: EventName[] = ['cards:readersChanged', 'hsm:partitionChanged', 'ceremony:changed', 'so:changed', 'script:changed'];
 
 export function isChannel(name: unknown): name is Channel {
   return typeof name === 'string' && Object.hasOwn(channels, name);

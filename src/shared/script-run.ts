@@ -64,3 +64,14 @@ export interface ScriptRunView {
 export function transcriptOutcome(state: ScriptStepState): TranscriptStepOutcome {
   return state === 'todo' || state === 'current' ? 'not reached' : state;
 }
+
+/** A script the window may open. */
+export interface ScriptFileView {
+  /** Absolute path: what `script:open` names. */
+  path: string;
+  name: string;
+  /** On a USB stick (or the lab's stand-in), or an example shipped with Tessera. */
+  source: 'media' | 'example';
+  /** The medium's label, or "Examples". */
+  where: string;
+}

@@ -24,7 +24,7 @@ export class AppDriver {
     return this.chromium.page;
   }
 
-  async goTo(section: 'Partition' | 'Keys' | 'Cards' | 'Backup' | 'Credentials' | 'Policy' | 'Audit'): Promise<void> {
+  async goTo(section: 'Partition' | 'Keys' | 'Cards' | 'Backup' | 'Credentials' | 'Policy' | 'Ceremonies' | 'Audit'): Promise<void> {
     await this.page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: section, exact: true }).click();
   }
 

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 
-export const sections = ['partition', 'keys', 'cards', 'backup', 'credentials', 'policy', 'audit'] as const;
+export const sections = ['partition', 'keys', 'cards', 'backup', 'credentials', 'policy', 'ceremonies', 'audit'] as const;
 export type Section = (typeof sections)[number];
 
 export const sectionTitles: Record<Section, string> = {
@@ -10,6 +10,7 @@ export const sectionTitles: Record<Section, string> = {
   backup: 'Backup',
   credentials: 'Credentials',
   policy: 'Policy',
+  ceremonies: 'Ceremonies',
   audit: 'Audit',
 };
 
