@@ -80,6 +80,38 @@ describe('audit log', () => {
     });
   }
 
+  it('gives rows of an older version their public hash at start, in order; a hash removed later is named, not refilled', async () => {
+    const terminal = await logWith(4);
+    const home = terminal.home;
+    const hashes = (): (Buffer | null)[] => {
+      const db = openDatabase(join(home, 'tessera.db'));
+      try {
+        return (db.prepare('SELECT hash FROM audit_log ORDER BY seq').all() as { hash: Buffer | null }[]).map((r) => r.hash);
+      } finally {
+        db.close();
+      }
+    };
+    const written = hashes();
+    await terminal.close();
+    // As a database of the version before migration 005 holds them: no hash at all.
+    tamper({ home } as Terminal, 'UPDATE audit_log SET hash = NULL');
+    const upgraded = await openTerminal(home);
+    try {
+      expect(hashes()).toEqual(written);
+      expect(await upgraded.audit.verify()).toMatchObject({ intact: true, entries: 4 });
+    } finally {
+      await upgraded.close();
+    }
+    // One hash taken away later is not refilled (only a leading run of old rows is): the check names the entry.
+    tamper({ home } as Terminal, 'UPDATE audit_log SET hash = NULL WHERE seq = 3');
+    const again = await openTerminal(home);
+    try {
+      expect((await again.audit.verify()).problem).toMatchObject({ kind: 'altered', seq: 3, message: expect.stringMatching(/public hash of entry 3/) });
+    } finally {
+      await again.close();
+    }
+  });
+
   it('reports a missing key instead of passing or crashing, and refuses to extend the log', async () => {
     const terminal = await logWith(2);
     try {
