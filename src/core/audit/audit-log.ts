@@ -244,26 +244,20 @@ export class AuditLog {
 
   /**
    * Rows written before the public chain existed (migration 005) get their hash, in order, from
-   * the rows as they are now; the keyed chain still vouches for their content. Rows that have one
-   * are never recomputed, so an edited hash stays for the check to find.
+   * the rows as they are now; the keyed chain still vouches for their content. Only a log with no
+   * hash at all is filled (right after the migration every row is one of those): a hash missing
+   * beside others was removed, and stays missing for the check to name.
    */
   private backfillHashes(): void {
-    const missing = this.db.prepare('SELECT * FROM audit_log WHERE hash IS NULL ORDER BY seq').all() as DbRow[];
-    if (missing.length === 0) return;
-    const before = this.db.prepare('SELECT seq, hash FROM audit_log WHERE hash IS NOT NULL AND seq < ? ORDER BY seq DESC LIMIT 1').get((missing[0] as DbRow).seq) as { seq: number; hash: Buffer } | undefined;
-    // Only a leading run of rows without hashes (the rows of an older version) is filled: a hole
-    // further on is an edit, left for the check to name.
-    let previous = before ? before.hash : genesisHash(this.installationId);
-    let expectSeq = (before?.seq ?? 0) + 1;
-    if (before === undefined && (this.db.prepare('SELECT count(*) AS n FROM audit_log WHERE hash IS NOT NULL').get() as { n: number }).n > 0) return;
-    const update = this.db.prepare('UPDATE audit_log SET hash = ? WHERE seq = ? AND hash IS NULL');
+    const counts = this.db.prepare('SELECT count(*) AS total, count(hash) AS hashed FROM audit_log').get() as { total: number; hashed: number };
+    if (counts.total === 0 || counts.hashed > 0) return;
+    const update = this.db.prepare('UPDATE audit_log SET hash = ? WHERE seq = ?');
+    let previous = genesisHash(this.installationId);
     this.db.transaction(() => {
-      for (const r of missing) {
-        if (r.seq !== expectSeq) break;
+      for (const r of this.db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as DbRow[]) {
         const row = fromDb(r);
         previous = entryHash(row.seq, previous, row);
         update.run(previous, row.seq);
-        expectSeq += 1;
       }
     })();
   }
