@@ -25,7 +25,7 @@ import { PolicyStore } from './policy/policy-record';
 import { PolicyService } from './policy/policy-service';
 import type { AuditExportReport, InvalidatedKeyView, PolicyView } from '../shared/types';
 import { type ExportRequest, exportAudit } from './record/audit-export';
-import { ScriptRun, type ScriptSource } from './record/script-run';
+import { ScriptRun, type ScriptSource, recoverScriptRuns } from './record/script-run';
 import { ScriptDesk } from './record/script-desk';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -75,6 +75,8 @@ export class Terminal {
   readonly scripts: ScriptDesk;
   /** The modules officers may choose from, and the gate every module passes before it is loaded. */
   readonly modules: ApprovedModules;
+  private readonly intents: IntentLog;
+  private readonly actor: string;
   /** What recovery of interrupted operations found at start, in officers' words. */
   recovered: string[] = [];
 
@@ -98,6 +100,8 @@ export class Terminal {
     this.partition = new PartitionService(this.settings, this.audit, actor, { modules: this.modules, listedOnly: options.frontEnd === 'gui' }, options.defaults);
     const store = new CardSetStore(db);
     const intents = new IntentLog(db);
+    this.intents = intents;
+    this.actor = actor;
     this.backups = new BackupCatalogue(db);
     this.cardSets = new CardSets(this.partition, store, intents, this.audit);
     this.so = new SoSession(this.partition, this.audit, this.settings, actor);
@@ -139,6 +143,7 @@ export class Terminal {
             audit: this.audit,
             invalidateKey: (id) => invalidateKey(ctx, id),
             exportAudit: exportTo,
+            intents,
             soSet: () => this.cardSets.view(),
             backupSet: () => this.backup.backupSet(),
             mediaStandIns: this.mediaStandIns,
@@ -172,7 +177,7 @@ export class Terminal {
       });
       terminal.recovered = alarm
         ? [`AUDIT ALARM: ${alarm.message} Interrupted work is recovered only after an officer acknowledges this.`]
-        : await terminal.ceremonies.recover();
+        : [...(await terminal.ceremonies.recover()), ...(await recoverScriptRuns(terminal.intents, terminal.audit, terminal.actor))];
     } catch (error) {
       await terminal.close();
       throw error;

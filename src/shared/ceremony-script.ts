@@ -7,6 +7,13 @@ import type { LoginNeed } from './ceremonies';
 /** What a roster officer holds or is: an SO-set card, a backup-set card, the crypto officer's PIN. */
 export type OfficerRole = 'so-card' | 'backup-card' | 'crypto-officer';
 
+/** Each role in officers' words (the roster on screen and in the printout). */
+export const ROLE_WORDS: Readonly<Record<OfficerRole, string>> = {
+  'so-card': 'SO card holder',
+  'backup-card': 'backup-set card holder',
+  'crypto-officer': 'crypto officer',
+};
+
 /** A card set as the script expects to find it on the partition. */
 export interface ScriptCardSet {
   /** The holders' names, as enrolled on the cards (each a roster officer with the matching card role). */

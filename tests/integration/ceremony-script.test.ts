@@ -194,6 +194,18 @@ steps:
     expect(audit()[0]?.seq ?? 0).toBe(before);
   }, 120_000);
 
+  it('a run killed between steps is said at the next start and recorded as interrupted; no transcript pretends otherwise', () => {
+    const killed = tessera(['ceremony', 'run', practice, '--token', label, '--practice', '--pins-from', '3', '--pin-fd', '4', '--yes', '--wait', '10', '--json'], { home, fds: [`${cardPins.slice(0, 2).join('\n')}\n`, `${LAB_USER_PIN}\n`], env: { TESSERA_TEST_CRASH_AT: 'ceremony-script:step-3' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const next = tessera(['audit', 'list', '--limit', '1', '--json'], { home });
+    expect(next.status).toBe(0);
+    expect(next.stderr).toMatch(/The ceremony “Practice backup of the training partition” \(practice-backup\.yaml\), begun .*, was interrupted at step 3: no transcript was written/);
+    const interrupted = audit().find((e) => e.action === 'ceremony.interrupted') as AuditLine;
+    expect(interrupted).toMatchObject({ outcome: 'failed', details: { reached: 'step-3', practice: true } });
+    // Said once: the next start has nothing more to say.
+    expect(tessera(['audit', 'list', '--limit', '1'], { home }).stderr).not.toMatch(/interrupted/);
+  }, 120_000);
+
   it('refuses a script with a mistake, naming its line, before anything happens', () => {
     const bad = scriptFile(readFileSync(practice, 'utf8').replace('do: backup', 'do: backpu'));
     const out = tessera(['ceremony', 'run', bad, '--token', label, '--practice', '--yes'], { home });

@@ -11,11 +11,13 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { AuditLog } from '../audit/audit-log';
 import { listMedia } from '../backup/media';
 import type { CeremonyHost } from '../ceremony/host';
+import { crashPoint } from '../ceremony/steps/crash-points';
 import type { RunOptions } from '../ceremony/context';
 import { findLabProfile } from '../config/lab-profile';
 import { TesseraError, toErrorData } from '../errors';
 import type { PartitionService } from '../partition/partition-service';
 import type { SoSession } from '../quorum/so-session';
+import type { Intent, IntentLog } from '../store/intents';
 import { type CeremonyKind, type CeremonyStart, ceremonyKinds } from '../../shared/ceremonies';
 import type { CeremonyScript, ScriptCardSet, ScriptStep } from '../../shared/ceremony-script';
 import { SCRIPT_OPERATIONS } from '../../shared/ceremony-script';
@@ -37,9 +39,41 @@ export interface ScriptRunDeps {
   exportAudit(request: ExportRequest): Promise<AuditExportReport>;
   soSet(): CardSetView | null;
   backupSet(): BackupSetView | null;
+  /** Where a run begun and not yet ended is noted, so that the next start says it was interrupted. */
+  intents: IntentLog;
   mediaStandIns: string[];
   actor: string;
   workstationUser: string;
+}
+
+/** What the intent log keeps of a run under way (public facts only). */
+interface RunIntent {
+  title: string;
+  script: string;
+  sha256: string;
+  practice: boolean;
+  partition: { label: string; serial: string };
+  started: string;
+  auditFrom: number;
+}
+
+export const SCRIPT_INTENT = 'ceremony-script';
+export const SCRIPT_INTERRUPTED_ACTION = 'ceremony.interrupted';
+
+/**
+ * At start: a scripted ceremony the terminal was running when it stopped (a crash, the window
+ * closed) has no transcript. Each is recorded (`ceremony.interrupted`, with the step it had
+ * reached) and said to the officers; the entries it wrote are in the audit log.
+ */
+export async function recoverScriptRuns(intents: IntentLog, audit: AuditLog, actor: string): Promise<string[]> {
+  const said: string[] = [];
+  for (const intent of intents.unfinished<RunIntent>(SCRIPT_INTENT)) {
+    const d = intent.data;
+    await audit.append({ actor, action: SCRIPT_INTERRUPTED_ACTION, target: `${d.partition.label} (serial ${d.partition.serial})`, outcome: 'failed', details: { title: d.title, script: d.script, sha256: d.sha256, reached: intent.step, auditFrom: d.auditFrom, practice: d.practice } });
+    intents.finish(intent, 'interrupted');
+    said.push(`${d.practice ? 'PRACTICE: ' : ''}The ceremony “${d.title}” (${d.script}), begun ${d.started}, was interrupted at ${intent.step.replace('-', ' ')}: no transcript was written. What it did is in the audit log from entry ${d.auditFrom}; run the remaining steps in a new ceremony and record the interruption as an exception.`);
+  }
+  return said;
 }
 
 /** Where the script came from: its text and the file name (path) it was read from. */
@@ -84,6 +118,7 @@ export class ScriptRun {
   private stopCeremonyWatch: (() => void) | null = null;
   private readonly listeners = new Set<(view: ScriptRunView) => void>();
   private busy = false;
+  private intent: Intent<RunIntent> | null = null;
 
   private constructor(
     private readonly deps: ScriptRunDeps,
@@ -155,6 +190,7 @@ export class ScriptRun {
     this.auditFrom = (this.deps.audit.head()?.seq ?? 0) + 1;
     this.deps.audit.mark({ ceremonyScript: this.sha256.slice(0, 16), ...(this.practice ? { practice: true } : {}) });
     this.started = new Date().toISOString();
+    this.intent = this.deps.intents.begin<RunIntent>(SCRIPT_INTENT, 'step-1', { title: this.script.title, script: baseName(this.source.path), sha256: this.sha256, practice: this.practice, partition: this.where, started: this.started, auditFrom: this.auditFrom });
     await this.record(SCRIPT_START_ACTION, { title: this.script.title, script: baseName(this.source.path), sha256: this.sha256, steps: this.steps.length });
     this.moveTo(1);
     return this.changed();
@@ -273,6 +309,8 @@ export class ScriptRun {
     const body = this.body();
     const written = await writeTranscript(folder, transcriptBase(this.script.title, this.started ?? this.ended, this.practice), body, (statement) => this.deps.partition.signWithAuditKey(statement));
     this.transcript = { json: written.json, pdf: written.pdf, digest: written.digest };
+    if (this.intent) this.deps.intents.finish(this.intent, 'transcript');
+    this.intent = null;
     await this.record(TRANSCRIPT_ACTION, { json: written.json, pdf: written.pdf, digest: written.digest, jsonSha256: written.sha256.json, pdfSha256: written.sha256.pdf, outcome: this.outcome === 'running' ? 'completed' : this.outcome });
     this.deps.audit.unmark();
     await this.deps.partition.logout();
@@ -307,6 +345,10 @@ export class ScriptRun {
       return;
     }
     this.current = n;
+    if (this.intent) {
+      this.intent = this.deps.intents.step(this.intent, `step-${n}`);
+      crashPoint(`ceremony-script:step-${n}`);
+    }
     const step = this.step();
     const who = step.by.length > 0 ? step.by.join(', ') : step.do === 'manual' ? this.script.roster.administrator : 'the officers';
     this.wait('step', `Step ${n} of ${this.steps.length}: ${step.title}. Who acts: ${who}.${step.expect ? ` Expected: ${step.expect}.` : ''} ${this.script.roster.administrator}: start it when everyone is ready.`);

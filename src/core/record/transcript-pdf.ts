@@ -7,6 +7,7 @@
 // (accents dropped, ł → l) and otherwise replaced by '?', never dropped silently.
 import PDFDocument from 'pdfkit';
 import type { TranscriptBody, TranscriptOutcome, TranscriptStep, TranscriptStepOutcome } from '../../shared/transcript';
+import { type OfficerRole, ROLE_WORDS } from '../../shared/ceremony-script';
 
 const PRACTICE_BANNER = 'PRACTICE — NOT A PRODUCTION CEREMONY';
 const RECORD_NOTE = 'The signed JSON transcript is the record; this page is its printout.';
@@ -290,6 +291,6 @@ function rosterLines(body: TranscriptBody): [name: string, role: string][] {
   return [
     [body.roster.administrator, 'Administrator'],
     ...body.roster.witnesses.map((w): [string, string] => [w, 'Witness']),
-    ...body.roster.officers.map((o): [string, string] => [o.name, o.roles.length > 0 ? o.roles.join(', ') : 'Officer']),
+    ...body.roster.officers.map((o): [string, string] => [o.name, o.roles.length > 0 ? o.roles.map((r) => ROLE_WORDS[r as OfficerRole] ?? r).join(', ') : 'Officer']),
   ];
 }
