@@ -5,6 +5,7 @@
 // script says whether the ceremony goes on. Practice runs say PRACTICE everywhere. The order, the
 // logins and what is recorded are core's (record/script-run.ts); this only shows and passes on.
 import { useEffect, useRef, useState } from 'react';
+import { ROLE_WORDS } from '../../shared/ceremony-script';
 import type { ScriptRunView, ScriptStepState } from '../../shared/script-run';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { useQuorum } from '../stores/quorum';
@@ -220,9 +221,24 @@ function Run({ view }: { view: ScriptRunView }): React.JSX.Element {
       ) : null}
       <h2 id="script-title">{view.title}</h2>
       <p className="muted">
-        Script {view.script.file}, SHA-256 <span className="mono">{view.script.sha256}</span>. Partition “{view.partition.label}” (serial {view.partition.serial}). Administrator: {view.parsed.roster.administrator}
-        {view.parsed.roster.witnesses.length > 0 ? `; witnesses: ${view.parsed.roster.witnesses.join(', ')}` : ''}. Outcome: {outcomeWords[view.outcome]}.
+        Script {view.script.file}, SHA-256 <span className="mono">{view.script.sha256}</span>. Partition “{view.partition.label}” (serial {view.partition.serial}). Outcome: {outcomeWords[view.outcome]}.
       </p>
+      <h3>Roster</h3>
+      <ul className="plain-list" aria-label="Roster">
+        <li>
+          <strong>{view.parsed.roster.administrator}</strong>: administrator (runs the terminal, records exceptions)
+        </li>
+        {view.parsed.roster.witnesses.map((w) => (
+          <li key={w}>
+            <strong>{w}</strong>: witness
+          </li>
+        ))}
+        {view.parsed.roster.officers.map((o) => (
+          <li key={o.name}>
+            <strong>{o.name}</strong>: {o.roles.map((r) => ROLE_WORDS[r]).join(', ')}
+          </li>
+        ))}
+      </ul>
       <h3>Preconditions</h3>
       <ul className="plain-list" aria-label="Preconditions">
         {view.preconditions.map((p) => (
@@ -308,7 +324,14 @@ function Run({ view }: { view: ScriptRunView }): React.JSX.Element {
       ) : null}
       {running && view.waiting !== 'sign' && view.waiting !== 'ended' ? (
         cancelling ? (
-          <div className="actions" role="group" aria-label="Cancel the ceremony?">
+          <div
+            className="actions"
+            role="group"
+            aria-label="Cancel the ceremony?"
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setCancelling(false);
+            }}
+          >
             <span>Cancel the ceremony? Its transcript still says what happened.</span>
             <button type="button" className="danger" onClick={() => void act('cancel').then(() => setCancelling(false))}>
               Cancel the ceremony
