@@ -69,7 +69,7 @@ export class Terminal {
   readonly record: {
     exportAudit(request: ExportRequest): Promise<AuditExportReport>;
     /** A ceremony script opened for the chosen partition (record/script-run.ts); practice on a practice partition only. */
-    openScript(source: ScriptSource, practice: boolean): Promise<ScriptRun>;
+    openScript(source: ScriptSource, practice: boolean, options?: { offeredOnly?: boolean }): Promise<ScriptRun>;
   };
   /** The window's scripted ceremony (one at a time): the scripts it may open and the run in progress. */
   readonly scripts: ScriptDesk;
@@ -134,7 +134,7 @@ export class Terminal {
     const exportTo = (request: ExportRequest): Promise<AuditExportReport> => exportAudit({ audit: this.audit, partition: this.partition, mediaStandIns: this.mediaStandIns, actor }, request);
     this.record = {
       exportAudit: exportTo,
-      openScript: (source, practice) =>
+      openScript: (source, practice, options = {}) =>
         ScriptRun.open(
           {
             partition: this.partition,
@@ -144,6 +144,7 @@ export class Terminal {
             invalidateKey: (id) => invalidateKey(ctx, id),
             exportAudit: exportTo,
             intents,
+            ...(options.offeredOnly ? { requireOffered: (path: string, kind: 'media' | 'file') => this.backup.requireOffered(path, kind) } : {}),
             soSet: () => this.cardSets.view(),
             backupSet: () => this.backup.backupSet(),
             mediaStandIns: this.mediaStandIns,
@@ -155,7 +156,7 @@ export class Terminal {
         ),
     };
     const examples = options.scriptExamples === undefined ? resolve('resources', 'ceremonies') : options.scriptExamples;
-    this.scripts = new ScriptDesk(this.record.openScript, () => this.backup.media(), examples && existsSync(examples) ? examples : null);
+    this.scripts = new ScriptDesk((source, practice) => this.record.openScript(source, practice, { offeredOnly: true }), () => this.backup.media(), examples && existsSync(examples) ? examples : null);
     this.backup = new BackupService(this.partition, store, intents, this.backups, this.mediaStandIns);
   }
 

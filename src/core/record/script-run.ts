@@ -39,6 +39,12 @@ export interface ScriptRunDeps {
   exportAudit(request: ExportRequest): Promise<AuditExportReport>;
   soSet(): CardSetView | null;
   backupSet(): BackupSetView | null;
+  /**
+   * For the window's runs: a backup, restore or export may use only the media the terminal offers
+   * (and backup files directly on them), as when officers choose them on screen; the command line
+   * may name any folder. @throws TesseraError INVALID_REQUEST otherwise.
+   */
+  requireOffered?: (path: string, kind: 'media' | 'file') => Promise<void>;
   /** Where a run begun and not yet ended is noted, so that the next start says it was interrupted. */
   intents: IntentLog;
   mediaStandIns: string[];
@@ -234,6 +240,7 @@ export class ScriptRun {
       } else if (need === 'nobody') {
         await this.endSessions(view, 'both');
       }
+      await this.checkPaths(step);
       const kind = ceremonyOf(step);
       if (kind) {
         this.startCeremony(step, kind, options);
@@ -428,7 +435,7 @@ export class ScriptRun {
       case 'backup':
         return { kind: 'backup', media: this.media(step.media) };
       case 'restore':
-        return { kind: 'restore', file: isAbsolute(step.file) ? step.file : join(dirname(this.source.path), step.file), onConflict: step.onConflict, ...(step.only ? { only: step.only } : {}) };
+        return { kind: 'restore', file: this.beside(step.file), onConflict: step.onConflict, ...(step.only ? { only: step.only } : {}) };
       case 'so-rotate':
       case 'backup-set-rotate':
         return { kind: step.do, ...(step.holders ? { holders: step.holders } : {}), ...(step.threshold ? { threshold: step.threshold } : {}), ...(step.do === 'backup-set-rotate' && step.newEscrowKey ? { newEscrowKey: true } : {}) } as CeremonyStart;
@@ -446,6 +453,18 @@ export class ScriptRun {
       default:
         return { kind } as CeremonyStart;
     }
+  }
+
+  /** The media and files a step names, for the window's runs: only what the terminal offers. */
+  private async checkPaths(step: ScriptStep): Promise<void> {
+    const offered = this.deps.requireOffered;
+    if (!offered) return;
+    const check = (path: string, kind: 'media' | 'file'): Promise<void> =>
+      offered(path, kind).catch(() => {
+        throw new TesseraError('MEDIA_ERROR', `The script names ${path}, which is not ${kind === 'media' ? 'a USB stick the terminal offers (or the lab\'s stand-in)' : 'a backup file on a USB stick the terminal offers'}. Nothing was done: insert the stick, or correct the script.`);
+      });
+    if (step.do === 'backup' || step.do === 'audit-export') await check(this.media(step.media), 'media');
+    if (step.do === 'restore') await check(this.beside(step.file), 'file');
   }
 
   /** Ends the SO session (and with `both` the crypto officer's), saying so in the step. */
@@ -467,7 +486,12 @@ export class ScriptRun {
       if (!lab) throw new TesseraError('MEDIA_ERROR', 'The script names the lab\'s media, but this workstation has no lab.');
       return lab;
     }
-    return isAbsolute(value) ? value : join(dirname(this.source.path), value);
+    return this.beside(value);
+  }
+
+  /** A path as the script names it: absolute, or relative to the script's folder (the stick it came on). */
+  private beside(path: string): string {
+    return isAbsolute(path) ? path : resolve(dirname(this.source.path), path);
   }
 
   private async transcriptFolder(): Promise<string> {
