@@ -5,7 +5,7 @@
 // preconditions that stop a run before anything is recorded; a bad script named by its line.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import type { TranscriptFile } from '../../src/shared/transcript';
 import { LAB_USER_PIN } from '../lab/lab';
 import { seedPartition } from '../lab/seed';
 import { blankCards, removeAll } from './ceremony-driver';
-import { lab, root, tempHome, tessera } from './support';
+import { lab, openTerminal, root, tempHome, tessera } from './support';
 
 const tag = Date.now().toString(36);
 const practice = join(root, 'resources', 'ceremonies', 'practice-backup.yaml');
@@ -204,6 +204,53 @@ steps:
     expect(interrupted).toMatchObject({ outcome: 'failed', details: { reached: 'step-3', practice: true } });
     // Said once: the next start has nothing more to say.
     expect(tessera(['audit', 'list', '--limit', '1'], { home }).stderr).not.toMatch(/interrupted/);
+  }, 120_000);
+
+  it('in the window, a script opens only from the offered media or the examples, and its steps use only offered media', async () => {
+    const state = lab.state();
+    const terminal = await openTerminal(home, 'gui');
+    const onStick = join(state.mediaDir, `window-${tag}.yaml`);
+    writeFileSync(onStick, `tessera-ceremony: 1
+title: Window drill
+partition: { label: Tessera Lab, serial: "0000000000000000" }
+roster:
+  administrator: dana
+  witnesses: []
+  officers:
+    - { name: frank, roles: [crypto-officer] }
+steps:
+  - do: audit-export
+    media: /tmp
+    on-exception: continue
+  - do: audit-export
+    media: lab
+`);
+    try {
+      await terminal.partition.selectByLabel(state.modulePath, label);
+      const listed = await terminal.scripts.list();
+      expect(listed.map((f) => f.name)).toEqual(expect.arrayContaining([`window-${tag}.yaml`, 'practice-backup.yaml']));
+      const elsewhere = scriptFile(readFileSync(onStick, 'utf8'));
+      await expect(terminal.scripts.open(elsewhere, true)).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/Open a script from the media or the examples/) });
+      const view = await terminal.scripts.open(onStick, true);
+      const run = terminal.scripts.with(view.id);
+      await run.begin();
+      const failed = await run.runStep();
+      expect(failed).toMatchObject({ waiting: 'exception', steps: [expect.objectContaining({ state: 'failed', details: [expect.stringMatching(/The script names \/tmp, which is not a USB stick the terminal offers/)] }), expect.anything()] });
+      await run.recordException('The script named a folder, not the stick.', 'dana');
+      const exported = await run.runStep();
+      expect(exported.steps[1]).toMatchObject({ state: 'done' });
+      expect(exported.waiting).toBe('sign');
+      await expect(run.finish()).rejects.toMatchObject({ code: 'NOT_LOGGED_IN' });
+      await terminal.partition.login(Buffer.from(LAB_USER_PIN));
+      const ended = await run.finish();
+      expect(ended).toMatchObject({ waiting: 'ended', outcome: 'completed', exceptions: [expect.objectContaining({ step: 1, then: 'continued' })] });
+      expect(() => terminal.scripts.close('00000000-0000-4000-8000-000000000000')).toThrow(/not the one open/);
+      terminal.scripts.close(view.id);
+      expect(terminal.scripts.current()).toBeNull();
+    } finally {
+      rmSync(onStick, { force: true });
+      await terminal.close();
+    }
   }, 120_000);
 
   it('refuses a script with a mistake, naming its line, before anything happens', () => {
