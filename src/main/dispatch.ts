@@ -36,6 +36,11 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
     'audit:list': (r) => terminal.audit.list(r.limit, r.beforeSeq),
     'audit:verify': () => terminal.audit.verify(),
     'audit:acknowledge': (r) => terminal.partition.acknowledgeAuditAlarm(Buffer.from(r.pin, 'utf8')),
+    'audit:export': async (r) => {
+      // The window may export only to media the terminal offers.
+      await terminal.backup.requireOffered(r.media, 'media');
+      return terminal.record.exportAudit({ media: r.media, since: r.since, until: r.until });
+    },
     'cards:set': () => terminal.cardSets.view(),
     'ceremony:start': async (r) => {
       // The window may name only media the terminal offers, and backup files on them.

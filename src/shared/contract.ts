@@ -7,6 +7,7 @@ import type { Result } from './errors';
 import type {
   AppInfo,
   AuditEntryView,
+  AuditExportReport,
   AuditVerification,
   BackupFileView,
   BackupSetView,
@@ -59,6 +60,11 @@ export const channels = {
   },
   'audit:verify': { request: none },
   'audit:acknowledge': { request: z.object({ pin }).strict() },
+  'audit:export': {
+    request: z
+      .object({ media: path, since: z.union([z.literal('last-export'), z.string().regex(/^\d{4}-\d{2}-\d{2}$/)]).nullable(), until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable() })
+      .strict(),
+  },
   'cards:set': { request: none },
   'ceremony:start': { request: ceremonyStart },
   'ceremony:input': { request: z.object({ id: z.string().uuid(), seq: z.number().int().min(0), input: ceremonyInput }).strict() },
@@ -100,6 +106,8 @@ export interface Responses {
   'audit:verify': AuditVerification;
   /** The acknowledgement entry (an officer's crypto-officer PIN ends the audit alarm). */
   'audit:acknowledge': AuditEntryView;
+  /** The export written to the stick, read back and verified (docs/audit-export.md). */
+  'audit:export': AuditExportReport;
   'cards:set': CardSetView | null;
   'ceremony:start': CeremonyView;
   'ceremony:input': CeremonyView;

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { verifyTranscriptFile } from '../../src/core/record/transcript';
+import { verifyExport } from '../../src/core/audit/export-format';
 import type { TranscriptFile } from '../../src/shared/transcript';
 import { type AppDriver, adoptInGui, blankCards, expect, noCards, onlyCard, seededPartition, test } from './app-driver';
 
@@ -151,4 +152,23 @@ test('the practice script through the GUI: preconditions, each step with who act
   // Closed, the section offers the scripts again.
   await page.getByRole('button', { name: 'Close the ceremony' }).click();
   await expect(page.getByRole('heading', { name: 'Open a ceremony script' })).toBeVisible();
+
+  // The audit log says PRACTICE in the run's entries; an export for the auditor from the Audit section.
+  await app.goTo('Audit');
+  await expect(page.getByRole('table', { name: 'Audit entries' })).toContainText('ceremony.transcript');
+  await expect(page.getByRole('table', { name: 'Audit entries' }).getByRole('row').filter({ hasText: 'ceremony.transcript' })).toContainText('practice: true');
+  await page.getByRole('radio', { name: 'The whole log' }).check();
+  await page.getByRole('button', { name: 'Export to USB-STICK (training lab stand-in)' }).click();
+  const written = page.getByRole('status', { name: 'Export written' });
+  await expect(written).toContainText('read back and verified');
+  await shot(page, '6-audit-export');
+  const exportPath = /\S+\.jsonl/.exec((await written.textContent()) ?? '')?.[0] as string;
+  const check = verifyExport(readFileSync(exportPath));
+  expect(check).toMatchObject({ valid: true, from: 1 });
+  // A period that ends before it begins is refused at the form.
+  await page.getByRole('radio', { name: 'A period (days in UTC)' }).check();
+  await page.getByLabel('From').fill('2026-12-02');
+  await page.getByLabel('to (included)').fill('2026-12-01');
+  await page.getByRole('button', { name: 'Export to USB-STICK (training lab stand-in)' }).click();
+  await expect(page.getByRole('region', { name: 'Export the log for an auditor' }).getByRole('alert')).toHaveText('The period ends before it begins.');
 });

@@ -1,7 +1,7 @@
 // The audit log as officers read it, newest first, and the result of its last verification.
 import { create } from 'zustand';
 import type { ErrorData } from '../../shared/errors';
-import type { AuditEntryView, AuditVerification } from '../../shared/types';
+import type { AuditEntryView, AuditExportReport, AuditVerification, MediaView } from '../../shared/types';
 import { api } from '../api';
 
 const PAGE = 200;
@@ -18,6 +18,13 @@ interface AuditState {
   verify(): Promise<void>;
   /** Sends the crypto-officer PIN once to acknowledge the audit alarm; the caller clears its field. */
   acknowledge(pin: string): Promise<boolean>;
+  /** The media an export can go to (removable drives and the lab's stand-in). */
+  media: MediaView[];
+  exported: AuditExportReport | null;
+  exportError: ErrorData | null;
+  exporting: boolean;
+  loadMedia(): Promise<void>;
+  exportTo(media: string, since: 'last-export' | string | null, until: string | null): Promise<void>;
 }
 
 export const useAudit = create<AuditState>((set, get) => ({
@@ -26,6 +33,22 @@ export const useAudit = create<AuditState>((set, get) => ({
   verification: null,
   error: null,
   acknowledgeError: null,
+  media: [],
+  exported: null,
+  exportError: null,
+  exporting: false,
+
+  async loadMedia() {
+    const result = await api.backup.media();
+    set({ media: result.ok ? result.value : [] });
+  },
+
+  async exportTo(media, since, until) {
+    set({ exporting: true, exportError: null });
+    const result = await api.audit.export({ media, since, until });
+    set(result.ok ? { exported: result.value, exporting: false } : { exportError: result.error, exporting: false, exported: null });
+    if (result.ok) await get().load();
+  },
 
   async load() {
     const result = await api.audit.list({ limit: PAGE });
