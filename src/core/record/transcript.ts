@@ -256,8 +256,10 @@ export async function verifyTranscriptFile(path: string, options: { signer?: str
   const read = await readTranscriptBytes(path);
   if (typeof read === 'string') return fail(read);
   let json: unknown;
+  let decoded: string;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(read));
+    decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(read);
+    json = JSON.parse(decoded);
   } catch {
     return fail('This file is not a transcript: it is not JSON text (it may be cut short or garbled).');
   }
@@ -266,6 +268,12 @@ export async function verifyTranscriptFile(path: string, options: { signer?: str
   }
   const parsed = transcriptFileSchema.safeParse(json);
   if (!parsed.success) return fail(`This transcript file is malformed (${describeIssue(parsed.error.issues[0])}): it was altered or damaged.`);
+  // The signature covers the parsed transcript, not the file's text: a key given twice (JSON.parse
+  // keeps the last, a person or another reader may take the first), an escaped key or any other
+  // spelling would let the file show what was not signed. Only the text Tessera writes is accepted.
+  if (decoded.replace(/\n$/, '') !== JSON.stringify(json, null, 2)) {
+    return fail('This transcript file is not as Tessera wrote it (a key given twice, escaped or reformatted): it was altered.');
+  }
   const file = parsed.data;
   const body = file.transcript;
   Object.assign(result, { practice: body.practice, title: body.title, outcome: body.outcome, partition: { label: body.partition.label, serial: body.partition.serial }, digest: transcriptDigest(body), pdfFile: file.pdf.file });
