@@ -9,7 +9,7 @@
 // key recorded as DER SubjectPublicKeyInfo (base64) and its SHA-256 fingerprint (hex), exactly as
 // the audit log's seals are (docs/audit-record.md section 3).
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync } from 'node:fs';
+import { constants as fsConstants, createReadStream, lstatSync } from 'node:fs';
 import { type FileHandle, lstat, open, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -310,7 +310,8 @@ export async function verifyTranscriptFile(path: string, options: { signer?: str
 async function readTranscriptBytes(path: string): Promise<Buffer | string> {
   let handle: FileHandle | null = null;
   try {
-    handle = await open(path, 'r');
+    // Non-blocking, so that a named pipe is refused as not a file instead of waiting forever for a writer.
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     const info = await handle.stat();
     if (!info.isFile()) return 'That is not a file: give the .transcript.json file.';
     if (info.size > MAX_TRANSCRIPT_BYTES) return `This file is larger than any transcript (${info.size} bytes; at most ${MAX_TRANSCRIPT_BYTES}): it is not one.`;
