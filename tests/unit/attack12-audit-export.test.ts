@@ -169,4 +169,23 @@ describe('attack12: audit export, the TS verifier and the recipe agree', () => {
     expect(recipe(bytes)).toMatchObject({ status: 1, out: expect.stringContaining('entry 3 on line 4 was altered') });
   });
 
+  it('a line with "entry" given twice (a first-wins reader sees another entry than the one checked) is refused by both', () => {
+    const lines = linesOf(exported(genuine));
+    const shown = canonical({ time: '2026-11-30T17:00:03.000Z', actor: 'alice', action: 'key.generate', target: 'nothing happened', outcome: 'ok', details: {} });
+    lines[3] = `{"entry":${JSON.stringify(shown)},${(lines[3] as string).slice(1)}`;
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    expect(verifyExport(bytes, FP)).toMatchObject({ valid: false, problem: { line: 4, kind: 'malformed' } });
+    expect(recipe(bytes, FP)).toMatchObject({ status: 1, out: expect.stringContaining('line 4 is not an entry') });
+  });
+
+  it('CRLF line endings: refused by both (the file is not as written)', () => {
+    const bytes = Buffer.from(exported(genuine).toString('utf8').replace(/\n/g, '\r\n'));
+    expect(verifyExport(bytes).valid).toBe(false);
+    expect(recipe(bytes).status).toBe(1);
+  });
+
+  it('the recipe takes the fingerprint as verify-export does (capitals, colons)', () => {
+    const spelt = FP.toUpperCase().match(/.{2}/g)?.join(':') ?? '';
+    expect(recipe(exported(genuine), spelt)).toMatchObject({ status: 0 });
+  });
 });

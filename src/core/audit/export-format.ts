@@ -123,7 +123,7 @@ export function verifyExport(bytes: Buffer, signer: string | null = null): Audit
 
   let header: ExportHeader;
   try {
-    header = exportHeader.parse(JSON.parse(lines[0] ?? ''));
+    header = exportHeader.parse(asWritten(lines[0] ?? ''));
   } catch {
     return fail({ seq: null, line: 1, kind: 'malformed', message: 'This is not a Tessera audit export, or its first line (the header) was damaged.' });
   }
@@ -145,7 +145,7 @@ export function verifyExport(bytes: Buffer, signer: string | null = null): Audit
     const lineNo = i + 1;
     let parsed: z.infer<typeof exportLine>;
     try {
-      parsed = exportLine.parse(JSON.parse(lines[i] as string));
+      parsed = exportLine.parse(asWritten(lines[i] as string));
     } catch {
       const last = i === lines.length - 1;
       if (last && cut) {
@@ -239,6 +239,18 @@ export function verifyExport(bytes: Buffer, signer: string | null = null): Audit
     }
   }
   return { ...result, valid: true, problem: null };
+}
+
+/**
+ * A line's JSON, only when the line is exactly as exportText writes it: a key given twice (JSON.parse
+ * keeps the last; a person, grep or another reader may see the first), escapes or spaces would let
+ * the file show another entry than the one checked.
+ * @throws SyntaxError otherwise.
+ */
+function asWritten(line: string): unknown {
+  const value: unknown = JSON.parse(line);
+  if (JSON.stringify(value) !== line) throw new SyntaxError('not as written');
+  return value;
 }
 
 /** The line (1 is the header) of the first byte that is not UTF-8. */
