@@ -732,9 +732,11 @@ function formatExportVerification(r: AuditExportVerification): string {
   if (!r.valid) return `INVALID: ${r.problem?.message ?? ''}`;
   const who = r.signer
     ? `Sealed by the audit key ${r.signer.fingerprint} through entry ${r.signer.sealedThrough}.`
-    : r.seals.verified > 0
+    : r.seals.through !== null
       ? `Sealed through entry ${r.seals.through} by ${r.seals.keys.length === 1 ? 'the key' : 'the keys'} ${r.seals.keys.join(', ')}: the signer is unchecked (the file names its keys). Give --token LABEL or --signer FINGERPRINT to check it against the partition's audit key.`
-      : 'No head in it is sealed by a partition: only the chain was checked.';
+      : r.seals.verified > 0
+        ? `Its ${r.seals.verified} seal(s) by ${r.seals.keys.join(', ')} cover only entries before ${r.from}, which are not in this file: only the chain was checked.`
+        : 'No head in it is sealed by a partition: only the chain was checked.';
   const tail = r.unsealed ? ` Entries ${r.unsealed.from} to ${r.unsealed.through} are chained but not sealed${r.signer ? ' by that key' : ''}: nobody an auditor can check vouches for them.` : '';
   const old = r.seals.uncheckable > 0 ? ` ${r.seals.uncheckable} older seal(s) sign only the workstation's keyed chain and cannot be checked offline.` : '';
   return `Valid: entries ${r.from} to ${r.through} of log ${r.installation} (${r.entries} entries, every one checked). ${who}${tail}${old}`;

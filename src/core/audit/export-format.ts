@@ -11,7 +11,7 @@
 // seal are chained but vouched for by nobody an auditor can check: the result says which they are.
 import { z } from 'zod';
 import type { AuditExportProblem, AuditExportVerification } from '../../shared/types';
-import { type AuditDetails, type AuditFields, type AuditRow, HASH_CHAIN, canonical, entryHash } from './chain';
+import { type AuditDetails, type AuditFields, type AuditRow, HASH_CHAIN, canonical, entryHash, genesisHash } from './chain';
 import { SEAL_ACTION, SEAL_STATEMENT_V2, keyFingerprint, readSeal, signedBytes } from './seal';
 import { verifyData } from '../hsm/ec-signing';
 
@@ -109,14 +109,21 @@ export function verifyExport(bytes: Buffer, signer: string | null = null): Audit
     partition: null,
   };
   const fail = (problem: AuditExportProblem): AuditExportVerification => ({ ...result, valid: false, problem });
-  const text = bytes.toString('utf8');
+  let text: string;
+  try {
+    // Not bytes.toString: it turns bytes that are not UTF-8 into U+FFFD, so the text hashed would not be the file's.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const bad = firstNonUtf8Line(bytes);
+    return fail({ seq: null, line: bad, kind: 'malformed', message: `Line ${bad} is not UTF-8 text: the export was damaged.` });
+  }
   const cut = !text.endsWith('\n');
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
 
   let header: ExportHeader;
   try {
-    header = exportHeader.parse(JSON.parse(lines[0] ?? ''));
+    header = exportHeader.parse(asWritten(lines[0] ?? ''));
   } catch {
     return fail({ seq: null, line: 1, kind: 'malformed', message: 'This is not a Tessera audit export, or its first line (the header) was damaged.' });
   }
@@ -128,13 +135,17 @@ export function verifyExport(bytes: Buffer, signer: string | null = null): Audit
     return fail({ seq: null, line: 1, kind: 'malformed', message: `The header does not add up: entries ${header.from} to ${header.through} cannot be ${header.count} entries.` });
   }
 
+  if (header.from === 1 && header.previousHash !== genesisHash(header.installation).toString('hex')) {
+    return fail({ seq: null, line: 1, kind: 'malformed', message: `The header says the export starts at the beginning of log ${header.installation}, but its previous hash is not that log's start: the header was edited.` });
+  }
+
   // Parse every line first, so an entry moved later in the file can be named as moved.
   const entries: ParsedEntry[] = [];
   for (let i = 1; i < lines.length; i++) {
     const lineNo = i + 1;
     let parsed: z.infer<typeof exportLine>;
     try {
-      parsed = exportLine.parse(JSON.parse(lines[i] as string));
+      parsed = exportLine.parse(asWritten(lines[i] as string));
     } catch {
       const last = i === lines.length - 1;
       if (last && cut) {
@@ -157,6 +168,9 @@ export function verifyExport(bytes: Buffer, signer: string | null = null): Audit
         return fail({ seq: e.seq, line: e.line, kind: 'reordered', message: `Entry ${e.seq} (line ${e.line}) is out of order: it was written right after entry ${predecessor.seq}, which is on line ${predecessor.line}.` });
       }
       return fail({ seq: expectedSeq, line: e.line, kind: 'removed', message: `Entry ${expectedSeq === e.seq ? `${e.seq} does not follow the entry before it` : `${expectedSeq}${e.seq > expectedSeq + 1 ? ` to ${e.seq - 1}` : ''} was removed`}: line ${e.line} holds entry ${e.seq}, which was written after an entry that is not in the export.` });
+    }
+    if (e.seq === expectedSeq && e.hash === recomputed && !e.fields) {
+      return fail({ seq: e.seq, line: e.line, kind: 'altered', message: `Entry ${e.seq} on line ${e.line} was altered or inserted: its text is not an audit entry as Tessera writes it (the one canonical spelling), though its hash was recomputed to follow from it.` });
     }
     if (e.seq !== expectedSeq || e.hash !== recomputed || !e.fields) {
       // The entry's text, its number or its hash was changed: its hash no longer follows from it.
@@ -219,10 +233,40 @@ export function verifyExport(bytes: Buffer, signer: string | null = null): Audit
   if (signer) {
     result.signer = { fingerprint: signer, sealedThrough: signerThrough };
     if (signerThrough === null) {
-      return fail({ seq: null, line: null, kind: 'signer', message: `No entry of this export is sealed by the audit key ${signer}: nothing in it is vouched for by that partition${result.seals.keys.length > 0 ? ` (it holds seals by ${result.seals.keys.join(', ')})` : ''}.` });
+      const others = result.seals.keys.filter((k) => k !== signer);
+      const before = result.seals.keys.includes(signer) ? ` (its seals by that key cover only entries before ${header.from}, which are not in this file)` : '';
+      return fail({ seq: null, line: null, kind: 'signer', message: `No entry of this export is sealed by the audit key ${signer}: nothing in it is vouched for by that partition${before}${others.length > 0 ? ` (it holds seals by ${others.join(', ')})` : ''}.` });
     }
   }
   return { ...result, valid: true, problem: null };
+}
+
+/**
+ * A line's JSON, only when the line is exactly as exportText writes it: a key given twice (JSON.parse
+ * keeps the last; a person, grep or another reader may see the first), escapes or spaces would let
+ * the file show another entry than the one checked.
+ * @throws SyntaxError otherwise.
+ */
+function asWritten(line: string): unknown {
+  const value: unknown = JSON.parse(line);
+  if (JSON.stringify(value) !== line) throw new SyntaxError('not as written');
+  return value;
+}
+
+/** The line (1 is the header) of the first byte that is not UTF-8. */
+function firstNonUtf8Line(bytes: Buffer): number {
+  let start = 0;
+  for (let line = 1; ; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    const chunk = bytes.subarray(start, end === -1 ? bytes.length : end);
+    try {
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(chunk);
+    } catch {
+      return line;
+    }
+    if (end === -1) return line;
+    start = end + 1;
+  }
 }
 
 /** The fields of a canonical entry text, or null when it is not one. */

@@ -173,8 +173,12 @@ async function freeName(folder: string, base: string): Promise<string> {
 export async function readExportFile(path: string): Promise<Buffer> {
   let size: number;
   try {
-    size = (await stat(path)).size;
+    const info = await stat(path);
+    // A named pipe or a device would be read forever (a FIFO has no size and never ends).
+    if (!info.isFile()) throw new TesseraError('INVALID_REQUEST', `That is not a file: ${path}. Give the .jsonl export.`);
+    size = info.size;
   } catch (error) {
+    if (error instanceof TesseraError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new TesseraError('MEDIA_ERROR', code === 'ENOENT' ? `There is no such file: ${path}.` : `The export cannot be read: ${path}.`, code);
   }

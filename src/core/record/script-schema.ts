@@ -130,7 +130,7 @@ export const POLICY_NAMES: readonly string[] = [...SETTING_NAMES, ...APPROVAL_NA
 const ON_OFF = new Map<string, boolean>([['on', true], ['off', false], ['true', true], ['false', false]]);
 
 /** `{key-export: off, approvals.destroy: 3}` → [{name, value}]: on/off settings as booleans, counts 0..16. */
-const policyChanges = z
+const policyChangeMap = z
   .record(z.string(), z.unknown())
   .superRefine((changes, ctx) => {
     const entries = Object.entries(changes);
@@ -151,6 +151,16 @@ const policyChanges = z
   .transform((changes) =>
     Object.entries(changes).map(([key, value]) => ({ name: key, value: typeof value === 'number' ? value : ON_OFF.get(String(value).toLowerCase()) === true })),
   );
+// zod's record drops a "__proto__" key without a word (and with it the settings written under it,
+// which reviewers read as part of the change): refused here, where the key is still there.
+const policyChanges = z
+  .unknown()
+  .superRefine((changes, ctx) => {
+    if (changes !== null && typeof changes === 'object' && Object.hasOwn(changes, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], params: { atKey: true }, message: `"__proto__" is not a policy setting; it must be one of ${POLICY_NAMES.join(', ')}` });
+    }
+  })
+  .pipe(policyChangeMap);
 
 /** The keys every step may have besides its operation's parameters. */
 const stepCommon = {

@@ -9,7 +9,7 @@
 // key recorded as DER SubjectPublicKeyInfo (base64) and its SHA-256 fingerprint (hex), exactly as
 // the audit log's seals are (docs/audit-record.md section 3).
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync } from 'node:fs';
+import { constants as fsConstants, createReadStream, lstatSync } from 'node:fs';
 import { type FileHandle, lstat, open, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -256,8 +256,10 @@ export async function verifyTranscriptFile(path: string, options: { signer?: str
   const read = await readTranscriptBytes(path);
   if (typeof read === 'string') return fail(read);
   let json: unknown;
+  let decoded: string;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(read));
+    decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(read);
+    json = JSON.parse(decoded);
   } catch {
     return fail('This file is not a transcript: it is not JSON text (it may be cut short or garbled).');
   }
@@ -266,6 +268,12 @@ export async function verifyTranscriptFile(path: string, options: { signer?: str
   }
   const parsed = transcriptFileSchema.safeParse(json);
   if (!parsed.success) return fail(`This transcript file is malformed (${describeIssue(parsed.error.issues[0])}): it was altered or damaged.`);
+  // The signature covers the parsed transcript, not the file's text: a key given twice (JSON.parse
+  // keeps the last, a person or another reader may take the first), an escaped key or any other
+  // spelling would let the file show what was not signed. Only the text Tessera writes is accepted.
+  if (decoded.replace(/\n$/, '') !== JSON.stringify(json, null, 2)) {
+    return fail('This transcript file is not as Tessera wrote it (a key given twice, escaped or reformatted): it was altered.');
+  }
   const file = parsed.data;
   const body = file.transcript;
   Object.assign(result, { practice: body.practice, title: body.title, outcome: body.outcome, partition: { label: body.partition.label, serial: body.partition.serial }, digest: transcriptDigest(body), pdfFile: file.pdf.file });
@@ -302,7 +310,8 @@ export async function verifyTranscriptFile(path: string, options: { signer?: str
 async function readTranscriptBytes(path: string): Promise<Buffer | string> {
   let handle: FileHandle | null = null;
   try {
-    handle = await open(path, 'r');
+    // Non-blocking, so that a named pipe is refused as not a file instead of waiting forever for a writer.
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     const info = await handle.stat();
     if (!info.isFile()) return 'That is not a file: give the .transcript.json file.';
     if (info.size > MAX_TRANSCRIPT_BYTES) return `This file is larger than any transcript (${info.size} bytes; at most ${MAX_TRANSCRIPT_BYTES}): it is not one.`;
