@@ -330,3 +330,10 @@ describe('the file itself', () => {
     );
   });
 });
+
+describe('ceremony script nesting', () => {
+  it('refuses a file nested too deeply in words, not with a stack overflow', () => {
+    const deep = `tessera-ceremony: 1\ntitle: ${'['.repeat(20000)}${']'.repeat(20000)}\n`;
+    expect(() => parseScript(deep, 'deep.yaml')).toThrow(/deep\.yaml line \d+, column \d+: /);
+  });
+});

@@ -23,6 +23,16 @@ export type ScriptReading = { ok: true; script: CeremonyScript } | { ok: false; 
  * text), no aliases, no duplicate keys, one document.
  */
 export function readScript(text: string): ScriptReading {
+  try {
+    return readChecked(text);
+  } catch (error) {
+    // Nesting deep enough to exhaust the stack (no ceremony script nests more than a few levels).
+    if (error instanceof RangeError) return { ok: false, problems: [{ line: 1, column: 1, path: '', message: 'the file nests lists or maps too deeply to be a ceremony script' }] };
+    throw error;
+  }
+}
+
+function readChecked(text: string): ScriptReading {
   if (Buffer.byteLength(text, 'utf8') > MAX_SCRIPT_BYTES) {
     return { ok: false, problems: [{ line: 1, column: 1, path: '', message: `the file is larger than ${MAX_SCRIPT_BYTES / 1024} KiB; a ceremony script is a few pages` }] };
   }
