@@ -118,7 +118,7 @@ describe('audit export', () => {
 
     expect(runRecipe(report.path)).toMatchObject({ status: 0, out: expect.stringMatching(/^OK: entries 1 to \d+, 2 seal\(s\) verified/) });
     expect(runRecipe(report.path, fp).status).toBe(0);
-    expect(runRecipe(report.path, 'cd'.repeat(32))).toMatchObject({ status: 1, out: expect.stringMatching(/no seal by the audit key/) });
+    expect(runRecipe(report.path, 'cd'.repeat(32))).toMatchObject({ status: 1, out: expect.stringMatching(/no entry of this export is sealed by the audit key/) });
 
     // The export itself is the log's next entry.
     const listed = JSON.parse(tessera(['audit', 'list', '--json'], { home }).stdout) as { seq: number; action: string; details: Record<string, unknown> }[];
