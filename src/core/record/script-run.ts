@@ -411,7 +411,13 @@ export class ScriptRun {
     const view = this.deps.ceremonies.start(request, options);
     this.ceremonyId = view.id;
     this.wait('ceremony', `Step ${step.n}: ${step.title}. ${view.prompt.text}`);
-    this.stopCeremonyWatch = this.deps.ceremonies.onCeremony((v) => void this.ceremonyChanged(step, v));
+    this.stopCeremonyWatch = this.deps.ceremonies.onCeremony((v) => {
+      // A failure here (the database gone) must not go unseen nor take the terminal down: the run says it.
+      this.ceremonyChanged(step, v).catch((error: unknown) => {
+        this.problem = `The step's end could not be recorded: ${toErrorData(error).message}`;
+        this.changed();
+      });
+    });
   }
 
   private async ceremonyChanged(step: ScriptStep, v: CeremonyView): Promise<void> {
