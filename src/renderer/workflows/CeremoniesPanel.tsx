@@ -267,6 +267,11 @@ function Run({ view }: { view: ScriptRunView }): React.JSX.Element {
       <div className="prompt" role="status" aria-live="polite" aria-label="What to do now">
         <strong>{view.instruction}</strong>
       </div>
+      {view.problem ? (
+        <p className="notice notice-warning" role="note" aria-label="Why the ceremony stopped">
+          {view.problem}
+        </p>
+      ) : null}
       {error ? <ErrorMessage error={error} /> : null}
       {view.waiting === 'begin' ? (
         <div className="actions">
