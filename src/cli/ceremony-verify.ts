@@ -13,7 +13,7 @@ export function formatTranscriptVerification(v: TranscriptVerification): string 
     lines.push(
       v.signerChecked
         ? `Signed by the audit key you gave (${v.signer}).`
-        : `The signature is valid, but the signer is unchecked: the file carries its own key, so anyone could have made it. Compare fingerprint ${v.signer} with the partition's audit key (audit verify --token LABEL shows it), or give --signer FINGERPRINT.`,
+        : `The signature is valid, but the signer is unchecked: the file carries its own key, so anyone could have made it. Compare fingerprint ${v.signer} with the partition's audit key (tessera audit verify --token LABEL --json shows it as seals.partition.key), or give --signer FINGERPRINT.`,
     );
   }
   if (v.pdf === 'matches') lines.push(`PDF: ${v.pdfFile} beside it is the signed printout.`);

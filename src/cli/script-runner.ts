@@ -33,6 +33,11 @@ export async function runScript(terminal: Terminal, run: ScriptRun, options: Scr
     say('Cancelling the ceremony… (the transcript of what happened is still written)');
     terminal.ceremonies.running()?.cancel();
   };
+  if (!options.yes && !process.stdin.isTTY) {
+    if (options.coPin) wipe(options.coPin);
+    run.close();
+    throw new UsageError('Without a terminal to answer at, give --yes (the command answers for the administrator), --pins-from and --pin-fd. Nothing was done.');
+  }
   process.on('SIGINT', interrupt);
   let shown = '';
   // PINs given in advance are not tried again on a card that refused one (as every ceremony command).

@@ -6,12 +6,13 @@
 // signed by the partition. PRACTICE is on the screen, in the transcript and in the printout; the
 // transcript verifies offline. Screenshots of each screen at 1280x800 go to /tmp/shots/.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { verifyTranscriptFile } from '../../src/core/record/transcript';
 import { verifyExport } from '../../src/core/audit/export-format';
 import type { TranscriptFile } from '../../src/shared/transcript';
-import { type AppDriver, adoptInGui, blankCards, expect, noCards, onlyCard, seededPartition, test } from './app-driver';
+import { type AppDriver, adoptInGui, blankCards, expect, lab, noCards, onlyCard, seededPartition, test } from './app-driver';
 
 const SHOTS = '/tmp/shots';
 const cardPin = (i: number): string => `e2e-cer-pin-${i}${i}${i}`;
@@ -171,4 +172,63 @@ test('the practice script through the GUI: preconditions, each step with who act
   await page.getByLabel('to (included)').fill('2026-12-01');
   await page.getByRole('button', { name: 'Export to USB-STICK (training lab stand-in)' }).click();
   await expect(page.getByRole('region', { name: 'Export the log for an auditor' }).getByRole('alert')).toHaveText('The period ends before it begins.');
+});
+
+test('a ceremony cancelled with the crypto officer logged in is signed in that session; the cancel is recorded', async ({ app }) => {
+  test.setTimeout(120_000);
+  const page = app.page;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const state = lab.state();
+  const name = `cancel-${Date.now().toString(36)}.yaml`;
+  const script = join(state.mediaDir, name);
+  writeFileSync(
+    script,
+    `tessera-ceremony: 1
+title: Cancel drill
+partition: { label: Tessera Lab, serial: "0000000000000000" }
+roster:
+  administrator: dana
+  witnesses: [erin]
+  officers:
+    - { name: frank, roles: [crypto-officer] }
+steps:
+  - do: co-login
+    by: frank
+  - do: manual
+    by: erin
+    text: The witness checks the seal on bag 4711
+  - do: logout
+`,
+  );
+  try {
+    await app.waitForPartition(state.tokenLabel);
+    await app.goTo('Ceremonies');
+    await page.getByRole('radio', { name: new RegExp(name.replace('.', '\\.')) }).check();
+    await page.getByRole('button', { name: 'Open the script' }).click();
+    await page.getByRole('button', { name: 'Begin the ceremony' }).click();
+    await page.getByRole('button', { name: /^Start step 1: / }).click();
+    await page.getByLabel('Crypto-officer PIN').fill(state.userPin);
+    await page.getByRole('button', { name: 'Log in and go on' }).click();
+    await expect(page.getByRole('status', { name: 'What to do now' })).toContainText('Step 2 of 3');
+    await page.getByRole('button', { name: /^Start step 2: / }).click();
+    await expect(page.getByRole('status', { name: 'What to do now' })).toContainText('erin: The witness checks the seal on bag 4711 Confirm when it is done.');
+    await page.getByRole('button', { name: 'Cancel the ceremony…' }).click();
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('button', { name: 'Cancel the ceremony…' })).toBeVisible();
+    await page.getByRole('button', { name: 'Cancel the ceremony…' }).click();
+    await page.getByRole('group', { name: 'Cancel the ceremony?' }).getByRole('button', { name: 'Cancel the ceremony' }).click();
+    await expect(page.getByRole('note', { name: 'Why the ceremony stopped' })).toHaveText('Cancelled by the administrator at step 2.');
+    // The crypto officer is still logged in: the transcript is signed in that session, no PIN asked again.
+    await expect(page.getByLabel('Crypto-officer PIN')).toHaveCount(0);
+    await page.getByRole('button', { name: 'Sign and write the transcript' }).click();
+    const transcript = page.getByLabel('Transcript');
+    await expect(transcript).toContainText('.transcript.json');
+    const json = /\S+\.transcript\.json/.exec((await transcript.textContent()) ?? '')?.[0] as string;
+    expect(await verifyTranscriptFile(json)).toMatchObject({ valid: true, outcome: 'cancelled', practice: true });
+    const entries = app.terminal.audit.list(20).map((e) => e.action);
+    expect(entries).toContain('ceremony.cancelled');
+    expect(entries).not.toContain('ceremony.interrupted');
+  } finally {
+    rmSync(script, { force: true });
+  }
 });

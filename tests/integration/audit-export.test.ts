@@ -193,6 +193,9 @@ describe('audit export', () => {
     const bad = tessera(['audit', 'export', '--token', label, '--media', media, '--since', 'yesterday'], { home });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/--since needs a date/);
+    const backwards = tessera(['audit', 'export', '--token', label, '--media', media, '--since', '2026-12-01', '--until', '2026-11-01'], { home });
+    expect(backwards.status).toBe(1);
+    expect(backwards.stderr).toMatch(/--until \(2026-11-01\) is not after --since \(2026-12-01\)/);
     const today = new Date().toISOString().slice(0, 10);
     const period = JSON.parse(tessera(['audit', 'export', '--token', label, '--media', media, '--since', today, '--until', today, '--json'], { home }).stdout) as AuditExportReport;
     expect(period.from).toBe(1);

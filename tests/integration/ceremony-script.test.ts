@@ -253,6 +253,15 @@ steps:
     }
   }, 120_000);
 
+  it('a card PIN given wrong in advance stops the SO login, and is not taken for a refusal by the HSM', () => {
+    const wrong = tessera(['so-login', '--token', label, '--pins-from', '3', '--wait', '10', '--json'], { home, fds: ['not-the-pin\nnot-the-pin\n'] });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/PIN wrong/);
+    const right = tessera(['so-login', '--token', label, '--pins-from', '3', '--wait', '10', '--json'], { home, fds: [`${cardPins.slice(0, 2).join('\n')}\n`] });
+    expect(right.stderr).not.toMatch(/refused an SO login/);
+    expect(right.status, right.stderr).toBe(0);
+  }, 120_000);
+
   it('refuses a script with a mistake, naming its line, before anything happens', () => {
     const bad = scriptFile(readFileSync(practice, 'utf8').replace('do: backup', 'do: backpu'));
     const out = tessera(['ceremony', 'run', bad, '--token', label, '--practice', '--yes'], { home });

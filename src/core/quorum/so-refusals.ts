@@ -25,7 +25,9 @@ export function soRefusals(audit: AuditLog, store: CardSetStore, token: { label:
     if (!e.target.endsWith(target)) continue;
     if (e.action === 'so.login.acknowledged' || (e.action === 'so.login' && e.outcome === 'ok')) break;
     // The one probe after an SO PIN change interrupted inside C_SetPIN is explained where it is recorded.
-    if (e.action === 'so.login' && e.outcome === 'failed' && e.details.error === 'PIN_INCORRECT' && !e.details.probe) {
+    // Only the HSM's refusals, as the SO login records them (with the terminal's count): a card that
+    // refused its holder's PIN fails the ceremony before anything is sent to the HSM.
+    if (e.action === 'so.login' && e.outcome === 'failed' && e.details.error === 'PIN_INCORRECT' && typeof e.details.terminalFailureCount === 'number' && !e.details.probe) {
       count++;
       last ??= `${e.time}, cards of ${String(e.details.holders ?? 'unknown holders')}: ${String(e.details.error)}`;
     }

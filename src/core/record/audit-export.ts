@@ -117,6 +117,9 @@ function range(audit: AuditLog, request: ExportRequest): { from: number; through
   }
   if (request.until) {
     const until = instant(request.until, '--until', true);
+    if (request.since && request.since !== 'last-export' && until <= instant(request.since, '--since', false)) {
+      throw new TesseraError('INVALID_REQUEST', `--until (${request.until}) is not after --since (${request.since}): the period is empty.`);
+    }
     const after = audit.firstSince(until);
     through = after === null ? head.seq : after - 1;
   }

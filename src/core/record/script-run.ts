@@ -77,7 +77,12 @@ export async function recoverScriptRuns(intents: IntentLog, audit: AuditLog, act
     const d = intent.data;
     await audit.append({ actor, action: SCRIPT_INTERRUPTED_ACTION, target: `${d.partition.label} (serial ${d.partition.serial})`, outcome: 'failed', details: { title: d.title, script: d.script, sha256: d.sha256, reached: intent.step, auditFrom: d.auditFrom, practice: d.practice } });
     intents.finish(intent, 'interrupted');
-    said.push(`${d.practice ? 'PRACTICE: ' : ''}The ceremony “${d.title}” (${d.script}), begun ${d.started}, was interrupted at ${intent.step.replace('-', ' ')}: no transcript was written. What it did is in the audit log from entry ${d.auditFrom}; run the remaining steps in a new ceremony and record the interruption as an exception.`);
+    const ended = intent.step === 'stopped' || intent.step === 'cancelled';
+    said.push(
+      ended
+        ? `${d.practice ? 'PRACTICE: ' : ''}The ceremony “${d.title}” (${d.script}), begun ${d.started}, was ${intent.step}, and the terminal stopped before its transcript was signed: no transcript was written. What it did is in the audit log from entry ${d.auditFrom}.`
+        : `${d.practice ? 'PRACTICE: ' : ''}The ceremony “${d.title}” (${d.script}), begun ${d.started}, was interrupted at ${intent.step.replace('-', ' ')}: no transcript was written. What it did is in the audit log from entry ${d.auditFrom}; run the remaining steps in a new ceremony and record the interruption as an exception.`,
+    );
   }
   return said;
 }
@@ -92,6 +97,7 @@ export const SCRIPT_START_ACTION = 'ceremony.script.start';
 export const SCRIPT_STEP_ACTION = 'ceremony.step';
 export const SCRIPT_EXCEPTION_ACTION = 'ceremony.exception';
 export const TRANSCRIPT_ACTION = 'ceremony.transcript';
+export const SCRIPT_CANCEL_ACTION = 'ceremony.cancelled';
 
 /**
  * Whether the chosen partition may take a practice run: one of the training lab's (its module) or
@@ -293,11 +299,14 @@ export class ScriptRun {
     return this.changed();
   }
 
-  /** The administrator ends the run early; the transcript says so. */
+  /** The administrator ends the run early (recorded, `ceremony.cancelled`); the transcript says so. */
   async cancel(): Promise<ScriptRunView> {
     if (this.outcome !== 'running') return this.view();
+    if (this.waiting === 'begin') throw new TesseraError('INVALID_REQUEST', 'The ceremony has not begun: close the script instead.');
+    const at = this.current;
     if (this.waiting === 'ceremony') this.deps.ceremonies.running()?.cancel();
-    await this.stop('cancelled', 'Cancelled by the administrator.');
+    await this.stop('cancelled', `Cancelled by the administrator${at === null ? '' : ` at step ${at}`}.`);
+    await this.record(SCRIPT_CANCEL_ACTION, { step: at });
     return this.changed();
   }
 
@@ -380,6 +389,7 @@ export class ScriptRun {
 
   private async stop(outcome: 'stopped' | 'cancelled' | 'failed', why: string): Promise<void> {
     this.outcome = outcome;
+    if (this.intent) this.intent = this.deps.intents.step(this.intent, outcome);
     this.ended = new Date().toISOString();
     this.current = null;
     for (const s of this.steps) if (s.state === 'current') s.state = 'cancelled';
@@ -431,7 +441,11 @@ export class ScriptRun {
     this.stopCeremonyWatch = null;
     this.ceremonyId = null;
     const cards = (v.summary?.participants ?? []).map((p) => ({ holder: p.holder, card: p.card }));
-    const details = v.summary?.changes ?? [v.prompt.text];
+    const details = [...(v.summary?.changes ?? [v.prompt.text])];
+    // What the transcript must not pass over: cards of others than the script names, an empty backup.
+    const others = step.by.length > 0 ? [...new Set(cards.map((c) => c.holder).filter((h) => !step.by.includes(h)))] : [];
+    if (others.length > 0) details.push(`Not as the script says: the cards of ${others.join(', ')} were read; the script names ${step.by.join(', ')}.`);
+    if (v.result?.kind === 'backup' && v.result.report.objects === 0) details.push('Warning: the backup holds no object: nothing in the partition could be backed up.');
     if (step.do === 'backup' && v.result?.kind === 'backup') this.lastMedia = this.media(step.media);
     await this.endStep(step, v.prompt.kind === 'done' ? 'done' : v.prompt.kind === 'failed' ? 'failed' : 'cancelled', details, cards);
   }

@@ -261,6 +261,8 @@ export async function verifyTranscriptFile(path: string, options: { signer?: str
     decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(read);
     json = JSON.parse(decoded);
   } catch {
+    if (read.subarray(0, 5).toString('latin1') === '%PDF-') return fail('This file is the printout (PDF); give the transcript itself, the .transcript.json beside it: its signature covers the printout too.');
+    if (read.subarray(0, 200).toString('utf8').includes('"tessera-audit-export-v1"')) return fail('This file is an audit export, not a transcript: check it with tessera audit verify-export.');
     return fail('This file is not a transcript: it is not JSON text (it may be cut short or garbled).');
   }
   if (!json || typeof json !== 'object' || (json as { format?: unknown }).format !== TRANSCRIPT_FORMAT) {

@@ -51,6 +51,12 @@ export const useScript = create<ScriptState>((set, get) => {
 
     async loginAnd(pin, then) {
       set({ busy: true });
+      // Already logged in (the step before left the crypto officer's session open): no second login.
+      const current = await api.hsm.current();
+      if (current.ok && current.value?.token.loggedIn) {
+        await run(() => api.script[then]({ id: id() }));
+        return;
+      }
       const login = await api.hsm.login({ pin });
       if (!login.ok) {
         set({ error: login.error, busy: false });

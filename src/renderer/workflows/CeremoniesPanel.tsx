@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ROLE_WORDS } from '../../shared/ceremony-script';
 import type { ScriptRunView, ScriptStepState } from '../../shared/script-run';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
 import { useScript } from '../stores/script';
 import { CeremonyPanel } from './CeremonyPanel';
@@ -208,7 +209,13 @@ function ManualConfirm({ view }: { view: ScriptRunView }): React.JSX.Element {
 function Run({ view }: { view: ScriptRunView }): React.JSX.Element {
   const { error, busy, act, close } = useScript();
   const ceremony = useQuorum((s) => s.ceremony);
+  const loggedIn = usePartition((s) => s.view?.token.loggedIn ?? false);
   const [cancelling, setCancelling] = useState(false);
+  // The safe answer has the focus when the question comes, so Enter or Escape keeps the ceremony going.
+  const keepGoing = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (cancelling) keepGoing.current?.focus();
+  }, [cancelling]);
   const unmet = view.preconditions.filter((p) => !p.met);
   const current = view.current === null ? null : view.steps[view.current - 1];
   const running = view.outcome === 'running' && view.waiting !== 'begin';
@@ -279,7 +286,7 @@ function Run({ view }: { view: ScriptRunView }): React.JSX.Element {
             Begin the ceremony
           </button>
           <button type="button" onClick={() => void close()}>
-            Put this script aside
+            Close this script
           </button>
           {unmet.length > 0 ? (
             <p id="begin-why" className="field-error">
@@ -299,7 +306,17 @@ function Run({ view }: { view: ScriptRunView }): React.JSX.Element {
       {view.waiting === 'ceremony' && ceremony ? <CeremonyPanel view={ceremony} /> : null}
       {view.waiting === 'manual' ? <ManualConfirm view={view} /> : null}
       {view.waiting === 'exception' ? <ExceptionForm view={view} required /> : null}
-      {view.waiting === 'sign' ? <CoLogin then="finish" label="Log in, sign and write the transcript" /> : null}
+      {view.waiting === 'sign' ? (
+        loggedIn ? (
+          <div className="actions">
+            <button type="button" className="primary" disabled={busy} onClick={() => void act('finish')}>
+              Sign and write the transcript
+            </button>
+          </div>
+        ) : (
+          <CoLogin then="finish" label="Log in, sign and write the transcript" />
+        )
+      ) : null}
       {view.waiting === 'ended' && view.transcript ? (
         <div className="stack" aria-label="Transcript">
           <p>
@@ -341,7 +358,7 @@ function Run({ view }: { view: ScriptRunView }): React.JSX.Element {
             <button type="button" className="danger" onClick={() => void act('cancel').then(() => setCancelling(false))}>
               Cancel the ceremony
             </button>
-            <button type="button" onClick={() => setCancelling(false)}>
+            <button type="button" ref={keepGoing} onClick={() => setCancelling(false)}>
               Go on with it
             </button>
           </div>
