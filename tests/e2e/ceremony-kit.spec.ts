@@ -129,7 +129,8 @@ test('3. check a card with a wrong PIN says the share was not checked and lets t
   await page.getByRole('button', { name: 'OK' }).click();
   const report = page.getByRole('definition');
   await expect(page.getByLabel('Card report')).toContainText('yes');
-  await expect(report.filter({ hasText: 'NO' })).toHaveCount(0);
+  // Exactly "NO" (a case-sensitive pattern): a plain string would also match "no" inside the partition's random label.
+  await expect(report.filter({ hasText: /^NO$/ })).toHaveCount(0);
   await page.getByRole('button', { name: 'Close' }).click();
   await noCards();
 
