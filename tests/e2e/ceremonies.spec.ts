@@ -31,6 +31,8 @@ async function presentCards(app: AppDriver, cards: [card: string, index: number,
     await page.getByRole('button', { name: 'OK' }).click();
     if (k < cards.length - 1) await expect(page.getByRole('list', { name: 'What happened' })).toContainText(`${holder}'s card read`);
   }
+  // The last card stays in until the ceremony has ended (pulled while it is read, it would be asked for again).
+  await expect(page.locator('section.ceremony')).toHaveCount(0, { timeout: 30_000 });
   await noCards();
 }
 
