@@ -234,6 +234,8 @@ steps:
       const view = await terminal.scripts.open(onStick, true);
       const run = terminal.scripts.with(view.id);
       await run.begin();
+      // A run that has begun keeps the desk until its transcript is written.
+      await expect(terminal.scripts.open(onStick, true)).rejects.toMatchObject({ message: expect.stringMatching(/has begun and its transcript is not written yet/) });
       const failed = await run.runStep();
       expect(failed).toMatchObject({ waiting: 'exception', steps: [expect.objectContaining({ state: 'failed', details: [expect.stringMatching(/The script names \/tmp, which is not a USB stick the terminal offers/)] }), expect.anything()] });
       await run.recordException('The script named a folder, not the stick.', 'dana');

@@ -46,8 +46,10 @@ export class ScriptDesk {
    *   way; SCRIPT_INVALID naming the lines; what ScriptRun.open throws.
    */
   async open(path: string, practice: boolean): Promise<ScriptRunView> {
-    if (this.run && this.run.view().outcome === 'running' && this.run.view().waiting !== 'begin') {
-      throw new TesseraError('INVALID_REQUEST', `The ceremony “${this.run.script.title}” is under way. Finish or cancel it first.`);
+    const open = this.run?.view();
+    // A run that has begun keeps the desk until its transcript is written (a stopped or cancelled one too).
+    if (this.run && open && open.waiting !== 'begin' && open.waiting !== 'ended') {
+      throw new TesseraError('INVALID_REQUEST', `The ceremony “${this.run.script.title}” has begun and its transcript is not written yet. Finish it (or cancel it and sign its transcript) first.`);
     }
     if (!(await this.list()).some((f) => f.path === path)) throw new TesseraError('INVALID_REQUEST', 'Open a script from the media or the examples the terminal lists.');
     const run = await this.openScript({ text: await readScriptFile(path), path }, practice);

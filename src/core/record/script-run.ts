@@ -138,8 +138,9 @@ export class ScriptRun {
     readonly practice: boolean,
     private readonly where: { label: string; serial: string },
     preconditions: ScriptRunView['preconditions'],
+    script: CeremonyScript,
   ) {
-    this.script = parseScript(source.text, baseName(source.path));
+    this.script = script;
     this.sha256 = scriptDigest(source.text);
     this.steps = this.script.steps.map((s) => ({ n: s.n, title: s.title, do: s.do, by: s.by, expected: s.expect, state: 'todo', started: null, ended: null, details: [], cards: [] }));
     this.preconditions = preconditions;
@@ -160,7 +161,7 @@ export class ScriptRun {
     if (practice && !isPracticePartition(token.label, token.module.path)) {
       throw new TesseraError('INVALID_REQUEST', `Practice runs only on the training lab's partitions or on a partition whose label begins with PRACTICE; “${token.label}” (serial ${token.serial}) is neither. Nothing was done.`);
     }
-    return new ScriptRun(deps, source, practice, where, await checkPreconditions(deps, script, where, practice, dirname(source.path)));
+    return new ScriptRun(deps, source, practice, where, await checkPreconditions(deps, script, where, practice, dirname(source.path)), script);
   }
 
   view(): ScriptRunView {
