@@ -705,8 +705,10 @@ function formatModules(survey: ModuleSurvey): string {
 }
 
 function formatObjects(objects: ObjectSummary[]): string {
-  const rows = objects.map((o) => `${o.class.padEnd(12)} ${(o.keyType ?? '').padEnd(6)} ${String(o.size ?? '').padStart(5)}  ${o.id.padEnd(8)} ${o.label}`);
-  return [`${'CLASS'.padEnd(12)} ${'TYPE'.padEnd(6)} ${'BITS'.padStart(5)}  ${'ID'.padEnd(8)} LABEL`, ...rows, `${objects.length} objects`].join('\n');
+  // "!" marks an object with attributes the HSM failed to read; a note after the count names them (by id, never by label).
+  const rows = objects.map((o) => `${o.class.padEnd(12)} ${(o.keyType ?? '').padEnd(6)} ${String(o.size ?? '').padStart(5)}  ${o.id.padEnd(8)} ${o.unreadable.length > 0 ? '!' : ' '} ${o.label}`);
+  const notes = objects.filter((o) => o.unreadable.length > 0).map((o) => `! ${o.class} id ${o.id || '(none)'}: unreadable ${o.unreadable.map((u) => `${u.name} (${u.reason})`).join(', ')}`);
+  return [`${'CLASS'.padEnd(12)} ${'TYPE'.padEnd(6)} ${'BITS'.padStart(5)}  ${'ID'.padEnd(8)}   LABEL`, ...rows, `${objects.length} objects`, ...notes].join('\n');
 }
 
 function formatReaders(snapshot: ReadersSnapshot): string {

@@ -110,8 +110,14 @@ export interface ObjectSummary {
   uri: string;
   class: ObjectClassName;
   keyType: string | null;
-  /** Key size in bits where it applies. */
+  /**
+   * Key size in bits where it applies: RSA modulus bits; EC, Edwards, Montgomery curve bits (P-521:
+   * 521, Ed25519: 255, Ed448: 448); DSA prime bits; DES 56, DES2 112, DES3 168 effective bits; other
+   * secret keys CKA_VALUE_LEN x 8.
+   */
   size: number | null;
+  /** The curve of an EC, Edwards or Montgomery key by name (P-256, secp256k1, brainpoolP384r1, Ed25519, X448, ...), else null. */
+  curve: string | null;
   label: string;
   /** CKA_ID in hex. */
   id: string;
@@ -127,9 +133,16 @@ export interface ObjectSummary {
   destroyable: boolean | null;
   /** Usage flags that are set: encrypt, decrypt, sign, verify, wrap, unwrap, derive, ... */
   usage: string[];
+  /** CKA_START_DATE as YYYY-MM-DD; a value that is no calendar date as `not a date: "..."`; null when not set. */
   startDate: string | null;
   endDate: string | null;
   checkValue: string | null;
+  /**
+   * Attributes the token failed to read (any failure but "sensitive" or "not supported"), each by
+   * its field name in this listing (e.g. startDate) or its CKA_ name, with the reason in words and
+   * the CK_RV name ("the HSM failed to read it: the HSM returned CKR_GENERAL_ERROR"). Their fields are null.
+   */
+  unreadable: { name: string; reason: string }[];
 }
 
 export interface AttributeView {
@@ -142,7 +155,7 @@ export interface AttributeView {
 export interface ObjectDetails {
   summary: ObjectSummary;
   attributes: AttributeView[];
-  /** Attributes the token would not give, with the reason (e.g. sensitive). */
+  /** Attributes the token would not give or failed to read, with the reason (e.g. sensitive, or the CKR_ it returned). */
   withheld: { name: string; reason: string }[];
   /** How many other objects share this URI (the first is shown). */
   sameUri: number;

@@ -6,7 +6,7 @@ function object(label: string, extra: Partial<ObjectSummary> = {}): ObjectSummar
   return {
     uri: `pkcs11:object=${label}`, class: 'secret-key', keyType: 'AES', size: 256, label, id: '01', token: true, private: true, sensitive: true,
     extractable: true, neverExtractable: false, alwaysSensitive: true, local: true, modifiable: true, copyable: true, destroyable: true,
-    usage: ['encrypt'], startDate: null, endDate: null, checkValue: null, ...extra,
+    usage: ['encrypt'], startDate: null, endDate: null, checkValue: null, curve: null, unreadable: [], ...extra,
   };
 }
 

@@ -15,8 +15,14 @@ export const CKK = {
   DH: 0x2,
   EC: 0x3,
   GENERIC_SECRET: 0x10,
+  DES: 0x13,
+  DES2: 0x14,
   DES3: 0x15,
   AES: 0x1f,
+  /** PKCS#11 v3.0 section 2.3.6: Ed25519/Ed448 (RFC 8032). */
+  EC_EDWARDS: 0x40,
+  /** PKCS#11 v3.0 section 2.3.7: X25519/X448 (RFC 7748). */
+  EC_MONTGOMERY: 0x41,
 } as const;
 
 export const CKU = { SO: 0, USER: 1 } as const;

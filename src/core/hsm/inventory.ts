@@ -3,9 +3,9 @@
 // freezes the window while it is read.
 import type { AttributeView, ObjectClassName, ObjectDetails, ObjectSummary, TokenSummary } from '../../shared/types';
 import { TesseraError } from '../errors';
-import { A, type AttributeValue, dateSpecs, describeCurve, detailSpecs, display, keyTypeName, summarySpecs } from './attributes';
-import { CKA, CKK, CKO } from './constants';
-import type { Handle } from './pkcs11-adapter';
+import { A, curveOf, dateSpecs, detailSpecs, display, keySizeBits, keyTypeName, summarySpecs } from './attributes';
+import { CKA, CKO } from './constants';
+import { type Handle, nameOf } from './pkcs11-adapter';
 import { objectUri, parseObjectUri } from './pkcs11-uri';
 import type { AttributeRead, Session } from './session';
 
@@ -55,14 +55,15 @@ export function objectDetails(session: Session, token: TokenSummary, uri: string
   if (!first) throw new TesseraError('OBJECT_NOT_FOUND', 'That object is no longer in the partition. Refresh the list.');
   const { objectClass, keyType } = classify(session, first);
   const specs = detailSpecs(objectClass, keyType);
-  const read = session.read(first, specs.filter((s) => s.kind !== 'date'), objectClass);
-  readDates(session, first, objectClass, read);
+  const read = session.read(first, specs.filter((s) => s.kind !== 'date'), objectClass, keyType);
+  readDates(session, first, objectClass, keyType, read);
   const attributes: AttributeView[] = [];
   for (const s of [...specs.filter((s) => s.kind !== 'date'), ...dateSpecs]) {
     const value = read.values.get(s.type);
-    if (value !== undefined) attributes.push({ type: s.type, name: s.name, value: display(s, value) });
+    if (value !== undefined) attributes.push({ type: s.type, name: s.name, value: display(s, value, keyType) });
   }
-  const withheld = [...read.withheld].map(([type, reason]) => ({ name: specs.find((s) => s.type === type)?.name ?? `0x${type.toString(16)}`, reason }));
+  const nameOfSpec = (type: number): string => [...specs, ...dateSpecs].find((s) => s.type === type)?.name ?? nameOf('CKA', type);
+  const withheld = [...read.withheld, ...read.unreadable].map(([type, reason]) => ({ name: nameOfSpec(type), reason }));
   if (objectClass === CKO.SECRET_KEY || objectClass === CKO.PRIVATE_KEY) withheld.push({ name: 'key value', reason: 'key material is never read by the terminal' });
   if (objectClass === CKO.DATA) withheld.push({ name: 'value', reason: 'the contents of data objects are not shown' });
   return { summary: summarise(token, { objectClass, keyType, read }), attributes, withheld, sameUri: handles.length - 1 };
@@ -84,17 +85,20 @@ function classify(session: Session, handle: Handle): { objectClass: number; keyT
 
 function readSummary(session: Session, handle: Handle): SummaryRead {
   const { objectClass, keyType } = classify(session, handle);
-  const read = session.read(handle, summarySpecs(objectClass, keyType), objectClass);
-  readDates(session, handle, objectClass, read);
+  const read = session.read(handle, summarySpecs(objectClass, keyType), objectClass, keyType);
+  readDates(session, handle, objectClass, keyType, read);
   return { objectClass, keyType, read };
 }
 
-function readDates(session: Session, handle: Handle, objectClass: number, read: AttributeRead): void {
+/** Each date in a call of its own (an empty CK_DATE trips the binding); what fails is recorded with the rest. */
+function readDates(session: Session, handle: Handle, objectClass: number, keyType: number | null, read: AttributeRead): void {
   if (objectClass === CKO.DATA) return;
   for (const s of dateSpecs) {
-    const one = session.read(handle, [s], objectClass);
+    const one = session.read(handle, [s], objectClass, keyType);
     const value = one.values.get(s.type);
     if (value !== undefined) read.values.set(s.type, value);
+    for (const [type, reason] of one.withheld) read.withheld.set(type, reason);
+    for (const [type, reason] of one.unreadable) read.unreadable.set(type, reason);
   }
 }
 
@@ -104,6 +108,27 @@ const classNames: Record<number, ObjectClassName> = {
   [CKO.SECRET_KEY]: 'secret-key',
   [CKO.CERTIFICATE]: 'certificate',
   [CKO.DATA]: 'data',
+};
+
+/** The listing's field for an attribute, where it has one of its own; other attributes go by their CKA_ name. */
+const summaryFields: Record<number, string> = {
+  [CKA.CLASS]: 'class',
+  [CKA.KEY_TYPE]: 'keyType',
+  [CKA.LABEL]: 'label',
+  [CKA.ID]: 'id',
+  [CKA.TOKEN]: 'token',
+  [CKA.PRIVATE]: 'private',
+  [CKA.SENSITIVE]: 'sensitive',
+  [CKA.EXTRACTABLE]: 'extractable',
+  [CKA.NEVER_EXTRACTABLE]: 'neverExtractable',
+  [CKA.ALWAYS_SENSITIVE]: 'alwaysSensitive',
+  [CKA.LOCAL]: 'local',
+  [CKA.MODIFIABLE]: 'modifiable',
+  [CKA.COPYABLE]: 'copyable',
+  [CKA.DESTROYABLE]: 'destroyable',
+  [CKA.START_DATE]: 'startDate',
+  [CKA.END_DATE]: 'endDate',
+  [CKA.CHECK_VALUE]: 'checkValue',
 };
 
 const usageFlags = [A.encrypt, A.decrypt, A.sign, A.signRecover, A.verify, A.verifyRecover, A.wrap, A.unwrap, A.derive];
@@ -122,7 +147,8 @@ function summarise(token: TokenSummary, { objectClass, keyType, read }: SummaryR
     uri: objectUri({ tokenLabel: token.label, tokenSerial: token.serial, objectClass, label, id }),
     class: classNames[objectClass] ?? 'other',
     keyType: keyType === null ? null : keyTypeName(keyType),
-    size: keySize(keyType, v),
+    size: keySizeBits(keyType, v),
+    curve: curveOf(keyType, v),
     label,
     id: id.toString('hex'),
     token: bool(CKA.TOKEN),
@@ -139,27 +165,6 @@ function summarise(token: TokenSummary, { objectClass, keyType, read }: SummaryR
     startDate: text(CKA.START_DATE),
     endDate: text(CKA.END_DATE),
     checkValue: Buffer.isBuffer(checkValue) && checkValue.length > 0 ? checkValue.toString('hex') : null,
+    unreadable: [...read.unreadable].map(([type, reason]) => ({ name: summaryFields[type] ?? nameOf('CKA', type), reason })),
   };
-}
-
-function keySize(keyType: number | null, v: Map<number, AttributeValue>): number | null {
-  if (keyType === CKK.RSA) {
-    const bits = v.get(CKA.MODULUS_BITS);
-    if (typeof bits === 'number') return bits;
-    const modulus = v.get(CKA.MODULUS);
-    return Buffer.isBuffer(modulus) ? significantBits(modulus) : null;
-  }
-  if (keyType === CKK.EC) {
-    const params = v.get(CKA.EC_PARAMS);
-    return Buffer.isBuffer(params) ? (describeCurve(params)?.bits || null) : null;
-  }
-  const len = v.get(CKA.VALUE_LEN);
-  return typeof len === 'number' ? len * 8 : null;
-}
-
-function significantBits(bytes: Buffer): number {
-  let i = 0;
-  while (i < bytes.length && bytes[i] === 0) i++;
-  if (i === bytes.length) return 0;
-  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i] as number));
 }

@@ -8,10 +8,16 @@ import { CKA, CKO } from './constants';
 import { toHsmError, withHsmErrors } from './hsm-errors';
 import { type Handle, type Pkcs11, type Template, asPkcs11Failure, pkcs11Call } from './pkcs11-adapter';
 
+/** What one C_GetAttributeValue round gave, by CKA_* type. */
 export interface AttributeRead {
   values: Map<number, AttributeValue>;
-  /** Attributes asked for but not given, with the reason. */
+  /** Attributes asked for but not given by design (sensitive, not supported), with the reason. */
   withheld: Map<number, string>;
+  /**
+   * Attributes the token failed to read, with the reason in words and the CK_RV name (e.g. "the HSM
+   * failed to read it: the HSM returned CKR_GENERAL_ERROR"), or a value the terminal cannot decode.
+   */
+  unreadable: Map<number, string>;
 }
 
 const reasons: Record<string, string> = {
@@ -19,14 +25,52 @@ const reasons: Record<string, string> = {
   CKR_ATTRIBUTE_TYPE_INVALID: 'not supported by this token for this object',
 };
 
+/**
+ * Return values of C_GetAttributeValue (PKCS#11 v2.40 section 5.7) that concern the library, the
+ * session, the login, the token or the object as a whole, not one attribute: they end the read
+ * loudly, whatever attribute was asked for. Any other failure of a one-attribute read (e.g.
+ * SoftHSM2's CKR_GENERAL_ERROR on a private key's CKA_START_DATE, SoftHSMv2 #655) costs only that
+ * attribute.
+ */
+const notAboutTheAttribute: ReadonlySet<string> = new Set([
+  'CKR_CRYPTOKI_NOT_INITIALIZED',
+  'CKR_SESSION_HANDLE_INVALID',
+  'CKR_SESSION_CLOSED',
+  'CKR_DEVICE_REMOVED',
+  'CKR_DEVICE_ERROR',
+  'CKR_DEVICE_MEMORY',
+  'CKR_HOST_MEMORY',
+  'CKR_TOKEN_NOT_PRESENT',
+  'CKR_TOKEN_NOT_RECOGNIZED',
+  'CKR_SLOT_ID_INVALID',
+  'CKR_USER_NOT_LOGGED_IN',
+  'CKR_OBJECT_HANDLE_INVALID',
+  'CKR_ARGUMENTS_BAD',
+  'CKR_FUNCTION_NOT_SUPPORTED',
+]);
+
+/** Whether a failed read must end the whole read (not a TypeError or decode error of one value, nor an attribute's CK_RV). */
+function isAboutTheSession(error: unknown): boolean {
+  const failure = asPkcs11Failure(error);
+  if (failure) return notAboutTheAttribute.has(failure.rvName);
+  return !(error instanceof TypeError || error instanceof RangeError);
+}
+
+/** The backup's raw reads tolerate only what the token withholds by design. */
 function isPartialFailure(error: unknown): boolean {
   const name = asPkcs11Failure(error)?.rvName;
   return error instanceof TypeError || name === 'CKR_ATTRIBUTE_TYPE_INVALID' || name === 'CKR_ATTRIBUTE_SENSITIVE';
 }
 
+const failureWords: Record<string, string> = {
+  CKR_GENERAL_ERROR: 'the HSM failed to read it',
+  CKR_FUNCTION_FAILED: 'the HSM could not read it',
+  CKR_BUFFER_TOO_SMALL: 'the HSM gave it a wrong length',
+};
+
 export class Session {
   private closed = false;
-  /** Per template: attribute types the token rejected before, skipped in bulk reads. */
+  /** Per template, object class and key type: attribute types the token rejected before, skipped in bulk reads. */
   private readonly unsupported = new Map<string, Set<number>>();
 
   constructor(
@@ -281,21 +325,30 @@ export class Session {
     });
   }
 
-  /** Reads one attribute; null when the object does not have it or the token withholds it. */
-  readOne(object: Handle, s: AttributeSpec, objectClass: number | null): AttributeValue | null {
-    return this.read(object, [s], objectClass).values.get(s.type) ?? null;
+  /** Reads one attribute; null when the object does not have it or the token withholds it or fails to read it. */
+  readOne(object: Handle, s: AttributeSpec, objectClass: number | null, keyType: number | null = null): AttributeValue | null {
+    return this.read(object, [s], objectClass, keyType).values.get(s.type) ?? null;
   }
 
-  read(object: Handle, specs: readonly AttributeSpec[], objectClass: number | null): AttributeRead {
+  /**
+   * Reads `specs` of one object, in one C_GetAttributeValue where the token allows it. An attribute
+   * the token will not give costs only that attribute: it is `withheld` (sensitive, not supported)
+   * or `unreadable` (any other CK_RV, or a value that cannot be decoded), never the read.
+   * Which attributes a token lacks is learnt per object class and key type (a DES3 key has no
+   * CKA_VALUE_LEN, an AES key has), so that later objects are read in one call again.
+   * @throws TesseraError for failures that concern the session, login, token or object
+   *   (CKR_SESSION_HANDLE_INVALID, CKR_DEVICE_REMOVED, CKR_USER_NOT_LOGGED_IN, CKR_OBJECT_HANDLE_INVALID, ...).
+   */
+  read(object: Handle, specs: readonly AttributeSpec[], objectClass: number | null, keyType: number | null = null): AttributeRead {
     for (const s of specs) {
       if (isNeverRead(objectClass, s.type)) {
         throw new TesseraError('INTERNAL', 'The terminal refused to read key material.', `attribute ${s.name}`);
       }
     }
-    const key = `${objectClass}:${specs.map((s) => s.type).join(',')}`;
+    const key = `${objectClass}:${keyType}:${specs.map((s) => s.type).join(',')}`;
     const skip = this.unsupported.get(key) ?? new Set<number>();
     const wanted = skip.size === 0 ? specs : specs.filter((s) => !skip.has(s.type));
-    const out: AttributeRead = { values: new Map(), withheld: new Map() };
+    const out: AttributeRead = { values: new Map(), withheld: new Map(), unreadable: new Map() };
     for (const type of skip) out.withheld.set(type, reasons.CKR_ATTRIBUTE_TYPE_INVALID as string);
     if (wanted.length === 0) return out;
     const error = this.tryBulk(object, wanted, out);
@@ -303,7 +356,7 @@ export class Session {
     if (wanted.length === 1) {
       this.settle(wanted[0] as AttributeSpec, error, out, skip);
     } else {
-      if (!isPartialFailure(error)) throw toHsmError(error);
+      if (isAboutTheSession(error)) throw toHsmError(error, 'C_GetAttributeValue');
       // One attribute at a time, to find out which ones the token will not give.
       for (const s of wanted) {
         const single = this.tryBulk(object, [s], out);
@@ -332,15 +385,20 @@ export class Session {
 
   /** What one attribute's failure means for the read. */
   private settle(s: AttributeSpec, error: unknown, out: AttributeRead, skip: Set<number>): void {
+    if (isAboutTheSession(error)) throw toHsmError(error, 'C_GetAttributeValue');
     const failure = asPkcs11Failure(error);
     if (error instanceof TypeError && s.kind === 'date') {
-      // An empty CK_DATE ("not set") makes the binding throw instead of returning it.
-      out.values.set(s.type, '');
+      // The binding throws for a CK_DATE that is not 8 bytes long: empty means "not set" (PKCS#11
+      // v2.40 section 3.3); any other length is no date.
+      const length = /but is (\d+)/.exec(error.message)?.[1];
+      out.values.set(s.type, length === undefined || length === '0' ? '' : `not a date: ${length} bytes (a date has 8)`);
     } else if (failure && reasons[failure.rvName]) {
       out.withheld.set(s.type, reasons[failure.rvName] as string);
       if (failure.rvName === 'CKR_ATTRIBUTE_TYPE_INVALID') skip.add(s.type);
+    } else if (failure) {
+      out.unreadable.set(s.type, `${failureWords[failure.rvName] ?? 'the HSM refused to read it'}: the HSM returned ${failure.rvName}`);
     } else {
-      throw toHsmError(error);
+      out.unreadable.set(s.type, `the HSM gave a value the terminal cannot decode (${error instanceof Error ? error.message : String(error)})`);
     }
   }
 
