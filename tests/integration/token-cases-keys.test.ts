@@ -167,6 +167,34 @@ describe('case 02: a private key whose dates SoftHSM2 refuses to read', () => {
   });
 });
 
+describe('dates that are no calendar date', () => {
+  it('are shown as "not a date", never as a date; a good date beside them as YYYY-MM-DD', () => {
+    // A token of our own beside case 02's, with the exact CKA_START_DATE bytes below (written by PyKCS11, unchecked by SoftHSM2).
+    const name = '02-date-on-private-key';
+    const conf = { ...process.env, SOFTHSM2_CONF: env(name).SOFTHSM2_CONF };
+    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'OddDates', '--so-pin', 'so-pin-1234', '--pin', PIN], { env: conf, stdio: 'ignore' });
+    const script = `import sys; sys.path.insert(0, ${JSON.stringify(join(cases, 'lib'))})
+import PyKCS11 as P
+from p11raw import open_token
+t = open_token('OddDates', '${PIN}')
+for i, d in enumerate([b'20230231', bytes(8), b'\\x1b[31mAB!', b'20240229']):
+  t.gen_key(P.CKM_AES_KEY_GEN, [(P.CKA_CLASS, P.CKO_SECRET_KEY), (P.CKA_KEY_TYPE, P.CKK_AES), (P.CKA_TOKEN, True), (P.CKA_PRIVATE, False),
+    (P.CKA_LABEL, 'odd-date-%d' % i), (P.CKA_ID, bytes([0x40 + i])), (P.CKA_VALUE_LEN, 16), (P.CKA_START_DATE, d), (P.CKA_END_DATE, b'20261231')])`;
+    execFileSync('/usr/bin/python3', ['-c', script], { env: conf, stdio: ['ignore', 'ignore', 'pipe'] });
+    const result = tessera(['objects', '--module', MODULE, '--token', 'OddDates', '--json'], { env: env(name) });
+    expect(result.status).toBe(0);
+    const objects = JSON.parse(result.stdout) as ObjectSummary[];
+    const dates = Object.fromEntries(objects.map((o) => [o.label, [o.startDate, o.endDate]]));
+    // pkcs11js hands a CK_DATE over through atoi: zero bytes and escape codes arrive as "00000000".
+    expect(dates).toEqual({
+      'odd-date-0': ['not a date: "20230231"', '2026-12-31'],
+      'odd-date-1': ['not a date: "00000000"', '2026-12-31'],
+      'odd-date-2': ['not a date: "00000000"', '2026-12-31'],
+      'odd-date-3': ['2024-02-29', '2026-12-31'],
+    });
+  });
+});
+
 describe('case 08: every key type and size, by key type', () => {
   const name = '08-key-zoo';
   // What the case generated (setup.sh): type, size in bits, curve.
