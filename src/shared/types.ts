@@ -52,7 +52,17 @@ export interface ModuleListView {
 
 /** A partition is always named by label and serial, never by slot number. */
 export interface TokenSummary {
+  /**
+   * CK_TOKEN_INFO label without its blank padding, shown by the rule of `labelText`
+   * (src/shared/label-text.ts): the text, or an escaped form (`\xHH`) for control characters.
+   */
   label: string;
+  /**
+   * The label's bytes in hex (padding removed), or null where they are not known exactly: the
+   * PKCS#11 binding hands the 32-byte field over as decoded text, and text holding U+FFFD may
+   * stand for bytes that were not UTF-8.
+   */
+  labelHex: string | null;
   serial: string;
   manufacturer: string;
   model: string;
@@ -106,13 +116,21 @@ export interface PartitionChoice {
 export type ObjectClassName = 'private-key' | 'public-key' | 'secret-key' | 'certificate' | 'data' | 'other';
 
 export interface ObjectSummary {
-  /** RFC 7512 PKCS#11 URI: stable across runs, unlike handles or slot numbers. */
+  /** RFC 7512 PKCS#11 URI: stable across runs, unlike handles or slot numbers. Objects may share one. */
   uri: string;
+  /**
+   * Opens exactly this object (`objects show REF`, `keys:details`), across processes: the URI plus a
+   * digest of the object's public attributes and, for exact twins, an ordinal (see `objectRef`).
+   */
+  ref: string;
   class: ObjectClassName;
   keyType: string | null;
   /** Key size in bits where it applies. */
   size: number | null;
+  /** CKA_LABEL as text, or escaped (`bad-utf8-\xff\xfe`, `nul\x00inside`) by the rule of `labelText`. */
   label: string;
+  /** CKA_LABEL's bytes, exactly, in hex. */
+  labelHex: string;
   /** CKA_ID in hex. */
   id: string;
   token: boolean | null;
@@ -130,6 +148,12 @@ export interface ObjectSummary {
   startDate: string | null;
   endDate: string | null;
   checkValue: string | null;
+  /** Certificates: the subject's distinguished name (RFC 4514 order of the DER, ", "-separated); else null. */
+  subject: string | null;
+  /** Certificates: the issuer's distinguished name; else null. */
+  issuer: string | null;
+  /** Certificates: the serial number in hex (uppercase, as X.509 tools print it); else null. */
+  serialNumber: string | null;
 }
 
 export interface AttributeView {
@@ -144,8 +168,6 @@ export interface ObjectDetails {
   attributes: AttributeView[];
   /** Attributes the token would not give, with the reason (e.g. sensitive). */
   withheld: { name: string; reason: string }[];
-  /** How many other objects share this URI (the first is shown). */
-  sameUri: number;
 }
 
 export type ReaderCondition = 'empty' | 'card-present' | 'card-in-use' | 'card-mute' | 'unavailable';

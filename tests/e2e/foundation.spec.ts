@@ -125,7 +125,7 @@ test('the page cannot reach the core except through the checked contract, nor th
   const page = app.page;
   expect(await app.rawInvoke('hsm:login', { pin: 1234 })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
   expect(await app.rawInvoke('hsm:wipeEverything', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
-  expect(await app.rawInvoke('keys:details', { uri: 'x'.repeat(9000) })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+  expect(await app.rawInvoke('keys:details', { ref: 'x'.repeat(9000) })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
 
   // A subframe (here: one the page makes itself) is refused even with a well-formed request.
   const fromFrame = await page.evaluate(async () => {
