@@ -74,13 +74,11 @@ function json<T>(run: Run): T {
   return JSON.parse(run.stdout.toString('utf8')) as T;
 }
 
-/** `pkcs11-tool -O` (OpenSC): each object's label bytes as it prints them (C strings: cut at the first NUL), by id. */
-function pkcs11ToolLabels(name: string, token: string, login: boolean): Map<string, Buffer> {
+/** `pkcs11-tool -O` (OpenSC): each object's id and label bytes as it prints them (C strings: cut at the first NUL). */
+function pkcs11ToolLabels(name: string, token: string, login: boolean): { id: string; label: Buffer }[] {
   const args = ['--module', MODULE, '--token-label', token, '-O', ...(login ? ['--login', '--pin', USER_PIN] : [])];
   const text = execFileSync('pkcs11-tool', args, { env: caseEnv(name), stdio: ['ignore', 'pipe', 'pipe'] }).toString('latin1');
-  const labels = new Map<string, Buffer>();
-  for (const m of text.matchAll(/\n {2}label: {6}([\s\S]*?)\n {2}ID: {9}([0-9a-f]*)\n/g)) labels.set(m[2] ?? '', Buffer.from(m[1] ?? '', 'latin1'));
-  return labels;
+  return [...text.matchAll(/\n {2}label: {6}([\s\S]*?)\n {2}ID: {9}([0-9a-f]*)\n/g)].map((m) => ({ id: m[2] ?? '', label: Buffer.from(m[1] ?? '', 'latin1') }));
 }
 
 type Shown = ObjectSummary & { attributes: AttributeView[]; withheld: { name: string; reason: string }[] };
@@ -103,7 +101,7 @@ describe('case 03: labels that are not clean text', () => {
   it('lists every label byte for byte (labelHex), as the case wrote it and as pkcs11-tool reads it', () => {
     const objects = json<ObjectSummary[]>(tessera(name, 'Labels', ['objects', '--json']));
     expect(objects).toHaveLength(12);
-    const tool = pkcs11ToolLabels(name, 'Labels', false);
+    const tool = new Map(pkcs11ToolLabels(name, 'Labels', false).map((o) => [o.id, o.label]));
     for (const o of objects) {
       const bytes = Buffer.from(o.labelHex, 'hex');
       expect(bytes, `label of id ${o.id}`).toEqual(written03[o.id]);
@@ -188,7 +186,8 @@ describe('case 06: objects sharing label, id and class', () => {
     // The two private "signer"/0102 keys share one URI, the two public ones another, the two "kek"/07 a third.
     expect(new Set(objects.map((o) => o.uri)).size).toBe(3);
     const tool = pkcs11ToolLabels(name, 'Dups', true);
-    expect([...tool.values()].map((l) => l.toString()).sort()).toEqual(objects.map((o) => Buffer.from(o.labelHex, 'hex').toString()).sort());
+    expect(tool).toHaveLength(6);
+    expect(tool.map((o) => `${o.id} ${o.label.toString()}`).sort()).toEqual(objects.map((o) => `${o.id} ${Buffer.from(o.labelHex, 'hex').toString()}`).sort());
     for (const o of objects) {
       const shown = json<Shown>(tesseraLoggedIn(name, 'Dups', ['objects', 'show', o.ref, '--json']));
       expect({ ref: shown.ref, class: shown.class, keyType: shown.keyType, size: shown.size, sensitive: shown.sensitive, extractable: shown.extractable }).toEqual({
