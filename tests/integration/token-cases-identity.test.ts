@@ -180,12 +180,14 @@ describe('case 06: objects sharing label, id and class', () => {
   const name = '06-duplicate-objects';
 
   it('lists all six with distinct refs, and each ref opens exactly its object (the locked AES key is shown locked)', () => {
-    const objects = json<Shown[]>(tesseraLoggedIn(name, 'Dups', ['objects', '--json']));
+    // The terminal's own audit key pair, which its first crypto-officer login writes, is not the case's.
+    const theCase = (label: string): boolean => label === 'signer' || label === 'kek';
+    const objects = json<Shown[]>(tesseraLoggedIn(name, 'Dups', ['objects', '--json'])).filter((o) => theCase(o.label));
     expect(objects).toHaveLength(6);
     expect(new Set(objects.map((o) => o.ref)).size).toBe(6);
     // The two private "signer"/0102 keys share one URI, the two public ones another, the two "kek"/07 a third.
     expect(new Set(objects.map((o) => o.uri)).size).toBe(3);
-    const tool = pkcs11ToolLabels(name, 'Dups', true);
+    const tool = pkcs11ToolLabels(name, 'Dups', true).filter((o) => theCase(o.label.toString()));
     expect(tool).toHaveLength(6);
     expect(tool.map((o) => `${o.id} ${o.label.toString()}`).sort()).toEqual(objects.map((o) => `${o.id} ${Buffer.from(o.labelHex, 'hex').toString()}`).sort());
     for (const o of objects) {
