@@ -6,8 +6,9 @@ import { applyLabEnvironment, findLabProfile } from '../core/config/lab-profile'
 import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
-import type { AuditEntryView, AuditExportVerification, AuditSeals, CeremonyResult, CeremonyView, InvalidatedKeyView, KeyChangeReport, ObjectSummary, PartitionView, PolicyView, ReadersSnapshot } from '../shared/types';
+import type { AttributeView, AuditEntryView, AuditExportVerification, AuditSeals, CeremonyResult, CeremonyView, InvalidatedKeyView, KeyChangeReport, ObjectSummary, PartitionView, PolicyView, ReadersSnapshot } from '../shared/types';
 import { sideBySide } from '../shared/policy';
+import { cutLabel, escapeLabel } from '../shared/label-text';
 import { keyIdOf } from '../core/keys/key-objects';
 import { parseChanges } from '../core/policy/policy';
 import { listMedia } from '../core/backup/media';
@@ -91,21 +92,38 @@ export function buildProgram(): Command {
       }),
   );
 
-  partitionOptions(program.command('objects').description('the objects in the partition'))
-    .option('--login', 'log in as crypto officer first, to include private objects')
-    .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
-    .action((options: PartitionOptions & { login?: boolean; pinFd?: string }) =>
-      withTerminal(async (terminal) => {
-        await selectPartition(terminal, options);
-        if (options.login) await terminal.partition.login(await readPin(options.pinFd, 'Crypto-officer PIN: '));
-        try {
-          const objects = await terminal.partition.objects();
-          print(options.json, objects, () => formatObjects(objects));
-        } finally {
-          if (options.login) await terminal.partition.logout();
-        }
+  const loginOptions = (command: Command): Command =>
+    partitionOptions(command).option('--login', 'log in as crypto officer first, to include private objects').option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor');
+  /** Runs `work` on the chosen partition, logged in as crypto officer for its duration with --login. */
+  const onPartition = <T,>(options: PartitionOptions & { login?: boolean; pinFd?: string }, work: (terminal: Terminal) => Promise<T>): Promise<T> =>
+    withTerminal(async (terminal) => {
+      await selectPartition(terminal, options);
+      if (options.login) await terminal.partition.login(await readPin(options.pinFd, 'Crypto-officer PIN: '));
+      try {
+        return await work(terminal);
+      } finally {
+        if (options.login) await terminal.partition.logout();
+      }
+    });
+
+  const objects = loginOptions(program.command('objects').description('the objects in the partition (each with its ref in --json, for `objects show`)')).action(
+    (options: PartitionOptions & { login?: boolean; pinFd?: string }) =>
+      onPartition(options, async (terminal) => {
+        const list = await terminal.partition.objects();
+        print(options.json, list, () => formatObjects(list));
       }),
-    );
+  );
+  loginOptions(objects.command('show').description('one object, every attribute the terminal reads of it (exit 1 when REF matches no object)'))
+    .argument('<ref>', 'the object\'s ref, as `tessera objects --json` lists it (a plain pkcs11: URI works when it names one object)')
+    .action((ref: string, _options: unknown, command: Command) => {
+      // `objects` takes the same options: commander gives them to whichever command it meets first.
+      const options = command.optsWithGlobals<PartitionOptions & { login?: boolean; pinFd?: string }>();
+      return onPartition(options, async (terminal) => {
+        const details = await terminal.partition.details(ref);
+        const shown = { ...details.summary, attributes: details.attributes, withheld: details.withheld };
+        print(options.json, shown, () => formatObject(shown));
+      });
+    });
 
   program
     .command('readers')
@@ -370,9 +388,9 @@ export function buildProgram(): Command {
     return ids;
   });
   const binLine = (k: InvalidatedKeyView): string =>
-    `${k.id || '(no id)'}  “${k.label}”  invalidated ${k.invalidatedAt || '?'} by ${k.invalidatedBy || '?'}  [${k.state}; recorded on ${k.recordedOn.join(' and ')}]${k.objects.map((o) => `\n    ${o.class} “${o.label}”: ${Object.entries(o.usage).filter(([, v]) => v).map(([n]) => n).join(', ') || 'no usage'}`).join('')}${k.problem ? `\n    ! ${k.problem}` : ''}`;
+    `${k.id || '(no id)'}  “${shownLabel(k.label)}”  invalidated ${k.invalidatedAt || '?'} by ${k.invalidatedBy || '?'}  [${k.state}; recorded on ${k.recordedOn.join(' and ')}]${k.objects.map((o) => `\n    ${o.class} “${shownLabel(o.label)}”: ${Object.entries(o.usage).filter(([, v]) => v).map(([n]) => n).join(', ') || 'no usage'}`).join('')}${k.problem ? `\n    ! ${k.problem}` : ''}`;
   const keyReport = (r: KeyChangeReport): string =>
-    [`${r.action === 'destroy' ? 'Destroy' : 'Reactivation'} in “${r.partition.label}”, approved by ${r.approvers.map((a) => `${a.holder} (card ${a.card})`).join(', ')}; digest ${r.digest}:`, ...r.keys.map((k) => `  ${k.outcome.padEnd(12)} “${k.label}” (id ${k.id})${k.detail ? `: ${k.detail}` : ''}`)].join('\n');
+    [`${r.action === 'destroy' ? 'Destroy' : 'Reactivation'} in “${r.partition.label}”, approved by ${r.approvers.map((a) => `${a.holder} (card ${a.card})`).join(', ')}; digest ${r.digest}:`, ...r.keys.map((k) => `  ${k.outcome.padEnd(12)} “${shownLabel(k.label)}” (id ${k.id})${k.detail ? `: ${k.detail}` : ''}`)].join('\n');
   partitionOptions(keys.command('invalidate').description('"delete" a key while key invalidation is on: every usage attribute off, the key kept in the trash bin (crypto-officer login)'))
     .requiredOption('--id <hex>', 'the key\'s CKA_ID in hex, or its URI from the listing (a key pair counts once)')
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
@@ -382,7 +400,7 @@ export function buildProgram(): Command {
         const [id] = keyIds(options.id) as [string];
         await coLogin(terminal, options.pinFd);
         const view = await terminal.keys.invalidate(id);
-        print(options.json, view, () => `Invalidated: “${view.label}” (id ${view.id}) is in the trash bin; every usage attribute is off. It still takes space and keeps its label and id.\n${binLine(view)}`);
+        print(options.json, view, () => `Invalidated: “${shownLabel(view.label)}” (id ${view.id}) is in the trash bin; every usage attribute is off. It still takes space and keeps its label and id.\n${binLine(view)}`);
       }),
     );
   partitionOptions(keys.command('invalidated').description('the trash bin: invalidated keys, what they were, who invalidated them and when (with --pin-fd, the partition\'s records and the keys are checked too)'))
@@ -461,7 +479,7 @@ export function buildProgram(): Command {
         const view = await runCeremony(terminal, { kind: 'backup', media: resolve(options.media), ...(options.trustSet !== undefined ? { trustSet: options.trustSet } : {}) }, { cardPins: null, soPin: null, waitSeconds: 120 });
         const { report } = ceremonyResult(view, 'backup');
         print(options.json, { ...report, path: report.file, objectsBackedUp: report.objects }, () =>
-          [`Backed up ${report.objects} objects to ${report.file} (read back and verified).`, `SHA-256 ${report.sha256}`, ...report.left.map((l) => `  left out: ${l.class} “${l.label}” (id ${l.id || 'none'}): ${l.reason}`)].join('\n'),
+          [`Backed up ${report.objects} objects to ${report.file} (read back and verified).`, `SHA-256 ${report.sha256}`, ...report.left.map((l) => `  left out: ${l.class} “${shownLabel(l.label)}” (id ${l.id || 'none'}): ${l.reason}`)].join('\n'),
         );
       }),
     );
@@ -506,7 +524,7 @@ export function buildProgram(): Command {
         const view = await runCeremony(terminal, { kind: 'backup-list', file: resolve(file) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const result = ceremonyResult(view, 'backup-list');
         print(options.json, result, () =>
-          [`Backup ${result.backup.backupId} of “${result.backup.partition.label}”, ${result.backup.created}:`, ...result.objects.map((o) => `  ${o.class.padEnd(12)} ${(o.id || '—').padEnd(10)} ${o.label}${o.reason ? ` (left out: ${o.reason})` : ''}`)].join('\n'),
+          [`Backup ${result.backup.backupId} of “${result.backup.partition.label}”, ${result.backup.created}:`, ...result.objects.map((o) => `  ${o.class.padEnd(12)} ${(o.id || '—').padEnd(10)} ${shownLabel(o.label)}${o.reason ? ` (left out: ${o.reason})` : ''}`)].join('\n'),
         );
       }),
     );
@@ -528,7 +546,7 @@ export function buildProgram(): Command {
         print(options.json, report, () =>
           [
             `Restore of backup ${report.backupId} into “${report.target.label}”: ${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`,
-            ...report.objects.map((o) => `  ${o.outcome.padEnd(15)} ${o.class} “${o.label}” (id ${o.id || 'none'})${o.check ? ` — ${o.check}` : ''}${o.message ? ` — ${o.message}` : ''}${o.notPreserved.length ? ` — not kept: ${o.notPreserved.join('; ')}` : ''}`),
+            ...report.objects.map((o) => `  ${o.outcome.padEnd(15)} ${o.class} “${shownLabel(o.label)}” (id ${o.id || 'none'})${o.check ? ` — ${o.check}` : ''}${o.message ? ` — ${o.message}` : ''}${o.notPreserved.length ? ` — not kept: ${o.notPreserved.join('; ')}` : ''}`),
           ].join('\n'),
         );
         if (report.counts.failed > 0) process.exitCode = 1;
@@ -704,11 +722,33 @@ function formatModules(survey: ModuleSurvey): string {
   return lines.join('\n');
 }
 
+/** Longest label a text row shows; longer ones are cut with a marker naming their length. */
+const LABEL_COLUMN = 64;
+
+/** A label from core (already escaped) or from a record (escaped here), cut to fit one text line. */
+function shownLabel(label: string, labelHex?: string): string {
+  const shown = escapeLabel(label);
+  return cutLabel(shown, LABEL_COLUMN, labelHex === undefined ? Buffer.byteLength(label, 'utf8') : labelHex.length / 2);
+}
+
+/** One line per object, always: labels are escaped (no control character, no newline) and cut. */
 function formatObjects(objects: ObjectSummary[]): string {
   // "!" marks an object with attributes the HSM failed to read; a note after the count names them (by id, never by label).
-  const rows = objects.map((o) => `${o.class.padEnd(12)} ${(o.keyType ?? '').padEnd(6)} ${String(o.size ?? '').padStart(5)}  ${o.id.padEnd(8)} ${o.unreadable.length > 0 ? '!' : ' '} ${o.label}`);
-  const notes = objects.filter((o) => o.unreadable.length > 0).map((o) => `! ${o.class} id ${o.id || '(none)'}: unreadable ${o.unreadable.map((u) => `${u.name} (${u.reason})`).join(', ')}`);
-  return [`${'CLASS'.padEnd(12)} ${'TYPE'.padEnd(6)} ${'BITS'.padStart(5)}  ${'ID'.padEnd(8)}   LABEL`, ...rows, `${objects.length} objects`, ...notes].join('\n');
+  const rows = objects.map((o) => `${o.class.padEnd(12)} ${(o.keyType ?? '').padEnd(14)} ${String(o.size ?? '').padStart(5)}  ${o.id.padEnd(8)} ${o.unreadable.length > 0 ? '!' : ' '} ${shownLabel(o.label, o.labelHex)}`);
+  const notes = objects.filter((o) => o.unreadable.length > 0).map((o) => `! ${o.class} id ${o.id || '(none)'}: unreadable ${o.unreadable.map((u) => `${u.name} (${escapeLabel(u.reason)})`).join(', ')}`);
+  return [`${'CLASS'.padEnd(12)} ${'TYPE'.padEnd(14)} ${'BITS'.padStart(5)}  ${'ID'.padEnd(8)}   LABEL`, ...rows, `${objects.length} objects`, ...notes].join('\n');
+}
+
+function formatObject(o: ObjectSummary & { attributes: AttributeView[]; withheld: { name: string; reason: string }[] }): string {
+  const line = (name: string, value: string): string => `${name.padEnd(26)} ${escapeLabel(value)}`;
+  return [
+    line('label (hex)', o.labelHex),
+    line('ref', o.ref),
+    line('uri', o.uri),
+    ...(o.subject !== null ? [line('subject', o.subject), line('issuer', o.issuer ?? ''), line('serial number', o.serialNumber ?? '')] : []),
+    ...o.attributes.map((a) => line(a.name, a.value)),
+    ...o.withheld.map((w) => line(w.name, `not shown: ${w.reason}`)),
+  ].join('\n');
 }
 
 function formatReaders(snapshot: ReadersSnapshot): string {

@@ -28,7 +28,7 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
     'hsm:login': (r) => terminal.partition.login(Buffer.from(r.pin, 'utf8')),
     'hsm:logout': () => terminal.partition.logout(),
     'keys:list': () => terminal.partition.objects(),
-    'keys:details': (r) => terminal.partition.details(r.uri),
+    'keys:details': (r) => terminal.partition.details(r.ref),
     'keys:invalidate': (r) => terminal.keys.invalidate(r.id),
     'keys:invalidated': () => terminal.keys.invalidated(),
     'policy:show': () => terminal.keys.policy(),

@@ -48,7 +48,7 @@ export const channels = {
   'hsm:login': { request: z.object({ pin }).strict() },
   'hsm:logout': { request: none },
   'keys:list': { request: none },
-  'keys:details': { request: z.object({ uri: z.string().min(8).max(8192) }).strict() },
+  'keys:details': { request: z.object({ ref: z.string().min(8).max(8192) }).strict() },
   'keys:invalidate': { request: z.object({ id: z.string().regex(/^([0-9a-f]{2}){1,128}$/) }).strict() },
   'keys:invalidated': { request: none },
   'policy:show': { request: none },

@@ -52,7 +52,17 @@ export interface ModuleListView {
 
 /** A partition is always named by label and serial, never by slot number. */
 export interface TokenSummary {
+  /**
+   * CK_TOKEN_INFO label without its blank padding, shown by the rule of `labelText`
+   * (src/shared/label-text.ts): the text, or an escaped form (`\xHH`) for control characters.
+   */
   label: string;
+  /**
+   * The label's bytes in hex (padding removed), or null where they are not known exactly: the
+   * PKCS#11 binding hands the 32-byte field over as decoded text, and text holding U+FFFD may
+   * stand for bytes that were not UTF-8.
+   */
+  labelHex: string | null;
   serial: string;
   manufacturer: string;
   model: string;
@@ -106,8 +116,13 @@ export interface PartitionChoice {
 export type ObjectClassName = 'private-key' | 'public-key' | 'secret-key' | 'certificate' | 'data' | 'other';
 
 export interface ObjectSummary {
-  /** RFC 7512 PKCS#11 URI: stable across runs, unlike handles or slot numbers. */
+  /** RFC 7512 PKCS#11 URI: stable across runs, unlike handles or slot numbers. Objects may share one. */
   uri: string;
+  /**
+   * Opens exactly this object (`objects show REF`, `keys:details`), across processes: the URI plus a
+   * digest of the object's public attributes and, for exact twins, an ordinal (see `objectRef`).
+   */
+  ref: string;
   class: ObjectClassName;
   keyType: string | null;
   /**
@@ -118,7 +133,10 @@ export interface ObjectSummary {
   size: number | null;
   /** The curve of an EC, Edwards or Montgomery key by name (P-256, secp256k1, brainpoolP384r1, Ed25519, X448, ...), else null. */
   curve: string | null;
+  /** CKA_LABEL as text, or escaped (`bad-utf8-\xff\xfe`, `nul\x00inside`) by the rule of `labelText`. */
   label: string;
+  /** CKA_LABEL's bytes, exactly, in hex. */
+  labelHex: string;
   /** CKA_ID in hex. */
   id: string;
   token: boolean | null;
@@ -143,6 +161,12 @@ export interface ObjectSummary {
    * the CK_RV name ("the HSM failed to read it: the HSM returned CKR_GENERAL_ERROR"). Their fields are null.
    */
   unreadable: { name: string; reason: string }[];
+  /** Certificates: the subject's distinguished name (RFC 4514 order of the DER, ", "-separated); else null. */
+  subject: string | null;
+  /** Certificates: the issuer's distinguished name; else null. */
+  issuer: string | null;
+  /** Certificates: the serial number in hex (uppercase, as X.509 tools print it); else null. */
+  serialNumber: string | null;
 }
 
 export interface AttributeView {
@@ -157,8 +181,6 @@ export interface ObjectDetails {
   attributes: AttributeView[];
   /** Attributes the token would not give or failed to read, with the reason (e.g. sensitive, or the CKR_ it returned). */
   withheld: { name: string; reason: string }[];
-  /** How many other objects share this URI (the first is shown). */
-  sameUri: number;
 }
 
 export type ReaderCondition = 'empty' | 'card-present' | 'card-in-use' | 'card-mute' | 'unavailable';

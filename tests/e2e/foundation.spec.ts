@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { LAB_USER_PIN } from '../lab/lab';
 import { LONG_LABEL } from '../lab/seed';
-import { expect, lab, test } from './app-driver';
+import { expect, lab, noCards, test } from './app-driver';
 
 const state = lab.state();
 
@@ -120,12 +120,54 @@ test('the key inventory lists the sample keys, filters them, and opens one objec
   await expect(app.objectRows().first()).toContainText('2048');
 });
 
+test('opening a row shows that row\'s object, even when another shares its label, id and class; odd label bytes are shown escaped', async ({ app }) => {
+  // Issue 13 (token case 06): two AES keys "kek"/07, one AES-256 locked down, one AES-128 extractable;
+  // and a label holding ANSI escapes (case 03), which the screen shows as text, never obeys.
+  await noCards();
+  const partition = await lab.newPartition(`Dups ${Date.now().toString(36)}`);
+  const tool = (args: string[]): void => {
+    execFileSync('pkcs11-tool', ['--module', partition.modulePath, '--token-label', partition.label, '--login', '--pin', partition.userPin, ...args], { env: { ...process.env, SOFTHSM2_CONF: partition.softhsmConf }, stdio: 'ignore' });
+  };
+  tool(['--keygen', '--key-type', 'AES:32', '--label', 'kek', '--id', '07', '--sensitive']);
+  tool(['--keygen', '--key-type', 'AES:16', '--label', 'kek', '--id', '07', '--extractable']);
+  tool(['--keygen', '--key-type', 'AES:16', '--label', '\x1b[31mRED\x1b[0m', '--id', '0b']);
+  const page = app.page;
+  await app.waitForPartition(state.tokenLabel);
+  await page.getByRole('button', { name: 'Open module' }).click();
+  await page.getByRole('button', { name: `Use “${partition.label}” (serial ${partition.serial})` }).click();
+  await app.waitForPartition(partition.label);
+  await app.logIn(partition.userPin);
+  await expect(page.getByText('Logged in as crypto officer.')).toBeVisible();
+  await app.goTo('Keys');
+  await expect(app.objectRows()).toHaveCount(3);
+
+  const details = page.getByRole('complementary');
+  const attribute = (name: string) => details.getByRole('table', { name: 'Attributes' }).getByRole('row', { name: new RegExp(`^${name} `) });
+  for (const [bits, length, extractable] of [['256', '32', 'no'], ['128', '16', 'yes']] as const) {
+    await app.objectRows().filter({ hasText: 'kek' }).filter({ hasText: bits }).click();
+    await expect(details.getByRole('heading', { name: 'kek' })).toBeVisible();
+    await expect(attribute('value length')).toContainText(length);
+    await expect(attribute('extractable')).toContainText(extractable);
+    await expect(details).not.toContainText('share this address');
+    await page.screenshot({ path: `/tmp/shots-i13-ident/foundation-kek-${bits}.png` });
+    await details.getByRole('button', { name: 'Close' }).click();
+  }
+
+  const red = app.objectRows().filter({ hasText: '\\x1b[31mRED\\x1b[0m' });
+  await expect(red).toHaveCount(1);
+  await expect(red.locator('.label-escaped')).toHaveText('\\x1b[31mRED\\x1b[0m');
+  await red.click();
+  await expect(attribute('id')).toContainText('0b');
+  await expect(details.getByRole('heading', { level: 2 })).toHaveText('\\x1b[31mRED\\x1b[0m');
+  await page.screenshot({ path: '/tmp/shots-i13-ident/foundation-escaped-label.png' });
+});
+
 test('the page cannot reach the core except through the checked contract, nor the network', async ({ app }) => {
   await app.waitForPartition(state.tokenLabel);
   const page = app.page;
   expect(await app.rawInvoke('hsm:login', { pin: 1234 })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
   expect(await app.rawInvoke('hsm:wipeEverything', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
-  expect(await app.rawInvoke('keys:details', { uri: 'x'.repeat(9000) })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+  expect(await app.rawInvoke('keys:details', { ref: 'x'.repeat(9000) })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
 
   // A subframe (here: one the page makes itself) is refused even with a well-formed request.
   const fromFrame = await page.evaluate(async () => {

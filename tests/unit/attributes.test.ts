@@ -43,7 +43,14 @@ describe('attribute registry', () => {
     expect(decode(A.sensitive, Buffer.from([0]))).toBe(false);
     expect(decode(A.startDate, Buffer.from('20261123'))).toBe('2026-11-23');
     expect(decode(A.startDate, Buffer.alloc(0))).toBe('');
-    expect(decode(A.label, Buffer.from('Schlüssel', 'utf8'))).toBe('Schlüssel');
+    expect(display(A.label, decode(A.label, Buffer.from('Schlüssel', 'utf8')))).toBe('Schlüssel');
+  });
+
+  it('keeps CKA_LABEL as the bytes the token gave, and shows bytes that are not text escaped', () => {
+    const raw = Buffer.from([0x74, 0x77, 0x69, 0x6e, 0x2d, 0xff]);
+    expect(decode(A.label, raw)).toEqual(raw);
+    expect(display(A.label, decode(A.label, raw))).toBe('twin-\\xff');
+    expect(display(A.label, decode(A.label, Buffer.from([0x74, 0x77, 0x69, 0x6e, 0x2d, 0xfe])))).toBe('twin-\\xfe');
   });
 
   it('shows values in words', () => {

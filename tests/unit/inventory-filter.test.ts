@@ -4,9 +4,9 @@ import type { ObjectSummary } from '../../src/shared/types';
 
 function object(label: string, extra: Partial<ObjectSummary> = {}): ObjectSummary {
   return {
-    uri: `pkcs11:object=${label}`, class: 'secret-key', keyType: 'AES', size: 256, label, id: '01', token: true, private: true, sensitive: true,
+    uri: `pkcs11:object=${label}`, ref: `pkcs11:object=${label};x-tessera-digest=00`, class: 'secret-key', keyType: 'AES', size: 256, label, labelHex: '', id: '01', token: true, private: true, sensitive: true,
     extractable: true, neverExtractable: false, alwaysSensitive: true, local: true, modifiable: true, copyable: true, destroyable: true,
-    usage: ['encrypt'], startDate: null, endDate: null, checkValue: null, curve: null, unreadable: [], ...extra,
+    usage: ['encrypt'], startDate: null, endDate: null, checkValue: null, curve: null, unreadable: [], subject: null, issuer: null, serialNumber: null, ...extra,
   };
 }
 

@@ -1,5 +1,6 @@
 // The attribute registry: every CKA_* the terminal reads, its kind, how it is decoded and shown,
 // and which ones are never read because they hold key material.
+import { labelText } from '../../shared/label-text';
 import { CKA, CKK, CKO } from './constants';
 import { nameOf } from './pkcs11-adapter';
 
@@ -8,6 +9,7 @@ export type AttributeKind =
   | 'ulong'
   | 'bytes'
   | 'utf8'
+  | 'label'
   | 'date'
   | 'objectClass'
   | 'keyType'
@@ -33,7 +35,8 @@ export const A = {
   class: spec(CKA.CLASS, 'class', 'objectClass'),
   token: spec(CKA.TOKEN, 'token', 'bool'),
   private: spec(CKA.PRIVATE, 'private', 'bool'),
-  label: spec(CKA.LABEL, 'label', 'utf8'),
+  // Kept as bytes (PKCS#11 v2.40 §4.4: CK_UTF8CHAR, which tokens do not check); shown by labelText.
+  label: spec(CKA.LABEL, 'label', 'label'),
   modifiable: spec(CKA.MODIFIABLE, 'modifiable', 'bool'),
   copyable: spec(CKA.COPYABLE, 'copyable', 'bool'),
   destroyable: spec(CKA.DESTROYABLE, 'destroyable', 'bool'),
@@ -162,6 +165,22 @@ export function detailSpecs(objectClass: number, keyType: number | null): Attrib
   return all.filter((s, i) => all.findIndex((t) => t.type === s.type) === i);
 }
 
+/**
+ * The public attributes that tell objects apart when label, id and class are shared (the ref's
+ * digest): the values that make a key or certificate what it is, never key material. RSA keys by
+ * modulus and public exponent (private keys carry both, PKCS#11 v2.40 §2.1.3), EC public keys by
+ * CKA_EC_POINT, DSA/DH by their public prime, certificates by their (public) DER value, subject,
+ * issuer and serial number; secret keys only by size and check value.
+ */
+export function identitySpecs(objectClass: number, keyType: number | null): AttributeSpec[] {
+  if (objectClass === CKO.CERTIFICATE) return [A.subject, A.issuer, A.serialNumber, A.certificateValue];
+  if (objectClass !== CKO.PRIVATE_KEY && objectClass !== CKO.PUBLIC_KEY) return [];
+  if (keyType === CKK.RSA) return [A.modulus, A.publicExponent];
+  if (keyType === CKK.EC && objectClass === CKO.PUBLIC_KEY) return [A.ecPoint];
+  if (keyType === CKK.DSA || keyType === CKK.DH) return [A.prime];
+  return [];
+}
+
 /** Dates go through their own call: an empty CK_DATE (legal, and SoftHSM's default) trips the binding. */
 export const dateSpecs = [A.startDate, A.endDate];
 
@@ -210,6 +229,7 @@ export function decode(s: AttributeSpec, raw: Buffer): AttributeValue {
     case 'date':
       return decodeDate(raw);
     case 'bytes':
+    case 'label':
     case 'ecParams':
       return Buffer.from(raw);
   }
@@ -255,6 +275,8 @@ export function display(s: AttributeSpec, value: AttributeValue, keyType: number
       return describeCurve(value as Buffer, keyType)?.name ?? (value as Buffer).toString('hex');
     case 'date':
       return (value as string) || 'not set';
+    case 'label':
+      return labelText(value as Buffer);
     case 'utf8':
     case 'ulong':
       return String(value);

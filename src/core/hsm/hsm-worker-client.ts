@@ -53,7 +53,7 @@ export class HsmWorker {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { objects: [], resolve, reject });
       worker.ref();
-      worker.postMessage({ id, modulePath, slot: new Uint8Array(slot), token: { label: token.label, serial: token.serial, manufacturer: token.manufacturer, model: token.model } } satisfies ListJob);
+      worker.postMessage({ id, modulePath, slot: new Uint8Array(slot), token: { label: token.label, labelHex: token.labelHex, serial: token.serial, manufacturer: token.manufacturer, model: token.model } } satisfies ListJob);
     }).finally(() => {
       if (this.pending.size === 0) this.worker?.unref();
     }) as Promise<ObjectSummary[]>;

@@ -1,12 +1,15 @@
 // The partition's objects as plain data: the inventory list and one object's full attribute set.
 // Listing yields to the event loop every few milliseconds, so a 10,000-object partition never
-// freezes the window while it is read.
+// freezes the window while it is read. Every listed object gets a ref that opens exactly it,
+// even where label, id and class are shared (see objectRef).
+import { X509Certificate, createHash } from 'node:crypto';
+import { escapeLabel, labelText, toHex } from '../../shared/label-text';
 import type { AttributeView, ObjectClassName, ObjectDetails, ObjectSummary, TokenSummary } from '../../shared/types';
 import { TesseraError } from '../errors';
-import { A, curveOf, dateSpecs, detailSpecs, display, keySizeBits, keyTypeName, summarySpecs } from './attributes';
+import { A, type AttributeSpec, type AttributeValue, curveOf, dateSpecs, detailSpecs, display, identitySpecs, keySizeBits, keyTypeName, summarySpecs } from './attributes';
 import { CKA, CKO } from './constants';
 import { type Handle, nameOf } from './pkcs11-adapter';
-import { objectUri, parseObjectUri } from './pkcs11-uri';
+import { objectRef, objectUri, parseObjectRef } from './pkcs11-uri';
 import type { AttributeRead, Session } from './session';
 
 const SLICE_MS = 8;
@@ -21,8 +24,13 @@ export async function listObjects(session: Session, token: TokenSummary, onBatch
   const out: ObjectSummary[] = [];
   let batch: ObjectSummary[] = [];
   let sliceStart = performance.now();
+  const seen = new Map<string, number>();
   for (const handle of handles) {
-    const summary = summarise(token, readSummary(session, handle));
+    const read = readSummary(session, token, handle);
+    const key = `${read.uri};${read.digest}`;
+    const twin = seen.get(key) ?? 0;
+    seen.set(key, twin + 1);
+    const summary = summarise(token, read, twin);
     out.push(summary);
     batch.push(summary);
     if (onBatch && batch.length === batchSize) {
@@ -38,25 +46,19 @@ export async function listObjects(session: Session, token: TokenSummary, onBatch
   return out;
 }
 
-export function objectDetails(session: Session, token: TokenSummary, uri: string): ObjectDetails {
-  const parsed = parseObjectUri(uri);
-  if (!parsed || parsed.serial === undefined || parsed.id === undefined || parsed.object === undefined || parsed.objectClass === undefined) {
-    throw new TesseraError('INVALID_REQUEST', 'That is not an object address this terminal wrote.', 'expected pkcs11: URI with serial, object, id and type');
-  }
-  if (parsed.serial !== token.serial) {
-    throw new TesseraError('OBJECT_NOT_FOUND', 'That object belongs to another partition. Choose its partition first.');
-  }
-  const handles = session.findAll([
-    { type: CKA.CLASS, value: parsed.objectClass },
-    { type: CKA.LABEL, value: parsed.object },
-    { type: CKA.ID, value: parsed.id },
-  ]);
-  const first = handles[0];
-  if (!first) throw new TesseraError('OBJECT_NOT_FOUND', 'That object is no longer in the partition. Refresh the list.');
-  const { objectClass, keyType } = classify(session, first);
-  const specs = detailSpecs(objectClass, keyType);
-  const read = session.read(first, specs.filter((s) => s.kind !== 'date'), objectClass, keyType);
-  readDates(session, first, objectClass, keyType, read);
+/**
+ * Every attribute the terminal reads of the one object `ref` names (a ref from the listing, or a
+ * plain URI that matches exactly one object).
+ * @throws TesseraError INVALID_REQUEST when `ref` is not a ref or URI this terminal writes;
+ *   OBJECT_NOT_FOUND when it names another partition, or no object (deleted or changed since
+ *   listed), or, for a plain URI, several objects (then it says how many).
+ */
+export function objectDetails(session: Session, token: TokenSummary, ref: string): ObjectDetails {
+  const handle = resolveRef(session, token, ref);
+  const { objectClass, keyType } = classify(session, handle);
+  const specs = withIdentity(detailSpecs(objectClass, keyType), objectClass, keyType);
+  const read = session.read(handle, specs.filter((s) => s.kind !== 'date'), objectClass, keyType);
+  readDates(session, handle, objectClass, keyType, read);
   const attributes: AttributeView[] = [];
   for (const s of [...specs.filter((s) => s.kind !== 'date'), ...dateSpecs]) {
     const value = read.values.get(s.type);
@@ -66,13 +68,45 @@ export function objectDetails(session: Session, token: TokenSummary, uri: string
   const withheld = [...read.withheld, ...read.unreadable].map(([type, reason]) => ({ name: nameOfSpec(type), reason }));
   if (objectClass === CKO.SECRET_KEY || objectClass === CKO.PRIVATE_KEY) withheld.push({ name: 'key value', reason: 'key material is never read by the terminal' });
   if (objectClass === CKO.DATA) withheld.push({ name: 'value', reason: 'the contents of data objects are not shown' });
-  return { summary: summarise(token, { objectClass, keyType, read }), attributes, withheld, sameUri: handles.length - 1 };
+  // The summary exactly as the listing shows it, ref included.
+  return { summary: summarise(token, readSummary(session, token, handle), parseObjectRef(ref)?.twin ?? 0), attributes, withheld };
+}
+
+/** The handle of the one object `ref` names, in this session. */
+function resolveRef(session: Session, token: TokenSummary, ref: string): Handle {
+  const parsed = parseObjectRef(ref);
+  if (!parsed || parsed.serial === undefined || parsed.id === undefined || parsed.object === undefined || parsed.objectClass === undefined) {
+    throw new TesseraError('INVALID_REQUEST', 'That is not an object reference this terminal wrote: copy the ref from the listing.', 'expected a pkcs11: URI with serial, object, id and type');
+  }
+  if (parsed.serial !== token.serial) {
+    throw new TesseraError('OBJECT_NOT_FOUND', 'That object belongs to another partition. Choose its partition first.');
+  }
+  const handles = session.findAll([
+    { type: CKA.CLASS, value: parsed.objectClass },
+    { type: CKA.LABEL, value: parsed.object },
+    { type: CKA.ID, value: parsed.id },
+  ]);
+  if (parsed.digest === null) {
+    if (handles.length > 1) {
+      throw new TesseraError('OBJECT_NOT_FOUND', `${handles.length} objects share that address (label, id and type): it does not say which one. Use the object's ref from the listing.`);
+    }
+  }
+  const matching = parsed.digest === null ? handles : handles.filter((h) => readSummary(session, token, h).digest === parsed.digest);
+  const found = matching[parsed.twin];
+  if (!found) throw new TesseraError('OBJECT_NOT_FOUND', 'No object in the partition matches that reference: it was deleted or changed since it was listed. Refresh the list.');
+  return found;
 }
 
 interface SummaryRead {
   objectClass: number;
   keyType: number | null;
   read: AttributeRead;
+}
+
+/** A read object with what names it: its URI and the digest of its public attributes. */
+interface IdentifiedRead extends SummaryRead {
+  uri: string;
+  digest: string;
 }
 
 function classify(session: Session, handle: Handle): { objectClass: number; keyType: number | null } {
@@ -83,11 +117,74 @@ function classify(session: Session, handle: Handle): { objectClass: number; keyT
   return { objectClass, keyType };
 }
 
-function readSummary(session: Session, handle: Handle): SummaryRead {
+function withIdentity(specs: AttributeSpec[], objectClass: number, keyType: number | null): AttributeSpec[] {
+  const extra = identitySpecs(objectClass, keyType).filter((s) => !specs.some((t) => t.type === s.type));
+  return extra.length === 0 ? specs : [...specs, ...extra];
+}
+
+function readSummary(session: Session, token: TokenSummary, handle: Handle): IdentifiedRead {
   const { objectClass, keyType } = classify(session, handle);
-  const read = session.read(handle, summarySpecs(objectClass, keyType), objectClass, keyType);
+  const read = session.read(handle, withIdentity(summarySpecs(objectClass, keyType), objectClass, keyType), objectClass, keyType);
   readDates(session, handle, objectClass, keyType, read);
-  return { objectClass, keyType, read };
+  return identify(token, { objectClass, keyType, read });
+}
+
+/** Attributes that enter the digest, beside class and key type: what the object is, not how it may be used. */
+const identityTypes = [CKA.LABEL, CKA.ID, CKA.TOKEN, CKA.PRIVATE, CKA.SENSITIVE, CKA.EXTRACTABLE, CKA.MODULUS_BITS, CKA.VALUE_LEN, CKA.EC_PARAMS, CKA.CHECK_VALUE, CKA.APPLICATION, CKA.CERTIFICATE_TYPE];
+
+/**
+ * The object's URI and the digest of its public attributes: SHA-256 (first 8 bytes, hex) over class,
+ * key type, and each of `identityTypes` and `identitySpecs` that the token gave, as type-length-value.
+ * Usage flags and dates are left out, so that a key whose usage changes keeps its ref.
+ */
+function identify(token: TokenSummary, r: SummaryRead): IdentifiedRead {
+  const v = r.read.values;
+  const hash = createHash('sha256');
+  const field = (type: number, bytes: Buffer): void => {
+    const head = Buffer.alloc(12);
+    head.writeUInt32BE(type, 0);
+    head.writeBigUInt64BE(BigInt(bytes.length), 4);
+    hash.update(head).update(bytes);
+  };
+  const ulong = (n: number): Buffer => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(n));
+    return b;
+  };
+  field(CKA.CLASS, ulong(r.objectClass));
+  if (r.keyType !== null) field(CKA.KEY_TYPE, ulong(r.keyType));
+  const types = [...identityTypes, ...identitySpecs(r.objectClass, r.keyType).map((s) => s.type)];
+  for (const type of types) {
+    const value = v.get(type);
+    if (value === undefined) continue;
+    if (Buffer.isBuffer(value)) field(type, value);
+    else if (typeof value === 'boolean') field(type, Buffer.from([value ? 1 : 0]));
+    else if (typeof value === 'number') field(type, ulong(value));
+    else field(type, Buffer.from(value, 'utf8'));
+  }
+  const label = labelBytes(v);
+  const id = (v.get(CKA.ID) as Buffer | undefined) ?? Buffer.alloc(0);
+  const tokenLabel = token.labelHex === null ? token.label : Buffer.from(token.labelHex, 'hex');
+  return { ...r, uri: objectUri({ tokenLabel, tokenSerial: token.serial, objectClass: r.objectClass, label, id }), digest: hash.digest().subarray(0, 8).toString('hex') };
+}
+
+function labelBytes(v: Map<number, AttributeValue>): Buffer {
+  const label = v.get(CKA.LABEL);
+  return Buffer.isBuffer(label) ? label : Buffer.alloc(0);
+}
+
+/** Subject, issuer and serial number of a certificate, from its DER value (public); null where it does not parse. */
+function certificateNames(v: Map<number, AttributeValue>): { subject: string | null; issuer: string | null; serialNumber: string | null } {
+  const der = v.get(CKA.VALUE);
+  if (!Buffer.isBuffer(der) || der.length === 0) return { subject: null, issuer: null, serialNumber: null };
+  try {
+    const cert = new X509Certificate(der);
+    const name = (dn: string): string => escapeLabel(dn.split('\n').join(', '));
+    return { subject: name(cert.subject), issuer: name(cert.issuer), serialNumber: cert.serialNumber.toUpperCase() };
+  } catch {
+    const serial = v.get(CKA.SERIAL_NUMBER);
+    return { subject: null, issuer: null, serialNumber: Buffer.isBuffer(serial) ? serial.toString('hex').toUpperCase() : null };
+  }
 }
 
 /** Each date in a call of its own (an empty CK_DATE trips the binding); what fails is recorded with the rest. */
@@ -133,23 +230,26 @@ const summaryFields: Record<number, string> = {
 
 const usageFlags = [A.encrypt, A.decrypt, A.sign, A.signRecover, A.verify, A.verifyRecover, A.wrap, A.unwrap, A.derive];
 
-function summarise(token: TokenSummary, { objectClass, keyType, read }: SummaryRead): ObjectSummary {
+function summarise(token: TokenSummary, { objectClass, keyType, read, uri, digest }: IdentifiedRead, twin: number): ObjectSummary {
   const v = read.values;
   const bool = (type: number): boolean | null => (typeof v.get(type) === 'boolean' ? (v.get(type) as boolean) : null);
   const text = (type: number): string | null => {
     const value = v.get(type);
     return typeof value === 'string' && value !== '' ? value : null;
   };
-  const label = (v.get(CKA.LABEL) as string | undefined) ?? '';
+  const label = labelBytes(v);
   const id = (v.get(CKA.ID) as Buffer | undefined) ?? Buffer.alloc(0);
   const checkValue = v.get(CKA.CHECK_VALUE);
+  const certificate = objectClass === CKO.CERTIFICATE ? certificateNames(v) : { subject: null, issuer: null, serialNumber: null };
   return {
-    uri: objectUri({ tokenLabel: token.label, tokenSerial: token.serial, objectClass, label, id }),
+    uri,
+    ref: objectRef(uri, digest, twin),
     class: classNames[objectClass] ?? 'other',
     keyType: keyType === null ? null : keyTypeName(keyType),
     size: keySizeBits(keyType, v),
     curve: curveOf(keyType, v),
-    label,
+    label: labelText(label),
+    labelHex: toHex(label),
     id: id.toString('hex'),
     token: bool(CKA.TOKEN),
     private: bool(CKA.PRIVATE),
@@ -166,5 +266,6 @@ function summarise(token: TokenSummary, { objectClass, keyType, read }: SummaryR
     endDate: text(CKA.END_DATE),
     checkValue: Buffer.isBuffer(checkValue) && checkValue.length > 0 ? checkValue.toString('hex') : null,
     unreadable: [...read.unreadable].map(([type, reason]) => ({ name: summaryFields[type] ?? nameOf('CKA', type), reason })),
+    ...certificate,
   };
 }

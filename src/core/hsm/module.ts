@@ -7,6 +7,7 @@ import { CKF, TOKEN_FLAG, TOKEN_FLAGS } from './constants';
 import { withHsmErrors } from './hsm-errors';
 import { type Handle, type Pkcs11, attachLibrary, loadLibrary, nameOf, reinitialiseLibrary, unloadLibrary } from './pkcs11-adapter';
 import { Session } from './session';
+import { escapeLabel } from '../../shared/label-text';
 import { available, flagWords, hasFlag, mechanismView, pinStatus, tokenClock, tokenSummary, unpad, version } from './token-info';
 
 export interface TokenSlot extends TokenSummary {
@@ -75,10 +76,12 @@ export class Pkcs11Module {
   }
 
   findTokenByLabel(label: string): TokenSlot {
-    const found = this.tokens().tokens.filter((t) => t.label === label);
-    if (found.length === 0) throw new TesseraError('TOKEN_NOT_FOUND', `No partition labelled "${label}" is available through this module.`);
+    // Labels are shown escaped where they hold control characters: either form finds the partition.
+    const shown = escapeLabel(label);
+    const found = this.tokens().tokens.filter((t) => t.label === label || t.label === shown);
+    if (found.length === 0) throw new TesseraError('TOKEN_NOT_FOUND', `No partition labelled "${shown}" is available through this module.`);
     if (found.length > 1) {
-      throw new TesseraError('TOKEN_NOT_FOUND', `Several partitions are labelled "${label}"; choose one by serial: ${found.map((t) => t.serial).join(', ')}.`);
+      throw new TesseraError('TOKEN_NOT_FOUND', `Several partitions are labelled "${shown}"; choose one by serial: ${found.map((t) => t.serial).join(', ')}.`);
     }
     return found[0] as TokenSlot;
   }

@@ -1,12 +1,14 @@
 // RFC 7512 PKCS#11 URIs: how the renderer, the CLI and the audit log name an object. Unlike a
-// handle or a slot number, a URI survives restarts.
+// handle or a slot number, a URI survives restarts. Labels and ids are percent-encoded byte for byte
+// (RFC 7512 §2.3: pk11-token, pk11-object and pk11-id are byte strings), never through lossy text.
 import { CKO } from './constants';
 
+/** What a URI names an object by. A label given as a string is taken as its UTF-8 bytes. */
 export interface ObjectIdentity {
-  tokenLabel: string;
+  tokenLabel: string | Buffer;
   tokenSerial: string;
   objectClass: number;
-  label: string;
+  label: string | Buffer;
   id: Buffer;
 }
 
@@ -18,8 +20,8 @@ const typeNames: Record<number, string> = {
   [CKO.DATA]: 'data',
 };
 
-function encodeText(text: string): string {
-  return encodeBytes(Buffer.from(text, 'utf8'), true);
+function encodeText(text: string | Buffer): string {
+  return encodeBytes(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, true);
 }
 
 function encodeBytes(bytes: Buffer, keepUnreserved: boolean): string {
@@ -31,6 +33,10 @@ function encodeBytes(bytes: Buffer, keepUnreserved: boolean): string {
   return out;
 }
 
+/**
+ * The object's RFC 7512 URI: `pkcs11:token=…;serial=…;object=…;id=…;type=…`, every byte of the token
+ * label, label and id percent-encoded as it is on the token (unreserved ASCII kept in token and object).
+ */
 export function objectUri(o: ObjectIdentity): string {
   const parts = [
     `token=${encodeText(o.tokenLabel)}`,
@@ -43,15 +49,20 @@ export function objectUri(o: ObjectIdentity): string {
   return `pkcs11:${parts.join(';')}`;
 }
 
+/** A parsed URI: labels and ids as the bytes the URI names; `vendor` holds `x-…` attributes as text. */
 export interface ParsedUri {
-  token?: string;
+  token?: Buffer;
   serial?: string;
-  object?: string;
+  object?: Buffer;
   id?: Buffer;
   objectClass?: number;
+  vendor?: Record<string, string>;
 }
 
-/** Parses the path attributes the terminal writes; unknown attributes are ignored (RFC 7512 §2.3). */
+/**
+ * Parses the path attributes the terminal writes; vendor attributes (`x-…`, RFC 7512 §2.3) are kept
+ * in `vendor`, other unknown ones ignored. Null for a malformed URI (bad percent-encoding, unknown type).
+ */
 export function parseObjectUri(uri: string): ParsedUri | null {
   if (!uri.startsWith('pkcs11:')) return null;
   const path = uri.slice('pkcs11:'.length).split('?')[0] ?? '';
@@ -69,13 +80,13 @@ export function parseObjectUri(uri: string): ParsedUri | null {
     }
     switch (key) {
       case 'token':
-        out.token = bytes.toString('utf8');
+        out.token = bytes;
         break;
       case 'serial':
         out.serial = bytes.toString('utf8');
         break;
       case 'object':
-        out.object = bytes.toString('utf8');
+        out.object = bytes;
         break;
       case 'id':
         out.id = bytes;
@@ -87,6 +98,7 @@ export function parseObjectUri(uri: string): ParsedUri | null {
         break;
       }
       default:
+        if (key.startsWith('x-')) out.vendor = { ...out.vendor, [key]: bytes.toString('utf8') };
         break;
     }
   }
@@ -100,4 +112,34 @@ function decodePercent(text: string): Buffer {
     chunks.push(m[1] !== undefined ? Buffer.from([parseInt(m[1], 16)]) : Buffer.from(m[2] ?? '', 'utf8'));
   }
   return Buffer.concat(chunks);
+}
+
+const DIGEST = 'x-tessera-digest';
+const TWIN = 'x-tessera-twin';
+
+/**
+ * An object reference (`ref`): the object's URI plus the vendor attributes (RFC 7512 §2.3, `x-…`)
+ * `x-tessera-digest` (a digest of the object's public attributes, hex) and, for the second and later
+ * of exact twins (same URI and digest), `x-tessera-twin=N` (N ≥ 1, in the token's order). It is
+ * itself a PKCS#11 URI, so tools that do not know the vendor attributes still read the rest.
+ */
+export function objectRef(uri: string, digest: string, twin: number): string {
+  return `${uri};${DIGEST}=${digest}${twin > 0 ? `;${TWIN}=${twin}` : ''}`;
+}
+
+/** What a ref names: the URI's attributes, the digest (null for a plain URI) and the twin ordinal (0 when absent). */
+export interface ParsedRef extends ParsedUri {
+  digest: string | null;
+  twin: number;
+}
+
+/** Parses a ref (or a plain URI, whose digest is then null); null when it is neither. */
+export function parseObjectRef(ref: string): ParsedRef | null {
+  const parsed = parseObjectUri(ref);
+  if (!parsed) return null;
+  const digest = parsed.vendor?.[DIGEST] ?? null;
+  const twinText = parsed.vendor?.[TWIN];
+  if (digest !== null && !/^[0-9a-f]{16,64}$/.test(digest)) return null;
+  if (twinText !== undefined && !/^[1-9][0-9]{0,6}$/.test(twinText)) return null;
+  return { ...parsed, digest, twin: twinText === undefined ? 0 : Number(twinText) };
 }

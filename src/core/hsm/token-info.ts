@@ -1,5 +1,6 @@
 // CK_TOKEN_INFO / CK_MECHANISM_INFO decoded into plain words for officers.
 import type { MechanismView, PinStatus, TokenSummary } from '../../shared/types';
+import { escapeLabel, toHex } from '../../shared/label-text';
 import { MECHANISM_FLAGS, TOKEN_FLAG } from './constants';
 
 /** PKCS#11 strings are blank-padded fixed-width fields. */
@@ -44,9 +45,16 @@ export function version(v: { major: number; minor: number }): string {
   return `${v.major}.${v.minor}`;
 }
 
+/**
+ * The CK_TOKEN_INFO fields officers see. pkcs11js decodes the 32-byte label as UTF-8 (invalid bytes
+ * become U+FFFD), so the label is escaped from that text and `labelHex` is given only when the text
+ * is an exact image of the bytes (no U+FFFD).
+ */
 export function tokenSummary(info: { label: string; serialNumber: string; manufacturerID: string; model: string }): TokenSummary {
+  const label = unpad(info.label);
   return {
-    label: unpad(info.label),
+    label: escapeLabel(label),
+    labelHex: label.includes('\uFFFD') ? null : toHex(Buffer.from(label, 'utf8')),
     serial: unpad(info.serialNumber),
     manufacturer: unpad(info.manufacturerID),
     model: unpad(info.model),

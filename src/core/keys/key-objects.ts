@@ -1,6 +1,7 @@
 // A key as officers name it: the objects of one CKA_ID (a key pair's private and public key count
 // once; a secret key is one object), found in the crypto officer's session, with their usage
 // attributes (PKCS#11 v2.40 section 4.8-4.10: the CK_BBOOL attributes that allow an operation).
+import { labelText } from '../../shared/label-text';
 import type { ObjectClassName, UsageAttributes } from '../../shared/types';
 import { TesseraError } from '../errors';
 import { A, keyTypeName } from '../hsm/attributes';
@@ -55,6 +56,11 @@ export function keyIdOf(selector: string): string {
   return hex;
 }
 
+/** CKA_LABEL as officers see it (labelText: text, or escaped where its bytes are not clean text). */
+function labelOf(value: unknown): string {
+  return Buffer.isBuffer(value) ? labelText(value) : '';
+}
+
 /**
  * The key objects with CKA_ID `id` (hex) in the session (the crypto officer's, to see private keys).
  * @throws TesseraError OBJECT_NOT_FOUND when there is none; INVALID_REQUEST when the id names more
@@ -75,7 +81,7 @@ export function findKey(session: Session, id: string): KeyGroup {
       }
       const read = session.read(handle, [A.label, A.keyType], cko);
       const keyType = read.values.get(CKA.KEY_TYPE);
-      objects.push({ handle, class: name, keyType: typeof keyType === 'number' ? keyTypeName(keyType) : null, label: String(read.values.get(CKA.LABEL) ?? ''), usage });
+      objects.push({ handle, class: name, keyType: typeof keyType === 'number' ? keyTypeName(keyType) : null, label: labelOf(read.values.get(CKA.LABEL)), usage });
     }
   }
   if (objects.length === 0) throw new TesseraError('OBJECT_NOT_FOUND', `No key with id ${id} is in the partition.`);

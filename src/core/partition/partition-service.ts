@@ -454,9 +454,10 @@ export class PartitionService implements ModuleUser {
     return this.guard(selection, () => this.worker.listObjects(selection.module.path, selection.token.slot, selection.token));
   }
 
-  details(uri: string): Promise<ObjectDetails> {
+  /** The one object `ref` (an ObjectSummary's `ref`) names; see objectDetails for the errors. */
+  details(ref: string): Promise<ObjectDetails> {
     const selection = this.required();
-    return this.guard(selection, async () => objectDetails(this.session(selection), selection.token, uri));
+    return this.guard(selection, async () => objectDetails(this.session(selection), selection.token, ref));
   }
 
   view(): PartitionView {

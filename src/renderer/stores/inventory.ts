@@ -19,7 +19,8 @@ interface InventoryState {
   load(): Promise<void>;
   setFilter(filter: Partial<Filter>): void;
   sortBy(key: SortKey): void;
-  open(uri: string): Promise<void>;
+  /** Opens the details of the object with this ref (ObjectSummary.ref). */
+  open(ref: string): Promise<void>;
   close(): void;
 }
 
@@ -58,9 +59,9 @@ export const useInventory = create<InventoryState>((set, get) => {
       set({ sort, visible: derive(get().objects, get().filter, sort) });
     },
 
-    async open(uri) {
+    async open(ref) {
       set({ detailsError: null });
-      const result = await api.keys.details({ uri });
+      const result = await api.keys.details({ ref });
       set(result.ok ? { details: result.value } : { details: null, detailsError: result.error });
     },
 

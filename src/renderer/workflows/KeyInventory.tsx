@@ -8,6 +8,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState } from 'react';
 import { ceremonyKinds } from '../../shared/ceremonies';
 import { SETTING_WORDS, approvalsNeeded } from '../../shared/policy';
+import { fromHex, labelIsEscaped } from '../../shared/label-text';
 import type { InvalidatedKeyView, ObjectClassName, ObjectSummary, PolicyView } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import type { SortKey } from '../inventory-filter';
@@ -40,6 +41,20 @@ const classLabels: Record<ObjectClassName | 'all', string> = {
   data: 'Data objects',
   other: 'Other',
 };
+
+/**
+ * A label as core shows it: plain text, or, where its bytes are not clean text (invalid UTF-8, control
+ * characters), the escaped form in a monospace span marked as such, so `\xff` is seen, never obeyed.
+ */
+function LabelText({ summary }: { summary: ObjectSummary }): React.JSX.Element {
+  if (summary.labelHex === '') return <>(no label)</>;
+  if (!labelIsEscaped(fromHex(summary.labelHex))) return <>{summary.label}</>;
+  return (
+    <span className="mono label-escaped" title={`Not plain text; bytes ${summary.labelHex}`}>
+      {summary.label}
+    </span>
+  );
+}
 
 function protection(o: ObjectSummary): string {
   const parts: string[] = [];
@@ -136,7 +151,7 @@ function DeleteKey({ summary, asking, setAsking }: { summary: ObjectSummary; ask
                   setAsking(false);
                   if (!ok) return;
                   await reload();
-                  await open(summary.uri);
+                  await open(summary.ref);
                 });
               }}
             >
@@ -184,7 +199,7 @@ function Details({ asking, setAsking }: { asking: boolean; setAsking(on: boolean
     <aside className="details panel" aria-labelledby="details-title">
       <div className="row">
         <h2 id="details-title" className="grow">
-          {details ? details.summary.label || '(no label)' : 'Object'}
+          {details ? <LabelText summary={details.summary} /> : 'Object'}
         </h2>
         <button type="button" onClick={close}>
           Close
@@ -194,8 +209,12 @@ function Details({ asking, setAsking }: { asking: boolean; setAsking(on: boolean
       {details ? (
         <>
           <p className="wrap muted">{details.summary.uri}</p>
-          {details.sameUri > 0 ? <p role="note">{details.sameUri} other object(s) share this address; the first is shown.</p> : null}
-          <DeleteKey key={details.summary.uri} summary={details.summary} asking={asking} setAsking={setAsking} />
+          {details.summary.class === 'certificate' && details.summary.subject ? (
+            <p className="wrap">
+              Subject {details.summary.subject}; serial {details.summary.serialNumber ?? '?'}; issuer {details.summary.issuer ?? '?'}
+            </p>
+          ) : null}
+          <DeleteKey key={details.summary.ref} summary={details.summary} asking={asking} setAsking={setAsking} />
           <table className="plain" aria-label="Attributes">
             <tbody>
               {details.attributes.map((a) => (
@@ -245,7 +264,7 @@ function Objects(): React.JSX.Element {
     close();
     clearDelete();
     setAsking(deleting);
-    void open(o.uri);
+    void open(o.ref);
   };
 
   return (
@@ -321,7 +340,7 @@ function Objects(): React.JSX.Element {
                 const binned = keyClasses.includes(o.class) ? inBin(bin, o.id) : null;
                 return (
                   <div
-                    key={o.uri + item.index}
+                    key={o.ref}
                     role="row"
                     aria-rowindex={item.index + 2}
                     aria-selected={item.index === active}
@@ -333,7 +352,7 @@ function Objects(): React.JSX.Element {
                     }}
                   >
                     <div role="cell" className="td col-label" title={o.label}>
-                      {o.label || '(no label)'}
+                      <LabelText summary={o} />
                     </div>
                     <div role="cell" className="td col-class">
                       {o.class.replace('-', ' ')}
