@@ -136,13 +136,13 @@ function AuditFilters({ entries, filter, onChange, resultsId }: { entries: Audit
         onChange(filter.text !== '' ? { ...filter, text: '' } : noFilter);
       }}
     >
-      <label className="audit-filter-search">
-        <span>Search</span>
-        <input type="search" value={filter.text} onChange={(e) => set({ text: e.target.value })} placeholder="Words, names, card serials, codes" aria-describedby="audit-filter-hint" />
-      </label>
-      <label>
-        <span>Officer</span>
-        <select value={filter.officer} onChange={(e) => set({ officer: e.target.value })}>
+      <div className="audit-filter audit-filter-search">
+        <label htmlFor="audit-filter-text">Search</label>
+        <input id="audit-filter-text" type="search" value={filter.text} onChange={(e) => set({ text: e.target.value })} placeholder="Words, names, card serials, codes" aria-describedby="audit-filter-hint" />
+      </div>
+      <div className="audit-filter">
+        <label htmlFor="audit-filter-officer">Officer</label>
+        <select id="audit-filter-officer" value={filter.officer} onChange={(e) => set({ officer: e.target.value })}>
           <option value="">All officers</option>
           {choices.officers.map((o) => (
             <option key={o} value={o}>
@@ -150,10 +150,10 @@ function AuditFilters({ entries, filter, onChange, resultsId }: { entries: Audit
             </option>
           ))}
         </select>
-      </label>
-      <label>
-        <span>Action</span>
-        <select value={filter.action} onChange={(e) => set({ action: e.target.value })}>
+      </div>
+      <div className="audit-filter">
+        <label htmlFor="audit-filter-action">Action</label>
+        <select id="audit-filter-action" value={filter.action} onChange={(e) => set({ action: e.target.value })}>
           <option value="">All actions</option>
           {choices.actions.map((a) => (
             <option key={a.code} value={a.code}>
@@ -161,10 +161,10 @@ function AuditFilters({ entries, filter, onChange, resultsId }: { entries: Audit
             </option>
           ))}
         </select>
-      </label>
-      <label>
-        <span>Outcome</span>
-        <select value={filter.outcome} onChange={(e) => set({ outcome: e.target.value as AuditFilter['outcome'] })}>
+      </div>
+      <div className="audit-filter">
+        <label htmlFor="audit-filter-outcome">Outcome</label>
+        <select id="audit-filter-outcome" value={filter.outcome} onChange={(e) => set({ outcome: e.target.value as AuditFilter['outcome'] })}>
           <option value="">All outcomes</option>
           {auditOutcomes.map((o) => (
             <option key={o.code} value={o.code}>
@@ -172,15 +172,15 @@ function AuditFilters({ entries, filter, onChange, resultsId }: { entries: Audit
             </option>
           ))}
         </select>
-      </label>
-      <label>
-        <span>From</span>
-        <input type="date" value={filter.from} onChange={(e) => set({ from: e.target.value })} />
-      </label>
-      <label>
-        <span>Until (included)</span>
-        <input type="date" value={filter.until} onChange={(e) => set({ until: e.target.value })} />
-      </label>
+      </div>
+      <div className="audit-filter">
+        <label htmlFor="audit-filter-from">From</label>
+        <input id="audit-filter-from" type="date" value={filter.from} onChange={(e) => set({ from: e.target.value })} />
+      </div>
+      <div className="audit-filter">
+        <label htmlFor="audit-filter-until">Until (included)</label>
+        <input id="audit-filter-until" type="date" value={filter.until} onChange={(e) => set({ until: e.target.value })} />
+      </div>
       <button type="button" onClick={() => onChange(noFilter)} disabled={!filtering(filter)}>
         Clear the filters
       </button>
