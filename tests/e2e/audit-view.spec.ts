@@ -180,6 +180,7 @@ test('4. filters by officer, action, outcome and period, and a search; a message
   await search.getByLabel('Until (included)').fill('2000-01-01');
   await expect(body).toHaveCount(0);
   await expect(page.getByRole('status').filter({ hasText: 'No entry matches these filters.' })).toBeVisible();
+  await shot(page, 'audit-view-no-match');
   await page.getByRole('status').filter({ hasText: 'No entry matches these filters.' }).getByRole('button', { name: 'Clear the filters' }).click();
   await expect(body).toHaveCount(4);
 });
