@@ -203,14 +203,25 @@ export interface ReadersSnapshot {
 
 export type AuditOutcome = 'ok' | 'failed' | 'refused';
 
+/** An officer an audit entry names: the holder, and the serial of the card that was read (null when the entry names none). */
+export interface AuditOfficer {
+  holder: string;
+  card: string | null;
+}
+
 export interface AuditEntryView {
   seq: number;
+  /** ISO 8601, UTC. */
   time: string;
+  /** The terminal and its workstation user, e.g. "terminal (workstation user root)". */
   actor: string;
+  /** The machine code of the action, e.g. `so.login`, `card.pin` (words: shared/audit-words.ts). */
   action: string;
   target: string;
   outcome: AuditOutcome;
   details: Record<string, string | number | boolean | null>;
+  /** The officers whose cards the entry names (from its details: core/audit/officers.ts), in share order; empty when none. */
+  officers: AuditOfficer[];
 }
 
 /**

@@ -36,7 +36,7 @@ test('a deleted database raises the audit alarm at start; logins are refused unt
     await expect(page.getByText(/Log intact: all 4 entries verified/)).toBeVisible();
     const rows = page.getByRole('table', { name: 'Audit entries' }).getByRole('row');
     await expect(rows.nth(4)).toContainText('audit.acknowledge');
-    await expect(rows.nth(4)).toContainText('previousHeadSeq: 3');
+    await expect(rows.nth(4)).toContainText('previous head entry: 3');
     await expect(rows.nth(2)).toContainText('audit.seal');
     expect(await page.content()).not.toContain(LAB_USER_PIN);
   } finally {

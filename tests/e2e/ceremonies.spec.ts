@@ -159,7 +159,7 @@ test('the practice script through the GUI: preconditions, each step with who act
   // The audit log says PRACTICE in the run's entries; an export for the auditor from the Audit section.
   await app.goTo('Audit');
   await expect(page.getByRole('table', { name: 'Audit entries' })).toContainText('ceremony.transcript');
-  await expect(page.getByRole('table', { name: 'Audit entries' }).getByRole('row').filter({ hasText: 'ceremony.transcript' })).toContainText('practice: true');
+  await expect(page.getByRole('table', { name: 'Audit entries' }).getByRole('row').filter({ hasText: 'ceremony.transcript' })).toContainText('practice: yes');
   await page.getByRole('radio', { name: 'The whole log' }).check();
   await page.getByRole('button', { name: 'Export to USB-STICK (training lab stand-in)' }).click();
   const written = page.getByRole('status', { name: 'Export written' });

@@ -54,8 +54,8 @@ test('a wrong crypto-officer PIN gives a clear error; the right one logs in; bot
   await expect(page.getByText(/Log intact: all 2 entries verified/)).toBeVisible();
   const rows = page.getByRole('table', { name: 'Audit entries' }).getByRole('row');
   await expect(rows.nth(1)).toContainText('partition.login');
-  await expect(rows.nth(1)).toContainText('ok');
-  await expect(rows.nth(2)).toContainText('failed');
+  await expect(rows.nth(1)).toContainText('Done');
+  await expect(rows.nth(2)).toContainText('Failed: wrong PIN');
   await expect(rows.nth(2)).toContainText('PIN_INCORRECT');
 });
 

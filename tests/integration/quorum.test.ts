@@ -146,6 +146,15 @@ describe('a 3-of-5 card set', () => {
     // The wrong card PIN is in the audit log (who, tries left), the PIN itself is not.
     const wrong = terminal.audit.list(20).find((e) => e.action === 'card.pin');
     expect(wrong).toMatchObject({ outcome: 'refused', target: "holder q35-4's card", details: { holder: 'holder q35-4', triesLeft: 2, ceremony: 'so-login' } });
+    // ...with the card that refused it, as the card itself names it, the step, and the officer as "who".
+    const serial = await withCard(terminal, 'q35-4', (card) => card.serial());
+    expect(serial).toMatch(/^[0-9a-f]{32}$/);
+    expect(wrong?.details).toMatchObject({ card: serial, blocked: false, error: 'PIN_INCORRECT', step: expect.any(String) });
+    expect(wrong?.officers).toEqual([{ holder: 'holder q35-4', card: serial }]);
+    // The login's entry names each officer with the card read, paired in share order.
+    const login = terminal.audit.list(20).find((e) => e.action === 'so.login' && e.outcome === 'ok');
+    expect(login?.officers.map((o) => o.holder)).toEqual(['holder q35-1', 'holder q35-2', 'holder q35-4']);
+    expect(login?.officers.find((o) => o.holder === 'holder q35-4')?.card).toBe(serial);
     expect(JSON.stringify(terminal.audit.list(50))).not.toContain('wrong-pin-44');
     expect(tokenFlags(set.partition.serial)).not.toMatch(/so pin count low/i);
     await terminal.so.end('logout');

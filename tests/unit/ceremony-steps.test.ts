@@ -16,6 +16,7 @@ const readers = { onChange: () => () => undefined, snapshot: () => ({ service: '
 function fakeCard(pin: string, tries = 3): OfficerCard & { tries: number } {
   const card = {
     tries,
+    knownSerial: 'c0ffee00c0ffee00c0ffee00c0ffee00',
     async pinTriesLeft() {
       return card.tries;
     },
@@ -107,24 +108,46 @@ describe('typing a card PIN', () => {
     expect(card.tries).toBe(2);
   });
 
-  it('records each wrong PIN, never the PIN', async () => {
+  it('records each wrong PIN with the card, its holder, the tries left and the step, never the PIN', async () => {
     const run = new CeremonyRun(readers, 'check-card', { label: 'L', serial: 'S' });
     const recorded: unknown[] = [];
     run.record = async (entry) => void recorded.push(entry);
     const card = fakeCard('right-pin');
     answering(run, [{ pin: 'wrong-1' }, { pin: 'right-pin' }]);
     await withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'x', retry: true }, (p) => verifiedPin(card, p));
-    expect(recorded).toEqual([{ action: 'card.pin', target: "Ann's card", outcome: 'refused', details: { holder: 'Ann', triesLeft: 2, blocked: false } }]);
+    expect(recorded).toEqual([
+      {
+        action: 'card.pin',
+        target: "Ann's card",
+        outcome: 'refused',
+        details: { holder: 'Ann', card: 'c0ffee00c0ffee00c0ffee00c0ffee00', triesLeft: 2, blocked: false, step: run.current().steps[0]?.title, error: 'PIN_INCORRECT' },
+      },
+    ]);
     expect(JSON.stringify(recorded)).not.toContain('wrong-1');
   });
 
-  it('never asks a blocked card for its PIN', async () => {
+  it('records the PIN that blocks the card as such', async () => {
     const run = new CeremonyRun(readers, 'so-login', { label: 'L', serial: 'S' });
+    const recorded: { details: Record<string, unknown> }[] = [];
+    run.record = async (entry) => void recorded.push(entry);
+    const card = fakeCard('right-pin', 1);
+    answering(run, [{ pin: 'wrong-1' }]);
+    expect(await withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'x', retry: true }, (p) => verifiedPin(card, p))).toBeNull();
+    expect(recorded.map((r) => r.details)).toEqual([expect.objectContaining({ card: 'c0ffee00c0ffee00c0ffee00c0ffee00', triesLeft: 0, blocked: true, error: 'PIN_LOCKED' })]);
+  });
+
+  it('never asks a blocked card for its PIN, and records that the card was refused for it', async () => {
+    const run = new CeremonyRun(readers, 'so-login', { label: 'L', serial: 'S' });
+    const recorded: unknown[] = [];
+    run.record = async (entry) => void recorded.push(entry);
     const card = fakeCard('right-pin', 0);
     const seen = answering(run, [{ pin: 'right-pin' }]);
     expect(await withCardPin(run, card, { holder: 'Ann', reader: 'R', text: 'x', retry: true }, (p) => verifiedPin(card, p))).toBeNull();
     expect(seen.some((p) => p.kind === 'enter-pin')).toBe(false);
     expect(run.current().notices.map((n) => n.text)).toEqual(["Ann's card: The card is blocked after too many wrong PINs."]);
+    expect(recorded).toEqual([
+      { action: 'card.pin.blocked', target: "Ann's card", outcome: 'refused', details: { holder: 'Ann', card: 'c0ffee00c0ffee00c0ffee00c0ffee00', triesLeft: 0, blocked: true, step: run.current().steps[0]?.title } },
+    ]);
   });
 
   it('wipes every PIN it was given', async () => {

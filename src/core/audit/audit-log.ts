@@ -13,6 +13,7 @@ import type { AuditEntryView, AuditProblem, AuditVerification } from '../../shar
 import { TesseraError } from '../errors';
 import type { Keychain } from '../keychain/keychain';
 import type { Sql } from '../store/database';
+import { officersOf } from './officers';
 import { type AuditAnchor, type AuditFields, type AuditRow, entryHash, entryMac, genesisHash, genesisMac, verifyChain } from './chain';
 import { type TrustedSealKey, verifySeals } from './seal';
 import { type StoredRecord, type TerminalRecord, decodeLegacyAnchor, decodeRecord, encodeRecord, legacyAnchorAccount } from './terminal-record';
@@ -368,5 +369,5 @@ function fromDb(r: DbRow): AuditRow {
 }
 
 function view(r: AuditRow): AuditEntryView {
-  return { seq: r.seq, time: r.time, actor: r.actor, action: r.action, target: r.target, outcome: r.outcome, details: r.details };
+  return { seq: r.seq, time: r.time, actor: r.actor, action: r.action, target: r.target, outcome: r.outcome, details: r.details, officers: officersOf(r.details) };
 }

@@ -72,7 +72,14 @@ function enrolmentMark(value: unknown): EnrolmentMark | null {
 export type PinCheck = { ok: true } | { ok: false; triesLeft: number | null; blocked: boolean };
 
 export class OfficerCard {
+  private serialRead: string | null = null;
+
   constructor(private readonly session: CardSession) {}
+
+  /** The serial this session last read or wrote (`serial`, `ensureSerial`), without a command to the card; null before. */
+  get knownSerial(): string | null {
+    return this.serialRead;
+  }
 
   get readerName(): string {
     return this.session.readerName;
@@ -83,7 +90,9 @@ export class OfficerCard {
     const frame = await this.readFile(FILES.identity);
     if (frame.state !== 'ok') return null;
     const parsed = parseJson(frame.body) as { serial?: unknown } | null;
-    return typeof parsed?.serial === 'string' && /^[0-9a-f]{32}$/.test(parsed.serial) ? parsed.serial : null;
+    const serial = typeof parsed?.serial === 'string' && /^[0-9a-f]{32}$/.test(parsed.serial) ? parsed.serial : null;
+    this.serialRead = serial;
+    return serial;
   }
 
   /** Gives a blank card its serial (random; the emulated cards all share one chip number). */
@@ -92,6 +101,7 @@ export class OfficerCard {
     if (existing) return existing;
     const serial = randomBytes(16).toString('hex');
     await this.writeFile(FILES.identity, IDENTITY_SIZE, Buffer.from(JSON.stringify({ v: 1, serial })));
+    this.serialRead = serial;
     return serial;
   }
 
@@ -114,6 +124,7 @@ export class OfficerCard {
     for (const slot of ['soPending', 'backupPending', 'so', 'backup'] as const) await this.clearSlot(slot);
     await this.clearFile(FILES.enrolling);
     await this.clearFile(FILES.identity);
+    this.serialRead = null;
   }
 
   async readSlot(slot: SlotFile): Promise<FrameRead> {

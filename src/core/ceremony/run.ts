@@ -152,6 +152,11 @@ export class CeremonyRun {
     this.update({ notices: [...this.view.notices, { level, text, ...(detail ? { detail } : {}) }] });
   }
 
+  /** The title of the step under way ("Collect the cards"), or null when none is (ended). */
+  currentStep(): string | null {
+    return this.view.steps.find((s) => s.state === 'current')?.title ?? null;
+  }
+
   /** Marks step `index` current and the ones before it done. */
   stepTo(index: number): void {
     this.update({ steps: this.view.steps.map((s, i) => ({ ...s, state: i < index ? 'done' : i === index ? 'current' : 'todo' })) });

@@ -139,7 +139,7 @@ export async function loginSoWithQuorum(run: CeremonyRun, ctx: CeremonyContext, 
       // A change interrupted inside C_SetPIN: this refusal was the one probe that tells, and it is rolled back.
       const rolledBack = incorrect ? ((await rollBackInterruptedAdoption(ctx, descriptor)) ?? (await rollBackInterruptedRotation(ctx, descriptor.set, descriptor.generation))) : null;
       const failures = incorrect && !rolledBack ? ctx.store.countSoFailure(token.serial) : ctx.store.soFailures(token.serial);
-      await ctx.audit.append({ actor: ctx.actor, action: 'so.login', target, outcome: 'failed', details: { holders: holders.join(', '), error: error instanceof TesseraError ? error.code : 'INTERNAL', terminalFailureCount: failures, ceremony: run.kind, ...(rolledBack ? { probe: 'an SO PIN change interrupted inside C_SetPIN: it had not taken effect' } : {}) } });
+      await ctx.audit.append({ actor: ctx.actor, action: 'so.login', target, outcome: 'failed', details: { holders: holders.join(', '), cards: [...cards.values()].join(', '), error: error instanceof TesseraError ? error.code : 'INTERNAL', terminalFailureCount: failures, ceremony: run.kind, ...(rolledBack ? { probe: 'an SO PIN change interrupted inside C_SetPIN: it had not taken effect' } : {}) } });
       if (incorrect) {
         throw new TesseraError('PIN_INCORRECT', rolledBack ?? 'The HSM refused the verified credential: its card-set record or the SO PIN was changed outside this terminal. No SO login is tried again until an officer has found out why and acknowledges it (Cards → Acknowledge the refused SO login, or tessera so-acknowledge).', error.detail);
       }

@@ -7,7 +7,7 @@ import type { OfficerCard, PinCheck } from '../../cards/officer-card';
 import { TesseraError } from '../../errors';
 import { pinRefusal } from '../../quorum/card-record';
 import { wipe } from '../../secrets';
-import type { CeremonyRun } from '../run';
+import type { CeremonyRun, RunRecord } from '../run';
 import { CARD_PIN_RULES, type PinRules, TRANSPORT_PIN } from './pin-rules';
 
 export interface PinQuestion {
@@ -69,6 +69,7 @@ export async function withCardPin<T>(run: CeremonyRun, card: OfficerCard, q: Pin
   for (;;) {
     if (triesLeft === 0) {
       run.notice('error', `${q.holder}'s card: ${pinRefusal({ triesLeft: 0, blocked: true })}`);
+      await run.record({ action: CARD_PIN_BLOCKED_ACTION, target: `${q.holder}'s card`, outcome: 'refused', details: pinDetails(run, card, q.holder, { triesLeft: 0, blocked: true }) });
       return null;
     }
     const { pin } = await run.ask({ kind: 'enter-pin', text: q.text, holder: q.holder, reader: q.reader, triesLeft, ...(refusal ? { refusal } : {}) }, 'pin');
@@ -83,13 +84,27 @@ export async function withCardPin<T>(run: CeremonyRun, card: OfficerCard, q: Pin
     refusal = q.wrongPin ? q.wrongPin(pinRefusal(result)) : pinRefusal(result);
     run.notice('warning', `${q.holder}'s card: ${refusal}`);
     // A wrong card PIN is part of the record (never the PIN itself).
-    await run.record({ action: 'card.pin', target: `${q.holder}'s card`, outcome: 'refused', details: { holder: q.holder, triesLeft: result.triesLeft, blocked: result.blocked } });
+    await run.record({ action: CARD_PIN_ACTION, target: `${q.holder}'s card`, outcome: 'refused', details: { ...pinDetails(run, card, q.holder, result), error: result.blocked ? 'PIN_LOCKED' : 'PIN_INCORRECT' } });
     if (result.blocked) return null;
     // PINs given in advance (the CLI's --pins-from) belong to one card each: the next one is never
     // tried on this card, nor this card's on the next.
     if (!q.retry) throw new TesseraError('PIN_INCORRECT', `${q.holder}'s card: ${refusal} Stopped there: a PIN given in advance is not tried again, nor on another card.`);
     triesLeft = result.triesLeft;
   }
+}
+
+/** The audit action of a card PIN the card refused (the PIN itself is never recorded). */
+export const CARD_PIN_ACTION = 'card.pin';
+/** The audit action of a card whose PIN is blocked, found before a PIN was asked for. */
+export const CARD_PIN_BLOCKED_ACTION = 'card.pin.blocked';
+
+/**
+ * What the audit log keeps of a refused card PIN: the holder, the card's serial (as identified
+ * before the PIN was asked for; null if it never was), the tries the card says are left (null when
+ * it does not say), whether it is now blocked, and the ceremony's step. Never the PIN.
+ */
+function pinDetails(run: CeremonyRun, card: OfficerCard, holder: string | undefined, result: { triesLeft: number | null; blocked: boolean }): RunRecord['details'] {
+  return { holder: holder ?? null, card: card.knownSerial, triesLeft: result.triesLeft, blocked: result.blocked, step: run.currentStep() };
 }
 
 function isWrongPin(value: unknown): value is WrongPin {

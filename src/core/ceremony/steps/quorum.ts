@@ -149,7 +149,8 @@ export async function collectQuorum(run: CeremonyRun, spec: QuorumSpec): Promise
     }
     const d = descriptor;
     const holders = [...shares.keys()].sort((a, b) => a - b).map((i) => d.holders.find((h) => h.index === i)?.holder ?? `#${i}`);
-    return { descriptor: d, secret, holders, cards };
+    // Cards in share order, as the holders are: the audit log pairs them by position.
+    return { descriptor: d, secret, holders, cards: new Map([...cards.entries()].sort(([a], [b]) => a - b)) };
   } finally {
     for (const share of shares.values()) wipe(share);
   }
