@@ -12,6 +12,10 @@ import { defineConfig } from 'vite';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
+  // Pure-JavaScript packages are bundled in: Node's ESM loader then resolves and compiles one file
+  // instead of hundreds (zod alone is ~100 files). yaml stays external: bundled, its CommonJS
+  // modules would all run at start, for the few commands that read a ceremony script.
+  ssr: { noExternal: ['commander', 'zod', 'shamir-secret-sharing'] },
   build: {
     ssr: true,
     target: 'node20',
