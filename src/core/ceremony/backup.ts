@@ -10,7 +10,7 @@ import type { CeremonyStartOf } from '../../shared/ceremonies';
 import type { BackupObjectLine, BackupReport, CeremonyResult } from '../../shared/types';
 import { activeBackupSet } from '../backup/backup-set';
 import { type BackupKeys, KEM_NAME, encapsulate, fingerprint, wipeKeys } from '../backup/escrow';
-import { type BackupHeader, type EntryBody, FILE_EXTENSION, MANIFEST_SUFFIX, MAX_FILE_BYTES, fileEnd, fileStart, openEntry, sealEntry, verifyBytes } from '../backup/format';
+import { type BackupHeader, type EntryBody, FILE_EXTENSION, MANIFEST_SUFFIX, MAX_FILE_BYTES, fileEnd, fileStart, openEntry, sealEntry, verifyBytesAsync } from '../backup/format';
 import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../backup/manifest';
 import { AtomicFile, mediaAt, readFromMedium, writeAtomically } from '../backup/media';
 import { type CapturedObject, exclusion, isKey, keyCheck, survey } from '../backup/objects';
@@ -100,6 +100,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   const keys: BackupKeys = encapsulated.keys;
   let wrapKey: Handle | null = null;
   let file: AtomicFile | null = null;
+  let nextWrap: Promise<Buffer> | null = null;
   const signingKey = Buffer.from(set.backup.signingKey, 'base64');
   const header: BackupHeader = {
     format: 'tessera-backup',
@@ -139,12 +140,25 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
     };
     await put(fileStart(header));
     const entries = [...included.map((o) => ({ o, reason: null as string | null })), ...excluded.map((e) => ({ o: e.o, reason: e.reason as string | null }))];
+    // A pipeline: the HSM wraps the next key on a libuv thread while this thread seals and writes
+    // the current entry, so the wrapping loop sets the pace and the main thread never blocks on it.
+    const key = wrapKey;
+    const wrapAt = (i: number): Promise<Buffer> | null => {
+      const e = entries[i];
+      if (!e || e.reason || !isKey(e.o.class)) return null;
+      const started = wrap(session, e.o, mechanism.value, key);
+      started.catch(() => undefined); // awaited below, or drained in `finally` when the loop stops early
+      return started;
+    };
+    nextWrap = wrapAt(0);
     let lastShown = 0;
     for (const [index, { o, reason }] of entries.entries()) {
       run.checkCancelled();
+      const wrapped = nextWrap ? await nextWrap : null;
+      nextWrap = wrapAt(index + 1);
       const body: EntryBody = reason
         ? { kind: 'excluded', index, class: o.class, label: o.label, id: o.id, reason }
-        : { kind: 'object', index, class: o.class, label: o.label, id: o.id, keyType: o.keyType, attributes: o.attributes, ...(isKey(o.class) ? { wrapped: wrap(session, o, mechanism.value, wrapKey).toString('base64'), check: keyCheck(o, publicKeys) } : {}) };
+        : { kind: 'object', index, class: o.class, label: o.label, id: o.id, keyType: o.keyType, attributes: o.attributes, ...(wrapped ? { wrapped: wrapped.toString('base64'), check: keyCheck(o, publicKeys) } : {}) };
       await put(sealEntry(body, keys.contentKey, backupId));
       if (index === 0) crashPoint('backup:writing');
       if (performance.now() - lastShown > 100 || index === entries.length - 1) {
@@ -203,7 +217,9 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
     };
     return { kind: 'backup', report };
   } finally {
-    // Whatever stopped the backup (cancel, full or pulled media, HSM), no partial file stays.
+    // Whatever stopped the backup (cancel, full or pulled media, HSM), no partial file stays, and
+    // no C_WrapKey is still running when the wrapping key is destroyed.
+    await nextWrap?.catch(() => undefined);
     await file?.abort();
     intent.finish(run.isCancelled ? 'cancelled' : 'failed');
     wipeKeys(keys);
@@ -217,9 +233,9 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   }
 }
 
-function wrap(session: Session, o: CapturedObject, mechanism: number, wrapKey: Handle): Buffer {
+async function wrap(session: Session, o: CapturedObject, mechanism: number, wrapKey: Handle): Promise<Buffer> {
   try {
-    return session.wrapKey(mechanism, wrapKey, o.handle, o.keyType === CKK.RSA ? 16384 : 4096);
+    return await session.wrapKeyAsync(mechanism, wrapKey, o.handle, o.keyType === CKK.RSA ? 16384 : 4096);
   } catch (error) {
     throw new TesseraError('HSM_ERROR', `The HSM would not wrap “${o.label}” (id ${o.id || 'none'}). Nothing was left on the media.`, error instanceof TesseraError ? error.detail : undefined);
   }
@@ -229,7 +245,7 @@ function wrap(session: Session, o: CapturedObject, mechanism: number, wrapKey: H
 async function readBack(path: string, writtenSha: string, keys: BackupKeys) {
   try {
     const { bytes } = await readFromMedium(path, MAX_FILE_BYTES);
-    const verdict = verifyBytes(bytes);
+    const verdict = await verifyBytesAsync(bytes);
     let fails = !verdict.valid ? verdict.problem : verdict.backup.sha256 !== writtenSha ? 'checksum differs' : null;
     if (verdict.valid && !fails) {
       const paced = pacer();
