@@ -119,6 +119,15 @@ export function sealEntry(body: EntryBody, contentKey: Buffer, backupId: string)
   return record(RECORD.entry, Buffer.concat([index, nonce, sealed]));
 }
 
+/**
+ * The entry in one record as `sealEntry` framed it (type, length, index, nonce, ciphertext and
+ * tag), for checking that it opens before it is written; null when the bytes are no entry record.
+ */
+export function entryInRecord(bytes: Buffer): SealedEntry | null {
+  if (bytes.length < 5 + 4 + 12 + 16 || bytes.readUInt8(0) !== RECORD.entry || bytes.readUInt32BE(1) !== bytes.length - 5) return null;
+  return { index: bytes.readUInt32BE(5), nonce: bytes.subarray(9, 21), sealed: bytes.subarray(21) };
+}
+
 export function fileEnd(trailer: BackupTrailer): Buffer {
   return record(RECORD.trailer, Buffer.from(JSON.stringify(trailer)));
 }
