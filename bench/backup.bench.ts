@@ -37,9 +37,10 @@ async function ceremony(terminal: Terminal, start: CeremonyStart, phase: string,
     const view = terminal.ceremonies.running()?.snapshot() as CeremonyView;
     // A phase is a prompt's text (counts in it blanked, so "writing 120/3000" is one phase).
     const name = `${start.kind}: ${view.prompt.text.replace(/\d+/g, '#').slice(0, 90)}`;
-    if (stalls && name !== phaseName) {
+    if (name !== phaseName) {
       phaseName = name;
-      stalls.phase(name);
+      stalls?.phase(name);
+      if (process.env.BENCH_VERBOSE) console.error(`  [${(performance.now() - begin).toFixed(0)} ms] ${name}`);
     }
     if (['done', 'failed', 'cancelled'].includes(view.prompt.kind)) {
       stalls?.end();
@@ -99,13 +100,16 @@ async function main(): Promise<void> {
     await terminal.partition.selectByLabel(state.modulePath, label);
     await terminal.partition.login(Buffer.from(state.userPin));
     if (!terminal.backup.backupSet()) await ceremony(terminal, { kind: 'backup-set', holders: ['bench'], threshold: 1 }, '', '', stalls);
-    const backup = await ceremony(terminal, { kind: 'backup', media }, 'Back up', 'Reading the backup back', stalls);
+    // A reused partition's set is known to this fresh terminal only from the partition's anchor:
+    // its fingerprint is given as the CLI's --trust-set would give it (no officer at the bench).
+    const trustSet = terminal.backup.backupSet()?.fingerprint;
+    const backup = await ceremony(terminal, { kind: 'backup', media, trustSet }, 'Back up', 'Reading the backup back', stalls);
     const report = backup.view.result?.kind === 'backup' ? backup.view.result.report : null;
     await terminal.partition.logout();
 
     await terminal.partition.selectByLabel(state.modulePath, coreTarget);
     await terminal.partition.login(Buffer.from(state.userPin));
-    const restore = await ceremony(terminal, { kind: 'restore', file: report?.file ?? '', onConflict: 'skip' }, 'Restoring', '', stalls);
+    const restore = await ceremony(terminal, { kind: 'restore', file: report?.file ?? '', onConflict: 'skip', trustSet }, 'Restoring', '', stalls);
     const counts = restore.view.result?.kind === 'restore' ? restore.view.result.report.counts : null;
     await terminal.partition.logout();
 
