@@ -6,7 +6,7 @@ import { wipe } from '../secrets';
 import { type AttributeSpec, type AttributeValue, decode, isNeverRead } from './attributes';
 import { CKA, CKO } from './constants';
 import { toHsmError, withHsmErrors } from './hsm-errors';
-import { type Handle, type Pkcs11, type Template, asPkcs11Failure, pkcs11Call, pkcs11CallAsync } from './pkcs11-adapter';
+import { type Handle, type Pkcs11, type Template, asPkcs11Failure, pkcs11Call } from './pkcs11-adapter';
 
 export interface AttributeRead {
   values: Map<number, AttributeValue>;
@@ -183,21 +183,6 @@ export class Session {
   /** C_WrapKey into a buffer of `room` bytes; the wrapped bytes are returned (a slice of it). */
   wrapKey(mechanism: number, wrappingKey: Handle, key: Handle, room = 16384): Buffer {
     return withHsmErrors('C_WrapKey', () => this.lib.C_WrapKey(this.handle, { mechanism }, wrappingKey, key, Buffer.alloc(room)));
-  }
-
-  /**
-   * C_WrapKey (PKCS#11 v2.40 section 5.13) run on a libuv thread (pkcs11js's async form; the module
-   * is initialised with CKF_OS_LOCKING_OK), so the main thread encrypts and writes while the HSM
-   * wraps. One call at a time per session, as the standard asks: the caller awaits each before the next.
-   * @returns the wrapped bytes (a slice of a `room`-byte buffer)
-   * @throws TesseraError mapped from the CKR_* value (e.g. HSM_ERROR for CKR_KEY_UNEXTRACTABLE)
-   */
-  async wrapKeyAsync(mechanism: number, wrappingKey: Handle, key: Handle, room = 16384): Promise<Buffer> {
-    try {
-      return await pkcs11CallAsync('C_WrapKey', () => this.lib.C_WrapKeyAsync(this.handle, { mechanism }, wrappingKey, key, Buffer.alloc(room)));
-    } catch (error) {
-      throw toHsmError(error, 'C_WrapKey');
-    }
   }
 
   unwrapKey(mechanism: number, unwrappingKey: Handle, wrapped: Buffer, template: Template): Handle {
