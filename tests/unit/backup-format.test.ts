@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decapsulate, encapsulate, escrowPublic, fingerprint, newEscrowKey } from '../../src/core/backup/escrow';
-import { type BackupHeader, type EntryBody, MAGIC, fileEnd, fileStart, openEntry, sealEntry, verifyBytes } from '../../src/core/backup/format';
+import { type BackupHeader, type EntryBody, MAGIC, fileEnd, fileStart, openEntry, sealEntry, verifyBytes, verifyBytesAsync } from '../../src/core/backup/format';
 import { inspectBackupFile, verifyBackupFile } from '../../src/core/backup/verify';
 import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../../src/core/backup/manifest';
 import { isRemovable, parseMountInfo } from '../../src/core/media/mounts';
@@ -62,6 +62,19 @@ describe('the backup file', () => {
       }
     }
     expect(accepted).toEqual([]);
+  });
+
+  it('off the main thread (verifyBytesAsync) gives the same verdict as verifyBytes, for the file as written and every flipped bit', async () => {
+    const written = await verifyBytesAsync(bytes);
+    expect(written).toEqual(verifyBytes(bytes));
+    const differing: string[] = [];
+    for (let at = 0; at < bytes.length; at += 7) {
+      const copy = Buffer.from(bytes);
+      copy[at] = (copy[at] as number) ^ (1 << (at % 8));
+      const [sync, async] = [verifyBytes(copy), await verifyBytesAsync(copy)];
+      if (JSON.stringify(sync) !== JSON.stringify(async)) differing.push(`byte ${at}: ${JSON.stringify(sync).slice(0, 80)} / ${JSON.stringify(async).slice(0, 80)}`);
+    }
+    expect(differing).toEqual([]);
   });
 
   it('rejects the file cut at any length (property)', () => {

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import type { BackupSummary, BackupVerification } from '../../shared/types';
 import { TesseraError } from '../errors';
 import { setFingerprint } from '../quorum/card-set';
-import { type BackupHeader, MAGIC, MANIFEST_SUFFIX, MAX_FILE_BYTES, type ParsedBackup, verifyBytes } from './format';
+import { type BackupHeader, MAGIC, MANIFEST_SUFFIX, MAX_FILE_BYTES, type ParsedBackup, verifyBytesAsync } from './format';
 import { checkManifest } from './manifest';
 import { readBackupFile } from './media';
 
@@ -23,7 +23,7 @@ export async function inspectBackupFile(file: string): Promise<{ verification: B
   const head = await readBackupFile(file, MAX_FILE_BYTES, MAGIC.length);
   if (!head.equals(MAGIC)) return { verification: { file, valid: false, problem: 'This is not a Tessera backup file.', sha256: null, size: head.length, backup: null, manifest: existsSync(`${file}${MANIFEST_SUFFIX}`) ? 'disagrees' : 'missing' }, backup: null };
   const bytes = await readBackupFile(file, MAX_FILE_BYTES);
-  const verdict = verifyBytes(bytes);
+  const verdict = await verifyBytesAsync(bytes);
   const manifestPath = `${file}${MANIFEST_SUFFIX}`;
   if (!verdict.valid) {
     const verification: BackupVerification = { file, valid: false, problem: verdict.problem, sha256: null, size: bytes.length, backup: verdict.header ? summaryOf(verdict.header) : null, manifest: existsSync(manifestPath) ? 'disagrees' : 'missing' };

@@ -19,7 +19,6 @@ import { AtomicFile, type MediaSubject, mediaError, readFromMedium } from '../ba
 import { TesseraError } from '../errors';
 import { verifyData } from '../hsm/ec-signing';
 import { canonicalJson } from '../policy/policy';
-import { renderTranscriptPdf } from './transcript-pdf';
 
 /** The largest transcript JSON read or written (a long ceremony is a few hundred kB). */
 export const MAX_TRANSCRIPT_BYTES = 16 * 1024 * 1024;
@@ -139,6 +138,8 @@ export async function writeTranscript(folder: string, baseName: string, body: Tr
   if (!checked.success) throw new TesseraError('INTERNAL', 'The transcript could not be written: it is not well-formed.', describeIssue(checked.error.issues[0]));
   const transcript = checked.data;
   const digest = transcriptDigest(transcript);
+  // pdfkit and its fonts cost a command that writes no transcript ~100 ms at start: loaded here only.
+  const { renderTranscriptPdf } = await import('./transcript-pdf');
   const pdfBytes = await renderTranscriptPdf(transcript, digest);
   const pdfSha = sha256(pdfBytes);
   const statement = transcriptStatement(digest, pdfSha);

@@ -1,0 +1,48 @@
+// Benchmark (not a test): how fast the `tessera` command starts and answers, against bare Node's
+// start and OpenSC's `pkcs11-tool -L` on the same lab partition, each run as its own process, in
+// one run. Prints medians of RUNS runs and the ratios. Target: `tessera status --json` within 3x of
+// `node -e 0`.   npm run bench:cli   (RUNS=21 npm run bench:cli for steadier medians)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ensureCliBuild } from '../scripts/cli-build';
+import { labForBench, median } from './lab-bench';
+
+const RUNS = Number(process.env.RUNS ?? 11);
+const root = resolve(import.meta.dirname, '..');
+
+/** Median wall time in ms of RUNS runs of `command args` (one warm-up run first, not counted). */
+function time(command: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const times: number[] = [];
+  for (let run = 0; run <= RUNS; run++) {
+    const start = performance.now();
+    execFileSync(command, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (run > 0) times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+async function main(): Promise<void> {
+  ensureCliBuild();
+  const { lab, modulePath } = await labForBench();
+  const state = lab.state();
+  const env = { ...process.env, SOFTHSM2_CONF: state.softhsmConf, TESSERA_HOME: mkdtempSync(join(tmpdir(), 'tessera-bench-cli-')) };
+  const tessera = join(root, 'bin', 'tessera.js');
+  const node = time(process.execPath, ['-e', '0'], env);
+  const tool = time('pkcs11-tool', ['--module', modulePath, '-L'], env);
+  const help = time(process.execPath, [tessera, '--help'], env);
+  const status = time(process.execPath, [tessera, 'status', '--json'], env);
+  const row = (name: string, ms: number): string => `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(5)} ms   ${(ms / node).toFixed(2)}x node   ${(ms / tool).toFixed(2)}x pkcs11-tool`;
+  console.log(`\nStarting the command line (medians of ${RUNS} runs, each its own process, on the lab partition "${state.tokenLabel}")`);
+  console.log(row('node -e 0', node));
+  console.log(row('pkcs11-tool -L', tool));
+  console.log(row('tessera --help', help));
+  console.log(row('tessera status --json', status));
+  console.log(`  tessera status / bare node start: ${(status / node).toFixed(2)}x (target <= 3.00x)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
