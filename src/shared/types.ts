@@ -327,6 +327,8 @@ export interface CeremonyPrompt {
   triesLeft?: number | null;
   /** For confirm: the button's words, naming what will change. */
   confirmLabel?: string;
+  /** For confirm: the action destroys or replaces something (a credential, objects, a card's enrolment); only these look dangerous. */
+  destroys?: boolean;
   /**
    * For insert-card: officers may also stop taking cards (answered with confirm), e.g. "Finish the
    * roll call with the cards read" or "Finish later"; the button's words.
@@ -483,6 +485,8 @@ export interface PolicyView {
   set: { m: number; n: number } | null;
   signedBy: { set: string; generation: number; approvers: { holder: string; card: string }[]; at: string } | null;
   enforcement: { kind: 'terminal' | 'module'; words: string };
+  /** Why the policy in force refuses a backup or a restore now (naming the setting); null when allowed. Screens disable the action and show this. */
+  refuses: { backup: string | null; restore: string | null };
 }
 
 /**

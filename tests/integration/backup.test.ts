@@ -134,7 +134,7 @@ describe('backup', () => {
     expect(objectsIn(target)).toBe(report.objects);
     for (const o of r.objects.filter((x) => x.class === 'private-key' || x.class === 'secret-key').filter((x) => x.outcome === 'restored')) expect(o.check, o.label).toMatch(/^passed/);
     // SoftHSM2 does not keep these on unwrapped keys: reported, not hidden.
-    expect(r.objects.find((o) => o.label === 'Signing Key 2026' && o.class === 'private-key')?.notPreserved.join('; ')).toMatch(/local: true in the backup, false now/);
+    expect(r.objects.find((o) => o.label === 'Signing Key 2026' && o.class === 'private-key')?.notPreserved.join('; ')).toMatch(/CKA_LOCAL \(local\): yes in the backup; the partition reports no for the restored object/);
     const proof = proveKeys(state.modulePath, state.softhsmConf, source.label, target, LAB_USER_PIN);
     expect(proof).toEqual({ '01': 'signature verified', '02': 'signature verified', '11': 'signature verified', '13': 'signature verified', '22': 'decrypted', '23': 'decrypted' });
   });

@@ -4,7 +4,7 @@
 // token did not keep. Key material never appears here: it travels only wrapped.
 import { CKA, CKK, CKO } from '../hsm/constants';
 import { AUDIT_KEY_LABEL } from '../partition/audit-key';
-import type { Handle, Template } from '../hsm/pkcs11-adapter';
+import { type Handle, type Template, nameOf } from '../hsm/pkcs11-adapter';
 import type { Session } from '../hsm/session';
 import type { EntryBody, KeyCheck, ObjectClassName, RecordedAttribute } from './format';
 import { turn } from './pacer';
@@ -173,19 +173,28 @@ export function template(entry: Extract<EntryBody, { kind: 'object' }>): Templat
   return out;
 }
 
-/** Recorded attributes the recreated object (as captured after its creation) does not have as recorded. */
+/**
+ * Recorded attributes the recreated object (as captured after its creation) does not have as
+ * recorded, one sentence each, by PKCS#11 name with the value in words, e.g. "CKA_VALUE_LEN (value
+ * length): 32 in the backup; the partition reports 0 for the restored object". These are attributes
+ * only: the key value itself is checked separately (restore-checks.ts).
+ */
 export function differences(now: CapturedObject | null, entry: Extract<EntryBody, { kind: 'object' }>): string[] {
   const out: string[] = [];
   for (const a of entry.attributes) {
     const after = now?.attributes.find((b) => b.type === a.type)?.value;
-    if (after !== a.value) out.push(`${a.name}: ${show(a.value)} in the backup, ${after === undefined ? 'not available' : show(after)} now`);
+    if (after === a.value) continue;
+    const name = `${nameOf('CKA', a.type)} (${a.name})`;
+    const now_ = after === undefined || after === '' ? 'the partition gives none for the restored object' : `the partition reports ${show(a.type, after)} for the restored object`;
+    out.push(`${name}: ${a.value === '' ? 'none' : show(a.type, a.value)} in the backup; ${now_}`);
   }
   return out;
 }
 
-function show(value: boolean | number | string): string {
-  if (typeof value === 'string') return value.length > 24 ? `${value.slice(0, 16)}… (${value.length / 2} bytes)` : value === '' ? '(empty)' : value;
-  return String(value);
+function show(type: number, value: boolean | number | string): string {
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'number') return type === CKA.KEY_GEN_MECHANISM ? `${nameOf('CKM', value)} (0x${value.toString(16)})` : String(value);
+  return value.length > 24 ? `${value.slice(0, 16)}… (${value.length / 2} bytes)` : `${value} (hex)`;
 }
 
 /** Why an object stays out of a backup; null when it goes in. */

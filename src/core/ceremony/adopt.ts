@@ -72,6 +72,7 @@ export async function adopt(run: CeremonyRun, ctx: CeremonyContext, params: Para
       run,
       `${n === 1 ? 'The card is' : `All ${n} cards are`} written and checked. Change the SO PIN of partition “${token.label}” (serial ${token.serial}) now? The current SO PIN stops working; from then on ${n === 1 ? 'this card logs' : m === n ? `all ${n} cards together log` : `any ${m} of these ${n} cards log`} in as SO.`,
       `Change the SO PIN of “${token.label}”`,
+      'destroys',
     );
     if (partition.partition().serial !== token.serial) throw new TesseraError('TOKEN_NOT_FOUND', 'The partition in the slot is no longer the one the cards were written for. Nothing was changed.');
     run.working('Changing the SO PIN…');

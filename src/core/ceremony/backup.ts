@@ -88,6 +88,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
     run,
     `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
     `Back up ${included.length} objects to ${media.label}`,
+    'keeps',
   );
   // Confirmed: the preview has done its job (and is not copied with every progress update).
   run.show(null);
@@ -154,8 +155,10 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
       if (!entry || openEntry(entry, keys.contentKey, backupId) === null) throw new TesseraError('INTERNAL', `Entry ${index + 1} of the backup does not open after sealing. Nothing was left on the media.`);
       await put(sealed);
       if (index === 0) crashPoint('backup:writing');
-      if (performance.now() - lastShown > 100 || index === entries.length - 1) {
-        run.progress(index + 1, entries.length);
+      // The bar counts the objects backed up (what the report counts); the entries that only name what
+      // was left out come after them and are not progress.
+      if (index < included.length && (performance.now() - lastShown > 100 || index === included.length - 1)) {
+        run.progress(index + 1, included.length);
         lastShown = performance.now();
       }
       await paced();

@@ -53,6 +53,7 @@ export async function resetCoPin(run: CeremonyRun, ctx: CeremonyContext, options
       run,
       `Reset the crypto officer's PIN of partition “${token.label}” (serial ${token.serial}) now, approved by the cards of ${holders.join(', ')}? The current PIN stops working at once; every application that logs in as crypto officer needs the new PIN.`,
       `Reset the crypto officer's PIN of “${token.label}”`,
+      'destroys',
     );
     if (partition.partition().serial !== token.serial) throw new TesseraError('TOKEN_NOT_FOUND', 'The partition in the slot is no longer the one the SO logged in to. Nothing was changed.');
     run.working("Resetting the crypto officer's PIN…");

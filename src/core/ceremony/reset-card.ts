@@ -26,7 +26,7 @@ export async function resetCard(run: CeremonyRun, ctx: CeremonyContext, options:
     const record = id.slots.so.record ?? id.slots.backup.record;
     const mark = id.enrolling ?? { holder, step: 'pin-set' as const, set: record?.descriptor.set ?? '', purpose: record?.descriptor.purpose ?? 'so' };
     const serial = id.serial;
-    await confirm(run, `Make ${mark.holder}'s card (serial ${serial.slice(0, 8)}…) blank again? Its unfinished enrolment is removed and its PIN goes back to the blank-card PIN.`, `Make ${mark.holder}'s card blank`);
+    await confirm(run, `Make ${mark.holder}'s card (serial ${serial.slice(0, 8)}…) blank again? Its unfinished enrolment is removed and its PIN goes back to the blank-card PIN.`, `Make ${mark.holder}'s card blank`, 'destroys');
     run.stepTo(1);
     const text = mark.step === 'pin-set' ? `${mark.holder}: type the PIN you chose for this card.` : `${mark.holder}: type the PIN you chose for this card (if its PIN was never changed, type the blank-card PIN).`;
     const pin = await withCardPin(run, card, { holder: mark.holder, reader, text, retry: options.retryWrongPin }, async (typed): Promise<Buffer | WrongPin> => verifiedPin(card, typed));

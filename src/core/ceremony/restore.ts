@@ -86,7 +86,7 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
     if (replace.size > 0) {
       const named = lines.filter((l) => replace.has(l.line.index)).map((l) => `“${l.line.conflictWith ?? l.line.label}”`);
       const s = named.length === 1 ? '' : 's';
-      await confirm(run, `Replace ${named.length} object${s} in partition “${token.label}”: ${named.join(', ')}? Each is destroyed after its replacement from the backup is restored and checked.`, `Replace ${named.length} object${s} in “${token.label}”`);
+      await confirm(run, `Replace ${named.length} object${s} in partition “${token.label}”: ${named.join(', ')}? Each is destroyed after its replacement from the backup is restored and checked.`, `Replace ${named.length} object${s} in “${token.label}”`, 'destroys');
     }
 
     run.stepTo(4);
@@ -96,12 +96,17 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
     intent = new IntentSteps(ctx.intents, RESTORE_INTENT, 'restoring', { backupId: h.backupId, file: params.file, target: token.serial });
     const outcomes: RestoreOutcome[] = [];
     let lastShown = 0;
+    // The bar counts the objects that are written (what the button and the report count), not the
+    // lines that are only reported (already there, skipped, not in the backup).
+    const toWrite = lines.filter((l) => writes(l.line, selected, replace)).length;
+    let written = 0;
     for (const [i, { line, entry, conflict }] of lines.entries()) {
       run.checkCancelled();
       outcomes.push(restoreOne(session, mechanism.value, wrapKey, line, entry, conflict, selected.has(line.index), replace.has(line.index)));
       crashPoint(`restore:object-${i + 1}`);
+      if (writes(line, selected, replace)) written++;
       if (performance.now() - lastShown > 100 || i === lines.length - 1) {
-        run.progress(i + 1, lines.length);
+        run.progress(written, toWrite);
         lastShown = performance.now();
       }
       await paced();
@@ -234,11 +239,27 @@ async function choose(run: CeremonyRun, params: RestoreParams, lines: RestoreLin
     const replace = new Set(params.onConflict === 'replace' ? lines.filter((l) => l.state === 'conflict' && selected.has(l.index)).map((l) => l.index) : []);
     return { selected, replace };
   }
-  const input = await run.ask({ kind: 'choose-objects', text: 'Choose what to restore. Objects already in the partition as backed up are kept; for a conflict, choose to skip it or replace the object in the partition.' }, 'choose');
   const valid = new Set(restorable.map((l) => l.index));
-  const selected = new Set((input.only ?? [...valid]).filter((i) => valid.has(i)));
-  const replace = new Set(input.replace.filter((i) => selected.has(i) && lines[i]?.state === 'conflict'));
-  return { selected, replace };
+  let refusal: string | undefined;
+  for (;;) {
+    const input = await run.ask(
+      { kind: 'choose-objects', text: 'Choose what to restore. Objects already in the partition as backed up are kept; for a conflict, choose to skip it or replace the object in the partition.', ...(refusal ? { refusal } : {}) },
+      'choose',
+    );
+    const selected = new Set((input.only ?? [...valid]).filter((i) => valid.has(i)));
+    const replace = new Set(input.replace.filter((i) => selected.has(i) && lines[i]?.state === 'conflict'));
+    // A choice that writes nothing would end in a report of nothing done: say so and ask again.
+    if (lines.some((l) => writes(l, selected, replace))) return { selected, replace };
+    refusal =
+      selected.size === 0
+        ? 'No object is chosen: choose at least one, or cancel the restore.'
+        : 'Nothing would be restored: every object chosen is already in the partition as backed up, or is a conflict you chose to skip. Choose another object, choose to replace a conflict, or cancel the restore.';
+  }
+}
+
+/** Whether restoring `line` writes an object: chosen, and new or a conflict to replace. */
+export function writes(line: RestoreLine, selected: Set<number>, replace: Set<number>): boolean {
+  return selected.has(line.index) && (line.state === 'new' || (line.state === 'conflict' && replace.has(line.index)));
 }
 
 function restoreOne(session: Session, mechanism: number, wrapKey: Handle, line: RestoreLine, entry: ObjectEntry | null, conflict: CapturedObject | null, selected: boolean, replace: boolean): RestoreOutcome {

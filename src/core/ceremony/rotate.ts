@@ -159,7 +159,7 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
     run.stepTo(3);
     const inForce = n === 1 ? 'this card' : m === n ? `all ${n} cards together` : `any ${m} of these ${n} cards`;
     if (purpose === 'so') {
-      await confirm(run, `All ${n} cards of generation ${next.generation} are written and checked. Change the SO PIN of “${token.label}” (serial ${token.serial}) now? The current SO credential stops working, and with it every card of generation ${current.generation}; from then on ${inForce} log in as SO.`, `Change the SO PIN of “${token.label}”`);
+      await confirm(run, `All ${n} cards of generation ${next.generation} are written and checked. Change the SO PIN of “${token.label}” (serial ${token.serial}) now? The current SO credential stops working, and with it every card of generation ${current.generation}; from then on ${inForce} log in as SO.`, `Change the SO PIN of “${token.label}”`, 'destroys');
       if (partition.partition().serial !== token.serial) throw new TesseraError('TOKEN_NOT_FOUND', 'The partition in the slot is no longer the one the cards were written for. Nothing was changed.');
       run.working('Changing the SO PIN…');
       const from = oldSecret;
@@ -174,7 +174,7 @@ export async function rotate<K extends RotationKind>(run: CeremonyRun, ctx: Cere
         throw error;
       }
     } else {
-      await confirm(run, `All ${n} cards of generation ${next.generation} are written and checked. Record the new generation on “${token.label}”? From then on ${inForce} read and restore its backups${plan.newEscrowKey ? ', and new backups are encrypted to the new escrow key' : ''}; the cards of generation ${current.generation} no longer count.`, 'Record the new generation');
+      await confirm(run, `All ${n} cards of generation ${next.generation} are written and checked. Record the new generation on “${token.label}”? From then on ${inForce} read and restore its backups${plan.newEscrowKey ? ', and new backups are encrypted to the new escrow key' : ''}; the cards of generation ${current.generation} no longer count.`, 'Record the new generation', 'destroys');
       run.working('Recording the new generation on the partition…');
     }
     // Confirmed by the new generation only now that it is in force (the HSM took its credential).

@@ -53,6 +53,7 @@ export async function acknowledgeRefusedLogin(run: CeremonyRun, ctx: CeremonyCon
     run,
     `The HSM refused ${failures === 1 ? 'an SO login' : `${failures} SO logins`} on “${token.label}” (serial ${token.serial}): ${failure}. The cards vouched for that credential, so its card-set record or the SO PIN was changed outside this terminal. Acknowledge only once you have found out why: the next SO login may cost another of the partition's SO tries.`,
     'Acknowledge: we know why it was refused',
+    'keeps',
   );
   ctx.store.resetSoFailures(token.serial);
   await ctx.audit.append({ actor: ctx.actor, action: 'so.login.acknowledged', target: `${token.label} (serial ${token.serial})`, outcome: 'ok', details: { failures, failure } });

@@ -83,6 +83,6 @@ export class PolicyService {
   /** What the window and `tessera policy show` show. */
   view(set: { m: number; n: number } | null): PolicyView {
     const s = this.state();
-    return { partition: { label: this.partition.partition().label, serial: this.partition.partition().serial }, policy: s.policy, version: s.version, source: s.source, problems: s.problems, set, signedBy: s.record ? { ...s.record.signer, approvers: s.record.approvers, at: s.record.at } : null, enforcement: { kind: this.enforcement.kind, words: this.enforcement.words } };
+    return { partition: { label: this.partition.partition().label, serial: this.partition.partition().serial }, policy: s.policy, version: s.version, source: s.source, problems: s.problems, set, signedBy: s.record ? { ...s.record.signer, approvers: s.record.approvers, at: s.record.at } : null, enforcement: { kind: this.enforcement.kind, words: this.enforcement.words }, refuses: { backup: this.enforcement.refusal(s.policy, 'backup'), restore: this.enforcement.refusal(s.policy, 'restore') } };
   }
 }

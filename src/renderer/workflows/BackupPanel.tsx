@@ -2,6 +2,8 @@
 // stand-in), backing up to the chosen one, and the backups on it, verified without cards, each of
 // which can be restored into the partition chosen now (the same one, or a fresh one).
 import { useEffect } from 'react';
+import { formatBytes, formatCount, formatDateTime } from '../format';
+import { usePolicy } from '../stores/policy';
 import type { BackupFileView } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { HoldersForm } from '../components/HoldersForm';
@@ -11,9 +13,6 @@ import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
 import { CeremonyPanel } from './CeremonyPanel';
 
-function gigabytes(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
-}
 
 function BackupSet(): React.JSX.Element {
   const backupSet = useBackup((s) => s.set);
@@ -48,43 +47,69 @@ function Media(): React.JSX.Element {
   const start = useQuorum((s) => s.start);
   const selected = media.find((m) => m.path === chosen);
   const loggedIn = usePartition((s) => s.view?.token.loggedIn ?? false);
+  const refused = usePolicy((s) => s.view?.refuses.backup ?? null);
+  // Why the backup button is disabled, said beside it (and read out with it).
+  const why = !loggedIn
+    ? loginProblem('backup', { cryptoOfficer: false, securityOfficer: false })
+    : !backupSet
+      ? 'Backing up needs the backup key set: create it first (above).'
+      : refused
+        ? refused.replace(/ Nothing was changed\.$/, '')
+        : media.length === 0
+          ? 'No USB stick to back up to: insert one, then look for media again.'
+          : !selected
+            ? 'Choose a USB stick first.'
+            : null;
   return (
     <section className="panel" aria-labelledby="media-title">
       <h2 id="media-title">USB media</h2>
       {media.length === 0 ? <p role="status">No removable drive is mounted. Insert the USB stick, then look again.</p> : null}
-      <ul className="media" aria-label="Media">
-        {media.map((m) => (
-          <li key={m.path}>
-            <label>
-              <input type="radio" name="media" checked={m.path === chosen} onChange={() => void choose(m.path)} /> {m.label} — {gigabytes(m.free)} free of {gigabytes(m.size)}
-              {m.device ? ` (${m.device})` : ''}
-            </label>
-          </li>
-        ))}
-      </ul>
+      <fieldset className="media">
+        <legend>Media</legend>
+        <ul className="media" aria-label="Media">
+          {media.map((m) => (
+            <li key={m.path}>
+              <label>
+                <input type="radio" name="media" checked={m.path === chosen} onChange={() => void choose(m.path)} />
+                <span>
+                  <strong>{m.label}</strong>
+                  {m.device ? <span className="muted"> · device {m.device}</span> : null}
+                  <span> · {formatBytes(m.free)} free of {formatBytes(m.size)}</span>
+                  <br />
+                  <span className="muted mono">{m.path}</span>
+                </span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      </fieldset>
       <div className="row">
         <button type="button" onClick={() => void load()}>
           Look for media again
         </button>
-        <button type="button" disabled={!selected || !backupSet || !loggedIn} onClick={() => selected && void start({ kind: 'backup', media: selected.path })}>
+        <button type="button" className="primary" disabled={why !== null} aria-describedby={why ? 'backup-why' : undefined} onClick={() => selected && void start({ kind: 'backup', media: selected.path })}>
           {selected ? `Back up to ${selected.label}` : 'Back up'}
         </button>
       </div>
-      {!loggedIn ? <p className="muted">{loginProblem('backup', { cryptoOfficer: false, securityOfficer: false })}</p> : !backupSet ? <p className="muted">Backing up needs the backup key set: create it first (above).</p> : !selected ? <p className="muted">Choose a medium first.</p> : null}
+      {why ? (
+        <p id="backup-why" className="muted">
+          {why}
+        </p>
+      ) : null}
     </section>
   );
 }
 
-function FileRow({ file, media }: { file: BackupFileView; media: string }): React.JSX.Element {
+function FileRow({ file, media, refused }: { file: BackupFileView; media: string; refused: string | null }): React.JSX.Element {
   const start = useQuorum((s) => s.start);
   const v = file.verification;
   const b = v.backup;
   return (
     <tr>
-      <td className="mono">{file.name}</td>
+      <td className="mono wrap-anywhere">{file.name}</td>
       <td>{b ? `“${b.partition.label}” (serial ${b.partition.serial})` : '—'}</td>
-      <td>{b?.created ?? '—'}</td>
-      <td>{b ? `${b.objects}` : '—'}</td>
+      <td className="nowrap">{b ? formatDateTime(b.created) : '—'}</td>
+      <td className="num">{b ? formatCount(b.objects) : '—'}</td>
       <td>
         {v.valid ? `Valid (signature, every byte${v.manifest === 'agrees' ? ', manifest' : '; no manifest'})${file.catalogued ? '; written by this terminal' : ''}` : `INVALID: ${v.problem}`}
         {v.valid && b ? (
@@ -97,8 +122,8 @@ function FileRow({ file, media }: { file: BackupFileView; media: string }): Reac
         ) : null}
       </td>
       <td>
-        <button type="button" disabled={!v.valid} onClick={() => void start({ kind: 'restore', file: `${media}/${file.name}`, onConflict: 'ask' })}>
-          Restore {file.name}
+        <button type="button" aria-label={`Restore ${file.name}`} disabled={!v.valid || refused !== null} title={!v.valid ? 'This file did not verify: it cannot be restored.' : (refused ?? undefined)} onClick={() => void start({ kind: 'restore', file: `${media}/${file.name}`, onConflict: 'ask' })}>
+          Restore…
         </button>
       </td>
     </tr>
@@ -107,10 +132,16 @@ function FileRow({ file, media }: { file: BackupFileView; media: string }): Reac
 
 function Backups(): React.JSX.Element | null {
   const { files, chosen } = useBackup();
+  const refused = usePolicy((s) => s.view?.refuses.restore ?? null);
   if (!chosen) return null;
   return (
     <section className="panel" aria-labelledby="files-title">
       <h2 id="files-title">Backups on this medium</h2>
+      {refused && files.length > 0 ? (
+        <p className="muted" id="restore-refused">
+          Restoring is off: {refused.replace(/ Nothing was changed\.$/, '')}
+        </p>
+      ) : null}
       {files.length === 0 ? (
         <p>No Tessera backup is on it.</p>
       ) : (
@@ -127,7 +158,7 @@ function Backups(): React.JSX.Element | null {
           </thead>
           <tbody>
             {files.map((f) => (
-              <FileRow key={f.name} file={f} media={chosen} />
+              <FileRow key={f.name} file={f} media={chosen} refused={refused} />
             ))}
           </tbody>
         </table>
@@ -139,12 +170,16 @@ function Backups(): React.JSX.Element | null {
 export function BackupPanel(): React.JSX.Element {
   const { ceremony, error: ceremonyError } = useQuorum();
   const { error, load } = useBackup();
+  const loadPolicy = usePolicy((s) => s.load);
   const view = usePartition((s) => s.view);
   const partitionKey = view ? `${view.token.serial}:${view.token.loggedIn}` : null;
   const ended = ceremony ? ['done', 'failed', 'cancelled'].includes(ceremony.prompt.kind) : true;
   useEffect(() => {
-    if (partitionKey && ended) void load();
-  }, [partitionKey, ended, load]);
+    if (partitionKey && ended) {
+      void load();
+      void loadPolicy();
+    }
+  }, [partitionKey, ended, load, loadPolicy]);
   return (
     <section aria-labelledby="backup-title">
       <h1 id="backup-title">Backup and restore</h1>

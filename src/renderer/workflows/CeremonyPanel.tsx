@@ -277,7 +277,7 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
       <ChangeDetail view={view} />
       <RestoreChoice key={view.detail?.kind === 'restore-choice' ? view.id : 'none'} view={view} />
       {p.kind === 'confirm' ? (
-        <button type="button" className={p.briefing ? 'primary' : 'danger'} onClick={() => void confirm()}>
+        <button type="button" className={p.destroys ? 'danger' : 'primary'} onClick={() => void confirm()}>
           {p.confirmLabel ?? 'Confirm'}
         </button>
       ) : null}

@@ -3,9 +3,13 @@
 // briefing a ceremony starts with: who must be present, what it needs, what stops working.
 import type { CeremonyRun } from '../run';
 
-/** Waits for the officers' confirmation of `text`; the button says `label`. */
-export async function confirm(run: CeremonyRun, text: string, label: string): Promise<void> {
-  await run.ask({ kind: 'confirm', text, confirmLabel: label }, 'confirm');
+/**
+ * Waits for the officers' confirmation of `text`; the button says `label`. `consequence` is
+ * 'destroys' when the action destroys or replaces something (objects, a credential, a card's
+ * enrolment): only then does the button look dangerous.
+ */
+export async function confirm(run: CeremonyRun, text: string, label: string, consequence: 'destroys' | 'keeps'): Promise<void> {
+  await run.ask({ kind: 'confirm', text, confirmLabel: label, destroys: consequence === 'destroys' }, 'confirm');
 }
 
 /**
