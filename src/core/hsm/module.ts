@@ -7,6 +7,7 @@ import { CKF, TOKEN_FLAG, TOKEN_FLAGS } from './constants';
 import { withHsmErrors } from './hsm-errors';
 import { type Handle, type Pkcs11, attachLibrary, loadLibrary, nameOf, reinitialiseLibrary, unloadLibrary } from './pkcs11-adapter';
 import { Session } from './session';
+import { type SelectorNames, type TokenCriteria, chooseToken } from './token-choice';
 import { available, flagWords, hasFlag, mechanismView, pinStatus, tokenClock, tokenSummary, unpad, version } from './token-info';
 
 export interface TokenSlot extends TokenSummary {
@@ -63,24 +64,23 @@ export class Pkcs11Module {
     return { tokens, uninitialised };
   }
 
+  /** The partition with this serial (see chooseToken for the refusals). */
   findToken(serial: string): TokenSlot {
-    const found = this.tokens().tokens.filter((t) => t.serial === serial);
-    if (found.length === 0) {
-      throw new TesseraError('TOKEN_NOT_FOUND', `No partition with serial ${serial} is available through this module.`);
-    }
-    if (found.length > 1) {
-      throw new TesseraError('TOKEN_NOT_FOUND', `More than one partition reports serial ${serial}; the terminal cannot tell them apart.`);
-    }
-    return found[0] as TokenSlot;
+    return this.chooseToken({ serial });
   }
 
+  /** The one partition labelled `label` (see chooseToken for the refusals). */
   findTokenByLabel(label: string): TokenSlot {
-    const found = this.tokens().tokens.filter((t) => t.label === label);
-    if (found.length === 0) throw new TesseraError('TOKEN_NOT_FOUND', `No partition labelled "${label}" is available through this module.`);
-    if (found.length > 1) {
-      throw new TesseraError('TOKEN_NOT_FOUND', `Several partitions are labelled "${label}"; choose one by serial: ${found.map((t) => t.serial).join(', ')}.`);
-    }
-    return found[0] as TokenSlot;
+    return this.chooseToken({ label });
+  }
+
+  /**
+   * The partition named by label and/or serial, or the only one when neither is given.
+   * @throws TesseraError TOKEN_NOT_FOUND listing the module's partitions by label and serial
+   */
+  chooseToken(criteria: TokenCriteria, names?: SelectorNames): TokenSlot {
+    const { tokens, uninitialised } = this.tokens();
+    return chooseToken(tokens, uninitialised, criteria, names);
   }
 
   status(slot: Handle, loggedIn: boolean): TokenStatus {
