@@ -6,6 +6,7 @@ import { TesseraError } from '../errors';
 import { CKF, TOKEN_FLAG, TOKEN_FLAGS } from './constants';
 import { withHsmErrors } from './hsm-errors';
 import { type Handle, type Pkcs11, attachLibrary, loadLibrary, nameOf, reinitialiseLibrary, unloadLibrary } from './pkcs11-adapter';
+import { startingModule } from './module-start';
 import { Session } from './session';
 import { type SelectorNames, type TokenCriteria, chooseToken } from './token-choice';
 import { available, flagWords, hasFlag, mechanismView, pinStatus, tokenClock, tokenSummary, unpad, version } from './token-info';
@@ -24,7 +25,7 @@ export class Pkcs11Module {
 
   /** A second binding, in a worker thread, to a module this process has open already. */
   static attach(path: string): Pkcs11Module {
-    return new Pkcs11Module(path, withHsmErrors('C_Initialize', () => attachLibrary(path)), false);
+    return new Pkcs11Module(path, startingModule(path, () => attachLibrary(path)), false);
   }
 
   static open(path: string): Pkcs11Module {
@@ -34,7 +35,7 @@ export class Pkcs11Module {
     if (!statSync(path).isFile()) {
       throw new TesseraError('MODULE_INVALID', `${path} is not a file. Choose the PKCS#11 library file (.so) itself.`);
     }
-    return new Pkcs11Module(path, withHsmErrors('C_Initialize', () => loadLibrary(path)));
+    return new Pkcs11Module(path, startingModule(path, () => loadLibrary(path)));
   }
 
   info(): ModuleInfo {
@@ -139,7 +140,7 @@ export class Pkcs11Module {
    * its token directory only in C_Initialize). Every session of the module ends.
    */
   rescan(): void {
-    withHsmErrors('C_Initialize', () => reinitialiseLibrary(this.lib));
+    startingModule(this.path, () => reinitialiseLibrary(this.lib));
   }
 
   close(): void {

@@ -89,5 +89,5 @@ export function chooseToken<T extends TokenSummary>(tokens: readonly T[], uninit
   }
   if (tokens.length === 1) return tokens[0] as T;
   if (tokens.length === 0) throw new TesseraError('TOKEN_NOT_FOUND', emptyModule(uninitialised));
-  throw new TesseraError('TOKEN_NOT_FOUND', `Choose a partition ${byLabel} or ${bySerial}: ${choices(tokens, uninitialised)}`);
+  throw new TesseraError('TOKEN_NOT_FOUND', `Choose a partition ${byLabel} or ${bySerial}. ${choices(tokens, uninitialised)}`);
 }
