@@ -136,7 +136,7 @@ describe('case 05: two partitions labelled "Partition A"', () => {
     expect(flags()).toContain('final user PIN try');
     expect(flags()).not.toContain('user PIN count low');
     const settings = env();
-    const refused = tessera(['objects', '--module', MODULE, '--serial', serial, '--login', '--pin-fd', '3'], settings, 'not-the-pin\n');
+    const refused = tessera(['objects', '--module', MODULE, '--token', 'Partition B', '--login', '--pin-fd', '3'], settings, 'not-the-pin\n');
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/^tessera: One try is left: the partition says the next wrong crypto-officer PIN locks the crypto officer out\. The PIN was not tried\. If you are sure of the PIN, give --final-try to use the last try; otherwise have a security officer reset the crypto-officer PIN first\./);
     expect(refused.stderr).not.toContain('not-the-pin');
@@ -145,7 +145,7 @@ describe('case 05: two partitions labelled "Partition A"', () => {
     const audit = JSON.parse(tessera(['audit', 'list', '--json'], settings).stdout) as AuditEntryView[];
     expect(audit[0]).toMatchObject({ action: 'partition.login', outcome: 'refused', details: { error: 'PIN_FINAL_TRY' } });
 
-    const tried = tessera(['objects', '--module', MODULE, '--serial', serial, '--login', '--pin-fd', '3', '--final-try', '--json'], settings, `${USER_PIN}\n`);
+    const tried = tessera(['objects', '--module', MODULE, '--token', 'Partition B', '--login', '--pin-fd', '3', '--final-try', '--json'], settings, `${USER_PIN}\n`);
     expect(tried.stderr).toBe('');
     expect(tried.status).toBe(0);
     const after = JSON.parse(tessera(['audit', 'list', '--json'], settings).stdout) as AuditEntryView[];
