@@ -50,7 +50,7 @@ test('two partitions with the same label are told apart by serial, and each can 
   await expect(page.getByText(`Several partitions are labelled “${label}”: tell them apart by serial.`)).toBeVisible();
   for (const serial of serials) await expect(partitions.getByRole('button', { name: `Use “${label}” (serial ${serial})` })).toBeVisible();
   mkdirSync(shots, { recursive: true });
-  await page.screenshot({ path: join(shots, 'twins.png'), fullPage: true });
+  await page.getByRole('region', { name: 'Choose a partition' }).screenshot({ path: join(shots, 'twins.png') });
 
   for (const serial of serials) {
     await page.getByRole('button', { name: 'Open module' }).click();
@@ -81,7 +81,7 @@ test('on the final try the login asks first, and a request without the acknowled
   await expect(accept).not.toBeChecked();
   await expect(logIn).toBeDisabled();
   mkdirSync(shots, { recursive: true });
-  await page.screenshot({ path: join(shots, 'final-try.png'), fullPage: true });
+  await panel.screenshot({ path: join(shots, 'final-try.png') });
 
   // The core refuses too: a login request without the acknowledgement (as a compromised page could send) is not tried.
   expect(await app.rawInvoke('hsm:login', { pin: 'not-the-pin' })).toMatchObject({ ok: false, error: { code: 'PIN_FINAL_TRY' } });
@@ -92,5 +92,5 @@ test('on the final try the login asks first, and a request without the acknowled
   await expect(logIn).toBeEnabled();
   await logIn.click();
   await expect(panel.getByRole('status')).toHaveText('Logged in as crypto officer. Private objects are visible in Keys.');
-  await page.screenshot({ path: join(shots, 'final-try-logged-in.png'), fullPage: true });
+  await panel.screenshot({ path: join(shots, 'final-try-logged-in.png') });
 });

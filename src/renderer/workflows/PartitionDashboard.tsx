@@ -158,8 +158,8 @@ function LoginPanel({ view }: { view: PartitionView }): React.JSX.Element {
         <label htmlFor="co-pin">Crypto-officer PIN</label>
         <input id="co-pin" ref={pinInput} type="password" autoComplete="off" aria-describedby={loginError ? 'login-error' : undefined} />
         {finalTry ? (
-          <div className="final-try" role="group" aria-labelledby="final-try-warning">
-            <p id="final-try-warning" role="alert">
+          <div className="final-try" role="group" aria-label="Final try">
+            <p role="alert">
               One try left: the partition says the next wrong crypto-officer PIN locks the crypto officer out. Only a security officer can then reset it.
             </p>
             <label>
