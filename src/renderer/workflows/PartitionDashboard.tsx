@@ -84,8 +84,8 @@ function ModuleChooser(): React.JSX.Element {
           </p>
           {choice.tokens.length === 0 ? <p>This module offers no initialised partition.</p> : null}
           {repeated.length > 0 ? (
-            <p className="notice">
-              {repeated.map((label) => `Several partitions are labelled “${label}”`).join('; ')}: tell them apart by serial.
+            <p className="notice" role="note">
+              {repeated.length === 1 ? `Several partitions are labelled “${repeated[0]}”` : `Several partitions share a label (${repeated.map((label) => `“${label}”`).join(', ')})`}: tell them apart by serial.
             </p>
           ) : null}
           <ul className="choices" aria-label="Partitions">
