@@ -2,7 +2,7 @@
 // automation and auditors. Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { applyLabEnvironment, findLabProfile } from '../core/config/lab-profile';
+import { applyLabEnvironment, findLabProfile, labPartitionDefaults } from '../core/config/lab-profile';
 import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
 import { Terminal } from '../core/terminal';
@@ -17,6 +17,7 @@ import { verifyBackupFile } from '../core/backup/verify';
 import { verifyExport } from '../core/audit/export-format';
 import { keyFingerprint } from '../core/audit/seal';
 import { readExportFile } from '../core/record/audit-export';
+import { describeToken } from '../core/hsm/token-choice';
 import { verifyTranscriptFile } from '../core/record/transcript';
 import { readScriptFile } from '../core/record/script-desk';
 import { formatTranscriptVerification } from './ceremony-verify';
@@ -27,28 +28,46 @@ import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from '.
 interface PartitionOptions {
   module?: string;
   token?: string;
+  serial?: string;
+  /** A crypto-officer PIN is tried even when the partition says one try is left. */
+  finalTry?: boolean;
   json?: boolean;
 }
 
-const lab = findLabProfile();
-if (lab) applyLabEnvironment(lab);
+const FINAL_TRY_HELP = 'try the crypto-officer PIN even when the partition says one try is left (a wrong PIN then locks the crypto officer out)';
 
-function openTerminal(): Promise<Terminal> {
-  return Terminal.open({ home: terminalHome(), frontEnd: 'cli' });
+const lab = findLabProfile();
+/** The lab's module and partition label as defaults; settled from each command's parsed options (settleSettings). */
+let labDefaults: { modulePath: string; tokenLabel: string } | null = null;
+
+/**
+ * Settings from where the user said: decided from the parsed options before a command runs. The
+ * lab's environment (SoftHSM2 config, D-Bus session, home) fills in what is unset only when the
+ * command works on the lab (no --module, no home or config of the user's own: lab-profile.ts).
+ */
+function settleSettings(options: PartitionOptions): void {
+  if (!lab) return;
+  const explicit = { modulePath: options.module };
+  applyLabEnvironment(lab, process.env, explicit);
+  labDefaults = labPartitionDefaults(lab, process.env, explicit);
 }
 
-/** Selects the partition named by --module/--token, defaulting to the training lab's. */
+function openTerminal(): Promise<Terminal> {
+  return Terminal.open({ home: terminalHome(), frontEnd: 'cli', modules: { labModule: labDefaults?.modulePath ?? null } });
+}
+
+/** Selects the partition named by --module and --token/--serial, defaulting to the training lab's. */
 async function selectPartition(terminal: Terminal, options: PartitionOptions): Promise<PartitionView> {
-  const modulePath = options.module ?? process.env.TESSERA_PKCS11_MODULE ?? lab?.modulePath;
+  const modulePath = options.module ?? process.env.TESSERA_PKCS11_MODULE ?? labDefaults?.modulePath;
   if (!modulePath) throw new TesseraError('MODULE_NOT_FOUND', 'No PKCS#11 module given. Use --module PATH.');
-  const label = options.token ?? (options.module ? undefined : lab?.tokenLabel);
-  if (label !== undefined) return terminal.partition.selectByLabel(modulePath, label);
-  const choice = await terminal.partition.openModule(modulePath);
-  const only = choice.tokens[0];
-  if (choice.tokens.length !== 1 || !only) {
-    throw new TesseraError('TOKEN_NOT_FOUND', `Choose a partition with --token LABEL: this module has ${choice.tokens.length === 0 ? 'none' : choice.tokens.map((t) => `"${t.label}"`).join(', ')}.`);
-  }
-  return terminal.partition.select(modulePath, only.serial);
+  const named = options.token !== undefined || options.serial !== undefined;
+  const label = options.token ?? (named ? undefined : labDefaults?.tokenLabel);
+  return terminal.partition.selectBy(modulePath, { label, serial: options.serial }, { label: '--token LABEL', serial: '--serial SERIAL' });
+}
+
+/** Crypto-officer login with the PIN from --pin-fd (or typed); refused by the partition service on a final try without --final-try. */
+async function loginCo(terminal: Terminal, options: { pinFd?: string | undefined; finalTry?: boolean | undefined }): Promise<void> {
+  await terminal.partition.login(await readPin(options.pinFd, 'Crypto-officer PIN: '), { finalTry: options.finalTry === true, finalTryOption: '--final-try' });
 }
 
 async function readPin(pinFd: string | undefined, prompt: string): Promise<Buffer> {
@@ -75,14 +94,18 @@ async function withTerminal<T>(work: (terminal: Terminal) => Promise<T>): Promis
   }
 }
 
+const SERIAL_HELP = 'partition serial number (CK_TOKEN_INFO serialNumber): tells apart partitions with the same label; alone it is enough, with --token both must name the same partition';
+
 const partitionOptions = (command: Command): Command =>
   command
     .addOption(new Option('--module <path>', 'PKCS#11 module, checked and tried out in a separate process before it is loaded (default: the training lab\'s)'))
     .addOption(new Option('--token <label>', 'partition label (default: the training lab\'s)'))
+    .addOption(new Option('--serial <serial>', SERIAL_HELP))
     .option('--json', 'print JSON');
 
 export function buildProgram(): Command {
   const program = new Command('tessera').description('Tessera HSM partition administration terminal').exitOverride().showHelpAfterError();
+  program.hook('preAction', (_program, command) => settleSettings(command.opts<PartitionOptions>()));
 
   partitionOptions(program.command('status').description('the partition: token information, PIN status, mechanisms')).action(
     (options: PartitionOptions) =>
@@ -93,12 +116,12 @@ export function buildProgram(): Command {
   );
 
   const loginOptions = (command: Command): Command =>
-    partitionOptions(command).option('--login', 'log in as crypto officer first, to include private objects').option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor');
+    partitionOptions(command).option('--login', 'log in as crypto officer first, to include private objects').option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor').option('--final-try', FINAL_TRY_HELP);
   /** Runs `work` on the chosen partition, logged in as crypto officer for its duration with --login. */
-  const onPartition = <T,>(options: PartitionOptions & { login?: boolean; pinFd?: string }, work: (terminal: Terminal) => Promise<T>): Promise<T> =>
+  const onPartition = <T,>(options: PartitionOptions & { login?: boolean; pinFd?: string; finalTry?: boolean }, work: (terminal: Terminal) => Promise<T>): Promise<T> =>
     withTerminal(async (terminal) => {
       await selectPartition(terminal, options);
-      if (options.login) await terminal.partition.login(await readPin(options.pinFd, 'Crypto-officer PIN: '));
+      if (options.login) await loginCo(terminal, options);
       try {
         return await work(terminal);
       } finally {
@@ -276,22 +299,18 @@ export function buildProgram(): Command {
 
   // ---- backups ----
 
-  /** Crypto-officer login for backup work; logged out again by withTerminal's close. */
-  const coLogin = async (terminal: Terminal, pinFd: string | undefined): Promise<void> => {
-    await terminal.partition.login(await readPin(pinFd, 'Crypto-officer PIN: '));
-  };
-
   const backupSet = program.command('backup-set').description('the partition\'s backup key set');
   partitionOptions(backupSet.command('create').description('create the backup-signing key and split an escrow key onto officers\' cards'))
     .requiredOption('--holders <names>', 'card holders, comma-separated (1 to 16)')
     .requiredOption('--threshold <m>', 'how many cards read a backup (1 to n)')
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option('--final-try', FINAL_TRY_HELP)
     .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: PartitionOptions & { holders: string; threshold: string; pinFd?: string; pinsFrom?: string; wait: string }) =>
       withTerminal(async (terminal) => {
         await selectPartition(terminal, options);
-        await coLogin(terminal, options.pinFd);
+        await loginCo(terminal, options);
         const holders = options.holders.split(',').map((h) => h.trim());
         const view = await runCeremony(terminal, { kind: 'backup-set', holders, threshold: Number(options.threshold) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const { record } = ceremonyResult(view, 'backup-set');
@@ -316,7 +335,7 @@ export function buildProgram(): Command {
   const rotation = (kind: 'so-rotate' | 'so-replace-card' | 'backup-set-rotate' | 'backup-replace-card', holder?: string) => (options: RotationOptions) =>
     withTerminal(async (terminal) => {
       await selectPartition(terminal, options);
-      if (kind.startsWith('backup-')) await coLogin(terminal, options.pinFd);
+      if (kind.startsWith('backup-')) await loginCo(terminal, options);
       const change = {
         ...(options.holders !== undefined ? { holders: options.holders.split(',').map((h) => h.trim()) } : {}),
         ...(options.threshold !== undefined ? { threshold: Number(options.threshold) } : {}),
@@ -358,6 +377,7 @@ export function buildProgram(): Command {
   partitionOptions(backupSet.command('replace-card').description('replace a lost or compromised backup-set card: the escrow key re-split as a new generation (crypto-officer login)'))
     .requiredOption('--holder <name>', 'whose card is replaced (they keep their name)')
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option('--final-try', FINAL_TRY_HELP)
     .option(pinsOption, pinsHelp)
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: RotationOptions & { holder: string }) => rotation('backup-replace-card', options.holder)(options));
@@ -366,6 +386,7 @@ export function buildProgram(): Command {
     .option('--threshold <m>', 'how many cards read a backup (default: unchanged)')
     .option('--new-escrow-key', 'a new escrow key (full rotation): older backups then need the old cards')
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option('--final-try', FINAL_TRY_HELP)
     .option(pinsOption, pinsHelp)
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: RotationOptions) => rotation('backup-set-rotate')(options));
@@ -394,22 +415,24 @@ export function buildProgram(): Command {
   partitionOptions(keys.command('invalidate').description('"delete" a key while key invalidation is on: every usage attribute off, the key kept in the trash bin (crypto-officer login)'))
     .requiredOption('--id <hex>', 'the key\'s CKA_ID in hex, or its URI from the listing (a key pair counts once)')
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option('--final-try', FINAL_TRY_HELP)
     .action((options: PartitionOptions & { id: string; pinFd?: string }) =>
       withTerminal(async (terminal) => {
         await selectPartition(terminal, options);
         const [id] = keyIds(options.id) as [string];
-        await coLogin(terminal, options.pinFd);
+        await loginCo(terminal, options);
         const view = await terminal.keys.invalidate(id);
         print(options.json, view, () => `Invalidated: “${shownLabel(view.label)}” (id ${view.id}) is in the trash bin; every usage attribute is off. It still takes space and keeps its label and id.\n${binLine(view)}`);
       }),
     );
   partitionOptions(keys.command('invalidated').description('the trash bin: invalidated keys, what they were, who invalidated them and when (with --pin-fd, the partition\'s records and the keys are checked too)'))
     .option('--pin-fd <n>', 'log in as crypto officer (PIN from this file descriptor) to read the partition\'s trash bin and check each key')
+    .option('--final-try', FINAL_TRY_HELP)
     .option('--filter <text>', 'only keys whose id, label, class, state or invalidating officer contains this text')
     .action((options: PartitionOptions & { pinFd?: string; filter?: string }) =>
       withTerminal(async (terminal) => {
         await selectPartition(terminal, options);
-        if (options.pinFd !== undefined) await coLogin(terminal, options.pinFd);
+        if (options.pinFd !== undefined) await loginCo(terminal, options);
         const needle = options.filter?.toLowerCase();
         const list = (await terminal.keys.invalidated()).filter((k) => !needle || [k.id, k.label, k.state, k.invalidatedBy, ...k.objects.map((o) => `${o.class} ${o.keyType ?? ''} ${o.label}`)].some((t) => t.toLowerCase().includes(needle)));
         print(options.json, list, () => (list.length === 0 ? 'The trash bin is empty.' : list.map(binLine).join('\n')) + (options.pinFd === undefined ? '\n(This terminal\'s records only: give --pin-fd to read the partition\'s trash bin and check the keys.)' : ''));
@@ -422,7 +445,7 @@ export function buildProgram(): Command {
       await selectPartition(terminal, options);
       const ids = keyIds(options.id);
       if (kind === 'key-reactivate' && ids.length !== 1) throw new UsageError('Check the options: reactivate takes one key (--id HEX).');
-      await coLogin(terminal, options.pinFd);
+      await loginCo(terminal, options);
       const start = kind === 'key-reactivate' ? { kind, id: ids[0] as string } : { kind, ids };
       const view = await runCeremony(terminal, start, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
       const { report } = ceremonyResult(view, kind);
@@ -433,6 +456,7 @@ export function buildProgram(): Command {
     partitionOptions(command)
       .requiredOption(...id)
       .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+      .option('--final-try', FINAL_TRY_HELP)
       .option('--pins-from <fd>', 'SO card PINs, one line per card in the order the cards are taken')
       .option('--wait <seconds>', 'how long to wait for each card', '120');
   keyCeremonyOptions(keys.command('reactivate').description('bring a key back from the trash bin: every usage attribute as before, approved by an SO quorum (crypto-officer login: on a generic PKCS#11 module the SO cannot reach private keys)'), ['--id <hex>', 'the key\'s CKA_ID in hex, or its URI from the listing']).action(keyCeremony('key-reactivate'));
@@ -471,11 +495,12 @@ export function buildProgram(): Command {
   partitionOptions(backup.command('create').description('back up the partition to removable media (crypto-officer login)'))
     .requiredOption('--media <path>', 'the mounted USB stick (a folder)')
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option('--final-try', FINAL_TRY_HELP)
     .option('--trust-set <fingerprint>', 'this terminal has no record of the partition\'s backup set: the fingerprint on its enrolment record')
     .action((options: PartitionOptions & { media: string; pinFd?: string; trustSet?: string }) =>
       withTerminal(async (terminal) => {
         await selectPartition(terminal, options);
-        await coLogin(terminal, options.pinFd);
+        await loginCo(terminal, options);
         const view = await runCeremony(terminal, { kind: 'backup', media: resolve(options.media), ...(options.trustSet !== undefined ? { trustSet: options.trustSet } : {}) }, { cardPins: null, soPin: null, waitSeconds: 120 });
         const { report } = ceremonyResult(view, 'backup');
         print(options.json, { ...report, path: report.file, objectsBackedUp: report.objects }, () =>
@@ -489,24 +514,27 @@ export function buildProgram(): Command {
     .argument('<file>', 'the backup file')
     .addOption(new Option('--module <path>', 'with --token: the PKCS#11 module (default: the training lab\'s)'))
     .option('--token <label>', 'also check that this partition\'s backup-signing key signed it')
+    .addOption(new Option('--serial <serial>', `also check against the partition with this serial: ${SERIAL_HELP}`))
     .option('--json', 'print JSON')
     .action(async (file: string, options: PartitionOptions) => {
       // Without --token it needs no terminal: an auditor verifies on any machine, with no database or keychain.
-      const signer = options.token
-        ? await withTerminal(async (terminal) => {
-            await selectPartition(terminal, options);
-            const set = terminal.backup.backupSet();
-            if (!set) throw new TesseraError('INVALID_REQUEST', `Partition “${options.token}” has no backup key set to check against.`);
-            return set.signer;
-          })
-        : undefined;
+      const against =
+        options.token !== undefined || options.serial !== undefined
+          ? await withTerminal(async (terminal) => {
+              const { token } = await selectPartition(terminal, options);
+              const set = terminal.backup.backupSet();
+              if (!set) throw new TesseraError('INVALID_REQUEST', `Partition ${describeToken(token)} has no backup key set to check against.`);
+              return { signer: set.signer, partition: `“${token.label}” (serial ${token.serial})` };
+            })
+          : undefined;
+      const signer = against?.signer;
       const result = await verifyBackupFile(resolve(file), signer);
       print(options.json, result, () =>
         result.valid
           ? `Valid: ${result.backup?.objects} objects of “${result.backup?.partition.label}” (serial ${result.backup?.partition.serial}), ${result.backup?.created}; manifest ${result.manifest}. ${
               result.signerChecked
-                ? `Signed by the backup-signing key of partition “${options.token}” (${result.backup?.signer}).`
-                : `The signature is valid, but the signer is unchecked: the file names its own signing key (${result.backup?.signer}), so anyone could have made it. Give --token LABEL to check it against a partition, or compare the backup set fingerprint ${result.backup?.setFingerprint} with the set's enrolment record.`
+                ? `Signed by the backup-signing key of partition ${against?.partition ?? ''} (${result.backup?.signer}).`
+                : `The signature is valid, but the signer is unchecked: the file names its own signing key (${result.backup?.signer}), so anyone could have made it. Give --token LABEL or --serial SERIAL to check it against a partition, or compare the backup set fingerprint ${result.backup?.setFingerprint} with the set's enrolment record.`
             }`
           : `INVALID: ${result.problem}`,
       );
@@ -531,6 +559,7 @@ export function buildProgram(): Command {
   partitionOptions(backup.command('restore').description('restore a backup into a partition, with a quorum of backup-set cards'))
     .argument('<file>', 'the backup file')
     .option('--pin-fd <n>', 'read the target partition\'s crypto-officer PIN from this file descriptor')
+    .option('--final-try', FINAL_TRY_HELP)
     .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
     .option('--only <ids>', 'restore only the objects with these ids (hex, comma-separated)')
     .addOption(new Option('--on-conflict <what>', 'an object with the same id or label but other contents').choices(['skip', 'replace']).default('skip'))
@@ -539,7 +568,7 @@ export function buildProgram(): Command {
     .action((file: string, options: PartitionOptions & { pinFd?: string; pinsFrom?: string; only?: string; onConflict: 'skip' | 'replace'; trustSet?: string; wait: string }) =>
       withTerminal(async (terminal) => {
         await selectPartition(terminal, options);
-        await coLogin(terminal, options.pinFd);
+        await loginCo(terminal, options);
         const only = options.only?.split(',').map((id) => id.trim()).filter(Boolean);
         const view = await runCeremony(terminal, { kind: 'restore', file: resolve(file), onConflict: options.onConflict, ...(only ? { only } : {}), ...(options.trustSet !== undefined ? { trustSet: options.trustSet } : {}) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const { report } = ceremonyResult(view, 'restore');
@@ -584,11 +613,13 @@ export function buildProgram(): Command {
     .description('check that the log is the one this workstation keeps (not replaced or cut), that no entry was altered, removed or reordered, and every head the partition sealed')
     .addOption(new Option('--module <path>', 'with --token: the PKCS#11 module (default: the training lab\'s)'))
     .option('--token <label>', 'also check that the seals were made by this partition\'s audit key')
+    .addOption(new Option('--serial <serial>', `also check against the audit key of the partition with this serial: ${SERIAL_HELP}`))
     .option('--json', 'print JSON')
     .action((options: PartitionOptions) =>
       withTerminal(async (terminal) => {
-        if (options.token) await selectPartition(terminal, options);
-        const trusted = options.token ? terminal.partition.auditSealKey() : null;
+        const named = options.token !== undefined || options.serial !== undefined;
+        if (named) await selectPartition(terminal, options);
+        const trusted = named ? terminal.partition.auditSealKey() : null;
         const result = await terminal.audit.verify(trusted);
         print(options.json, result, () => (result.intact ? `Audit log intact: ${result.entries} entries verified. ${formatSeals(result.seals)}` : `AUDIT LOG DAMAGED: ${result.problem?.message}`));
         if (!result.intact) process.exitCode = 1;
@@ -599,13 +630,14 @@ export function buildProgram(): Command {
     .option('--since <when>', 'entries from this date or time (2026-11-30, 2026-11-30T14:00Z), or last-export: everything since the last export')
     .option('--until <when>', 'entries before this date or time (a date alone: to the end of that day)')
     .option('--pin-fd <n>', 'log in as crypto officer first (PIN from this descriptor), so the partition seals the head and the whole export is vouched for')
+    .option('--final-try', FINAL_TRY_HELP)
     .action((options: PartitionOptions & { media: string; since?: string; until?: string; pinFd?: string }) =>
       withTerminal(async (terminal) => {
         await selectPartition(terminal, options).catch((error: unknown) => {
           // Without the partition the export still carries every seal and its key; only the header names no partition.
-          if (options.token !== undefined || options.module !== undefined || options.pinFd !== undefined) throw error;
+          if (options.token !== undefined || options.serial !== undefined || options.module !== undefined || options.pinFd !== undefined) throw error;
         });
-        if (options.pinFd !== undefined) await terminal.partition.login(await readPin(options.pinFd, 'Crypto-officer PIN: '));
+        if (options.pinFd !== undefined) await loginCo(terminal, options);
         const report = await terminal.record.exportAudit({ media: resolve(options.media), since: options.since ?? null, until: options.until ?? null });
         print(options.json, report, () =>
           [report.path, `Entries ${report.from} to ${report.through} (${report.entries}); SHA-256 ${report.sha256}; read back and verified; recorded in entry ${report.recordedIn}.`, report.unsealed ? `Entries ${report.unsealed.from} to ${report.unsealed.through} are not sealed by the partition (log in as crypto officer with --pin-fd to seal them).` : 'Every entry is covered by a seal of the partition.'].join('\n'),
@@ -618,10 +650,11 @@ export function buildProgram(): Command {
     .argument('<file>', 'the export file (.jsonl)')
     .addOption(new Option('--module <path>', 'with --token: the PKCS#11 module (default: the training lab\'s)'))
     .addOption(new Option('--token <label>', 'also check that this partition\'s audit key sealed it (read from the partition, no login)').conflicts('signer'))
+    .addOption(new Option('--serial <serial>', `also check that the audit key of the partition with this serial sealed it: ${SERIAL_HELP}`).conflicts('signer'))
     .option('--signer <fingerprint>', 'also check that the audit key with this SHA-256 fingerprint (hex) sealed it')
     .option('--json', 'print JSON')
     .action(async (file: string, options: PartitionOptions & { signer?: string }) => {
-      const signer = options.token ? await withTerminal(async (terminal) => auditKeyOf(terminal, options)) : options.signer !== undefined ? usage(() => fingerprintArg(options.signer as string)) : null;
+      const signer = options.token !== undefined || options.serial !== undefined ? await withTerminal(async (terminal) => auditKeyOf(terminal, options)) : options.signer !== undefined ? usage(() => fingerprintArg(options.signer as string)) : null;
       // Without --token it needs no terminal: no database, keychain or HSM.
       const result = verifyExport(await readExportFile(resolve(file)), signer);
       print(options.json, result, () => formatExportVerification(result));
@@ -629,11 +662,12 @@ export function buildProgram(): Command {
     });
   partitionOptions(audit.command('acknowledge').description('an officer acknowledges an audit alarm (a replaced, cut or unreadable log) with the crypto-officer PIN; recorded as the next entry'))
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
+    .option('--final-try', FINAL_TRY_HELP)
     .action((options: PartitionOptions & { pinFd?: string }) =>
       withTerminal(async (terminal) => {
         if (!terminal.audit.alarm) throw new TesseraError('INVALID_REQUEST', 'The audit log has no alarm to acknowledge.');
         await selectPartition(terminal, options);
-        const entry = await terminal.partition.acknowledgeAuditAlarm(await readPin(options.pinFd, 'Crypto-officer PIN: '));
+        const entry = await terminal.partition.acknowledgeAuditAlarm(await readPin(options.pinFd, 'Crypto-officer PIN: '), { finalTry: options.finalTry === true, finalTryOption: '--final-try' });
         print(options.json, { acknowledged: true, entry }, () => `Acknowledged in entry ${entry.seq}: ${String(entry.details.finding)} The log goes on from there.`);
       }),
     );
@@ -643,6 +677,7 @@ export function buildProgram(): Command {
     .option('--practice', 'a practice run on the training lab (or a partition whose label begins with PRACTICE): everything is marked PRACTICE')
     .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken, over the whole ceremony')
     .option('--pin-fd <n>', 'the crypto officer\'s PIN, for the steps and the transcript\'s signature')
+    .option('--final-try', FINAL_TRY_HELP)
     .option('--new-pin-fd <n>', 'new PINs a step chooses (a crypto-officer PIN reset)')
     .option('--yes', 'answer every confirmation, manual step and exception as the administrator (runs without a human)')
     .option('--wait <seconds>', 'how long to wait for each card', '120')
@@ -655,6 +690,7 @@ export function buildProgram(): Command {
         const view = await runScript(terminal, run, {
           ceremony: { cardPins: lines(options.pinsFrom, '--pins-from'), newPins: lines(options.newPinFd, '--new-pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) },
           coPin: options.pinFd !== undefined ? await readPin(options.pinFd, '') : null,
+          finalTry: options.finalTry === true,
           yes: options.yes === true,
         });
         const result = { outcome: view.transcript ? view.outcome : 'not begun', practice: view.practice, title: view.title, script: view.script, partition: view.partition, preconditions: view.preconditions, steps: view.steps, exceptions: view.exceptions, transcript: view.transcript };
@@ -775,7 +811,7 @@ function formatExportVerification(r: AuditExportVerification): string {
   const who = r.signer
     ? `Sealed by the audit key ${r.signer.fingerprint} through entry ${r.signer.sealedThrough}.`
     : r.seals.through !== null
-      ? `Sealed through entry ${r.seals.through} by ${r.seals.keys.length === 1 ? 'the key' : 'the keys'} ${r.seals.keys.join(', ')}: the signer is unchecked (the file names its keys). Give --token LABEL or --signer FINGERPRINT to check it against the partition's audit key.`
+      ? `Sealed through entry ${r.seals.through} by ${r.seals.keys.length === 1 ? 'the key' : 'the keys'} ${r.seals.keys.join(', ')}: the signer is unchecked (the file names its keys). Give --token LABEL, --serial SERIAL or --signer FINGERPRINT to check it against the partition's audit key.`
       : r.seals.verified > 0
         ? `Its ${r.seals.verified} seal(s) by ${r.seals.keys.join(', ')} cover only entries before ${r.from}, which are not in this file: only the chain was checked.`
         : 'No head in it is sealed by a partition: only the chain was checked.';

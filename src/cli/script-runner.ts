@@ -17,6 +17,8 @@ export interface ScriptRunnerOptions {
   ceremony: Omit<RunnerOptions, 'confirm'>;
   /** The crypto officer's PIN (--pin-fd), or null to type it when needed. */
   coPin: Buffer | null;
+  /** --final-try: the crypto officer's PIN is tried even when the partition says one try is left. */
+  finalTry?: boolean;
   /** --yes: confirmations, manual steps and exceptions of failed steps answered by the command for the administrator. */
   yes: boolean;
 }
@@ -65,7 +67,7 @@ export async function runScript(terminal: Terminal, run: ScriptRun, options: Scr
           view = await run.runStep(retry);
           break;
         case 'co-login':
-          await login(terminal, options.coPin);
+          await login(terminal, options.coPin, options.finalTry === true);
           view = await run.runStep(retry);
           break;
         case 'ceremony': {
@@ -91,7 +93,7 @@ export async function runScript(terminal: Terminal, run: ScriptRun, options: Scr
           break;
         }
         case 'sign':
-          if (!terminal.partition.loggedIn) await login(terminal, options.coPin);
+          if (!terminal.partition.loggedIn) await login(terminal, options.coPin, options.finalTry === true);
           view = await run.finish();
           break;
         case 'ended':
@@ -111,9 +113,9 @@ function showPreconditions(view: ScriptRunView): void {
   for (const p of view.preconditions) say(`  ${p.met ? 'met    ' : 'NOT MET'}  ${p.what}: ${p.detail}`);
 }
 
-async function login(terminal: Terminal, coPin: Buffer | null): Promise<void> {
+async function login(terminal: Terminal, coPin: Buffer | null, finalTry: boolean): Promise<void> {
   // The partition's login wipes the buffer it is given: a copy each time, the original wiped at the end.
-  await terminal.partition.login(coPin ? Buffer.from(coPin) : await promptSecret('Crypto-officer PIN: '));
+  await terminal.partition.login(coPin ? Buffer.from(coPin) : await promptSecret('Crypto-officer PIN: '), { finalTry, finalTryOption: '--final-try' });
 }
 
 /** Resolves with the run's view once `done` holds for it. */

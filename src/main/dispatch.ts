@@ -25,7 +25,7 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
     'hsm:select': (r) => terminal.partition.select(r.modulePath, r.serial),
     'hsm:current': () => terminal.partition.current(),
     // The PIN arrives as a string (structured clone); core holds it as a Buffer it wipes.
-    'hsm:login': (r) => terminal.partition.login(Buffer.from(r.pin, 'utf8')),
+    'hsm:login': (r) => terminal.partition.login(Buffer.from(r.pin, 'utf8'), { finalTry: r.finalTry === true }),
     'hsm:logout': () => terminal.partition.logout(),
     'keys:list': () => terminal.partition.objects(),
     'keys:details': (r) => terminal.partition.details(r.ref),
@@ -35,7 +35,7 @@ export function createDispatcher(terminal: Terminal, options: { origin: string; 
     'cards:readers': () => terminal.readers.snapshot(),
     'audit:list': (r) => terminal.audit.list(r.limit, r.beforeSeq),
     'audit:verify': () => terminal.audit.verify(),
-    'audit:acknowledge': (r) => terminal.partition.acknowledgeAuditAlarm(Buffer.from(r.pin, 'utf8')),
+    'audit:acknowledge': (r) => terminal.partition.acknowledgeAuditAlarm(Buffer.from(r.pin, 'utf8'), { finalTry: r.finalTry === true }),
     'audit:export': async (r) => {
       // The window may export only to media the terminal offers.
       await terminal.backup.requireOffered(r.media, 'media');

@@ -2,7 +2,7 @@
 import { type BrowserWindow, app, session } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyLabEnvironment, findLabProfile } from '../core/config/lab-profile';
+import { applyLabEnvironment, findLabProfile, labPartitionDefaults } from '../core/config/lab-profile';
 import { terminalHome } from '../core/config/paths';
 import { Terminal } from '../core/terminal';
 import { APP_ORIGIN, registerAppScheme, serveRenderer } from './app-protocol';
@@ -16,8 +16,10 @@ registerAppScheme();
 hardenAllContents();
 app.enableSandbox();
 
-const lab = findLabProfile();
-if (lab) applyLabEnvironment(lab);
+// The lab's environment fills in what is unset only when the app works on the lab (no home or
+// SoftHSM2 config of the user's own); its module and partition are the defaults only then too.
+const profile = findLabProfile();
+const lab = profile && applyLabEnvironment(profile) ? labPartitionDefaults(profile) : null;
 
 let window: BrowserWindow | null = null;
 let terminal: Terminal | null = null;
@@ -40,6 +42,7 @@ void app.whenReady().then(async () => {
     frontEnd: 'gui',
     scriptExamples: join(here, '../../resources/ceremonies'),
     defaults: lab ? { modulePath: lab.modulePath, tokenLabel: lab.tokenLabel } : {},
+    modules: { labModule: lab?.modulePath ?? null },
   });
   terminal = opened;
   const dispatcher = createDispatcher(opened, {

@@ -74,6 +74,7 @@ const errors: Record<ErrorCode, string> = {
   TOKEN_REMOVED: 'partition removed',
   PIN_INCORRECT: 'wrong PIN',
   PIN_LOCKED: 'PIN locked',
+  PIN_FINAL_TRY: 'not tried: one PIN try left',
   PIN_INVALID: 'PIN not valid',
   NOT_LOGGED_IN: 'not logged in',
   OBJECT_NOT_FOUND: 'key not found',

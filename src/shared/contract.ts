@@ -45,7 +45,8 @@ export const channels = {
   'hsm:openModule': { request: z.object({ modulePath: path }).strict() },
   'hsm:select': { request: z.object({ modulePath: path, serial: z.string().min(1).max(64) }).strict() },
   'hsm:current': { request: none },
-  'hsm:login': { request: z.object({ pin }).strict() },
+  /** finalTry: the officer acknowledged that the partition has one try left (refused without it when it says so). */
+  'hsm:login': { request: z.object({ pin, finalTry: z.literal(true).optional() }).strict() },
   'hsm:logout': { request: none },
   'keys:list': { request: none },
   'keys:details': { request: z.object({ ref: z.string().min(8).max(8192) }).strict() },
@@ -59,7 +60,7 @@ export const channels = {
       .strict(),
   },
   'audit:verify': { request: none },
-  'audit:acknowledge': { request: z.object({ pin }).strict() },
+  'audit:acknowledge': { request: z.object({ pin, finalTry: z.literal(true).optional() }).strict() },
   'audit:export': {
     request: z
       .object({ media: path, since: z.union([z.literal('last-export'), z.string().regex(/^\d{4}-\d{2}-\d{2}$/)]).nullable(), until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable() })

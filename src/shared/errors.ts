@@ -14,6 +14,8 @@ export const errorCodes = [
   'PIN_INCORRECT',
   'PIN_LOCKED',
   'PIN_INVALID',
+  /** The partition says one try is left and the officer did not acknowledge it: the PIN was not tried. */
+  'PIN_FINAL_TRY',
   'NOT_LOGGED_IN',
   'OBJECT_NOT_FOUND',
   'HSM_ERROR',

@@ -2,7 +2,7 @@
 // PKCS#11 module, asks it the harmless questions (C_Initialize, C_GetInfo, C_GetSlotList,
 // C_Finalize) and prints one line of JSON. If the library crashes or hangs, only this process goes.
 import { toErrorData } from '../errors';
-import { toHsmError } from './hsm-errors';
+import { moduleStartError } from './module-start';
 import type { ProbeAnswer } from './module-probe';
 import { loadLibrary, pkcs11Call, unloadLibrary } from './pkcs11-adapter';
 import { unpad, version } from './token-info';
@@ -29,7 +29,7 @@ function probe(path: string): ProbeAnswer {
       unloadLibrary(lib);
     }
   } catch (error) {
-    return { ok: false, error: toErrorData(toHsmError(error)) };
+    return { ok: false, error: toErrorData(moduleStartError(path, error)) };
   }
 }
 

@@ -6,8 +6,10 @@ import { TesseraError } from '../errors';
 import { CKF, TOKEN_FLAG, TOKEN_FLAGS } from './constants';
 import { withHsmErrors } from './hsm-errors';
 import { type Handle, type Pkcs11, attachLibrary, loadLibrary, nameOf, reinitialiseLibrary, unloadLibrary } from './pkcs11-adapter';
+import { startingModule } from './module-start';
 import { Session } from './session';
 import { escapeLabel } from '../../shared/label-text';
+import { type SelectorNames, type TokenCriteria, chooseToken } from './token-choice';
 import { available, flagWords, hasFlag, mechanismView, pinStatus, tokenClock, tokenSummary, unpad, version } from './token-info';
 
 export interface TokenSlot extends TokenSummary {
@@ -24,7 +26,7 @@ export class Pkcs11Module {
 
   /** A second binding, in a worker thread, to a module this process has open already. */
   static attach(path: string): Pkcs11Module {
-    return new Pkcs11Module(path, withHsmErrors('C_Initialize', () => attachLibrary(path)), false);
+    return new Pkcs11Module(path, startingModule(path, () => attachLibrary(path)), false);
   }
 
   static open(path: string): Pkcs11Module {
@@ -34,7 +36,7 @@ export class Pkcs11Module {
     if (!statSync(path).isFile()) {
       throw new TesseraError('MODULE_INVALID', `${path} is not a file. Choose the PKCS#11 library file (.so) itself.`);
     }
-    return new Pkcs11Module(path, withHsmErrors('C_Initialize', () => loadLibrary(path)));
+    return new Pkcs11Module(path, startingModule(path, () => loadLibrary(path)));
   }
 
   info(): ModuleInfo {
@@ -64,26 +66,23 @@ export class Pkcs11Module {
     return { tokens, uninitialised };
   }
 
+  /** The partition with this serial (see chooseToken for the refusals). */
   findToken(serial: string): TokenSlot {
-    const found = this.tokens().tokens.filter((t) => t.serial === serial);
-    if (found.length === 0) {
-      throw new TesseraError('TOKEN_NOT_FOUND', `No partition with serial ${serial} is available through this module.`);
-    }
-    if (found.length > 1) {
-      throw new TesseraError('TOKEN_NOT_FOUND', `More than one partition reports serial ${serial}; the terminal cannot tell them apart.`);
-    }
-    return found[0] as TokenSlot;
+    return this.chooseToken({ serial });
   }
 
+  /** The one partition labelled `label` (see chooseToken for the refusals). */
   findTokenByLabel(label: string): TokenSlot {
-    // Labels are shown escaped where they hold control characters: either form finds the partition.
-    const shown = escapeLabel(label);
-    const found = this.tokens().tokens.filter((t) => t.label === label || t.label === shown);
-    if (found.length === 0) throw new TesseraError('TOKEN_NOT_FOUND', `No partition labelled "${shown}" is available through this module.`);
-    if (found.length > 1) {
-      throw new TesseraError('TOKEN_NOT_FOUND', `Several partitions are labelled "${shown}"; choose one by serial: ${found.map((t) => t.serial).join(', ')}.`);
-    }
-    return found[0] as TokenSlot;
+    return this.chooseToken({ label });
+  }
+
+  /**
+   * The partition named by label and/or serial, or the only one when neither is given.
+   * @throws TesseraError TOKEN_NOT_FOUND listing the module's partitions by label and serial
+   */
+  chooseToken(criteria: TokenCriteria, names?: SelectorNames): TokenSlot {
+    const { tokens, uninitialised } = this.tokens();
+    return chooseToken(tokens, uninitialised, criteria, names);
   }
 
   status(slot: Handle, loggedIn: boolean): TokenStatus {
@@ -142,7 +141,7 @@ export class Pkcs11Module {
    * its token directory only in C_Initialize). Every session of the module ends.
    */
   rescan(): void {
-    withHsmErrors('C_Initialize', () => reinitialiseLibrary(this.lib));
+    startingModule(this.path, () => reinitialiseLibrary(this.lib));
   }
 
   close(): void {

@@ -15,10 +15,17 @@ function unavailable(error: unknown): TesseraError {
   );
 }
 
+/** No D-Bus session to reach the Secret Service through: say what to set (the lab's is used only on the lab). */
+function noSessionBus(): TesseraError {
+  return new TesseraError(
+    'KEYCHAIN_UNAVAILABLE',
+    'The keychain of this workstation cannot be reached, so the terminal cannot keep its audit log: DBUS_SESSION_BUS_ADDRESS is not set. Set it to the D-Bus session of the desktop whose keyring keeps this terminal\'s records (run the command in that session), and try again. The training lab\'s keyring is used only when the terminal works on the lab (no TESSERA_HOME, SOFTHSM2_CONF or --module of your own).',
+    'DBUS_SESSION_BUS_ADDRESS is not set',
+  );
+}
+
 async function guarded<T>(call: () => Promise<T>): Promise<T> {
-  if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) {
-    throw unavailable(new Error('DBUS_SESSION_BUS_ADDRESS is not set'));
-  }
+  if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) throw noSessionBus();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer from the Secret Service within ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS);

@@ -11,6 +11,7 @@ import { CKU } from '../hsm/constants';
 import { HsmWorker } from '../hsm/hsm-worker-client';
 import { objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
+import type { SelectorNames, TokenCriteria } from '../hsm/token-choice';
 import type { ApprovedModules } from '../hsm/module-list';
 import { type ModuleUser, acquireModule, isLoaded, releaseModule, rescanModule } from '../hsm/module-registry';
 import type { Session } from '../hsm/session';
@@ -21,6 +22,18 @@ import { wipe } from '../secrets';
 import type { Settings } from '../store/settings';
 
 export type FrontEnd = 'gui' | 'cli';
+
+/**
+ * How a crypto-officer login treats a partition that says one try is left
+ * (CKF_USER_PIN_FINAL_TRY in CK_TOKEN_INFO.flags, PKCS#11 v2.40 §3.2): the PIN is not tried
+ * unless the officer acknowledged that a wrong one locks the crypto officer out.
+ */
+export interface CoLoginOptions {
+  /** The officer acknowledged the final try: the PIN is tried anyway. */
+  finalTry?: boolean;
+  /** How the front end names that acknowledgement in the refusal (the CLI: "--final-try"). */
+  finalTryOption?: string;
+}
 
 interface Selection {
   module: Pkcs11Module;
@@ -99,6 +112,18 @@ export class PartitionService implements ModuleUser {
     return this.choose(module, this.findAfterRescan(module, () => module.findTokenByLabel(label)));
   }
 
+  /**
+   * Selects the partition named by label and/or serial (both given: they must name the same
+   * one), or the module's only partition when neither is given.
+   * @param names how the front end names its selectors in refusals (the CLI: --token, --serial)
+   * @throws TesseraError TOKEN_NOT_FOUND listing the module's partitions by label and serial (an
+   *   empty module: how many slots await initialisation); MODULE_* as openModule
+   */
+  async selectBy(modulePath: string, criteria: TokenCriteria, names?: SelectorNames): Promise<PartitionView> {
+    const module = await this.module(modulePath);
+    return this.choose(module, this.findAfterRescan(module, () => module.chooseToken(criteria, names)));
+  }
+
   /** A partition created after the module was loaded is found after a rescan. */
   private findAfterRescan(module: Pkcs11Module, find: () => TokenSlot): TokenSlot {
     try {
@@ -168,8 +193,14 @@ export class PartitionService implements ModuleUser {
     return null;
   }
 
-  /** Crypto-officer login. The PIN buffer is wiped whatever happens. */
-  async login(pin: Buffer): Promise<PartitionView> {
+  /**
+   * Crypto-officer login. The PIN buffer is wiped whatever happens. Every attempt is audited,
+   * and so is a refusal to try.
+   * @throws TesseraError PIN_FINAL_TRY (the PIN not tried) when the partition says one try is left
+   *   and `options.finalTry` is not set; PIN_LOCKED; PIN_INCORRECT with what the partition says
+   *   about the tries left; what the HSM answers
+   */
+  async login(pin: Buffer, options: CoLoginOptions = {}): Promise<PartitionView> {
     try {
       const selection = this.required();
       await this.audit.ready();
@@ -180,6 +211,7 @@ export class PartitionService implements ModuleUser {
         if (before.condition === 'locked' || before.condition === 'not-initialised') {
           throw new TesseraError('PIN_LOCKED', `The crypto-officer PIN cannot be used: ${before.words} A security officer must reset it.`);
         }
+        this.refuseFinalTry(before.condition, options);
         this.session(selection).login(CKU.USER, pin);
       } catch (error) {
         const reported = error instanceof TesseraError && error.code === 'PIN_INCORRECT' ? this.wrongPin(selection, error) : error;
@@ -187,7 +219,7 @@ export class PartitionService implements ModuleUser {
           actor: this.actor,
           action: 'partition.login',
           target,
-          outcome: 'failed',
+          outcome: reported instanceof TesseraError && reported.code === 'PIN_FINAL_TRY' ? 'refused' : 'failed',
           details: { role: 'crypto officer', error: reported instanceof TesseraError ? reported.code : 'INTERNAL' },
         });
         throw reported;
@@ -327,6 +359,19 @@ export class PartitionService implements ModuleUser {
     this.session(selection).destroyObject(handle);
   }
 
+  /** Refuses to try the crypto-officer PIN on the partition's final try unless the officer acknowledged it. */
+  private refuseFinalTry(condition: PinStatus['condition'], options: CoLoginOptions): void {
+    if (condition !== 'final-try' || options.finalTry === true) return;
+    const onward = options.finalTryOption
+      ? `If you are sure of the PIN, give ${options.finalTryOption} to use the last try`
+      : 'If you are sure of the PIN, confirm that you use the last try';
+    throw new TesseraError(
+      'PIN_FINAL_TRY',
+      `One try is left: the partition says the next wrong crypto-officer PIN locks the crypto officer out. The PIN was not tried. ${onward}; otherwise have a security officer reset the crypto-officer PIN first.`,
+      'C_GetTokenInfo: CKF_USER_PIN_FINAL_TRY',
+    );
+  }
+
   /** "PIN wrong", with what the token says about the tries left. */
   private wrongPin(selection: Selection, error: TesseraError): TesseraError {
     const after = selection.module.status(selection.token.slot, false).userPin;
@@ -419,15 +464,16 @@ export class PartitionService implements ModuleUser {
    * the crypto-officer PIN proves who it is (C_Login, then logout; the login itself cannot be
    * recorded while the alarm stands), then the acknowledgement is the log's next entry and the
    * new head is sealed by the partition. The PIN buffer is wiped whatever happens.
-   * @throws TesseraError PIN_INCORRECT (not recorded: the log takes no entry before the acknowledgement), INVALID_REQUEST without an alarm.
+   * @throws TesseraError PIN_INCORRECT (not recorded: the log takes no entry before the acknowledgement), PIN_FINAL_TRY (not tried, as login), INVALID_REQUEST without an alarm.
    */
-  async acknowledgeAuditAlarm(pin: Buffer): Promise<AuditEntryView> {
+  async acknowledgeAuditAlarm(pin: Buffer, options: CoLoginOptions = {}): Promise<AuditEntryView> {
     try {
       const selection = this.required();
       if (!this.audit.alarm) throw new TesseraError('INVALID_REQUEST', 'The audit log has no alarm to acknowledge.');
       if (selection.loggedIn || selection.soLoggedIn) throw new TesseraError('INVALID_REQUEST', 'Log out first: the acknowledgement needs its own crypto-officer login.');
       const target = `${selection.token.label} (serial ${selection.token.serial})`;
       try {
+        this.refuseFinalTry(selection.module.status(selection.token.slot, false).userPin.condition, options);
         this.session(selection).login(CKU.USER, pin);
       } catch (error) {
         throw error instanceof TesseraError && error.code === 'PIN_INCORRECT' ? this.wrongPin(selection, error) : error;

@@ -8,6 +8,8 @@ export function errorHeading(code: ErrorCode): string {
     case 'PIN_LOCKED':
     case 'PIN_INVALID':
       return 'PIN not accepted';
+    case 'PIN_FINAL_TRY':
+      return 'PIN not tried: one try left';
     case 'MODULE_NOT_FOUND':
     case 'MODULE_INVALID':
       return 'PKCS#11 module problem';

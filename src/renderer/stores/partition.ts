@@ -21,8 +21,11 @@ interface PartitionState {
   openModule(): Promise<void>;
   select(serial: string): Promise<void>;
   refresh(): Promise<void>;
-  /** Sends the PIN once; the caller clears its input field. */
-  login(pin: string): Promise<boolean>;
+  /**
+   * Sends the PIN once; the caller clears its input field. `finalTry`: the officer acknowledged
+   * that the partition has one try left (without it the terminal refuses to try).
+   */
+  login(pin: string, finalTry?: boolean): Promise<boolean>;
   logout(): Promise<void>;
 }
 
@@ -70,11 +73,17 @@ export const usePartition = create<PartitionState>((set, get) => ({
     set({ busy: false, view: result.value, error: null, modulePath: result.value?.token.module.path ?? get().modulePath });
   },
 
-  async login(pin) {
+  async login(pin, finalTry = false) {
     set({ busy: true, loginError: null });
-    const result = await api.hsm.login({ pin });
-    set(result.ok ? { busy: false, view: result.value } : { busy: false, loginError: result.error });
-    return result.ok;
+    const result = await api.hsm.login(finalTry ? { pin, finalTry: true } : { pin });
+    if (result.ok) {
+      set({ busy: false, view: result.value });
+      return true;
+    }
+    // A refused or wrong PIN may change what the partition says about the tries left: show it.
+    const now = await api.hsm.current();
+    set(now.ok && now.value ? { busy: false, view: now.value, loginError: result.error } : { busy: false, loginError: result.error });
+    return false;
   },
 
   async logout() {

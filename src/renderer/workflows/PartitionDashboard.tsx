@@ -1,6 +1,6 @@
 // Partition: choose the module and partition (remembered for next time), read its status in plain
 // words, and log in as crypto officer.
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import type { PartitionView, PinStatus } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { usePartition } from '../stores/partition';
@@ -37,6 +37,8 @@ function Pin({ label, status }: { label: string; status: PinStatus }): React.JSX
 function ModuleChooser(): React.JSX.Element {
   const { modules, modulePath, choice, busy, setModulePath, openModule, select } = usePartition();
   const usable = modules?.modules.filter((m) => m.refusal === null) ?? [];
+  const labels = choice?.tokens.map((t) => t.label) ?? [];
+  const repeated = [...new Set(labels.filter((label, i) => labels.indexOf(label) !== i))];
   const chosen = usable.some((m) => m.path === modulePath);
   return (
     <section className="panel" aria-labelledby="choose-title">
@@ -81,11 +83,16 @@ function ModuleChooser(): React.JSX.Element {
             {choice.uninitialisedSlots > 0 ? ` — ${choice.uninitialisedSlots} empty slot(s) not shown` : ''}
           </p>
           {choice.tokens.length === 0 ? <p>This module offers no initialised partition.</p> : null}
+          {repeated.length > 0 ? (
+            <p className="notice" role="note">
+              {repeated.length === 1 ? `Several partitions are labelled “${repeated[0]}”` : `Several partitions share a label (${repeated.map((label) => `“${label}”`).join(', ')})`}: tell them apart by serial.
+            </p>
+          ) : null}
           <ul className="choices" aria-label="Partitions">
             {choice.tokens.map((t) => (
               <li key={t.serial}>
                 <button type="button" onClick={() => void select(t.serial)} disabled={busy}>
-                  Use “{t.label}” (serial {t.serial})
+                  Use “{t.label}” (serial <span className="serial">{t.serial}</span>)
                 </button>
                 <span className="muted">
                   {' '}
@@ -104,6 +111,8 @@ function LoginPanel({ view }: { view: PartitionView }): React.JSX.Element {
   const { busy, loginError, login, logout } = usePartition();
   const soActive = useQuorum((s) => s.so?.active ?? false);
   const pinInput = useRef<HTMLInputElement>(null);
+  const [lastTryAccepted, acceptLastTry] = useState(false);
+  const finalTry = view.token.userPin.condition === 'final-try';
   if (soActive) {
     return (
       <section className="panel" aria-labelledby="login-title">
@@ -137,16 +146,28 @@ function LoginPanel({ view }: { view: PartitionView }): React.JSX.Element {
             input.focus();
             return;
           }
+          if (finalTry && !lastTryAccepted) return;
           const pin = input.value;
           input.value = '';
-          void login(pin).then((done) => {
+          void login(pin, finalTry && lastTryAccepted).then((done) => {
+            acceptLastTry(false);
             if (!done) input.focus();
           });
         }}
       >
         <label htmlFor="co-pin">Crypto-officer PIN</label>
         <input id="co-pin" ref={pinInput} type="password" autoComplete="off" aria-describedby={loginError ? 'login-error' : undefined} />
-        <button type="submit" disabled={busy}>
+        {finalTry ? (
+          <div className="final-try" role="group" aria-label="Final try">
+            <p role="alert">
+              One try left: the partition says the next wrong crypto-officer PIN locks the crypto officer out. Only a security officer can then reset it.
+            </p>
+            <label>
+              <input type="checkbox" checked={lastTryAccepted} disabled={busy} onChange={(e) => acceptLastTry(e.target.checked)} /> I am sure of the PIN: use the last try
+            </label>
+          </div>
+        ) : null}
+        <button type="submit" disabled={busy || (finalTry && !lastTryAccepted)}>
           Log in
         </button>
       </form>
