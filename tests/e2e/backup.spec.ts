@@ -70,12 +70,12 @@ test('officers create the backup key set, back up with a progress bar to the USB
   await expect(page.getByRole('table', { name: 'Objects left out' })).toContainText('Not extractable');
   const included = await page.getByRole('table', { name: 'Objects in the backup' }).getByRole('row').count();
   const objects = included - 1;
-  const entries = objects + (await page.getByRole('table', { name: 'Objects left out' }).getByRole('row').count()) - 1;
   await page.getByRole('button', { name: `Back up ${objects} objects to USB-STICK (training lab stand-in)` }).click();
   await expect(page.getByRole('heading', { name: 'Backup written and verified' })).toBeVisible();
+  // The bar counts the objects backed up, as the summary does (the entries naming what was left out are not progress).
   const bar = page.getByRole('progressbar', { name: 'Progress' });
-  await expect(bar).toHaveAttribute('max', String(entries));
-  await expect(bar).toHaveAttribute('value', String(entries));
+  await expect(bar).toHaveAttribute('max', String(objects));
+  await expect(bar).toHaveAttribute('value', String(objects));
   await expect(page.getByText(`${objects} objects backed up to ${state.mediaDir}/`)).toBeVisible();
   await page.getByRole('button', { name: 'Close' }).click();
   const [file] = readdirSync(state.mediaDir).filter((f) => f.endsWith('.tsrbackup'));

@@ -1,4 +1,4 @@
-// Issue 13, byte-exact identity, on the token cases of ../shared/cases/tokens (built by their own
+// Issue 13, byte-exact identity, on the token cases of tests/token-cases (copied from the team's ../shared/cases/tokens) (built by their own
 // setup.sh into a temporary CASES_OUT, with their own SoftHSM2 config and a private keyring: no lab).
 // Case 03: labels with NUL bytes, invalid UTF-8, twins that differ only in invalid bytes, ANSI
 // escapes, a newline, 1000 bytes. Case 06: key pairs and AES keys sharing label, id and class.
@@ -12,7 +12,7 @@ import { parseObjectRef, parseObjectUri } from '../../src/core/hsm/pkcs11-uri';
 import type { AttributeView, ObjectSummary, TokenStatus } from '../../src/shared/types';
 
 const root = resolve(import.meta.dirname, '../..');
-const cases = process.env.TESSERA_TOKEN_CASES ?? resolve(root, '../shared/cases/tokens');
+const cases = resolve(root, 'tests/token-cases');
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const USER_PIN = 'user-pin-1234';
 const out = mkdtempSync(join(tmpdir(), 'cases-i13-identity-'));

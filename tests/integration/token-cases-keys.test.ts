@@ -1,5 +1,5 @@
 // Token cases 02 (dates SoftHSM2 refuses to read on private keys) and 08 (the key zoo), built by
-// their own scripts in ../shared/cases/tokens into a private folder, with a private D-Bus keyring:
+// their own scripts in tests/token-cases (copied from the team's ../shared/cases/tokens) into a private folder, with a private D-Bus keyring:
 // no lab token, config or keychain is used. Outcomes are checked against OpenSC's pkcs11-tool and
 // against the bytes the case scripts wrote.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { parseObjectList, root, tessera } from './support';
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const PIN = 'user-pin-1234';
-const cases = resolve(root, '../shared/cases/tokens');
+const cases = resolve(root, 'tests/token-cases');
 const out = mkdtempSync(join(tmpdir(), 'tessera-token-cases-'));
 const caseDir = (name: string): string => join(out, name);
 

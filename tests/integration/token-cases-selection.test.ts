@@ -7,13 +7,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryView, ObjectSummary, PartitionView } from '../../src/shared/types';
 import { markUserPinFinalTry } from '../lab/token-flags';
 import { root } from './support';
 
-const CASES = '/work/shared/cases/tokens';
+const CASES = fileURLToPath(new URL('../token-cases', import.meta.url));
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const USER_PIN = 'user-pin-1234';
 

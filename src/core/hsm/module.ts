@@ -8,7 +8,6 @@ import { withHsmErrors } from './hsm-errors';
 import { type Handle, type Pkcs11, attachLibrary, loadLibrary, nameOf, reinitialiseLibrary, unloadLibrary } from './pkcs11-adapter';
 import { startingModule } from './module-start';
 import { Session } from './session';
-import { escapeLabel } from '../../shared/label-text';
 import { type SelectorNames, type TokenCriteria, chooseToken } from './token-choice';
 import { available, flagWords, hasFlag, mechanismView, pinStatus, tokenClock, tokenSummary, unpad, version } from './token-info';
 
