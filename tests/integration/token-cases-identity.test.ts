@@ -155,8 +155,8 @@ describe('case 03: labels that are not clean text', () => {
     const lines = run.stdout.toString('utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(1 + 12 + 1);
     expect(lines.at(-1)).toBe('12 objects');
-    // CLASS(12) TYPE(6) BITS(5), two spaces, then the id.
-    const ids = lines.slice(1, -1).map((l) => l.slice(27, 35).trim()).sort();
+    // CLASS(12) TYPE(14) BITS(5), two spaces, then the id.
+    const ids = lines.slice(1, -1).map((l) => l.slice(35, 43).trim()).sort();
     expect(ids).toEqual(Object.keys(written03).sort());
     expect(lines.find((l) => l.includes(' 09 '))).toMatch(/L{64}…\(1000 bytes\)$/);
     expect(lines.find((l) => / 0c /.test(l))).toContain('evil\\x0asecret-key');
