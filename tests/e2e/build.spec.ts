@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { applyLabEnvironment, findLabProfile } from '../../src/core/config/lab-profile';
 import { type ModuleUser, acquireModule, releaseModule } from '../../src/core/hsm/module-registry';
-import type { JobResult } from '../../src/core/hsm/hsm-worker';
+import type { JobResult, ListJob } from '../../src/core/hsm/hsm-worker';
 import { buildFakeModule, safeFolder } from '../lab/fake-modules';
 
 const out = resolve(import.meta.dirname, '../../out/main');
@@ -32,7 +32,7 @@ test('the main bundle looks for its HSM worker beside itself, and the built work
         if ('batch' in result) objects.push(...result.batch);
         else resolveJob(result);
       });
-      worker.postMessage({ id: 1, modulePath: profile.modulePath, slot: new Uint8Array(token.slot), token: { label: token.label, serial: token.serial, manufacturer: token.manufacturer, model: token.model } });
+      worker.postMessage({ id: 1, modulePath: profile.modulePath, slot: new Uint8Array(token.slot), token: { label: token.label, labelHex: token.labelHex, serial: token.serial, manufacturer: token.manufacturer, model: token.model } } satisfies ListJob);
     });
     expect(done).toEqual({ id: 1, ok: true, count: objects.length });
     expect(objects.length).toBeGreaterThan(5);

@@ -170,8 +170,9 @@ test('the practice script through the GUI: preconditions, each step with who act
   expect(check).toMatchObject({ valid: true, from: 1 });
   // A period that ends before it begins is refused at the form.
   await page.getByRole('radio', { name: 'A period (days in UTC)' }).check();
-  await page.getByLabel('From').fill('2026-12-02');
-  await page.getByLabel('to (included)').fill('2026-12-01');
+  const exportForm = page.getByRole('region', { name: 'Export the log for an auditor' });
+  await exportForm.getByLabel('From').fill('2026-12-02');
+  await exportForm.getByLabel('to (included)').fill('2026-12-01');
   await page.getByRole('button', { name: 'Export to USB-STICK (training lab stand-in)' }).click();
   await expect(page.getByRole('region', { name: 'Export the log for an auditor' }).getByRole('alert')).toHaveText('The period ends before it begins.');
 });
