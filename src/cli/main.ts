@@ -504,7 +504,7 @@ export function buildProgram(): Command {
         const view = await runCeremony(terminal, { kind: 'backup', media: resolve(options.media), ...(options.trustSet !== undefined ? { trustSet: options.trustSet } : {}) }, { cardPins: null, soPin: null, waitSeconds: 120 });
         const { report } = ceremonyResult(view, 'backup');
         print(options.json, { ...report, path: report.file, objectsBackedUp: report.objects }, () =>
-          [`Backed up ${report.objects} objects to ${report.file} (read back and verified).`, `SHA-256 ${report.sha256}`, ...report.left.map((l) => `  left out: ${l.class} “${shownLabel(l.label)}” (id ${l.id || 'none'}): ${l.reason}`)].join('\n'),
+          [`Backed up ${report.objects} objects to ${report.file} (read back and verified).`, `SHA-256 ${report.sha256}`, ...report.left.map((l) => `  left out: ${l.class} “${shownLabel(l.label)}” (id ${l.id || 'none'}): ${l.reason}`), ...report.incomplete.map((l) => `  without attributes the HSM would not read: ${l.class} “${shownLabel(l.label)}” (id ${l.id || 'none'}): ${(l.unreadable ?? []).join('; ')}`)].join('\n'),
         );
       }),
     );

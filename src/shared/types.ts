@@ -555,6 +555,11 @@ export interface BackupObjectLine {
   id: string;
   /** Why it stays out of the backup. */
   reason?: string;
+  /**
+   * Attributes of an object in the backup that the token failed to read, each by PKCS#11 name with
+   * the reason ("CKA_START_DATE (start date): … CKR_GENERAL_ERROR"): the backup, and so a restore, lacks them.
+   */
+  unreadable?: string[];
 }
 
 export interface BackupSummary {
@@ -576,6 +581,8 @@ export interface BackupReport extends BackupSummary {
   sha256: string;
   size: number;
   left: BackupObjectLine[];
+  /** Objects in the backup without some of their attributes, which the token failed to read (`unreadable`). */
+  incomplete: BackupObjectLine[];
 }
 
 export interface BackupVerification {

@@ -19,7 +19,7 @@ import { AUDIT_KEY_LABEL } from '../../src/core/partition/audit-key';
 import type { BackupReport, BackupVerification, RestoreReport } from '../../src/shared/types';
 import { LAB_USER_PIN } from '../lab/lab';
 import { proveKeys } from '../lab/key-proof';
-import { seedPartition } from '../lab/seed';
+import { addDatedKey, seedPartition } from '../lab/seed';
 import { blankCards, confirm, removeAll, runCeremony, withCard } from './ceremony-driver';
 import { type ListedObject, lab, openTerminal, parseObjectList, pkcs11Tool, tempHome, tessera } from './support';
 
@@ -515,5 +515,37 @@ describe('a backup-set creation killed half way', () => {
     const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-set-'));
     const made = tessera(['backup', 'create', '--token', created.label, '--media', folder, '--pin-fd', '3', '--json'], { home: kHome, fds: [`${LAB_USER_PIN}\n`] });
     expect(made.status, made.stderr).toBe(0);
+  });
+});
+
+describe('an attribute the HSM will not read (SoftHSMv2 #655, token case 02)', () => {
+  it('costs only that attribute: the key is backed up without its dates, the officers are told which and why, and it restores', async () => {
+    // A private AES key with CKA_START_DATE/CKA_END_DATE: after the token is loaded again, SoftHSM2 fails to read them.
+    addDatedKey(state.modulePath, state.softhsmConf, source.label, LAB_USER_PIN, 'Dated Key 655');
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-dated-'));
+    const made = backupTo(folder);
+    expect(made.status, made.stderr).toBe(0);
+    const dated = JSON.parse(made.stdout) as BackupReport;
+    expect(dated.objects).toBe(report.objects + 1);
+    expect(dated.incomplete).toEqual([
+      {
+        class: 'secret-key',
+        label: 'Dated Key 655',
+        id: 'dd',
+        unreadable: [
+          'CKA_START_DATE (start date): the HSM failed to read it: the HSM returned CKR_GENERAL_ERROR',
+          'CKA_END_DATE (end date): the HSM failed to read it: the HSM returned CKR_GENERAL_ERROR',
+        ],
+      },
+    ]);
+    // Said before the confirmation, in the ceremony's notices; the text output names it too.
+    expect(made.stderr).toMatch(/“Dated Key 655” \(secret-key, id dd\) is backed up without attributes the HSM would not read/);
+    const target = await fresh('BK Dated');
+    await insert(cards[0] as string, cards[1] as string);
+    const restored = restore(dated.file, target, [cardPins[0] as string, cardPins[1] as string]);
+    expect(restored.status, restored.stderr).toBe(0);
+    const r = JSON.parse(restored.stdout) as RestoreReport;
+    expect(r.objects.find((o) => o.label === 'Dated Key 655')).toMatchObject({ outcome: 'restored', check: expect.stringMatching(/^passed/) });
+    expect(proveKeys(state.modulePath, state.softhsmConf, source.label, target, LAB_USER_PIN)).toMatchObject({ dd: 'decrypted' });
   });
 });

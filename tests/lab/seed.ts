@@ -120,7 +120,35 @@ function writeCertificate(modulePath: string, softhsmConf: string, label: string
   }
 }
 
+/**
+ * Adds an extractable, private AES-256 key (id `dd`) with CKA_START_DATE 20240101 and CKA_END_DATE
+ * 20261231, in a child process. Once the token is loaded again (any other process), SoftHSM2 2.6
+ * fails to read those dates with CKR_GENERAL_ERROR (SoftHSMv2 #655; the shared token case 02).
+ */
+export function addDatedKey(modulePath: string, softhsmConf: string, label: string, userPin: string, keyLabel: string): void {
+  execFileSync(process.execPath, [join(here, '../../../node_modules/tsx/dist/cli.mjs'), here, modulePath, softhsmConf, label, userPin, keyLabel], { stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+function datedKey(modulePath: string, softhsmConf: string, label: string, userPin: string, keyLabel: string): void {
+  withRawSession({ modulePath, softhsmConf, label, pin: userPin, readWrite: true }, (p, session) => {
+    p.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_LABEL, value: Buffer.from(keyLabel, 'utf8') },
+      { type: pkcs11js.CKA_ID, value: Buffer.from('dd', 'hex') },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+      { type: pkcs11js.CKA_ENCRYPT, value: true },
+      { type: pkcs11js.CKA_DECRYPT, value: true },
+      { type: pkcs11js.CKA_START_DATE, value: Buffer.from('20240101') },
+      { type: pkcs11js.CKA_END_DATE, value: Buffer.from('20261231') },
+    ]);
+  });
+}
+
 if (process.argv[1] === here) {
-  const [modulePath, softhsmConf, label, userPin] = process.argv.slice(2) as [string, string, string, string];
-  seed(modulePath, softhsmConf, label, userPin);
+  const [modulePath, softhsmConf, label, userPin, datedLabel] = process.argv.slice(2) as [string, string, string, string, string | undefined];
+  if (datedLabel === undefined) seed(modulePath, softhsmConf, label, userPin);
+  else datedKey(modulePath, softhsmConf, label, userPin, datedLabel);
 }

@@ -120,6 +120,12 @@ export interface CapturedObject {
   id: string;
   keyType: number | null;
   attributes: RecordedAttribute[];
+  /**
+   * Attributes the token failed to read, by PKCS#11 name with the reason, e.g. "CKA_START_DATE
+   * (start date): the HSM failed to read it: the HSM returned CKR_GENERAL_ERROR". They are not in
+   * the backup, so a restored object lacks them; the officers are told before they confirm.
+   */
+  unreadable: string[];
 }
 
 /** One object's attributes as the backup records them; `keyType` when the caller knows it already. */
@@ -128,7 +134,9 @@ export function capture(session: Session, handle: Handle, code: number, knownKey
   if (!c) return null;
   const keyTypeRaw = knownKeyType !== undefined || c === 'data' || c === 'certificate' ? null : session.readRaw(handle, [CKA.KEY_TYPE], code).get(CKA.KEY_TYPE);
   const variant = knownKeyType !== undefined && knownKeyType !== null ? String(knownKeyType) : keyTypeRaw ? String(decodeValue('ulong', keyTypeRaw)) : '';
-  const raw = session.readRaw(handle, typesOf[c], code, variant);
+  const failed = new Map<number, string>();
+  const raw = session.readRaw(handle, typesOf[c], code, variant, failed);
+  const unreadable = [...failed].map(([type, reason]) => `${nameOf('CKA', type)} (${ruleOf(c, type)?.name ?? 'attribute'}): ${reason}`);
   const attributes: RecordedAttribute[] = [];
   for (const r of rules[c]) {
     const value = raw.get(r.type);
@@ -145,6 +153,7 @@ export function capture(session: Session, handle: Handle, code: number, knownKey
     id: raw.get(CKA.ID)?.toString('hex') ?? '',
     keyType: typeof keyType === 'number' ? keyType : null,
     attributes,
+    unreadable,
   };
 }
 

@@ -78,7 +78,11 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   // Nothing is skipped silently: what cannot go in (not extractable, Tessera's own objects) is listed with why.
   const included = plan.filter((p) => p.reason === null).map((p) => p.o);
   const excluded = plan.filter((p): p is { o: CapturedObject; reason: string } => p.reason !== null);
-  const line = (o: CapturedObject, reason?: string): BackupObjectLine => ({ class: o.class, label: o.label, id: o.id, ...(reason ? { reason } : {}) });
+  const line = (o: CapturedObject, reason?: string): BackupObjectLine => ({ class: o.class, label: o.label, id: o.id, ...(reason ? { reason } : {}), ...(!reason && o.unreadable.length > 0 ? { unreadable: o.unreadable } : {}) });
+  // An attribute the token will not read costs only that attribute: the object is backed up without
+  // it, and the officers are told which, before they confirm (a restored object will lack it).
+  const incomplete = included.filter((o) => o.unreadable.length > 0);
+  for (const o of incomplete) run.notice('warning', `“${o.label || '(no label)'}” (${o.class}, id ${o.id || 'none'}) is backed up without attributes the HSM would not read; a restore cannot bring them back: ${o.unreadable.join('; ')}.`);
   const estimatedBytes = 4096 + objects.length * 600 + included.filter((o) => isKey(o.class)).length * 2000 + included.reduce((n, o) => n + o.attributes.reduce((m, a) => m + (typeof a.value === 'string' ? a.value.length : 8), 0), 0);
 
   run.stepTo(1);
@@ -86,7 +90,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   if (media.free < estimatedBytes) throw new TesseraError('MEDIA_ERROR', `The USB stick has ${megabytes(media.free)} free; this backup needs about ${megabytes(estimatedBytes)}. Nothing was written.`);
   await confirm(
     run,
-    `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
+    `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`}${incomplete.length === 0 ? '' : ` ${incomplete.length} go in without attributes the HSM would not read (listed).`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
     `Back up ${included.length} objects to ${media.label}`,
     'keeps',
   );
@@ -210,6 +214,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
       sha256: parsed.sha256,
       size: parsed.size,
       left: excluded.map((e) => line(e.o, e.reason)),
+      incomplete: incomplete.map((o) => line(o)),
     };
     return { kind: 'backup', report };
   } finally {

@@ -251,8 +251,13 @@ export class Session {
    * Raw attribute bytes for a backup: anything but private key material. CKA_VALUE is read only
    * from certificates and data objects, whose value a backup carries (encrypted) as it is.
    * Attributes the object lacks or withholds are simply absent from the answer.
+   * An attribute the token fails to read (any other CK_RV about the attribute, e.g. SoftHSM2's
+   * CKR_GENERAL_ERROR for a private key's CKA_START_DATE, SoftHSMv2 #655) is absent too and, when
+   * `unreadable` is given, entered there with the reason in words; without it, the read fails.
+   * @throws TesseraError for failures that concern the session, login, token or object, and for
+   *   unreadable attributes when no `unreadable` map is given.
    */
-  readRaw(object: Handle, types: readonly number[], objectClass: number, variant = ''): Map<number, Buffer> {
+  readRaw(object: Handle, types: readonly number[], objectClass: number, variant = '', unreadable?: Map<number, string>): Map<number, Buffer> {
     for (const type of types) {
       if (type === CKA.VALUE ? objectClass !== CKO.CERTIFICATE && objectClass !== CKO.DATA : isNeverRead(objectClass, type)) {
         throw new TesseraError('INTERNAL', 'The terminal refused to read key material.', `attribute 0x${type.toString(16)}`);
@@ -280,14 +285,16 @@ export class Session {
         try {
           readAll(group);
         } catch (error) {
-          if (!isPartialFailure(error) && !(error instanceof TypeError)) throw toHsmError(error);
+          if (!isPartialFailure(error) && (!unreadable || isAboutTheSession(error))) throw toHsmError(error);
           for (const type of group) {
             try {
               readAll([type]);
             } catch (single) {
               const name = asPkcs11Failure(single)?.rvName;
               if (name === 'CKR_ATTRIBUTE_TYPE_INVALID') skip.add(type);
-              else if (name !== 'CKR_ATTRIBUTE_SENSITIVE' && !(single instanceof TypeError)) throw toHsmError(single);
+              else if (name === 'CKR_ATTRIBUTE_SENSITIVE' || single instanceof TypeError) continue;
+              else if (unreadable && name && !isAboutTheSession(single)) unreadable.set(type, `${failureWords[name] ?? 'the HSM refused to read it'}: the HSM returned ${name}`);
+              else throw toHsmError(single);
             }
           }
         }

@@ -16,6 +16,7 @@ function Lines({ lines, name }: { lines: BackupObjectLine[]; name: string }): Re
           <th scope="col">Label</th>
           <th scope="col">ID</th>
           {lines.some((l) => l.reason) ? <th scope="col">Why not</th> : null}
+          {lines.some((l) => l.unreadable) ? <th scope="col">Attributes the HSM would not read</th> : null}
         </tr>
       </thead>
       <tbody>
@@ -25,6 +26,7 @@ function Lines({ lines, name }: { lines: BackupObjectLine[]; name: string }): Re
             <td>{l.label || '(no label)'}</td>
             <td className="mono">{l.id || '—'}</td>
             {l.reason ? <td>{l.reason}</td> : null}
+            {lines.some((x) => x.unreadable) ? <td>{l.unreadable ? l.unreadable.join('; ') : '—'}</td> : null}
           </tr>
         ))}
       </tbody>
@@ -176,6 +178,13 @@ export function BackupResult({ report }: { report: BackupReport }): React.JSX.El
         <>
           <h4>Not in the backup ({formatCount(report.left.length)})</h4>
           <Lines lines={report.left} name="Objects left out" />
+        </>
+      ) : null}
+      {report.incomplete.length > 0 ? (
+        <>
+          <h4>In the backup without some attributes ({formatCount(report.incomplete.length)})</h4>
+          <p>The HSM would not read these attributes, so a restore cannot bring them back.</p>
+          <Lines lines={report.incomplete} name="Objects backed up without some attributes" />
         </>
       ) : null}
     </section>
