@@ -767,10 +767,20 @@ function shownLabel(label: string, labelHex?: string): string {
   return cutLabel(shown, LABEL_COLUMN, labelHex === undefined ? Buffer.byteLength(label, 'utf8') : labelHex.length / 2);
 }
 
+/**
+ * For a certificate, what tells it apart when label and id repeat (a renewal, a CA filed under the
+ * same name): "  (subject CN=…, O=…; serial 1002)", escaped like labels and cut; '' for other objects.
+ */
+function certificateWords(o: ObjectSummary): string {
+  if (o.class !== 'certificate' || (o.subject === null && o.serialNumber === null)) return '';
+  const subject = o.subject === null ? null : cutLabel(escapeLabel(o.subject), LABEL_COLUMN, Buffer.byteLength(o.subject, 'utf8'));
+  return `  (${[subject === null ? null : `subject ${subject}`, o.serialNumber === null ? null : `serial ${o.serialNumber}`].filter((w) => w !== null).join('; ')})`;
+}
+
 /** One line per object, always: labels are escaped (no control character, no newline) and cut. */
 function formatObjects(objects: ObjectSummary[]): string {
   // "!" marks an object with attributes the HSM failed to read; a note after the count names them (by id, never by label).
-  const rows = objects.map((o) => `${o.class.padEnd(12)} ${(o.keyType ?? '').padEnd(14)} ${String(o.size ?? '').padStart(5)}  ${o.id.padEnd(8)} ${o.unreadable.length > 0 ? '!' : ' '} ${shownLabel(o.label, o.labelHex)}`);
+  const rows = objects.map((o) => `${o.class.padEnd(12)} ${(o.keyType ?? '').padEnd(14)} ${String(o.size ?? '').padStart(5)}  ${o.id.padEnd(8)} ${o.unreadable.length > 0 ? '!' : ' '} ${shownLabel(o.label, o.labelHex)}${certificateWords(o)}`);
   const notes = objects.filter((o) => o.unreadable.length > 0).map((o) => `! ${o.class} id ${o.id || '(none)'}: unreadable ${o.unreadable.map((u) => `${u.name} (${escapeLabel(u.reason)})`).join(', ')}`);
   return [`${'CLASS'.padEnd(12)} ${'TYPE'.padEnd(14)} ${'BITS'.padStart(5)}  ${'ID'.padEnd(8)}   LABEL`, ...rows, `${objects.length} objects`, ...notes].join('\n');
 }

@@ -222,3 +222,35 @@ describe('case 06: objects sharing label, id and class', () => {
     expect(run.stderr).toMatch(/2 objects share that address/);
   });
 });
+
+describe('case 20: certificates sharing label and id', () => {
+  const name = '20-twin-certificates';
+  /** What openssl prints for each DER the case wrote: subject in RFC 2253 order, serial in hex. */
+  const openssl = (file: string): { subject: string; serial: string } => {
+    const text = execFileSync('openssl', ['x509', '-inform', 'DER', '-in', join(caseDir(name), 'out', file), '-noout', '-subject', '-serial', '-nameopt', 'RFC2253'], { encoding: 'utf8' });
+    return { subject: /subject=(.*)/.exec(text)?.[1] ?? '', serial: /serial=(.*)/.exec(text)?.[1] ?? '' };
+  };
+  // RFC 2253 prints the DN's last RDN first; the listing keeps the order of the DER.
+  const inDerOrder = (rfc2253: string): string => rfc2253.split(',').reverse().join(', ');
+
+  it('tells them apart by subject and serial number, as openssl reads the files written, in JSON, in text and in objects show', () => {
+    build(name);
+    const objects = json<Shown[]>(tessera(name, 'Certs', ['objects', '--json']));
+    expect(objects).toHaveLength(3);
+    expect(new Set(objects.map((o) => o.uri)).size).toBe(1);
+    const written = ['old.der', 'renewed.der', 'ca.der'].map(openssl);
+    expect(objects.map((o) => `${o.subject} / ${o.serialNumber}`).sort()).toEqual(written.map((w) => `${inDerOrder(w.subject)} / ${w.serial}`).sort());
+    for (const o of objects) expect(o.issuer).toBe(o.subject); // self-signed
+    // Each ref opens that certificate and no other.
+    for (const o of objects) {
+      const shown = json<Shown>(tessera(name, 'Certs', ['objects', 'show', o.ref, '--json']));
+      expect({ ref: shown.ref, subject: shown.subject, serialNumber: shown.serialNumber }).toEqual({ ref: o.ref, subject: o.subject, serialNumber: o.serialNumber });
+    }
+    // The text listing's rows differ too: one line each, with subject and serial.
+    const text = tessera(name, 'Certs', ['objects']);
+    expect(text.status).toBe(0);
+    const rows = text.stdout.toString('utf8').split('\n').filter((l) => l.startsWith('certificate'));
+    expect(rows).toHaveLength(3);
+    expect(rows.map((r) => /\(subject (.*); serial (\w+)\)$/.exec(r)?.slice(1).join(' / ')).sort()).toEqual(written.map((w) => `${inDerOrder(w.subject)} / ${w.serial}`).sort());
+  });
+});
