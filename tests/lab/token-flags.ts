@@ -45,14 +45,16 @@ function tokenObject(softhsmConf: string, serial: string): string {
 /**
  * Sets CKF_USER_PIN_FINAL_TRY in the stored flags of the SoftHSM2 token with this serial, and
  * bumps the file's generation counter (its first 8 bytes) so a process that has the token loaded
- * reads it again. Run it while no one is logged in to the token.
+ * reads it again. Run it while no one is logged in to the token. `on` false clears the flag again
+ * (SoftHSM2 does not clear it on a right PIN, having never set it).
  */
-export function markUserPinFinalTry(softhsmConf: string, serial: string): void {
+export function markUserPinFinalTry(softhsmConf: string, serial: string, on = true): void {
   const file = tokenObject(softhsmConf, serial);
   const bytes = readFileSync(file);
   const at = bytes.indexOf(Buffer.concat([u64(CKA_OS_TOKENFLAGS), u64(ULONG)]));
   if (at < 0) throw new Error(`${file} holds no CKA_OS_TOKENFLAGS`);
-  bytes.writeBigUInt64BE(bytes.readBigUInt64BE(at + 16) | CKF_USER_PIN_FINAL_TRY, at + 16);
+  const flags = bytes.readBigUInt64BE(at + 16);
+  bytes.writeBigUInt64BE(on ? flags | CKF_USER_PIN_FINAL_TRY : flags & ~CKF_USER_PIN_FINAL_TRY, at + 16);
   bytes.writeBigUInt64BE(bytes.readBigUInt64BE(0) + 1n, 0);
   writeFileSync(file, bytes);
 }

@@ -2,9 +2,10 @@
 // cut, its keychain record unreadable, an entry or a sealed head altered). Where the terminal
 // refuses to extend the log (the database is not the log this workstation's keychain knows), an
 // officer acknowledges it here with the crypto-officer PIN, and the acknowledgement is recorded.
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import type { AuditProblemKind } from '../../shared/types';
 import { useAudit } from '../stores/audit';
+import { usePartition } from '../stores/partition';
 import { ErrorMessage } from './ErrorMessage';
 
 /** Problems of the log's record that stop the terminal from writing until acknowledged (audit-log.ts). */
@@ -13,6 +14,10 @@ const blocking: readonly AuditProblemKind[] = ['replaced', 'truncated', 'anchor-
 export function AuditAlarm(): React.JSX.Element | null {
   const { verification, acknowledge, acknowledgeError } = useAudit();
   const pinInput = useRef<HTMLInputElement>(null);
+  const [lastTryAccepted, acceptLastTry] = useState(false);
+  // The partition's last crypto-officer PIN try is used only when the officer says so, as at login:
+  // known from the partition's flags, or from the core's refusal when they changed since.
+  const finalTry = usePartition((s) => s.view?.token.userPin.condition === 'final-try') || acknowledgeError?.code === 'PIN_FINAL_TRY';
   const problem = verification?.problem;
   if (!problem) return null;
   const needsAcknowledgement = blocking.includes(problem.kind);
@@ -29,14 +34,25 @@ export function AuditAlarm(): React.JSX.Element | null {
               e.preventDefault();
               const input = pinInput.current;
               if (!input || input.value === '') return;
+              if (finalTry && !lastTryAccepted) return;
               const pin = input.value;
               input.value = '';
-              void acknowledge(pin);
+              void acknowledge(pin, finalTry && lastTryAccepted).then(() => acceptLastTry(false));
             }}
           >
             <label htmlFor="acknowledge-pin">Crypto-officer PIN</label>
             <input id="acknowledge-pin" ref={pinInput} type="password" autoComplete="off" />
-            <button type="submit">Acknowledge the alarm</button>
+            {finalTry ? (
+              <div className="final-try" role="group" aria-label="Final try">
+                <p>One try left: the partition says the next wrong crypto-officer PIN locks the crypto officer out. Only a security officer can then reset it.</p>
+                <label>
+                  <input type="checkbox" checked={lastTryAccepted} onChange={(e) => acceptLastTry(e.target.checked)} /> I am sure of the PIN: use the last try
+                </label>
+              </div>
+            ) : null}
+            <button type="submit" disabled={finalTry && !lastTryAccepted}>
+              Acknowledge the alarm
+            </button>
           </form>
           {acknowledgeError ? <ErrorMessage error={acknowledgeError} /> : null}
         </>

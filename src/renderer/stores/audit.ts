@@ -16,8 +16,11 @@ interface AuditState {
   load(): Promise<void>;
   loadOlder(): Promise<void>;
   verify(): Promise<void>;
-  /** Sends the crypto-officer PIN once to acknowledge the audit alarm; the caller clears its field. */
-  acknowledge(pin: string): Promise<boolean>;
+  /**
+   * Sends the crypto-officer PIN once to acknowledge the audit alarm; the caller clears its field.
+   * `finalTry`: the officer confirmed using the partition's last try (the core refuses it untried without).
+   */
+  acknowledge(pin: string, finalTry?: boolean): Promise<boolean>;
   /** The media an export can go to (removable drives and the lab's stand-in). */
   media: MediaView[];
   exported: AuditExportReport | null;
@@ -68,8 +71,8 @@ export const useAudit = create<AuditState>((set, get) => ({
     set(result.ok ? { verification: result.value } : { error: result.error });
   },
 
-  async acknowledge(pin) {
-    const result = await api.audit.acknowledge({ pin });
+  async acknowledge(pin, finalTry = false) {
+    const result = await api.audit.acknowledge(finalTry ? { pin, finalTry: true } : { pin });
     set({ acknowledgeError: result.ok ? null : result.error });
     if (result.ok) await get().load();
     return result.ok;
