@@ -6,6 +6,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { addDatedKey } from '../lab/seed';
 import { blankCards, expect, lab, noCards, onlyCard, seededPartition, test } from './app-driver';
 
 const SHOTS = '/tmp/shots';
@@ -70,8 +71,15 @@ test('the backup and restore screens say what they will do, in the officer’s w
     const backUp = page.getByRole('button', { name: 'Back up to USB-STICK (training lab stand-in)' });
     await expect(backUp).toBeEnabled();
     await expect(backUp).not.toHaveClass(/danger/);
+    // A key whose dates SoftHSM2 will not read once another process wrote it (SoftHSMv2 #655): it goes
+    // in without them, and the preview says which attributes and why before the officers confirm.
+    addDatedKey(state.modulePath, state.softhsmConf, source.label, source.userPin, 'Dated Key 655');
     await backUp.click();
     await expect(page.getByRole('table', { name: 'Objects left out' })).toContainText('Code Signing Root');
+    const dated = page.getByRole('table', { name: 'Objects in the backup' }).getByRole('row').filter({ hasText: 'Dated Key 655' });
+    await expect(dated).toContainText('CKA_START_DATE (start date): the HSM failed to read it: the HSM returned CKR_GENERAL_ERROR');
+    await expect(page.getByRole('table', { name: 'Objects in the backup' }).getByRole('columnheader', { name: 'Attributes the HSM would not read' })).toBeVisible();
+    await expect(page.getByText(/go in without attributes the HSM would not read/)).toBeVisible();
     await expect(page.getByText(/[\d.,]+ (GB|MB|KB) free; this backup needs about [\d.,]+ (KB|MB)/)).toBeVisible();
     objects = (await page.getByRole('table', { name: 'Objects in the backup' }).getByRole('row').count()) - 1;
     const confirm = page.getByRole('button', { name: `Back up ${objects} objects to USB-STICK (training lab stand-in)` });
@@ -85,6 +93,7 @@ test('the backup and restore screens say what they will do, in the officer’s w
     await expect(bar).toHaveAttribute('value', String(objects));
     await expect(page.getByText(`${objects} of ${objects} objects`)).toBeVisible();
     await expect(page.getByText(`${objects} objects backed up to`)).toBeVisible();
+    await expect(page.getByRole('table', { name: 'Objects backed up without some attributes' })).toContainText('Dated Key 655');
     await shot(page, 'backup-done');
     await page.getByRole('button', { name: 'Close' }).click();
   });

@@ -90,7 +90,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   if (media.free < estimatedBytes) throw new TesseraError('MEDIA_ERROR', `The USB stick has ${megabytes(media.free)} free; this backup needs about ${megabytes(estimatedBytes)}. Nothing was written.`);
   await confirm(
     run,
-    `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`}${incomplete.length === 0 ? '' : ` ${incomplete.length} go in without attributes the HSM would not read (listed).`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
+    `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`}${incomplete.length === 0 ? '' : ` ${incomplete.length} ${incomplete.length === 1 ? 'goes' : 'go'} in without attributes the HSM would not read (listed).`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
     `Back up ${included.length} objects to ${media.label}`,
     'keeps',
   );
