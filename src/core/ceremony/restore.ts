@@ -59,7 +59,7 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
 
     run.stepTo(3);
     const paced = pacer();
-    const existing = await survey(session, paced);
+    const existing = await survey(session, (template) => ctx.partition.find(template), paced);
     const lines: ReturnType<typeof lineFor>[] = [];
     const index = indexByIdAndLabel(existing);
     for (const b of bodies) {
