@@ -29,7 +29,14 @@ export default defineConfig({
         'hsm-worker': resolve(root, 'src/core/hsm/hsm-worker.ts'),
         'module-probe': resolve(root, 'src/core/hsm/module-probe-child.ts'),
       },
-      output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+      output: {
+        format: 'es',
+        entryFileNames: '[name].js',
+        chunkFileNames: '[name]-[hash].js',
+        // The PKCS#11 adapter (and with it the pkcs11js addon) in a chunk of its own: the command's first
+        // steps (options, settings, the module's checks and probe) then load no native module.
+        manualChunks: (id: string) => (id.includes('/src/core/hsm/pkcs11-adapter') ? 'pkcs11-adapter' : undefined),
+      },
     },
   },
 });

@@ -17,11 +17,14 @@ function time(command: string, args: string[], env: NodeJS.ProcessEnv): number {
   const times: number[] = [];
   for (let run = 0; run <= RUNS; run++) {
     const start = performance.now();
-    execFileSync(command, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(command, args, { env, cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
     if (run > 0) times.push(performance.now() - start);
   }
   return median(times);
 }
+
+/** pkcs11js with nothing else: load the module, C_Initialize, C_GetInfo, C_GetSlotList, C_Finalize (PKCS#11 v2.40 §5.4, §5.5). */
+const BARE_INIT = "const p = new (require('pkcs11js').PKCS11)(); p.load(process.argv[1]); p.C_Initialize(); p.C_GetInfo(); p.C_GetSlotList(true); p.C_Finalize();";
 
 async function main(): Promise<void> {
   ensureCliBuild();
@@ -33,12 +36,20 @@ async function main(): Promise<void> {
   const tool = time('pkcs11-tool', ['--module', modulePath, '-L'], env);
   const help = time(process.execPath, [tessera, '--help'], env);
   const status = time(process.execPath, [tessera, 'status', '--json'], env);
+  // The floor under any `tessera` that keeps its crash protection: the module is tried in a second
+  // Node process before this one loads it, so a command costs at least that process (the probe
+  // alone, and a bare pkcs11js script doing what it does) on top of its own start.
+  const probe = time(process.execPath, [join(root, 'out', 'cli', 'module-probe.js'), modulePath], env);
+  const bare = time(process.execPath, ['-e', BARE_INIT, modulePath], env);
   const row = (name: string, ms: number): string => `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(5)} ms   ${(ms / node).toFixed(2)}x node   ${(ms / tool).toFixed(2)}x pkcs11-tool`;
   console.log(`\nStarting the command line (medians of ${RUNS} runs, each its own process, on the lab partition "${state.tokenLabel}")`);
   console.log(row('node -e 0', node));
   console.log(row('pkcs11-tool -L', tool));
   console.log(row('tessera --help', help));
   console.log(row('tessera status --json', status));
+  console.log(row('floor: bare pkcs11js C_Initialize', bare));
+  console.log(row('floor: the module probe alone', probe));
+  console.log(row('floor: node start + bare probe', node + bare));
   console.log(`  tessera status / bare node start: ${(status / node).toFixed(2)}x (target <= 3.00x)`);
 }
 

@@ -2,26 +2,18 @@
 // automation and auditors. Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage.
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { applyLabEnvironment, findLabProfile, labPartitionDefaults } from '../core/config/lab-profile';
+import { applyLabEnvironment, findLabProfile, labPartitionDefaults, mediaStandIns } from '../core/config/lab-profile';
 import { terminalHome } from '../core/config/paths';
 import { TesseraError, toErrorData } from '../core/errors';
-import { Terminal } from '../core/terminal';
+import type { Terminal } from '../core/terminal';
+import { moduleGate } from '../core/hsm/module-list';
 import type { AttributeView, AuditEntryView, AuditExportVerification, AuditSeals, CeremonyResult, CeremonyView, InvalidatedKeyView, KeyChangeReport, ObjectSummary, PartitionView, PolicyView, ReadersSnapshot } from '../shared/types';
 import { sideBySide } from '../shared/policy';
 import { cutLabel, escapeLabel } from '../shared/label-text';
 import { keyIdOf } from '../core/keys/key-objects';
 import { parseChanges } from '../core/policy/policy';
-import { listMedia } from '../core/backup/media';
 import { type ModuleSurvey, surveyModules } from '../core/hsm/module-list';
-import { verifyBackupFile } from '../core/backup/verify';
-import { verifyExport } from '../core/audit/export-format';
-import { keyFingerprint } from '../core/audit/seal';
-import { readExportFile } from '../core/record/audit-export';
 import { describeToken } from '../core/hsm/token-choice';
-import { verifyTranscriptFile } from '../core/record/transcript';
-import { readScriptFile } from '../core/record/script-desk';
-import { formatTranscriptVerification } from './ceremony-verify';
-import { runScript } from './script-runner';
 import { UsageError, printable, runCeremony } from './ceremony-runner';
 import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
 
@@ -52,13 +44,29 @@ function settleSettings(options: PartitionOptions): void {
   labDefaults = labPartitionDefaults(lab, process.env, explicit);
 }
 
-function openTerminal(): Promise<Terminal> {
-  return Terminal.open({ home: terminalHome(), frontEnd: 'cli', modules: { labModule: labDefaults?.modulePath ?? null } });
+/**
+ * Opens the terminal. With `partition` (a command that works on the partition those options name)
+ * the module's admission starts first: its checks, then its probe in a child process (a second
+ * Node start, the largest part of a short command's time) runs while this process loads the
+ * terminal's code and opens its database and keychain. The probe's answer is taken when the
+ * partition is selected, as if it had been asked then.
+ */
+async function openTerminal(partition?: PartitionOptions): Promise<Terminal> {
+  const gate = moduleGate({ labModule: labDefaults?.modulePath ?? null }, mediaStandIns());
+  const modulePath = partition ? modulePathOf(partition) : undefined;
+  if (modulePath) gate.startAdmission(modulePath, false);
+  const { Terminal } = await import('../core/terminal');
+  return Terminal.open({ home: terminalHome(), frontEnd: 'cli', moduleGate: gate });
+}
+
+/** The module named by --module, TESSERA_PKCS11_MODULE or the lab's, if any. */
+function modulePathOf(options: PartitionOptions): string | undefined {
+  return options.module ?? process.env.TESSERA_PKCS11_MODULE ?? labDefaults?.modulePath;
 }
 
 /** Selects the partition named by --module and --token/--serial, defaulting to the training lab's. */
 async function selectPartition(terminal: Terminal, options: PartitionOptions): Promise<PartitionView> {
-  const modulePath = options.module ?? process.env.TESSERA_PKCS11_MODULE ?? labDefaults?.modulePath;
+  const modulePath = modulePathOf(options);
   if (!modulePath) throw new TesseraError('MODULE_NOT_FOUND', 'No PKCS#11 module given. Use --module PATH.');
   const named = options.token !== undefined || options.serial !== undefined;
   const label = options.token ?? (named ? undefined : labDefaults?.tokenLabel);
@@ -84,8 +92,9 @@ function print(json: boolean | undefined, value: unknown, text: () => string): v
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${printable(text())}\n`);
 }
 
-async function withTerminal<T>(work: (terminal: Terminal) => Promise<T>): Promise<T> {
-  const terminal = await openTerminal();
+/** Runs `work` on an open terminal, closed after; `partition`: see openTerminal. */
+async function withTerminal<T>(work: (terminal: Terminal) => Promise<T>, partition?: PartitionOptions): Promise<T> {
+  const terminal = await openTerminal(partition);
   for (const line of terminal.recovered) process.stderr.write(`tessera: ${printable(line)}\n`);
   try {
     return await work(terminal);
@@ -93,6 +102,9 @@ async function withTerminal<T>(work: (terminal: Terminal) => Promise<T>): Promis
     await terminal.close();
   }
 }
+
+/** withTerminal for a command whose first step selects the partition `options` name. */
+const onModule = <T,>(options: PartitionOptions, work: (terminal: Terminal) => Promise<T>): Promise<T> => withTerminal(work, options);
 
 const SERIAL_HELP = 'partition serial number (CK_TOKEN_INFO serialNumber): tells apart partitions with the same label; alone it is enough, with --token both must name the same partition';
 
@@ -109,7 +121,7 @@ export function buildProgram(): Command {
 
   partitionOptions(program.command('status').description('the partition: token information, PIN status, mechanisms')).action(
     (options: PartitionOptions) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         const view = await selectPartition(terminal, options);
         print(options.json, view, () => formatStatus(view));
       }),
@@ -119,7 +131,7 @@ export function buildProgram(): Command {
     partitionOptions(command).option('--login', 'log in as crypto officer first, to include private objects').option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor').option('--final-try', FINAL_TRY_HELP);
   /** Runs `work` on the chosen partition, logged in as crypto officer for its duration with --login. */
   const onPartition = <T,>(options: PartitionOptions & { login?: boolean; pinFd?: string; finalTry?: boolean }, work: (terminal: Terminal) => Promise<T>): Promise<T> =>
-    withTerminal(async (terminal) => {
+    onModule(options, async (terminal) => {
       await selectPartition(terminal, options);
       if (options.login) await loginCo(terminal, options);
       try {
@@ -184,7 +196,7 @@ export function buildProgram(): Command {
     .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: PartitionOptions & { holders: string; threshold: string; soPinFd?: string; pinsFrom?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         const holders = options.holders.split(',').map((h) => h.trim());
         const view = await runCeremony(terminal, { kind: 'adopt', holders, threshold: Number(options.threshold) }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: lines(options.soPinFd, '--so-pin-fd'), waitSeconds: waitSeconds(options.wait) });
@@ -197,7 +209,7 @@ export function buildProgram(): Command {
     .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: PartitionOptions & { pinsFrom?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         let view: CeremonyView;
         try {
@@ -217,7 +229,7 @@ export function buildProgram(): Command {
     );
 
   partitionOptions(program.command('so-acknowledge').description('acknowledge an SO login the HSM refused (no SO login is tried again until then)')).action((options: PartitionOptions) =>
-    withTerminal(async (terminal) => {
+    onModule(options, async (terminal) => {
       await selectPartition(terminal, options);
       const view = await runCeremony(terminal, { kind: 'so-acknowledge' }, { cardPins: null, soPin: null, waitSeconds: 120 });
       const result = ceremonyResult(view, 'so-acknowledge');
@@ -231,7 +243,7 @@ export function buildProgram(): Command {
     .option('--new-pin-fd <n>', 'read the new crypto-officer PIN from this file descriptor (one line; without it, it is typed twice)')
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: PartitionOptions & { pinsFrom?: string; newPinFd?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         let result: Extract<CeremonyResult, { kind: 'co-pin-reset' }>;
         try {
@@ -250,7 +262,7 @@ export function buildProgram(): Command {
     .option('--pin-fd <n>', 'read the card PIN from this file descriptor')
     .option('--wait <seconds>', 'how long to wait for the card', '120')
     .action((options: PartitionOptions & { pinFd?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         const view = await runCeremony(terminal, { kind: 'check-card' }, { cardPins: lines(options.pinFd, '--pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const { report } = ceremonyResult(view, 'check-card');
@@ -267,7 +279,7 @@ export function buildProgram(): Command {
     .option('--new-pin-fd <n>', 'read the new card PIN from this file descriptor')
     .option('--wait <seconds>', 'how long to wait for the card', '120')
     .action((options: PartitionOptions & { oldPinFd?: string; newPinFd?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         const view = await runCeremony(terminal, { kind: 'change-pin' }, { cardPins: lines(options.oldPinFd, '--old-pin-fd'), newPins: lines(options.newPinFd, '--new-pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const result = ceremonyResult(view, 'change-pin');
@@ -278,7 +290,7 @@ export function buildProgram(): Command {
     .option('--pin-fd <n>', 'read the PIN chosen for the card from this file descriptor')
     .option('--wait <seconds>', 'how long to wait for the card', '120')
     .action((options: PartitionOptions & { pinFd?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         const view = await runCeremony(terminal, { kind: 'reset-card' }, { cardPins: lines(options.pinFd, '--pin-fd'), soPin: null, waitSeconds: waitSeconds(options.wait) });
         const result = ceremonyResult(view, 'reset-card');
@@ -286,7 +298,7 @@ export function buildProgram(): Command {
       }),
     );
   partitionOptions(cards.command('list').description('the partition\'s card set: holders, cards, m and n, last use')).action((options: PartitionOptions) =>
-    withTerminal(async (terminal) => {
+    onModule(options, async (terminal) => {
       await selectPartition(terminal, options);
       const set = terminal.cardSets.view();
       print(options.json, set, () =>
@@ -308,7 +320,7 @@ export function buildProgram(): Command {
     .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((options: PartitionOptions & { holders: string; threshold: string; pinFd?: string; pinsFrom?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         await loginCo(terminal, options);
         const holders = options.holders.split(',').map((h) => h.trim());
@@ -318,7 +330,7 @@ export function buildProgram(): Command {
       }),
     );
   partitionOptions(backupSet.command('show').description('the partition\'s backup key set: holders, m of n, keys and fingerprint')).action((options: PartitionOptions) =>
-    withTerminal(async (terminal) => {
+    onModule(options, async (terminal) => {
       await selectPartition(terminal, options);
       const set = terminal.backup.backupSet();
       print(options.json, set, () =>
@@ -333,7 +345,7 @@ export function buildProgram(): Command {
 
   type RotationOptions = PartitionOptions & { pinsFrom?: string; pinFd?: string; wait: string; holders?: string; threshold?: string; newEscrowKey?: boolean };
   const rotation = (kind: 'so-rotate' | 'so-replace-card' | 'backup-set-rotate' | 'backup-replace-card', holder?: string) => (options: RotationOptions) =>
-    withTerminal(async (terminal) => {
+    onModule(options, async (terminal) => {
       await selectPartition(terminal, options);
       if (kind.startsWith('backup-')) await loginCo(terminal, options);
       const change = {
@@ -364,7 +376,7 @@ export function buildProgram(): Command {
     .option('--pins-from <fd>', 'card PINs, one line per card in the order the cards are taken')
     .option('--wait <seconds>', 'how long to wait for each card before the roll call ends', '120')
     .action((options: PartitionOptions & { set: string; pinsFrom?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         if (options.set !== 'so' && options.set !== 'backup') throw new UsageError('Check the options: --set is so or backup.');
         const view = await runCeremony(terminal, { kind: 'roll-call', set: options.set }, { cardPins: lines(options.pinsFrom, '--pins-from'), soPin: null, waitSeconds: waitSeconds(options.wait) });
@@ -417,7 +429,7 @@ export function buildProgram(): Command {
     .option('--pin-fd <n>', 'read the crypto-officer PIN from this file descriptor')
     .option('--final-try', FINAL_TRY_HELP)
     .action((options: PartitionOptions & { id: string; pinFd?: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         const [id] = keyIds(options.id) as [string];
         await loginCo(terminal, options);
@@ -430,7 +442,7 @@ export function buildProgram(): Command {
     .option('--final-try', FINAL_TRY_HELP)
     .option('--filter <text>', 'only keys whose id, label, class, state or invalidating officer contains this text')
     .action((options: PartitionOptions & { pinFd?: string; filter?: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         if (options.pinFd !== undefined) await loginCo(terminal, options);
         const needle = options.filter?.toLowerCase();
@@ -441,7 +453,7 @@ export function buildProgram(): Command {
   /** Reactivate (one key) and destroy (one or many): crypto-officer login, then the ceremony with the SO cards. */
   type KeyCeremonyOptions = PartitionOptions & { id: string; pinFd?: string; pinsFrom?: string; wait: string };
   const keyCeremony = (kind: 'key-reactivate' | 'key-destroy') => (options: KeyCeremonyOptions) =>
-    withTerminal(async (terminal) => {
+    onModule(options, async (terminal) => {
       await selectPartition(terminal, options);
       const ids = keyIds(options.id);
       if (kind === 'key-reactivate' && ids.length !== 1) throw new UsageError('Check the options: reactivate takes one key (--id HEX).');
@@ -464,7 +476,7 @@ export function buildProgram(): Command {
 
   const policy = program.command('policy').description('the partition policy: what keys may do, and how many officers approve what');
   partitionOptions(policy.command('show').description('the policy in force, who signed it, who enforces it')).action((options: PartitionOptions) =>
-    withTerminal(async (terminal) => {
+    onModule(options, async (terminal) => {
       await selectPartition(terminal, options);
       const view = terminal.keys.policy();
       print(options.json, view, () => formatPolicy(view));
@@ -475,7 +487,7 @@ export function buildProgram(): Command {
     .option('--pins-from <fd>', 'SO card PINs, one line per card in the order the cards are taken')
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((changes: string[], options: PartitionOptions & { pinsFrom?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         const set = terminal.keys.policy().set;
         const parsed = usage(() => parseChanges(changes, set));
@@ -488,6 +500,7 @@ export function buildProgram(): Command {
   const backup = program.command('backup').description('offline backups of the partition');
   partitionOptions(backup.command('media').description('removable drives (and the training lab\'s stand-in) a backup can go to')).action((options: PartitionOptions) =>
     withTerminal(async (terminal) => {
+      const { listMedia } = await import('../core/backup/media');
       const media = await listMedia(terminal.mediaStandIns);
       print(options.json, media, () => media.map((m) => `${m.label}  ${m.path}  ${(m.free / 1e9).toFixed(2)} GB free of ${(m.size / 1e9).toFixed(2)} GB`).join('\n') || 'No removable media is mounted.');
     }),
@@ -498,7 +511,7 @@ export function buildProgram(): Command {
     .option('--final-try', FINAL_TRY_HELP)
     .option('--trust-set <fingerprint>', 'this terminal has no record of the partition\'s backup set: the fingerprint on its enrolment record')
     .action((options: PartitionOptions & { media: string; pinFd?: string; trustSet?: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         await loginCo(terminal, options);
         const view = await runCeremony(terminal, { kind: 'backup', media: resolve(options.media), ...(options.trustSet !== undefined ? { trustSet: options.trustSet } : {}) }, { cardPins: null, soPin: null, waitSeconds: 120 });
@@ -520,7 +533,7 @@ export function buildProgram(): Command {
       // Without --token it needs no terminal: an auditor verifies on any machine, with no database or keychain.
       const against =
         options.token !== undefined || options.serial !== undefined
-          ? await withTerminal(async (terminal) => {
+          ? await onModule(options, async (terminal) => {
               const { token } = await selectPartition(terminal, options);
               const set = terminal.backup.backupSet();
               if (!set) throw new TesseraError('INVALID_REQUEST', `Partition ${describeToken(token)} has no backup key set to check against.`);
@@ -528,6 +541,7 @@ export function buildProgram(): Command {
             })
           : undefined;
       const signer = against?.signer;
+      const { verifyBackupFile } = await import('../core/backup/verify');
       const result = await verifyBackupFile(resolve(file), signer);
       print(options.json, result, () =>
         result.valid
@@ -566,7 +580,7 @@ export function buildProgram(): Command {
     .option('--trust-set <fingerprint>', 'a backup made with a set this partition does not trust: the fingerprint on that set\'s enrolment record')
     .option('--wait <seconds>', 'how long to wait for each card', '120')
     .action((file: string, options: PartitionOptions & { pinFd?: string; pinsFrom?: string; only?: string; onConflict: 'skip' | 'replace'; trustSet?: string; wait: string }) =>
-      withTerminal(async (terminal) => {
+      onModule(options, async (terminal) => {
         await selectPartition(terminal, options);
         await loginCo(terminal, options);
         const only = options.only?.split(',').map((id) => id.trim()).filter(Boolean);
@@ -656,6 +670,7 @@ export function buildProgram(): Command {
     .action(async (file: string, options: PartitionOptions & { signer?: string }) => {
       const signer = options.token !== undefined || options.serial !== undefined ? await withTerminal(async (terminal) => auditKeyOf(terminal, options)) : options.signer !== undefined ? usage(() => fingerprintArg(options.signer as string)) : null;
       // Without --token it needs no terminal: no database, keychain or HSM.
+      const [{ verifyExport }, { readExportFile }] = await Promise.all([import('../core/audit/export-format'), import('../core/record/audit-export')]);
       const result = verifyExport(await readExportFile(resolve(file)), signer);
       print(options.json, result, () => formatExportVerification(result));
       if (!result.valid) process.exitCode = 1;
@@ -684,6 +699,7 @@ export function buildProgram(): Command {
     .action((file: string, options: PartitionOptions & { practice?: boolean; pinsFrom?: string; pinFd?: string; newPinFd?: string; yes?: boolean; wait: string }) =>
       withTerminal(async (terminal) => {
         const path = resolve(file);
+        const [{ readScriptFile }, { runScript }] = await Promise.all([import('../core/record/script-desk'), import('./script-runner')]);
         const text = await readScriptFile(path);
         await selectPartition(terminal, options);
         const run = await terminal.record.openScript({ text, path }, options.practice === true);
@@ -709,6 +725,7 @@ export function buildProgram(): Command {
     .option('--signer <fingerprint>', 'also check that the partition\'s audit key with this SHA-256 fingerprint signed it')
     .option('--json', 'print JSON')
     .action(async (file: string, options: { signer?: string; json?: boolean }) => {
+      const [{ verifyTranscriptFile }, { formatTranscriptVerification }] = await Promise.all([import('../core/record/transcript'), import('./ceremony-verify')]);
       const result = await verifyTranscriptFile(resolve(file), options.signer !== undefined ? { signer: options.signer } : {});
       print(options.json, result, () => formatTranscriptVerification(result));
       if (!result.valid) process.exitCode = 1;
@@ -807,6 +824,7 @@ async function auditKeyOf(terminal: Terminal, options: PartitionOptions): Promis
   await selectPartition(terminal, options);
   const key = terminal.partition.auditSealKey();
   if (!key.spki) throw new TesseraError('INVALID_REQUEST', `Partition “${key.partition.label}” (serial ${key.partition.serial}) holds no audit key: it never sealed a log.`);
+  const { keyFingerprint } = await import('../core/audit/seal');
   return keyFingerprint(key.spki);
 }
 

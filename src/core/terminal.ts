@@ -29,9 +29,8 @@ import { ScriptRun, type ScriptSource, recoverScriptRuns } from './record/script
 import { ScriptDesk } from './record/script-desk';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { findLabProfile } from './config/lab-profile';
-import { ApprovedModules, modulesFile } from './hsm/module-list';
-import { removableLocations } from './hsm/module-path';
+import { mediaStandIns } from './config/lab-profile';
+import { type ApprovedModules, moduleGate } from './hsm/module-list';
 
 export interface TerminalOptions {
   home: string;
@@ -47,6 +46,11 @@ export interface TerminalOptions {
    * long a module's probe may take.
    */
   modules?: { file?: string; labModule?: string | null; probeTimeoutMs?: number };
+  /**
+   * The module gate, when the front end built it before opening the terminal (moduleGate in
+   * hsm/module-list.ts) to start a module's probe early (the CLI); `modules` is then not used.
+   */
+  moduleGate?: ApprovedModules;
   /** The folder of the ceremony scripts shipped with Tessera (default: resources/ceremonies of the working folder, when there). */
   scriptExamples?: string | null;
 }
@@ -88,14 +92,8 @@ export class Terminal {
     this.settings = new Settings(db);
     this.audit = new AuditLog(db, options.keychain ?? new KeytarKeychain(), this.settings.installationId(), recordAccount(options.home));
     const actor = actorName(options.frontEnd);
-    this.mediaStandIns = options.mediaStandIns ?? defaultStandIns();
-    const standIns = this.mediaStandIns;
-    this.modules = new ApprovedModules({
-      file: options.modules?.file ?? modulesFile(),
-      labModule: options.modules?.labModule === undefined ? (findLabProfile()?.modulePath ?? null) : options.modules.labModule,
-      removable: () => removableLocations(standIns),
-      ...(options.modules?.probeTimeoutMs ? { probeTimeoutMs: options.modules.probeTimeoutMs } : {}),
-    });
+    this.mediaStandIns = options.mediaStandIns ?? mediaStandIns();
+    this.modules = options.moduleGate ?? moduleGate(options.modules ?? {}, this.mediaStandIns);
     // The window chooses only from the list; the command line names a module, which passes the same checks.
     this.partition = new PartitionService(this.settings, this.audit, actor, { modules: this.modules, listedOnly: options.frontEnd === 'gui' }, options.defaults);
     const store = new CardSetStore(db);
@@ -194,13 +192,6 @@ export class Terminal {
     await this.partition.close();
     this.db.close();
   }
-}
-
-/** TESSERA_MEDIA (folders, separated by ':') or the training lab's USB-stick stand-in. */
-function defaultStandIns(): string[] {
-  if (process.env.TESSERA_MEDIA) return process.env.TESSERA_MEDIA.split(':').filter(Boolean);
-  const lab = findLabProfile();
-  return lab ? [lab.mediaDir] : [];
 }
 
 function workstationUser(): string {

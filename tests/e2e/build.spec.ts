@@ -32,7 +32,7 @@ test('the main bundle looks for its HSM worker beside itself, and the built work
         if ('batch' in result) objects.push(...result.batch);
         else resolveJob(result);
       });
-      worker.postMessage({ id: 1, modulePath: profile.modulePath, slot: new Uint8Array(token.slot), token: { label: token.label, labelHex: token.labelHex, serial: token.serial, manufacturer: token.manufacturer, model: token.model } } satisfies ListJob);
+      worker.postMessage({ kind: 'list', id: 1, modulePath: profile.modulePath, slot: new Uint8Array(token.slot), token: { label: token.label, labelHex: token.labelHex, serial: token.serial, manufacturer: token.manufacturer, model: token.model } } satisfies ListJob);
     });
     expect(done).toEqual({ id: 1, ok: true, count: objects.length });
     expect(objects.length).toBeGreaterThan(5);

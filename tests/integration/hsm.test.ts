@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TesseraError } from '../../src/core/errors';
+import { CKA, CKO } from '../../src/core/hsm/constants';
 import type { Terminal } from '../../src/core/terminal';
 import { LAB_USER_PIN } from '../lab/lab';
 import { LONG_LABEL, SAMPLE_KEYS } from '../lab/seed';
@@ -101,6 +102,24 @@ describe('object inventory', () => {
       expect(objects.find((o) => o.class === 'certificate')?.label).toBe('Lab Root CA');
       // Other data objects (the terminal's own records) may be there too, depending on what ran before.
       expect(objects.filter((o) => o.class === 'data').map((o) => o.label)).toContain('Partition Notes');
+    } finally {
+      await terminal.partition.logout();
+    }
+  });
+
+  it('searches the partition off the main thread, seeing what the crypto officer\'s own session sees: private keys only after the login', async () => {
+    const privateKeys = [{ type: CKA.CLASS, value: CKO.PRIVATE_KEY }];
+    const count = (listing: string): number => listing.split('\n').filter((l) => l.startsWith('Private Key Object')).length;
+    expect(await terminal.partition.find(privateKeys)).toEqual([]);
+    await terminal.partition.login(Buffer.from(LAB_USER_PIN));
+    try {
+      const found = await terminal.partition.find(privateKeys);
+      const theirs = count(pkcs11Tool(['--token-label', state.tokenLabel, '--login', '--pin', LAB_USER_PIN, '--list-objects', '--type', 'privkey']));
+      expect(found).toHaveLength(theirs);
+      expect(found.map((h) => h.toString('hex')).sort()).toEqual(terminal.partition.coSession().findAll(privateKeys).map((h) => h.toString('hex')).sort());
+      const [sample] = SAMPLE_KEYS.filter((k) => k.kind === 'rsa');
+      const byLabel = await terminal.partition.find([...privateKeys, { type: CKA.LABEL, value: sample?.label ?? '' }]);
+      expect(byLabel).toHaveLength(1);
     } finally {
       await terminal.partition.logout();
     }

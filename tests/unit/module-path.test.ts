@@ -160,4 +160,20 @@ describe.runIf(asRoot)('the administrator\'s list of modules', () => {
     await expect(approved(file).admit(other.file, { listedOnly: false, probe: false })).rejects.toMatchObject({ code: 'MODULE_NOT_ALLOWED', message: expect.stringMatching(/is refused: .* can be changed by every user/) });
     await expect(approved(file).admit(join(other.dir, 'none.so'), { listedOnly: false, probe: false })).rejects.toMatchObject({ code: 'MODULE_NOT_FOUND' });
   });
+
+  it('answers an admission started ahead (the command line\'s) with that admission\'s answer, a refusal included, once, and never a stricter question', async () => {
+    const { file } = listFile(JSON.stringify({ modules: [] }));
+    const { dir } = safe();
+    const gate = approved(file);
+    const later = join(dir, 'libsoon.so');
+    expect(() => gate.startAdmission(later, false)).not.toThrow();
+    // The module appears after the admission started: the answer is the one given when it started.
+    copyFileSync(SOFTHSM, later);
+    await expect(gate.admit(later, { listedOnly: false, probe: true })).rejects.toMatchObject({ code: 'MODULE_NOT_FOUND' });
+    // Taken once: the next admission checks again.
+    expect(await gate.admit(later, { listedOnly: false, probe: false })).toBeNull();
+    // Started for the command line (any safe module), asked for the window (listed modules only): asked afresh, and refused.
+    gate.startAdmission(join(dir, 'none.so'), false);
+    await expect(gate.admit(join(dir, 'none.so'), { listedOnly: true, probe: true })).rejects.toMatchObject({ code: 'MODULE_NOT_ALLOWED' });
+  });
 });

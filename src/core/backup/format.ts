@@ -7,6 +7,7 @@
 import { type KeyObject, createCipheriv, createDecipheriv, createHash, createPublicKey, randomBytes, verify as verifySignature, webcrypto } from 'node:crypto';
 import { z } from 'zod';
 import { fingerprint } from './escrow';
+import { pacer } from './pacer';
 
 export const MAGIC = Buffer.from('TESSERA-BACKUP\n\0', 'latin1');
 export const FORMAT_VERSION = 1;
@@ -153,8 +154,36 @@ interface Framed {
   signed: Buffer;
 }
 
-/** Framing, order and counts: every check but the digests and the signer (cheap, linear, no hashing). */
+type Framing = Generator<void, Framed | Extract<Verdict, { valid: false }>, void>;
+
+/** Records framed between two pauses of `framing`: a backup of thousands of keys is framed in slices. */
+const FRAME_SLICE = 256;
+
+/** Framing, order and counts, all at once (see framing). */
 function frame(bytes: Buffer): Framed | Extract<Verdict, { valid: false }> {
+  const steps = framing(bytes);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Framing, order and counts, giving the event loop a turn whenever `yieldNow` says between slices of records. */
+async function frameAsync(bytes: Buffer, yieldNow: () => Promise<void>): Promise<Framed | Extract<Verdict, { valid: false }>> {
+  const steps = framing(bytes);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await yieldNow();
+  }
+}
+
+/**
+ * Framing, order and counts: every check but the digests and the signer (linear, no hashing).
+ * Pauses (yields) after every FRAME_SLICE records: for a file of thousands of entries the loop
+ * alone held the main thread for tens of milliseconds.
+ */
+function* framing(bytes: Buffer): Framing {
   let header: BackupHeader | null = null;
   const bad = (problem: string): Extract<Verdict, { valid: false }> => ({ valid: false, problem, header });
   if (bytes.length < MAGIC.length + 2 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return bad('This is not a Tessera backup file.');
@@ -185,6 +214,7 @@ function frame(bytes: Buffer): Framed | Extract<Verdict, { valid: false }> {
       if (index !== entries.length) return bad(`Entry ${entries.length + 1} carries the number ${index + 1}: entries were reordered, duplicated or removed.`);
       if (entries.length >= header.entries) return bad('The file has more entries than its header declares: entries were added or duplicated.');
       entries.push({ index, nonce: Buffer.from(payload.subarray(4, 16)), sealed: Buffer.from(payload.subarray(16)) });
+      if (entries.length % FRAME_SLICE === 0) yield;
     } else if (type === RECORD.trailer) {
       if (!header) return bad('The end record comes before the header.');
       if (length > LIMITS.trailer) return bad('The end record is larger than any this terminal writes.');
@@ -241,11 +271,11 @@ const WEB_CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-
  * `verifyBytes`, the same checks and verdicts, with the three passes over the whole file (the
  * checksum, the signature's SHA-256, the file's SHA-256) run by Web Crypto on libuv's threads: for
  * a backup of thousands of keys (tens of MB) they would otherwise hold the main thread for ~100 ms.
- * Framing is checked here first (linear, no hashing). A key on a curve Web Crypto lacks is checked
+ * Framing is checked here first (linear, no hashing), in slices between turns of the event loop. A key on a curve Web Crypto lacks is checked
  * by `verifyBytes`'s synchronous path.
  */
 export async function verifyBytesAsync(bytes: Buffer): Promise<Verdict> {
-  const f = frame(bytes);
+  const f = await frameAsync(bytes, pacer());
   if (!('signed' in f)) return f;
   const bad = (problem: string): Verdict => ({ valid: false, problem, header: f.header });
   const hex = (digest: ArrayBuffer): string => Buffer.from(digest).toString('hex');

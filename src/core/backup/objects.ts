@@ -5,9 +5,9 @@
 import { CKA, CKK, CKO } from '../hsm/constants';
 import { AUDIT_KEY_LABEL } from '../partition/audit-key';
 import { type Handle, type Template, nameOf } from '../hsm/pkcs11-adapter';
+import type { SearchTemplate } from '../hsm/hsm-worker';
 import type { Session } from '../hsm/session';
 import type { EntryBody, KeyCheck, ObjectClassName, RecordedAttribute } from './format';
-import { turn } from './pacer';
 
 type Kind = 'bool' | 'ulong' | 'bytes';
 interface AttributeRule {
@@ -245,15 +245,15 @@ export function matchKey(o: CapturedObject): string {
 
 /**
  * Every object the session sees (the crypto officer sees private ones), as a backup records it.
- * Objects are found class by class, so their class needs no read of its own; each search of a
- * large partition is one long PKCS#11 call, so the event loop gets a turn after each.
+ * Objects are found class by class, so their class needs no read of its own. Each search of a
+ * large partition is one long PKCS#11 call (SoftHSM2 matches every object in C_FindObjectsInit):
+ * `find` runs it off the main thread (PartitionService.find, on the HSM worker); the attributes are
+ * then read here, the event loop getting a turn whenever `yieldNow` says.
  */
-export async function survey(session: Session, yieldNow: () => Promise<void>): Promise<CapturedObject[]> {
+export async function survey(session: Session, find: (template: SearchTemplate) => Promise<Handle[]>, yieldNow: () => Promise<void>): Promise<CapturedObject[]> {
   const out: CapturedObject[] = [];
   for (const [name, code] of Object.entries(CLASS_CODES) as [ObjectClassName, number][]) {
-    await turn();
-    const handles = session.findAll([{ type: CKA.CLASS, value: code }]);
-    await turn();
+    const handles = await find([{ type: CKA.CLASS, value: code }]);
     for (const handle of handles) {
       const captured = capture(session, handle, code, name === 'data' || name === 'certificate' ? null : undefined);
       if (captured) out.push(captured);

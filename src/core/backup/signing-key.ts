@@ -16,10 +16,11 @@ export function createSigningKey(session: Session, id: string): Buffer {
   return generateP256SigningKey(session, SIGNING_LABEL, id);
 }
 
-/** The private half, by its id; null when the partition does not hold it. */
-export function findSigningKey(session: Session, id: string): Handle | null {
-  return session.findAll([{ type: CKA.CLASS, value: CKO.PRIVATE_KEY }, { type: CKA.KEY_TYPE, value: CKK.EC }, { type: CKA.ID, value: Buffer.from(id, 'hex') }, { type: CKA.LABEL, value: SIGNING_LABEL }])[0] ?? null;
+/** The search template of the private half with CKA_ID `id` (hex). */
+export function signingKeyTemplate(id: string): { type: number; value: number | string | Buffer }[] {
+  return [{ type: CKA.CLASS, value: CKO.PRIVATE_KEY }, { type: CKA.KEY_TYPE, value: CKK.EC }, { type: CKA.ID, value: Buffer.from(id, 'hex') }, { type: CKA.LABEL, value: SIGNING_LABEL }];
 }
+
 
 /** Signing keys a creation interrupted before it completed left behind (both halves). */
 export function signingKeyHandles(session: Session): { id: string; handle: Handle }[] {

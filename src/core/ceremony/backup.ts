@@ -15,7 +15,7 @@ import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../ba
 import { AtomicFile, mediaAt, readFromMedium, writeAtomically } from '../backup/media';
 import { type CapturedObject, exclusion, isKey, keyCheck, survey } from '../backup/objects';
 import { pacer, turn } from '../backup/pacer';
-import { CKM_ECDSA, findSigningKey, signData } from '../backup/signing-key';
+import { CKM_ECDSA, signData, signingKeyTemplate } from '../backup/signing-key';
 import { chooseKeyWrap, destroyQuietly, importWrapKey } from '../backup/wrap';
 import { TesseraError } from '../errors';
 import { CKK } from '../hsm/constants';
@@ -63,8 +63,8 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
     ctx.store.save(set, 'active');
     await audit.append({ actor: ctx.actor, action: 'backupset.vouched', target, outcome: 'ok', details: { set: set.set, generation: set.generation, setFingerprint: setFingerprint(set.backup), by: 'fingerprint' } });
   }
-  await turn();
-  const signer = findSigningKey(session, set.backup.signingKeyId);
+  // A search of a large partition is one long call: it runs on the HSM worker.
+  const signer = (await partition.find(signingKeyTemplate(set.backup.signingKeyId)))[0] ?? null;
   if (!signer) throw new TesseraError('HSM_ERROR', "The partition's backup-signing key is missing. Backups of this partition cannot be signed.");
   await turn();
   const mechanism = chooseKeyWrap(partition, 'wrap');
@@ -72,7 +72,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
 
   run.working('Looking at what the partition holds…');
   const paced = pacer();
-  const objects = await survey(session, paced);
+  const objects = await survey(session, (template) => partition.find(template), paced);
   const publicKeys = new Map(objects.filter((o) => o.class === 'public-key').map((o) => [`${o.keyType}:${o.id}`, o]));
   const plan = objects.map((o) => ({ o, reason: exclusion(o, { signingKeyId: set.backup.signingKeyId }) }));
   // Nothing is skipped silently: what cannot go in (not extractable, Tessera's own objects) is listed with why.

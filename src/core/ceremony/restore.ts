@@ -59,7 +59,7 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
 
     run.stepTo(3);
     const paced = pacer();
-    const existing = await survey(session, paced);
+    const existing = await survey(session, (template) => ctx.partition.find(template), paced);
     const lines: ReturnType<typeof lineFor>[] = [];
     const index = indexByIdAndLabel(existing);
     for (const b of bodies) {
@@ -102,7 +102,7 @@ export async function restore(run: CeremonyRun, ctx: CeremonyContext, params: Re
     let written = 0;
     for (const [i, { line, entry, conflict }] of lines.entries()) {
       run.checkCancelled();
-      outcomes.push(restoreOne(session, mechanism.value, wrapKey, line, entry, conflict, selected.has(line.index), replace.has(line.index)));
+      outcomes.push(await restoreOne(session, mechanism.value, wrapKey, line, entry, conflict, selected.has(line.index), replace.has(line.index)));
       crashPoint(`restore:object-${i + 1}`);
       if (writes(line, selected, replace)) written++;
       if (performance.now() - lastShown > 100 || i === lines.length - 1) {
@@ -262,7 +262,7 @@ export function writes(line: RestoreLine, selected: Set<number>, replace: Set<nu
   return selected.has(line.index) && (line.state === 'new' || (line.state === 'conflict' && replace.has(line.index)));
 }
 
-function restoreOne(session: Session, mechanism: number, wrapKey: Handle, line: RestoreLine, entry: ObjectEntry | null, conflict: CapturedObject | null, selected: boolean, replace: boolean): RestoreOutcome {
+async function restoreOne(session: Session, mechanism: number, wrapKey: Handle, line: RestoreLine, entry: ObjectEntry | null, conflict: CapturedObject | null, selected: boolean, replace: boolean): Promise<RestoreOutcome> {
   const out = (outcome: RestoreOutcomeKind, check: string | null = null, notPreserved: string[] = [], message?: string): RestoreOutcome => ({ ...line, outcome, check, notPreserved, ...(message ? { message } : {}) });
   if (!entry) return out('excluded', null, [], line.reason);
   if (!selected) return out('not-selected');
@@ -270,7 +270,7 @@ function restoreOne(session: Session, mechanism: number, wrapKey: Handle, line: 
   if (line.state === 'conflict' && !replace) return out('skipped', null, [], `Skipped: the partition holds another object with the same id or label (${line.conflictWith}).`);
   let handle: Handle;
   try {
-    handle = entry.wrapped ? session.unwrapKey(mechanism, wrapKey, Buffer.from(entry.wrapped, 'base64'), template(entry)) : session.createObject(template(entry));
+    handle = entry.wrapped ? await session.unwrapKey(mechanism, wrapKey, Buffer.from(entry.wrapped, 'base64'), template(entry)) : session.createObject(template(entry));
   } catch (error) {
     return out('failed', null, [], `The HSM refused to recreate it${error instanceof TesseraError && error.detail ? ` (${error.detail})` : ''}.`);
   }

@@ -33,6 +33,13 @@ export function findLabProfile(env: NodeJS.ProcessEnv = process.env): LabProfile
   }
 }
 
+/** Folders offered as backup media besides removable drives: TESSERA_MEDIA (separated by ':') or the training lab's USB-stick stand-in. */
+export function mediaStandIns(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.TESSERA_MEDIA) return env.TESSERA_MEDIA.split(':').filter(Boolean);
+  const lab = findLabProfile(env);
+  return lab ? [lab.mediaDir] : [];
+}
+
 /** What the user named on the command line, which the environment does not show. */
 export interface ExplicitChoice {
   /** The PKCS#11 module given on the command line (--module), if any. */

@@ -7,7 +7,8 @@ import { normalize } from 'node:path';
 import { z } from 'zod';
 import type { ListedModule, ModuleListView, ModuleProbe } from '../../shared/types';
 import { TesseraError } from '../errors';
-import { checkModulePath } from './module-path';
+import { findLabProfile } from '../config/lab-profile';
+import { checkModulePath, removableLocations } from './module-path';
 import { PROBE_TIMEOUT_MS, probeModule } from './module-probe';
 
 export const DEFAULT_MODULES_FILE = '/etc/tessera/modules.json';
@@ -33,7 +34,23 @@ export interface ModuleListOptions {
 }
 
 export class ApprovedModules {
+  /** Admissions started ahead of their use (startAdmission), by normalised path, each taken once by admit(). */
+  private readonly early = new Map<string, { listedOnly: boolean; admission: Promise<ModuleProbe | null> }>();
+
   constructor(private readonly options: ModuleListOptions) {}
+
+  /**
+   * Starts admitting the module at `path` now (the same checks, then the probe in its child
+   * process), so that the probe's second Node start runs alongside whatever the caller does next
+   * (the CLI loads the terminal and opens its database meanwhile). The next admit() of the same
+   * path takes this admission's answer or error instead of probing again; nothing is loaded into
+   * this process either way. Never throws: a refusal waits for that admit().
+   */
+  startAdmission(path: string, listedOnly: boolean): void {
+    const admission = this.admit(path, { listedOnly, probe: true });
+    admission.catch(() => undefined); // the refusal is reported by the admit() that takes it
+    this.early.set(normalize(path), { listedOnly, admission });
+  }
 
   /**
    * The list as it stands now (the file is read again each time: the administrator may change it).
@@ -63,6 +80,12 @@ export class ApprovedModules {
    *   hung), or the module's own error from C_Initialize and the like
    */
   async admit(path: string, { listedOnly, probe }: { listedOnly: boolean; probe: boolean }): Promise<ModuleProbe | null> {
+    const early = this.early.get(normalize(path));
+    if (early) {
+      this.early.delete(normalize(path));
+      // Taken only where it answers the same question: listed-only asked no less, and a probe is wanted.
+      if (probe && (early.listedOnly || !listedOnly)) return early.admission;
+    }
     if (listedOnly) {
       const view = this.list();
       if (!view.modules.some((m) => m.path === normalize(path))) {
@@ -76,6 +99,20 @@ export class ApprovedModules {
     if (!check.ok) throw new TesseraError('MODULE_NOT_ALLOWED', `The module ${path} is refused: ${check.reason}.`);
     return probe ? probeModule(path, this.options.probeTimeoutMs ?? PROBE_TIMEOUT_MS) : null;
   }
+}
+
+/**
+ * The module gate as a terminal builds it: the administrator's list (TESSERA_MODULES_FILE or
+ * /etc/tessera/modules.json unless `file` says), the lab's module (default: the training lab's,
+ * where there is one), removable media where `standIns` and the mounted drives lie.
+ */
+export function moduleGate(options: { file?: string; labModule?: string | null; probeTimeoutMs?: number }, standIns: string[]): ApprovedModules {
+  return new ApprovedModules({
+    file: options.file ?? modulesFile(),
+    labModule: options.labModule === undefined ? (findLabProfile()?.modulePath ?? null) : options.labModule,
+    removable: () => removableLocations(standIns),
+    ...(options.probeTimeoutMs ? { probeTimeoutMs: options.probeTimeoutMs } : {}),
+  });
 }
 
 /** One listed module as `tessera modules list --json` reports it (a stable interface: see README). */

@@ -229,8 +229,19 @@ export class Session {
     return withHsmErrors('C_WrapKey', () => this.lib.C_WrapKey(this.handle, { mechanism }, wrappingKey, key, Buffer.alloc(room)));
   }
 
-  unwrapKey(mechanism: number, unwrappingKey: Handle, wrapped: Buffer, template: Template): Handle {
-    return withHsmErrors('C_UnwrapKey', () => this.lib.C_UnwrapKey(this.handle, { mechanism }, unwrappingKey, wrapped, template));
+  /**
+   * C_UnwrapKey (PKCS#11 v2.40 §5.13) in pkcs11js's async form, on one of libuv's threads: unwrapping
+   * a private key into a new token object takes SoftHSM2 ~15 ms (it writes the object's file), so a
+   * restore of thousands of keys would otherwise hold the main thread that long for each.
+   * @returns the new key's handle
+   * @throws TesseraError as the call's CKR_* maps (hsm-errors.ts)
+   */
+  async unwrapKey(mechanism: number, unwrappingKey: Handle, wrapped: Buffer, template: Template): Promise<Handle> {
+    try {
+      return await this.lib.C_UnwrapKeyAsync(this.handle, { mechanism }, unwrappingKey, wrapped, template);
+    } catch (error) {
+      throw toHsmError(error, 'C_UnwrapKey');
+    }
   }
 
   sign(mechanism: number, key: Handle, data: Buffer): Buffer {

@@ -9,6 +9,7 @@ import { TesseraError, toErrorData } from '../errors';
 import { signData } from '../hsm/ec-signing';
 import { CKU } from '../hsm/constants';
 import { HsmWorker } from '../hsm/hsm-worker-client';
+import type { SearchTemplate } from '../hsm/hsm-worker';
 import { objectDetails } from '../hsm/inventory';
 import type { Pkcs11Module, TokenSlot } from '../hsm/module';
 import type { SelectorNames, TokenCriteria } from '../hsm/token-choice';
@@ -498,6 +499,16 @@ export class PartitionService implements ModuleUser {
     const selection = this.required();
     // The listing runs in the HSM worker: a large partition must not freeze the window.
     return this.guard(selection, () => this.worker.listObjects(selection.module.path, selection.token.slot, selection.token));
+  }
+
+  /**
+   * Handles of the chosen partition's objects matching `template`, as the crypto officer's session
+   * sees them, searched on the HSM worker so the main thread never waits on a long search.
+   * @throws TesseraError as Session.findAll, TOKEN_REMOVED, INTERNAL when the worker stopped
+   */
+  find(template: SearchTemplate): Promise<Handle[]> {
+    const selection = this.required();
+    return this.guard(selection, () => this.worker.findObjects(selection.module.path, selection.token.slot, template));
   }
 
   /** The one object `ref` (an ObjectSummary's `ref`) names; see objectDetails for the errors. */

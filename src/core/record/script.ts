@@ -2,12 +2,22 @@
 // every problem named with its line and column and the field as officers wrote it. Also the
 // script's digest, which the transcript names so a run can be tied to the file that was reviewed.
 import { createHash } from 'node:crypto';
-import { type Document, LineCounter, type Node, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
 import { type CeremonyScript, SCRIPT_OPERATIONS, SCRIPT_OPERATION_NAMES, type ScriptCardSet, type ScriptProblem, type ScriptStep } from '../../shared/ceremony-script';
 import { TesseraError } from '../errors';
 import { type PathIssue, rosterIssues } from './script-roster';
 import { type WrittenStep, described, issueWords, keysAt, scriptSchema } from './script-schema';
+
+/**
+ * The YAML parser, loaded when a script is first read: it is some forty CommonJS files, and most
+ * commands and the terminal's start never read a script.
+ */
+let yamlParser: typeof import('yaml') | null = null;
+function yaml(): typeof import('yaml') {
+  return (yamlParser ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+}
 
 /** Largest script read: refused before parsing (a script is a few pages). */
 export const MAX_SCRIPT_BYTES = 256 * 1024;
@@ -36,8 +46,8 @@ function readChecked(text: string): ScriptReading {
   if (Buffer.byteLength(text, 'utf8') > MAX_SCRIPT_BYTES) {
     return { ok: false, problems: [{ line: 1, column: 1, path: '', message: `the file is larger than ${MAX_SCRIPT_BYTES / 1024} KiB; a ceremony script is a few pages` }] };
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { version: '1.2', schema: 'core', merge: false, uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+  const lines = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { version: '1.2', schema: 'core', merge: false, uniqueKeys: true, prettyErrors: false, lineCounter: lines });
   const at = (offset: number): { line: number; column: number } => {
     const { line, col } = lines.linePos(offset);
     return { line, column: col };
@@ -46,7 +56,7 @@ function readChecked(text: string): ScriptReading {
   const syntax: ScriptProblem[] = [...doc.errors, ...doc.warnings].map((e) => ({ ...at(e.pos[0]), path: '', message: yamlWords(e.code, e.message, text.slice(e.pos[0])) }));
   // Aliases are refused outright: a script is read by people, and `*name` hides what a step does
   // (and nested aliases expand exponentially when read: the "billion laughs").
-  visit(doc, {
+  yaml().visit(doc, {
     Alias(_, alias) {
       syntax.push({ ...at(alias.range?.[0] ?? 0), path: '', message: `the alias *${alias.source} is not allowed in a ceremony script: write each value out` });
     },
@@ -67,7 +77,7 @@ function readChecked(text: string): ScriptReading {
 
   const steps = doc.get('steps', true);
   const stepLine = (i: number): number => {
-    const item = isSeq(steps) ? steps.items[i] : undefined;
+    const item = yaml().isSeq(steps) ? steps.items[i] : undefined;
     return at((item as Node | undefined)?.range?.[0] ?? 0).line;
   };
   const w = parsed.data;
@@ -180,6 +190,7 @@ function locateIssue(doc: Document, at: Position, issue: z.core.$ZodIssue, writt
  * that should hold it; `atKey` points at the key itself rather than its value.
  */
 function locate(doc: Document, at: Position, issue: PathIssue, atKey = false): ScriptProblem {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   let node: unknown = doc.contents;
   for (const [i, segment] of issue.path.entries()) {
     const last = i === issue.path.length - 1;
