@@ -120,7 +120,39 @@ function writeCertificate(modulePath: string, softhsmConf: string, label: string
   }
 }
 
+/** The label of the key {@link seedDatedKey} writes. */
+export const DATED_KEY_LABEL = 'Dated Payment Key';
+
+/**
+ * A private AES-256 key with CKA_START_DATE 2024-01-01 and CKA_END_DATE 2026-12-31 (token case 02):
+ * SoftHSM 2.6.1 stores the dates of a private object in clear but decrypts them on read, so a process
+ * that loads the token afresh gets CKR_GENERAL_ERROR for them (SoftHSMv2 #655). Written by a child
+ * process, like {@link seedPartition}, so the caller's process reads the key afresh.
+ */
+export function seedDatedKey(modulePath: string, softhsmConf: string, label: string, userPin: string): void {
+  execFileSync(process.execPath, [join(here, '../../../node_modules/tsx/dist/cli.mjs'), here, modulePath, softhsmConf, label, userPin, 'dated'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+function datedKey(modulePath: string, softhsmConf: string, label: string, userPin: string): void {
+  withRawSession({ modulePath, softhsmConf, label, pin: userPin, readWrite: true }, (p, session) => {
+    p.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_LABEL, value: Buffer.from(DATED_KEY_LABEL, 'utf8') },
+      { type: pkcs11js.CKA_ID, value: Buffer.from('41', 'hex') },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_ENCRYPT, value: true },
+      { type: pkcs11js.CKA_START_DATE, value: Buffer.from('20240101') },
+      { type: pkcs11js.CKA_END_DATE, value: Buffer.from('20261231') },
+    ]);
+  });
+}
+
 if (process.argv[1] === here) {
-  const [modulePath, softhsmConf, label, userPin] = process.argv.slice(2) as [string, string, string, string];
-  seed(modulePath, softhsmConf, label, userPin);
+  const [modulePath, softhsmConf, label, userPin, what] = process.argv.slice(2) as [string, string, string, string, string | undefined];
+  if (what === 'dated') datedKey(modulePath, softhsmConf, label, userPin);
+  else seed(modulePath, softhsmConf, label, userPin);
 }
