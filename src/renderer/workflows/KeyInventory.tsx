@@ -473,7 +473,7 @@ function Objects(): React.JSX.Element {
             <div role="row" className="tr head" aria-rowindex={1}>
               {columns.map((c) => (
                 <div key={c.key} role="columnheader" className={`td col-${c.key}`} aria-sort={sort.key === c.key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
-                  <button type="button" className="link" onClick={() => sortBy(c.key)} aria-label={`Sort by ${c.title.toLocaleLowerCase()}${sort.key === c.key ? (sort.descending ? ', now descending' : ', now ascending') : ''}`}>
+                  <button type="button" className="link" onClick={() => sortBy(c.key)} title={`Sort by ${c.title.toLocaleLowerCase()}`}>
                     {c.title}
                     <span aria-hidden="true">{sort.key === c.key ? (sort.descending ? ' ▼' : ' ▲') : ''}</span>
                   </button>
