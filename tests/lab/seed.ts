@@ -129,6 +129,14 @@ export function addDatedKey(modulePath: string, softhsmConf: string, label: stri
   execFileSync(process.execPath, [join(here, '../../../node_modules/tsx/dist/cli.mjs'), here, modulePath, softhsmConf, label, userPin, keyLabel], { stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
+/** The label of the key {@link seedDatedKey} writes. */
+export const DATED_KEY_LABEL = 'Dated Payment Key';
+
+/** {@link addDatedKey} with the label {@link DATED_KEY_LABEL}. */
+export function seedDatedKey(modulePath: string, softhsmConf: string, label: string, userPin: string): void {
+  addDatedKey(modulePath, softhsmConf, label, userPin, DATED_KEY_LABEL);
+}
+
 function datedKey(modulePath: string, softhsmConf: string, label: string, userPin: string, keyLabel: string): void {
   withRawSession({ modulePath, softhsmConf, label, pin: userPin, readWrite: true }, (p, session) => {
     p.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [

@@ -1,14 +1,14 @@
-// The key inventory: the objects of the chosen partition, how they are filtered and sorted, and
-// the object whose details are open.
+// The key inventory: the objects of the chosen partition, the filter and sort the officer chose
+// (applied in the view, which also knows the trash bin: inventory-filter.ts), and the object whose
+// details are open.
 import { create } from 'zustand';
 import type { ErrorData } from '../../shared/errors';
 import type { ObjectDetails, ObjectSummary } from '../../shared/types';
 import { api } from '../api';
-import { type Filter, type Sort, type SortKey, filterObjects, sortObjects } from '../inventory-filter';
+import type { Filter, Sort, SortKey } from '../inventory-filter';
 
 interface InventoryState {
   objects: ObjectSummary[];
-  visible: ObjectSummary[];
   loading: boolean;
   loaded: boolean;
   error: ErrorData | null;
@@ -25,10 +25,8 @@ interface InventoryState {
 }
 
 export const useInventory = create<InventoryState>((set, get) => {
-  const derive = (objects: ObjectSummary[], filter: Filter, sort: Sort): ObjectSummary[] => sortObjects(filterObjects(objects, filter), sort);
   return {
     objects: [],
-    visible: [],
     loading: false,
     loaded: false,
     error: null,
@@ -41,22 +39,21 @@ export const useInventory = create<InventoryState>((set, get) => {
       set({ loading: true, error: null });
       const result = await api.keys.list();
       if (!result.ok) {
-        set({ loading: false, loaded: false, objects: [], visible: [], error: result.error });
+        set({ loading: false, loaded: false, objects: [], error: result.error });
         return;
       }
-      const { filter, sort } = get();
-      set({ loading: false, loaded: true, objects: result.value, visible: derive(result.value, filter, sort) });
+      set({ loading: false, loaded: true, objects: result.value });
     },
 
     setFilter(change) {
       const filter = { ...get().filter, ...change };
-      set({ filter, visible: derive(get().objects, filter, get().sort) });
+      set({ filter });
     },
 
     sortBy(key) {
       const current = get().sort;
       const sort = { key, descending: current.key === key ? !current.descending : false };
-      set({ sort, visible: derive(get().objects, get().filter, sort) });
+      set({ sort });
     },
 
     async open(ref) {

@@ -1,17 +1,21 @@
 // Keys: the partition's objects, sortable and filterable, virtualised so that 10,000 rows scroll
 // smoothly; Enter or a click opens one object's full attribute set, from which a private or secret
 // key is deleted (under key invalidation: invalidated, into the trash bin). Keys in the trash bin
-// are marked "invalidated" in words. The trash bin is the section's second tab; a key ceremony
-// (reactivate, destroy) under way replaces both. Keyboard: arrows move, Enter opens, Delete asks to
-// delete the key of the row, Escape closes the details.
+// are marked "invalidated" in words, keys with attributes the token failed to read "some attributes
+// unreadable". The trash bin is the section's second tab; a key ceremony (reactivate, destroy) under
+// way replaces both. Keyboard: arrows move the focus between rows, Enter opens, Delete asks to delete
+// the key of the row, Escape closes the details and gives the focus back to the row.
+// Layout: the table takes the window's height left, so its header stays and its last row is
+// reachable; the details go beside it and a table grown narrow (details open, 200% zoom) stacks each
+// row's cells under its label rather than cutting words off; a narrow section puts the details below.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ceremonyKinds } from '../../shared/ceremonies';
 import { SETTING_WORDS, approvalsNeeded } from '../../shared/policy';
 import { fromHex, labelIsEscaped } from '../../shared/label-text';
 import type { InvalidatedKeyView, ObjectClassName, ObjectSummary, PolicyView } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
-import type { SortKey } from '../inventory-filter';
+import { type SortKey, UNREADABLE_WORDS, classText, filterObjects, matchedUsages, protectionWords, sortObjects, stateWords } from '../inventory-filter';
 import { useInventory } from '../stores/inventory';
 import { usePartition } from '../stores/partition';
 import { usePolicy } from '../stores/policy';
@@ -54,15 +58,6 @@ function LabelText({ summary }: { summary: ObjectSummary }): React.JSX.Element {
       {summary.label}
     </span>
   );
-}
-
-function protection(o: ObjectSummary): string {
-  const parts: string[] = [];
-  if (o.extractable === false) parts.push('not extractable');
-  if (o.extractable === true) parts.push('extractable');
-  if (o.sensitive === true) parts.push('sensitive');
-  if (o.private === true) parts.push('private');
-  return parts.join(', ');
 }
 
 const keyClasses: ObjectClassName[] = ['private-key', 'secret-key', 'public-key'];
@@ -192,16 +187,37 @@ function InBinNote({ binned, done, onOpen }: { binned: InvalidatedKeyView; done:
   );
 }
 
-function Details({ asking, setAsking }: { asking: boolean; setAsking(on: boolean): void }): React.JSX.Element | null {
-  const { details, detailsError, close } = useInventory();
+/** An attribute's name as the lists show it: `startDate` as "start date"; CKA_ names as they are. */
+const attributeWords = (name: string): string => (name.startsWith('CKA_') ? name : name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`));
+
+function Details({ asking, setAsking, onClose }: { asking: boolean; setAsking(on: boolean): void; onClose(): void }): React.JSX.Element | null {
+  const { details, detailsError } = useInventory();
+  const pane = useRef<HTMLElement>(null);
+  // Where the pane goes below the table (narrow windows, 200% zoom), it is brought into view.
+  useEffect(() => {
+    if (details || detailsError) pane.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [details, detailsError]);
   if (!details && !detailsError) return null;
+  const unreadable = details?.summary.unreadable.map((u) => ({ name: attributeWords(u.name), reason: u.reason })) ?? [];
+  const unreadableNames = new Set(unreadable.map((u) => u.name));
+  const withheld = details?.withheld.filter((w) => !unreadableNames.has(w.name)) ?? [];
   return (
-    <aside className="details panel" aria-labelledby="details-title">
+    <aside
+      ref={pane}
+      className="details panel"
+      aria-labelledby="details-title"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}
+    >
       <div className="row">
-        <h2 id="details-title" className="grow">
+        <h2 id="details-title" className="grow wrap">
           {details ? <LabelText summary={details.summary} /> : 'Object'}
         </h2>
-        <button type="button" onClick={close}>
+        <button type="button" onClick={onClose} aria-label="Close the details">
           Close
         </button>
       </div>
@@ -214,6 +230,21 @@ function Details({ asking, setAsking }: { asking: boolean; setAsking(on: boolean
               Subject {details.summary.subject}; serial {details.summary.serialNumber ?? '?'}; issuer {details.summary.issuer ?? '?'}
             </p>
           ) : null}
+          {unreadable.length > 0 ? (
+            <section className="notice notice-warning" aria-labelledby="unreadable-title">
+              <h3 id="unreadable-title">
+                <span aria-hidden="true">⚠ </span>Unreadable attributes
+              </h3>
+              <p>The token failed to read these attributes of this object; the rest of it is shown.</p>
+              <ul aria-labelledby="unreadable-title">
+                {unreadable.map((u) => (
+                  <li key={u.name} className="wrap">
+                    <strong>{u.name}</strong>: {u.reason}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ) : null}
           <DeleteKey key={details.summary.ref} summary={details.summary} asking={asking} setAsking={setAsking} />
           <table className="plain" aria-label="Attributes">
             <tbody>
@@ -225,11 +256,11 @@ function Details({ asking, setAsking }: { asking: boolean; setAsking(on: boolean
               ))}
             </tbody>
           </table>
-          {details.withheld.length > 0 ? (
+          {withheld.length > 0 ? (
             <>
               <h3>Not shown</h3>
               <ul>
-                {details.withheld.map((w) => (
+                {withheld.map((w) => (
                   <li key={w.name}>
                     {w.name}: {w.reason}
                   </li>
@@ -243,21 +274,104 @@ function Details({ asking, setAsking }: { asking: boolean; setAsking(on: boolean
   );
 }
 
+const rowId = (index: number): string => `inventory-row-${index}`;
+
+/** One object's row: every cell wraps (never "private k…"); each cell names its column for the stacked layout. */
+function ObjectRow({ o, index, active, binned, usageShown, start, measure, onOpen }: { o: ObjectSummary; index: number; active: boolean; binned: boolean; usageShown: string[]; start: number; measure(el: HTMLElement | null): void; onOpen(): void }): React.JSX.Element {
+  const states = stateWords(o, { invalidated: new Set(binned ? [o.id] : []) });
+  return (
+    <div
+      ref={measure}
+      id={rowId(index)}
+      data-index={index}
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={active}
+      tabIndex={active ? 0 : -1}
+      className={`tr${active ? ' active' : ''}${binned ? ' invalidated' : ''}`}
+      style={{ position: 'absolute', top: 0, left: 0, right: 0, minHeight: ROW_HEIGHT, transform: `translateY(${start}px)` }}
+      onClick={onOpen}
+    >
+      <div role="cell" className="td col-label" data-label="Label" title={o.label}>
+        <LabelText summary={o} />
+      </div>
+      <div role="cell" className="td col-class" data-label="Class">
+        {classText(o.class)}
+      </div>
+      <div role="cell" className="td col-keyType" data-label="Type">
+        {o.keyType ?? ''}
+      </div>
+      <div role="cell" className="td col-size" data-label="Bits">
+        {o.size ?? ''}
+      </div>
+      <div role="cell" className="td col-id" data-label="ID">
+        {o.id}
+      </div>
+      <div role="cell" className="td col-state" data-label="State">
+        {states.map((w) =>
+          w === UNREADABLE_WORDS ? (
+            <span key={w} className="state-unreadable" title={o.unreadable.map((u) => `${attributeWords(u.name)}: ${u.reason}`).join('\n')}>
+              <span aria-hidden="true">⚠ </span>
+              {w}
+            </span>
+          ) : (
+            <span key={w} className="state-invalidated">
+              {w}
+            </span>
+          ),
+        )}
+      </div>
+      <div role="cell" className="td col-protection" data-label="Protection">
+        {protectionWords(o).join(', ')}
+      </div>
+      <div role="cell" className="td col-usage" data-label="Usage">
+        {o.usage.map((u, i) => (
+          <span key={u}>
+            {i > 0 ? ', ' : ''}
+            {usageShown.includes(u) ? <mark>{u}</mark> : u}
+          </span>
+        ))}
+      </div>
+    </div>
+  );
+}
+
 function Objects(): React.JSX.Element {
-  const { visible, objects, loading, loaded, error, filter, sort, load, setFilter, sortBy, open, close } = useInventory();
+  const { objects, loading, loaded, error, filter, sort, load, setFilter, sortBy, open, close } = useInventory();
   const bin = useTrashBin((s) => s.keys);
   const clearDelete = useTrashBin((s) => s.clearDelete);
   const view = usePartition((s) => s.view);
   const scroller = useRef<HTMLDivElement>(null);
-  const [active, setActive] = useState(0);
+  const filterInput = useRef<HTMLInputElement>(null);
+  const [activeRow, setActive] = useState(0);
   const [asking, setAsking] = useState(false);
-  const virtualizer = useVirtualizer({ count: visible.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
-  const invalidatedHere = objects.filter((o) => deletable(o) && inBin(bin, o.id)).length;
+  // A row that should take the focus once the virtualiser has rendered it (arrow keys, Escape).
+  const focusWanted = useRef<number | null>(null);
+  const invalidated = useMemo(() => new Set(objects.filter((o) => deletable(o) && inBin(bin, o.id)).map((o) => o.id)), [objects, bin]);
+  const visible = useMemo(() => sortObjects(filterObjects(objects, filter, { invalidated }), sort), [objects, filter, sort, invalidated]);
+  const active = Math.max(0, Math.min(activeRow, visible.length - 1));
+  const virtualizer = useVirtualizer({ count: visible.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, getItemKey: (i) => visible[i]?.ref ?? i, overscan: 12 });
+  const items = virtualizer.getVirtualItems();
+  const activeRendered = items.some((i) => i.index === active);
 
+  useEffect(() => {
+    if (focusWanted.current === null) return;
+    const row = document.getElementById(rowId(focusWanted.current));
+    if (row) {
+      row.focus({ preventScroll: true });
+      focusWanted.current = null;
+    }
+  });
+
+  const focusRow = (index: number): void => {
+    focusWanted.current = index;
+    document.getElementById(rowId(index))?.focus({ preventScroll: true });
+  };
   const move = (index: number): void => {
     const next = Math.max(0, Math.min(visible.length - 1, index));
     setActive(next);
     virtualizer.scrollToIndex(next);
+    focusRow(next);
   };
   const openRow = (o: ObjectSummary, deleting: boolean): void => {
     // The details of the row before go first, so a confirmation never shows against another key.
@@ -266,12 +380,34 @@ function Objects(): React.JSX.Element {
     setAsking(deleting);
     void open(o.ref);
   };
+  const closeDetails = (): void => {
+    close();
+    setAsking(false);
+    virtualizer.scrollToIndex(active);
+    focusRow(active);
+  };
+  const clearFilter = (): void => {
+    setFilter({ text: '', objectClass: 'all' });
+    filterInput.current?.focus();
+  };
+  const usageShown = (o: ObjectSummary): string[] => (filter.text ? matchedUsages(o, filter.text) : []);
+  const nothingMatches = loaded && objects.length > 0 && visible.length === 0;
+  const filterWords = [filter.text.trim() ? `“${filter.text.trim()}”` : '', filter.objectClass !== 'all' ? `among ${classLabels[filter.objectClass].toLocaleLowerCase()}` : ''].filter(Boolean).join(' ');
 
   return (
-    <>
-      <div className="row">
+    <div className="objects">
+      <div className="row inventory-controls">
         <label htmlFor="key-filter">Filter</label>
-        <input id="key-filter" type="search" className="grow" value={filter.text} onChange={(e) => setFilter({ text: e.target.value })} placeholder="label, id, type, usage…" />
+        <input
+          id="key-filter"
+          ref={filterInput}
+          type="search"
+          className="grow"
+          value={filter.text}
+          onChange={(e) => setFilter({ text: e.target.value })}
+          placeholder="label, id, type, protection, usage…"
+          aria-describedby="key-filter-help"
+        />
         <label htmlFor="key-class">Class</label>
         <select id="key-class" value={filter.objectClass} onChange={(e) => setFilter({ objectClass: e.target.value as ObjectClassName | 'all' })}>
           {Object.entries(classLabels).map(([value, label]) => (
@@ -284,22 +420,41 @@ function Objects(): React.JSX.Element {
           Refresh
         </button>
       </div>
+      <p id="key-filter-help" className="visually-hidden">
+        Searches label, class, type, bits, id, state, protection (for example “not extractable”) and usage (for example “sign”).
+      </p>
       {error ? <ErrorMessage error={error} /> : null}
       <p role="status" className="muted">
         {loading ? 'Reading the partition…' : loaded ? `${visible.length} of ${objects.length} objects shown` : ''}
       </p>
-      {invalidatedHere > 0 ? (
+      {invalidated.size > 0 ? (
         <p className="notice notice-warning" role="note">
-          {invalidatedHere === 1 ? 'One key is' : `${invalidatedHere} keys are`} marked “invalidated”: in the trash bin, unusable. Invalidated keys still take space and keep their label and id, so a new key with the same label or id would collide with them.
+          {invalidated.size === 1 ? 'One key is' : `${invalidated.size} keys are`} marked “invalidated”: in the trash bin, unusable. Invalidated keys still take space and keep their label and id, so a new key with the same label or id would collide with them.
         </p>
       ) : null}
-      <div className="split">
+      {nothingMatches ? (
+        <div className="notice empty-message row" role="note">
+          <span className="grow">No object matches {filterWords}.</span>
+          <button type="button" onClick={clearFilter}>
+            Clear the filter
+          </button>
+        </div>
+      ) : null}
+      <div
+        className="split"
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && !e.defaultPrevented) {
+            e.preventDefault();
+            closeDetails();
+          }
+        }}
+      >
         <div
           className="table"
           role="table"
           aria-label="Objects in the partition"
           aria-rowcount={visible.length + 1}
-          tabIndex={0}
+          tabIndex={activeRendered ? -1 : 0}
           onKeyDown={(e) => {
             const row = visible[active];
             if (e.key === 'ArrowDown') move(active + 1);
@@ -310,18 +465,17 @@ function Objects(): React.JSX.Element {
             else if (e.key === 'PageUp') move(active - 10);
             else if (e.key === 'Enter' && row) openRow(row, false);
             else if (e.key === 'Delete' && row && deletable(row) && view?.token.loggedIn) openRow(row, true);
-            else if (e.key === 'Escape') close();
             else return;
             e.preventDefault();
           }}
         >
-          <div role="rowgroup">
+          <div role="rowgroup" className="thead">
             <div role="row" className="tr head" aria-rowindex={1}>
               {columns.map((c) => (
                 <div key={c.key} role="columnheader" className={`td col-${c.key}`} aria-sort={sort.key === c.key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
-                  <button type="button" className="link" onClick={() => sortBy(c.key)}>
+                  <button type="button" className="link" onClick={() => sortBy(c.key)} title={`Sort by ${c.title.toLocaleLowerCase()}`}>
                     {c.title}
-                    {sort.key === c.key ? (sort.descending ? ' ▼' : ' ▲') : ''}
+                    <span aria-hidden="true">{sort.key === c.key ? (sort.descending ? ' ▼' : ' ▲') : ''}</span>
                   </button>
                 </div>
               ))}
@@ -331,56 +485,38 @@ function Objects(): React.JSX.Element {
               <div role="columnheader" className="td col-protection">
                 Protection
               </div>
+              <div role="columnheader" className="td col-usage">
+                Usage
+              </div>
             </div>
           </div>
           <div ref={scroller} className="tbody" role="rowgroup">
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-              {virtualizer.getVirtualItems().map((item) => {
+              {items.map((item) => {
                 const o = visible[item.index] as ObjectSummary;
-                const binned = keyClasses.includes(o.class) ? inBin(bin, o.id) : null;
                 return (
-                  <div
+                  <ObjectRow
                     key={o.ref}
-                    role="row"
-                    aria-rowindex={item.index + 2}
-                    aria-selected={item.index === active}
-                    className={`tr${item.index === active ? ' active' : ''}${binned ? ' invalidated' : ''}`}
-                    style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
-                    onClick={() => {
+                    o={o}
+                    index={item.index}
+                    active={item.index === active}
+                    binned={invalidated.has(o.id) && keyClasses.includes(o.class)}
+                    usageShown={usageShown(o)}
+                    start={item.start}
+                    measure={virtualizer.measureElement}
+                    onOpen={() => {
                       setActive(item.index);
                       openRow(o, false);
                     }}
-                  >
-                    <div role="cell" className="td col-label" title={o.label}>
-                      <LabelText summary={o} />
-                    </div>
-                    <div role="cell" className="td col-class">
-                      {o.class.replace('-', ' ')}
-                    </div>
-                    <div role="cell" className="td col-keyType">
-                      {o.keyType ?? ''}
-                    </div>
-                    <div role="cell" className="td col-size">
-                      {o.size ?? ''}
-                    </div>
-                    <div role="cell" className="td col-id">
-                      {o.id}
-                    </div>
-                    <div role="cell" className="td col-state">
-                      {binned ? <span className="state-invalidated">invalidated</span> : ''}
-                    </div>
-                    <div role="cell" className="td col-protection">
-                      {protection(o)}
-                    </div>
-                  </div>
+                  />
                 );
               })}
             </div>
           </div>
         </div>
-        <Details asking={asking} setAsking={setAsking} />
+        <Details asking={asking} setAsking={setAsking} onClose={closeDetails} />
       </div>
-    </>
+    </div>
   );
 }
 
