@@ -382,5 +382,11 @@ export function CeremoniesPanel(): React.JSX.Element {
   useEffect(() => {
     void load();
   }, [load]);
-  return view ? <Run view={view} /> : <ScriptChooser />;
+  // Every section has its title as the screen's first heading.
+  return (
+    <section aria-labelledby="ceremonies-title">
+      <h1 id="ceremonies-title">Ceremonies</h1>
+      {view ? <Run view={view} /> : <ScriptChooser />}
+    </section>
+  );
 }
