@@ -56,6 +56,8 @@ async function waitForSection(app: AppDriver, section: (typeof SECTIONS)[number]
   await app.goTo(section);
   await expect(app.page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: section, exact: true })).toHaveAttribute('aria-current', 'page');
   await expect(app.page.getByRole('main').getByRole('heading', { level: 1 })).toBeVisible();
+  // The screen as it settles, not while it reads the partition.
+  await expect(app.page.getByRole('main').getByText('Reading the partition…')).toHaveCount(0);
 }
 
 test('a login clears the “Login needed” it answered', async ({ app }) => {
