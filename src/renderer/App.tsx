@@ -8,6 +8,7 @@ import { type Section, sectionTitles, sections, useNavigation } from './stores/n
 import { usePartition } from './stores/partition';
 import { useQuorum } from './stores/quorum';
 import { useReaders } from './stores/readers';
+import { watchLogins } from './stores/stale-errors';
 import { AuditView } from './workflows/AuditView';
 import { BackupPanel } from './workflows/BackupPanel';
 import { CardsPanel } from './workflows/CardsPanel';
@@ -58,6 +59,16 @@ function StatusBar(): React.JSX.Element {
   );
 }
 
+/** Arrow keys (and Home, End) move the focus among the section buttons, as in any list of choices. */
+function moveAmongSections(e: React.KeyboardEvent<HTMLUListElement>): void {
+  const buttons = [...e.currentTarget.querySelectorAll('button')];
+  const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+  const to = { ArrowDown: at + 1, ArrowRight: at + 1, ArrowUp: at - 1, ArrowLeft: at - 1, Home: 0, End: buttons.length - 1 }[e.key];
+  if (to === undefined || at < 0) return;
+  e.preventDefault();
+  buttons[(to + buttons.length) % buttons.length]?.focus();
+}
+
 export function App(): React.JSX.Element {
   const { section, go } = useNavigation();
   const start = usePartition((s) => s.start);
@@ -70,6 +81,7 @@ export function App(): React.JSX.Element {
     // A replaced or cut log is shown at once, whatever section is open.
     void verifyAudit();
   }, [start, loadReaders, loadQuorum, verifyAudit]);
+  useEffect(() => watchLogins(), []);
   return (
     <div className="shell">
       <header>
@@ -77,7 +89,7 @@ export function App(): React.JSX.Element {
         <StatusBar />
       </header>
       <nav aria-label="Sections">
-        <ul>
+        <ul onKeyDown={moveAmongSections}>
           {sections.map((s) => (
             <li key={s}>
               <button type="button" aria-current={s === section ? 'page' : undefined} onClick={() => go(s)}>

@@ -32,6 +32,16 @@ export function formatDateTime(iso: string, locale?: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(when) + zoneSuffix(when, locale);
 }
 
+/**
+ * The time of day of an ISO 8601 time, to the second, in the officer's locale and time zone with
+ * the zone named, e.g. "21:14:05 UTC" (for a step that ended the day it started).
+ */
+export function formatTimeOfDay(iso: string, locale?: string): string {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { timeStyle: 'medium' }).format(when) + zoneSuffix(when, locale);
+}
+
 function zoneSuffix(when: Date, locale?: string): string {
   const zone = new Intl.DateTimeFormat(locale, { timeZoneName: 'short' }).formatToParts(when).find((p) => p.type === 'timeZoneName');
   return zone ? ` ${zone.value}` : '';

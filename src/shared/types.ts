@@ -111,6 +111,14 @@ export interface PartitionChoice {
   tokens: TokenSummary[];
   /** Slots whose token is not initialised yet: counted, not named. */
   uninitialisedSlots: number;
+  /**
+   * Why partitions created since the module was loaded may be missing from `tokens`, in officers'
+   * words, or null when the list was read afresh. Reading it afresh re-initialises the module
+   * (C_Finalize + C_Initialize, PKCS#11 v2.40 §5.4; SoftHSM2 reads its token directory only then),
+   * which ends every session and login of the module: it is not done while anyone is logged in or
+   * work is under way.
+   */
+  notRescanned: string | null;
 }
 
 export type ObjectClassName = 'private-key' | 'public-key' | 'secret-key' | 'certificate' | 'data' | 'other';

@@ -98,9 +98,16 @@ export class PartitionService implements ModuleUser {
    */
   async openModule(modulePath: string): Promise<PartitionChoice> {
     const module = await this.module(modulePath);
-    this.rescan(module);
+    const notRescanned = this.rescan(module) ? null : this.rescanHold(module);
     const { tokens, uninitialised } = module.tokens();
-    return { module: module.info(), tokens: tokens.map(({ slot: _slot, ...summary }) => summary), uninitialisedSlots: uninitialised };
+    return { module: module.info(), tokens: tokens.map(({ slot: _slot, ...summary }) => summary), uninitialisedSlots: uninitialised, notRescanned };
+  }
+
+  /** Why the module's partitions cannot be read afresh now, in officers' words (see canRescan). */
+  private rescanHold(module: Pkcs11Module): string {
+    const selection = this.selection?.module === module ? this.selection : null;
+    const who = selection?.soLoggedIn ? 'the security officers log out' : selection?.loggedIn ? 'the crypto officer logs out' : 'the work under way on the partition ends';
+    return `A partition created since this module was opened shows here after ${who}: the module reads its partitions again only when no session is open, because reading them again ends every login.`;
   }
 
   async select(modulePath: string, serial: string): Promise<PartitionView> {

@@ -1,5 +1,6 @@
 // The SO session, shown everywhere while it lasts, with the time left before it ends unless used.
 import { useEffect, useState } from 'react';
+import { formatTimeOfDay } from '../format';
 import { useQuorum } from '../stores/quorum';
 
 function left(expiresAt: string, now: number): string {
@@ -16,7 +17,7 @@ export function SoSessionEnded(): React.JSX.Element | null {
   if (!so || so.active || !end || end.at === soEndSeen) return null;
   return (
     <div className="banner" role="alert">
-      The security-officer session ({end.holders.join(', ')}) ended at {new Date(end.at).toLocaleTimeString()}: {endWords[end.reason]}
+      The security-officer session ({end.holders.join(', ')}) ended at {formatTimeOfDay(end.at)}: {endWords[end.reason]}
       {end.reason === 'idle' ? ` for ${so.idleMinutes} minutes` : ''}. Log in with the cards again for more SO work.
       <button type="button" className="link" onClick={seeSoEnd}>
         Dismiss

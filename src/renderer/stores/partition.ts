@@ -90,6 +90,8 @@ export const usePartition = create<PartitionState>((set, get) => ({
     set({ busy: true });
     const result = await api.hsm.logout();
     set(result.ok ? { busy: false, view: result.value } : { busy: false, error: result.error });
+    // The partitions listed were not read afresh because of this login: now they can be.
+    if (result.ok && get().choice?.notRescanned) await get().openModule();
   },
 }));
 

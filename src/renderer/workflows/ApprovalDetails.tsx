@@ -1,6 +1,7 @@
 // What officers look at before they approve a key or policy change, and what it left behind: the
 // current and proposed policy side by side (changed rows marked in words, with the risk), the keys
 // with what comes back or goes, the digest of the exact change, and the reports at the end.
+import { formatDateTime } from '../format';
 import type { PolicyLine } from '../../shared/policy';
 import type { CeremonyView, InvalidatedKeyView, KeyChangeReport, ObjectClassName, PolicyChangeReport } from '../../shared/types';
 
@@ -127,7 +128,7 @@ export function ChangeDetail({ view }: { view: CeremonyView }): React.JSX.Elemen
 }
 
 export function when(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return formatDateTime(iso);
 }
 
 function Approvers({ approvers }: { approvers: { holder: string; card: string }[] }): React.JSX.Element {

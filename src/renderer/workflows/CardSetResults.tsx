@@ -1,6 +1,7 @@
 // What the card-set ceremonies leave behind, in officers' words: an enrolment record (adoption,
 // backup key set, a new generation), the crypto officer's PIN reset and who approved it, a
 // rotation (what is new, replaced, removed, not yet retired), and a roll call (who proved their card).
+import { formatDateTime } from '../format';
 import type { CeremonyResult, EnrolmentRecord, RollCallLine, RollCallReport, RotationReport } from '../../shared/types';
 
 type Purpose = 'so' | 'backup';
@@ -17,7 +18,7 @@ export function EnrolmentRecordView({ record, purpose }: { record: EnrolmentReco
     <section aria-labelledby="record-title">
       <h3 id="record-title">Enrolment record</h3>
       <p>
-        Partition “{record.partition.label}” (serial {record.partition.serial}), {w.set} {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards {w.does}. Set created {new Date(record.date).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}.
+        Partition “{record.partition.label}” (serial {record.partition.serial}), {w.set} {record.set}, generation {record.generation}: any {record.m} of these {record.n} cards {w.does}. Set created {formatDateTime(record.date)}.
       </p>
       {record.fingerprint ? (
         <p>

@@ -3,6 +3,7 @@
 import { useEffect } from 'react';
 import type { ReaderCondition } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { formatDateTime } from '../format';
 import { HoldersForm } from '../components/HoldersForm';
 import { ceremonyKinds, loginProblem } from '../../shared/ceremonies';
 import { sectionTitles } from '../stores/navigation';
@@ -93,7 +94,7 @@ function CardSet(): React.JSX.Element | null {
                 <td>{c.index}</td>
                 <td>{c.holder}</td>
                 <td className="mono">{c.card ?? 'not seen by this terminal'}</td>
-                <td>{c.lastUsed ? new Date(c.lastUsed).toLocaleString() : 'never'}</td>
+                <td className="nowrap">{c.lastUsed ? formatDateTime(c.lastUsed) : 'never'}</td>
               </tr>
             ))}
           </tbody>

@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ROLE_WORDS } from '../../shared/ceremony-script';
 import type { ScriptRunView, ScriptStepState } from '../../shared/script-run';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { formatDateTime, formatTimeOfDay } from '../format';
 import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
 import { useScript } from '../stores/script';
@@ -31,10 +32,6 @@ const outcomeWords: Record<ScriptRunView['outcome'], string> = {
   cancelled: 'Cancelled',
 };
 
-/** "2026-11-30T17:37:02.123Z" → "2026-11-30 17:37:02 UTC": the transcript's own form. */
-function utc(iso: string | null): string {
-  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : '';
-}
 
 function ScriptChooser(): React.JSX.Element {
   const { files, error, busy, load, open } = useScript();
@@ -260,7 +257,13 @@ function Run({ view }: { view: ScriptRunView }): React.JSX.Element {
           <li key={s.n} className={`step step-${s.n === view.current && s.state === 'todo' ? 'current' : s.state}`} aria-current={s.n === view.current ? 'step' : undefined}>
             <span className="step-state">{s.n === view.current && s.state === 'todo' ? 'Next' : stateWords[s.state]}</span> {s.n}. {s.title}
             <span className="muted"> — {s.by.length > 0 ? s.by.join(', ') : 'the officers'}</span>
-            {s.started ? <span className="muted"> · {utc(s.started)}{s.ended ? ` → ${utc(s.ended).slice(11)}` : ''}</span> : null}
+            {s.started ? (
+              <span className="muted">
+                {' · '}
+                {formatDateTime(s.started)}
+                {s.ended ? ` → ${formatTimeOfDay(s.ended)}` : ''}
+              </span>
+            ) : null}
             {s.details.length > 0 ? (
               <ul className="step-details">
                 {s.details.map((d, i) => (
@@ -338,7 +341,7 @@ function Run({ view }: { view: ScriptRunView }): React.JSX.Element {
           <ul className="plain-list" aria-label="Exceptions">
             {view.exceptions.map((x, i) => (
               <li key={i}>
-                Step {x.step}, {utc(x.time)}, {x.by}: {x.text} ({x.then === 'stopped' ? 'the ceremony stopped' : 'the ceremony went on'})
+                Step {x.step}, {formatDateTime(x.time)}, {x.by}: {x.text} ({x.then === 'stopped' ? 'the ceremony stopped' : 'the ceremony went on'})
               </li>
             ))}
           </ul>
@@ -379,5 +382,11 @@ export function CeremoniesPanel(): React.JSX.Element {
   useEffect(() => {
     void load();
   }, [load]);
-  return view ? <Run view={view} /> : <ScriptChooser />;
+  // Every section has its title as the screen's first heading.
+  return (
+    <section aria-labelledby="ceremonies-title">
+      <h1 id="ceremonies-title">Ceremonies</h1>
+      {view ? <Run view={view} /> : <ScriptChooser />}
+    </section>
+  );
 }

@@ -209,13 +209,30 @@ function Notices({ view }: { view: CeremonyView }): React.JSX.Element | null {
   );
 }
 
-/** Cancel; once something was written, only after the officers confirm what stays written. */
-function CancelButton({ view }: { view: CeremonyView }): React.JSX.Element {
+/**
+ * Cancel (the button, or Escape anywhere in the ceremony panel); once something was written, only
+ * after the officers confirm what stays written. Escape in that question answers "No, go on".
+ */
+function CancelButton({ view, asking, setAsking }: { view: CeremonyView; asking: boolean; setAsking(on: boolean): void }): React.JSX.Element {
   const cancel = useQuorum((s) => s.cancel);
-  const [asking, setAsking] = useState(false);
+  const question = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (asking) question.current?.focus();
+  }, [asking]);
   if (asking && view.written.length > 0) {
     return (
-      <div className="confirm-cancel" role="alertdialog" aria-labelledby="cancel-title">
+      <div
+        className="confirm-cancel"
+        role="alertdialog"
+        aria-labelledby="cancel-title"
+        tabIndex={-1}
+        ref={question}
+        onKeyDown={(e) => {
+          if (e.key !== 'Escape') return;
+          e.stopPropagation();
+          setAsking(false);
+        }}
+      >
         <p id="cancel-title">
           <strong>Cancel the ceremony?</strong> What stays written:
         </p>
@@ -242,21 +259,49 @@ function CancelButton({ view }: { view: CeremonyView }): React.JSX.Element {
   );
 }
 
-const stepWords = { todo: '', current: 'Now:', done: '✓', failed: '✗ Failed:' } as const;
+/** Each step's state as an icon (hidden from screen readers) and words (read out; visible where the icon says less). */
+const stepMarks = {
+  todo: { icon: '○', words: 'To do:', shown: false },
+  current: { icon: '▶', words: 'Now:', shown: true },
+  done: { icon: '✓', words: 'Done:', shown: false },
+  failed: { icon: '✗', words: 'Failed:', shown: true },
+} as const;
 
 export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Element {
-  const { confirm, dismiss, error } = useQuorum();
+  const { confirm, dismiss, error, cancel } = useQuorum();
+  const [asking, setAsking] = useState(false);
+  const panel = useRef<HTMLElement>(null);
   const ended = ['done', 'failed', 'cancelled'].includes(view.prompt.kind);
   const p = view.prompt;
+  // The button that started the ceremony is gone: the keyboard's focus goes to the ceremony (unless a field of it took it).
+  useEffect(() => {
+    if (!document.activeElement || document.activeElement === document.body) panel.current?.focus();
+  }, [view.id]);
   return (
-    <section className="panel ceremony" aria-labelledby="ceremony-title">
+    <section
+      className="panel ceremony"
+      aria-labelledby="ceremony-title"
+      tabIndex={-1}
+      ref={panel}
+      onKeyDown={(e) => {
+        // Escape cancels the prompt, as the Cancel button does (asking first once something is written).
+        if (e.key !== 'Escape' || ended || e.defaultPrevented) return;
+        e.preventDefault();
+        if (view.written.length > 0) setAsking(true);
+        else void cancel();
+      }}
+    >
       <h2 id="ceremony-title">{view.title}</h2>
       <p className="muted">{view.partition.serial ? `Partition “${view.partition.label}” (serial ${view.partition.serial})` : 'No partition needed'}</p>
       <ol className="steps" aria-label="Steps">
         {view.steps.map((s) => (
           <li key={s.title} className={`step step-${s.state}`} aria-current={s.state === 'current' ? 'step' : undefined}>
-            {/* The state in words too, not in colour alone. */}
-            <span className="step-state">{stepWords[s.state]}</span> {s.title}
+            {/* The state by icon and words too, not in colour alone. */}
+            <span className="step-state">
+              <span aria-hidden="true">{stepMarks[s.state].icon} </span>
+              <span className={stepMarks[s.state].shown ? undefined : 'sr-only'}>{stepMarks[s.state].words}</span>
+            </span>{' '}
+            {s.title}
           </li>
         ))}
       </ol>
@@ -306,7 +351,7 @@ export function CeremonyPanel({ view }: { view: CeremonyView }): React.JSX.Eleme
             Close
           </button>
         ) : (
-          <CancelButton view={view} />
+          <CancelButton view={view} asking={asking} setAsking={setAsking} />
         )}
       </div>
     </section>

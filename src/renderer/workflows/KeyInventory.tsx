@@ -420,7 +420,7 @@ function Objects(): React.JSX.Element {
           Refresh
         </button>
       </div>
-      <p id="key-filter-help" className="visually-hidden">
+      <p id="key-filter-help" className="sr-only">
         Searches label, class, type, bits, id, state, protection (for example “not extractable”) and usage (for example “sign”).
       </p>
       {error ? <ErrorMessage error={error} /> : null}

@@ -3,15 +3,12 @@
 import { useRef, useState } from 'react';
 import type { PartitionView, PinStatus } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { formatBytes, formatCount } from '../format';
 import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
 
 function bytes(value: number | null): string {
-  if (value === null) return 'not reported';
-  if (value >= 1 << 30) return `${(value / (1 << 30)).toFixed(1)} GiB`;
-  if (value >= 1 << 20) return `${(value / (1 << 20)).toFixed(1)} MiB`;
-  if (value >= 1 << 10) return `${(value / (1 << 10)).toFixed(1)} KiB`;
-  return `${value} bytes`;
+  return value === null ? 'not reported' : formatBytes(value);
 }
 
 function memory(free: number | null, total: number | null): string {
@@ -21,8 +18,8 @@ function memory(free: number | null, total: number | null): string {
 
 function sessions(open: number | null, max: number | null): string {
   // CK_EFFECTIVELY_INFINITE (0) means the token sets no limit.
-  const limit = max === null ? '' : max === 0 ? ', no limit' : `, at most ${max}`;
-  return `${open === null ? 'not reported' : open}${limit}`;
+  const limit = max === null ? '' : max === 0 ? ', no limit' : `, at most ${formatCount(max)}`;
+  return `${open === null ? 'not reported' : formatCount(open)}${limit}`;
 }
 
 function Pin({ label, status }: { label: string; status: PinStatus }): React.JSX.Element {
@@ -83,6 +80,11 @@ function ModuleChooser(): React.JSX.Element {
             {choice.uninitialisedSlots > 0 ? ` — ${choice.uninitialisedSlots} empty slot(s) not shown` : ''}
           </p>
           {choice.tokens.length === 0 ? <p>This module offers no initialised partition.</p> : null}
+          {choice.notRescanned ? (
+            <p className="notice notice-warning" role="note" aria-label="Partitions not read afresh">
+              {choice.notRescanned}
+            </p>
+          ) : null}
           {repeated.length > 0 ? (
             <p className="notice" role="note">
               {repeated.length === 1 ? `Several partitions are labelled “${repeated[0]}”` : `Several partitions share a label (${repeated.map((label) => `“${label}”`).join(', ')})`}: tell them apart by serial.
@@ -239,7 +241,7 @@ export function PartitionDashboard(): React.JSX.Element {
             </ul>
           </section>
           <details className="panel">
-            <summary>Mechanisms ({view.mechanisms.length})</summary>
+            <summary>Mechanisms ({formatCount(view.mechanisms.length)})</summary>
             <table className="plain">
               <thead>
                 <tr>
@@ -252,7 +254,7 @@ export function PartitionDashboard(): React.JSX.Element {
                 {view.mechanisms.map((m) => (
                   <tr key={m.type}>
                     <td>{m.name}</td>
-                    <td>{m.maxKeySize ? `${m.minKeySize}–${m.maxKeySize}` : '—'}</td>
+                    <td>{m.maxKeySize ? `${formatCount(m.minKeySize)}–${formatCount(m.maxKeySize)}` : '—'}</td>
                     <td>{m.flags.join(', ')}</td>
                   </tr>
                 ))}
