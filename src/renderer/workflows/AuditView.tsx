@@ -7,6 +7,7 @@ import { actionInWords, auditOutcomes, detailsInWords, outcomeInWords } from '..
 import type { AuditEntryView, AuditOutcome } from '../../shared/types';
 import { type AuditFilter, filterAudit, filterChoices, filtering, noFilter } from '../audit-filter';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { formatCount } from '../format';
 import { useAudit } from '../stores/audit';
 import { usePartition } from '../stores/partition';
 
@@ -261,7 +262,7 @@ export function AuditView(): React.JSX.Element {
       {verification ? (
         verification.intact ? (
           <p className="ok" role="status">
-            Log intact: all {verification.entries} entries verified.
+            {verification.entries === 1 ? 'Log intact: its one entry verified.' : `Log intact: all ${formatCount(verification.entries)} entries verified.`}
           </p>
         ) : (
           <div className="error" role="alert">
@@ -271,7 +272,7 @@ export function AuditView(): React.JSX.Element {
       ) : null}
       <AuditFilters entries={entries} filter={filter} onChange={setFilter} resultsId="audit-entries" />
       <p role="status" className="muted">
-        {filtering(filter) ? `${shown.length} of ${entries.length} entries shown${more ? ' (of those loaded; older entries are not searched until shown)' : ''}.` : `${entries.length} entries${more ? ' (newest first; older ones below)' : ''}.`}
+        {filtering(filter) ? `${formatCount(shown.length)} of ${formatCount(entries.length)} entries shown${more ? ' (of those loaded; older entries are not searched until shown)' : ''}.` : `${formatCount(entries.length)} ${entries.length === 1 ? 'entry' : 'entries'}${more ? ' (newest first; older ones below)' : ''}.`}
       </p>
       <div className="audit-scroll" id="audit-entries" tabIndex={-1} role="region" aria-label="Audit entries, scrollable">
         <table className="plain audit" aria-label="Audit entries">
