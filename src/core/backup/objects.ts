@@ -207,11 +207,18 @@ function show(type: number, value: boolean | number | string): string {
 }
 
 /** Why an object stays out of a backup; null when it goes in. */
+/** Attributes that say how an object is protected (PKCS#11 v2.40 sections 4.4, 4.7-4.9): never guessed on restore. */
+const PROTECTION_NAMES = ['CKA_PRIVATE', 'CKA_SENSITIVE', 'CKA_EXTRACTABLE', 'CKA_ALWAYS_SENSITIVE', 'CKA_NEVER_EXTRACTABLE', 'CKA_WRAP_WITH_TRUSTED', 'CKA_MODIFIABLE', 'CKA_COPYABLE', 'CKA_DESTROYABLE', 'CKA_TRUSTED', 'CKA_ALWAYS_AUTHENTICATE'];
+
 export function exclusion(o: CapturedObject, own: { signingKeyId: string | null }): string | null {
   if (attribute(o, CKA.TOKEN) === false) return 'A session object: it disappears when its session ends.';
   if (o.class === 'data' && Buffer.from(String(attribute(o, CKA.APPLICATION) ?? ''), 'hex').toString('utf8') === 'Tessera') return 'One of the terminal\'s records of this partition (its card sets, policy or trash bin): it belongs to this partition only.';
   if ((o.class === 'private-key' || o.class === 'public-key') && o.label === AUDIT_KEY_LABEL) return 'The partition\'s audit key: it seals this partition\'s audit log and stays in its partition (its private half never leaves it).';
   if (own.signingKeyId && o.id === own.signingKeyId && (o.class === 'private-key' || o.class === 'public-key')) return 'The partition\'s backup-signing key: it stays in its partition.';
+  // A key whose protection the HSM will not tell is not backed up: restored without it, it could come
+  // back less protected (e.g. not sensitive) than it is. Other unreadable attributes only go missing.
+  const protection = o.unreadable.filter((u) => PROTECTION_NAMES.some((name) => u.startsWith(`${name} `)));
+  if (protection.length > 0) return `The HSM would not read how this object is protected, so a restore could not protect it the same way: ${protection.join('; ')}.`;
   if (isKey(o.class)) {
     if (attribute(o, CKA.EXTRACTABLE) !== true) return 'Not extractable (CKA_EXTRACTABLE is false): the HSM never lets this key leave it, even wrapped.';
     if (attribute(o, CKA.WRAP_WITH_TRUSTED) === true) return 'It may be wrapped only by a trusted key (CKA_WRAP_WITH_TRUSTED); the backup key is not one.';
