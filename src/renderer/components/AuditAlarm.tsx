@@ -7,6 +7,7 @@ import type { AuditProblemKind } from '../../shared/types';
 import { useAudit } from '../stores/audit';
 import { usePartition } from '../stores/partition';
 import { ErrorMessage } from './ErrorMessage';
+import { FinalTry } from './FinalTry';
 
 /** Problems of the log's record that stop the terminal from writing until acknowledged (audit-log.ts). */
 const blocking: readonly AuditProblemKind[] = ['replaced', 'truncated', 'anchor-unreadable', 'anchor-missing'];
@@ -42,14 +43,7 @@ export function AuditAlarm(): React.JSX.Element | null {
           >
             <label htmlFor="acknowledge-pin">Crypto-officer PIN</label>
             <input id="acknowledge-pin" ref={pinInput} type="password" autoComplete="off" />
-            {finalTry ? (
-              <div className="final-try" role="group" aria-label="Final try">
-                <p>One try left: the partition says the next wrong crypto-officer PIN locks the crypto officer out. Only a security officer can then reset it.</p>
-                <label>
-                  <input type="checkbox" checked={lastTryAccepted} onChange={(e) => acceptLastTry(e.target.checked)} /> I am sure of the PIN: use the last try
-                </label>
-              </div>
-            ) : null}
+            {finalTry ? <FinalTry accepted={lastTryAccepted} onAccept={acceptLastTry} announce={false} /> : null}
             <button type="submit" disabled={finalTry && !lastTryAccepted}>
               Acknowledge the alarm
             </button>

@@ -3,6 +3,7 @@
 import { useRef, useState } from 'react';
 import type { PartitionView, PinStatus } from '../../shared/types';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { FinalTry } from '../components/FinalTry';
 import { formatBytes, formatCount } from '../format';
 import { usePartition } from '../stores/partition';
 import { useQuorum } from '../stores/quorum';
@@ -159,16 +160,7 @@ function LoginPanel({ view }: { view: PartitionView }): React.JSX.Element {
       >
         <label htmlFor="co-pin">Crypto-officer PIN</label>
         <input id="co-pin" ref={pinInput} type="password" autoComplete="off" aria-describedby={loginError ? 'login-error' : undefined} />
-        {finalTry ? (
-          <div className="final-try" role="group" aria-label="Final try">
-            <p role="alert">
-              One try left: the partition says the next wrong crypto-officer PIN locks the crypto officer out. Only a security officer can then reset it.
-            </p>
-            <label>
-              <input type="checkbox" checked={lastTryAccepted} disabled={busy} onChange={(e) => acceptLastTry(e.target.checked)} /> I am sure of the PIN: use the last try
-            </label>
-          </div>
-        ) : null}
+        {finalTry ? <FinalTry accepted={lastTryAccepted} onAccept={acceptLastTry} disabled={busy} /> : null}
         <button type="submit" disabled={busy || (finalTry && !lastTryAccepted)}>
           Log in
         </button>
