@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'electron-vite';
 import type { Plugin } from 'vite';
+import { moduleProbeBuild } from './scripts/module-probe-build';
 import { META_CONTENT_SECURITY_POLICY } from './src/main/renderer-files';
 
 // main: ESM for Electron's main process, native modules left as runtime imports.
@@ -33,15 +34,16 @@ const cspMeta: Plugin = {
 
 export default defineConfig({
   main: {
+    plugins: [moduleProbeBuild('out/main')],
     build: {
       outDir: 'out/main',
-      // The HSM worker thread and the module probe (a child process) are entries of their own:
-      // out/main/hsm-worker.js and out/main/module-probe.js, beside the bundle.
+      // The HSM worker thread is an entry of its own, out/main/hsm-worker.js, and the module probe
+      // (a child process) is built beside the bundle as CommonJS, out/main/module-probe.cjs
+      // (scripts/module-probe-build.ts).
       rollupOptions: {
         input: {
           index: resolve(root, 'src/main/index.ts'),
           'hsm-worker': resolve(root, 'src/core/hsm/hsm-worker.ts'),
-          'module-probe': resolve(root, 'src/core/hsm/module-probe-child.ts'),
         },
       },
     },

@@ -1,17 +1,20 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { moduleProbeBuild } from './scripts/module-probe-build.js';
 
 // The `tessera` command as built JavaScript for plain Node (bin/tessera.js runs out/cli/main.js):
 // no TypeScript is compiled when an officer types a command. Packages stay runtime imports from
 // node_modules (an SSR build externalises them), so the native modules (better-sqlite3, keytar,
-// pkcs11js, pcsclite) load as they do for the app. The HSM worker thread and the module probe (a
-// child process) are entries of their own, out/cli/hsm-worker.js and out/cli/module-probe.js,
-// because hsm-worker-client.ts and module-probe.ts find them beside the file that imports them;
-// chunks therefore go to out/cli itself, not to a subfolder.
+// pkcs11js, pcsclite) load as they do for the app. The HSM worker thread is an entry of its own,
+// out/cli/hsm-worker.js, and the module probe (a child process) is built beside it as CommonJS,
+// out/cli/module-probe.cjs (scripts/module-probe-build.ts), because hsm-worker-client.ts and
+// module-probe.ts find them beside the file that imports them; chunks therefore go to out/cli
+// itself, not to a subfolder.
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
+  plugins: [moduleProbeBuild('out/cli')],
   // Pure-JavaScript packages are bundled in: Node's ESM loader then resolves and compiles one file
   // instead of hundreds (zod alone is ~100 files). yaml stays external: bundled, its CommonJS
   // modules would all run at start, for the few commands that read a ceremony script.
@@ -27,7 +30,6 @@ export default defineConfig({
       input: {
         main: resolve(root, 'src/cli/main.ts'),
         'hsm-worker': resolve(root, 'src/core/hsm/hsm-worker.ts'),
-        'module-probe': resolve(root, 'src/core/hsm/module-probe-child.ts'),
       },
       output: {
         format: 'es',

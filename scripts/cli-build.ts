@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 /** What the CLI's build is made from: its entries, everything they import, and the config. */
-const inputs = ['src/cli', 'src/core', 'src/shared', 'vite.cli.config.ts', 'package.json', 'package-lock.json'];
+const inputs = ['src/cli', 'src/core', 'src/shared', 'vite.cli.config.ts', 'scripts/module-probe-build.ts', 'package.json', 'package-lock.json'];
 const built = join(root, 'out', 'cli', 'main.js');
 
 /** Newest modification time (ms since the epoch) of a file, or of any file under a folder. */

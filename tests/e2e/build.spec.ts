@@ -44,7 +44,7 @@ test('the main bundle looks for its HSM worker beside itself, and the built work
 
 test('the main bundle starts its module probe from beside itself; the built probe, run as Electron runs it, answers for a module and dies alone for a crashing one', () => {
   const referencing = readdirSync(out, { recursive: true, withFileTypes: true })
-    .filter((f) => f.isFile() && f.name.endsWith('.js') && readFileSync(join(f.parentPath, f.name), 'utf8').includes('"./module-probe.js"'))
+    .filter((f) => f.isFile() && f.name.endsWith('.js') && readFileSync(join(f.parentPath, f.name), 'utf8').includes('"./module-probe.cjs"'))
     .map((f) => join(f.parentPath, f.name));
   expect(referencing).toEqual([join(out, 'index.js')]);
 
@@ -52,7 +52,7 @@ test('the main bundle starts its module probe from beside itself; the built prob
   if (!profile) throw new Error('The training lab is not set up: run `npm run lab -- up`.');
   // ELECTRON_RUN_AS_NODE is what makes Electron's own binary run the script as Node; here it is Node.
   const env = { ...process.env, SOFTHSM2_CONF: profile.softhsmConf, ELECTRON_RUN_AS_NODE: '1' };
-  const probe = (module: string) => spawnSync(process.execPath, [join(out, 'module-probe.js'), module], { env, encoding: 'utf8', timeout: 20_000 });
+  const probe = (module: string) => spawnSync(process.execPath, [join(out, 'module-probe.cjs'), module], { env, encoding: 'utf8', timeout: 20_000 });
   const good = probe(profile.modulePath);
   expect(good.status).toBe(0);
   expect(JSON.parse(good.stdout)).toMatchObject({ ok: true, probe: { manufacturer: 'SoftHSM', tokens: expect.any(Number) } });

@@ -1,10 +1,14 @@
 // Modules loaded safely: the window chooses only from the administrator's list, nothing a desktop
 // user could change is loaded, and a library that crashes or hangs when loaded is caught in a
 // probe process while the terminal carries on. Misbehaving libraries are built here with cc.
-import { chmodSync, chownSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Terminal } from '../../src/core/terminal';
 import type { ModuleSurvey } from '../../src/core/hsm/module-list';
+import { StandbyProbe, probeModule } from '../../src/core/hsm/module-probe';
 import { type Dispatcher, createDispatcher } from '../../src/main/dispatch';
 import type { ModuleListView, PartitionChoice, PartitionView } from '../../src/shared/types';
 import { buildFakeModule, copyOfSoftHsm, linkToSoftHsm, safeFolder, writeModulesFile } from '../lab/fake-modules';
@@ -76,6 +80,40 @@ describe('tessera --module', () => {
     const result = tessera(['status', '--json', '--module', unlisted, '--token', state.tokenLabel], { home: tempHome() });
     expect(result.stderr).toBe('');
     expect((JSON.parse(result.stdout) as PartitionView).token.label).toBe(state.tokenLabel);
+  });
+});
+
+describe('the probe started on standby (the CLI starts one before it loads its commands)', () => {
+  it('loads the module it is handed in this process\'s environment as it is then, not as it was when the probe started', async () => {
+    const saved = process.env.SOFTHSM2_CONF;
+    // At the standby's start SoftHSM2 would find no configuration: its C_Initialize would fail.
+    process.env.SOFTHSM2_CONF = join(mkdtempSync(join(tmpdir(), 'tessera-noconf-')), 'missing.conf');
+    try {
+      const standby = new StandbyProbe();
+      // Then the terminal settles its settings (the lab's SoftHSM2 config), and hands the probe its module.
+      process.env.SOFTHSM2_CONF = state.softhsmConf;
+      const probe = await probeModule(state.modulePath, 20_000, standby);
+      const tokens = execFileSync('pkcs11-tool', ['--module', state.modulePath, '-T'], { encoding: 'utf8', env: { ...process.env, SOFTHSM2_CONF: state.softhsmConf } }).match(/^Slot \d+ /gm)?.length;
+      expect(probe).toMatchObject({ manufacturer: 'SoftHSM', tokens });
+      // Taken once: a second probe starts its own process, and answers alike.
+      expect(standby.take()).toBeNull();
+      expect(await probeModule(state.modulePath, 20_000, standby)).toEqual(probe);
+    } finally {
+      process.env.SOFTHSM2_CONF = saved;
+    }
+  });
+
+  it('a command that needs no module ends its standby, which loads nothing; a refused module is never handed to it', () => {
+    for (const args of [['--help'], ['status', '--module', openCopy]]) {
+      const trace = join(mkdtempSync(join(tmpdir(), 'tessera-trace-')), 'openat');
+      // strace -f waits for every process it follows: a standby left behind would hold the command here.
+      const result = tessera(args, { home: tempHome(), under: ['strace', '-f', '-qq', '-e', 'trace=openat', '-o', trace] });
+      expect(result.signal).toBeNull();
+      expect(result.status).toBe(args[0] === '--help' ? 0 : 1);
+      const opened = readFileSync(trace, 'utf8');
+      expect(opened, 'the standby probe was started').toMatch(/module-probe\.cjs/);
+      expect(opened).not.toMatch(/libsofthsm2\.so|pkcs11\.node/);
+    }
   });
 });
 

@@ -1,7 +1,14 @@
 // The only file that imports pcsclite. It gives core a small, typed view of PC/SC: a context that
 // reports readers and their states, and card connections. PC/SC error codes are parsed out of the
 // binding's messages so callers can decide on them.
-import pcsclite from 'pcsclite';
+import { createRequire } from 'node:module';
+import type pcscliteModule from 'pcsclite';
+
+/** pcsclite, loaded when a PC/SC context is first opened (commands that read no card never load it). */
+let loaded: typeof pcscliteModule | null = null;
+function pcsclite(): typeof pcscliteModule {
+  return (loaded ??= createRequire(import.meta.url)('pcsclite') as typeof pcscliteModule);
+}
 
 export const SCARD_STATE = {
   UNAVAILABLE: 0x8,
@@ -73,9 +80,9 @@ export interface PcscContext {
 
 /** Opens a PC/SC context. Throws PcscFailure (SCARD_E_NO_SERVICE) when pcscd is not running. */
 export function openPcsc(): PcscContext {
-  let context: ReturnType<typeof pcsclite>;
+  let context: ReturnType<typeof pcscliteModule>;
   try {
-    context = pcsclite();
+    context = pcsclite()();
   } catch (error) {
     throw asPcscFailure(error, 'SCardEstablishContext');
   }

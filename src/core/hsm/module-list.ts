@@ -9,7 +9,7 @@ import type { ListedModule, ModuleListView, ModuleProbe } from '../../shared/typ
 import { TesseraError } from '../errors';
 import { findLabProfile } from '../config/lab-profile';
 import { checkModulePath, removableLocations } from './module-path';
-import { PROBE_TIMEOUT_MS, probeModule } from './module-probe';
+import { PROBE_TIMEOUT_MS, type StandbyProbe, probeModule } from './module-probe';
 
 export const DEFAULT_MODULES_FILE = '/etc/tessera/modules.json';
 
@@ -31,6 +31,8 @@ export interface ModuleListOptions {
   /** Where removable media lies (see removableLocations); asked each time, drives come and go. */
   removable: () => string[];
   probeTimeoutMs?: number;
+  /** A probe process started ahead (the CLI's), used by the first probe. */
+  standby?: StandbyProbe;
 }
 
 export class ApprovedModules {
@@ -97,21 +99,23 @@ export class ApprovedModules {
     if (!check.ok && check.problem === 'missing') throw new TesseraError('MODULE_NOT_FOUND', `There is no PKCS#11 module at ${path}. Check the path and try again.`);
     if (!check.ok && check.problem === 'not-a-file') throw new TesseraError('MODULE_INVALID', `${path} is not a file. Choose the PKCS#11 library file (.so) itself.`);
     if (!check.ok) throw new TesseraError('MODULE_NOT_ALLOWED', `The module ${path} is refused: ${check.reason}.`);
-    return probe ? probeModule(path, this.options.probeTimeoutMs ?? PROBE_TIMEOUT_MS) : null;
+    return probe ? probeModule(path, this.options.probeTimeoutMs ?? PROBE_TIMEOUT_MS, this.options.standby) : null;
   }
 }
 
 /**
  * The module gate as a terminal builds it: the administrator's list (TESSERA_MODULES_FILE or
  * /etc/tessera/modules.json unless `file` says), the lab's module (default: the training lab's,
- * where there is one), removable media where `standIns` and the mounted drives lie.
+ * where there is one), removable media where `standIns` and the mounted drives lie, and the probe
+ * process started ahead (`standby`, the CLI's), if any.
  */
-export function moduleGate(options: { file?: string; labModule?: string | null; probeTimeoutMs?: number }, standIns: string[]): ApprovedModules {
+export function moduleGate(options: { file?: string; labModule?: string | null; probeTimeoutMs?: number; standby?: StandbyProbe }, standIns: string[]): ApprovedModules {
   return new ApprovedModules({
     file: options.file ?? modulesFile(),
     labModule: options.labModule === undefined ? (findLabProfile()?.modulePath ?? null) : options.labModule,
     removable: () => removableLocations(standIns),
     ...(options.probeTimeoutMs ? { probeTimeoutMs: options.probeTimeoutMs } : {}),
+    ...(options.standby ? { standby: options.standby } : {}),
   });
 }
 

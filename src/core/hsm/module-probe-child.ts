@@ -1,9 +1,13 @@
 // The probe's own process (started by module-probe.ts, never imported by the terminal): loads one
 // PKCS#11 module, asks it the harmless questions (C_Initialize, C_GetInfo, C_GetSlotList,
 // C_Finalize) and prints one line of JSON. If the library crashes or hangs, only this process goes.
+// `module-probe PATH` probes PATH; `module-probe --standby` waits for a StandbyRequest (JSON) on its
+// standard input and probes that module in the environment given, or ends quietly when the input
+// ends empty (the terminal needed no probe).
+import { readFileSync } from 'node:fs';
 import { toErrorData } from '../errors';
 import { moduleStartError } from './module-start';
-import type { ProbeAnswer } from './module-probe';
+import type { ProbeAnswer, StandbyRequest } from './module-probe';
 import { loadLibrary, pkcs11Call, unloadLibrary } from './pkcs11-adapter';
 import { unpad, version } from './token-info';
 
@@ -33,6 +37,18 @@ function probe(path: string): ProbeAnswer {
   }
 }
 
-const path = process.argv[2];
-const answer: ProbeAnswer = path ? probe(path) : { ok: false, error: { code: 'INTERNAL', message: 'The module probe was started without a module.' } };
-process.stdout.write(`${JSON.stringify(answer)}\n`);
+/** The module a standby probe is asked for, its environment set as the terminal's is now; null when no module is asked. */
+function standbyRequest(): string | null {
+  const text = readFileSync(0, 'utf8').trim();
+  if (!text) return null;
+  const request = JSON.parse(text) as StandbyRequest;
+  for (const name of Object.keys(process.env)) if (!(name in request.env)) Reflect.deleteProperty(process.env, name);
+  Object.assign(process.env, request.env);
+  return request.path;
+}
+
+const path = process.argv[2] === '--standby' ? standbyRequest() : (process.argv[2] ?? '');
+if (path !== null) {
+  const answer: ProbeAnswer = path ? probe(path) : { ok: false, error: { code: 'INTERNAL', message: 'The module probe was started without a module.' } };
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
+}

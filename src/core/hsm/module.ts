@@ -117,7 +117,9 @@ export class Pkcs11Module {
     const types = withHsmErrors('C_GetMechanismList', () => this.lib.C_GetMechanismList(slot));
     return types
       .map((type) => mechanismView(type, nameOf('CKM', type), withHsmErrors('C_GetMechanismInfo', () => this.lib.C_GetMechanismInfo(slot, type))))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      // Names are ASCII constants (CKM_…): compared by code unit, not localeCompare, whose first call
+      // loads ICU's collator (~13 ms of every `tessera status`).
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /**

@@ -1,6 +1,7 @@
 // The only file that imports pkcs11js. It loads a module, and turns the binding's errors into
 // `Pkcs11Failure` (function + CK_RV) so the rest of core never depends on the binding's classes.
-import pkcs11js from 'pkcs11js';
+import { createRequire } from 'node:module';
+import type pkcs11js from 'pkcs11js';
 
 export type { Handle, Template, Attribute, TokenInfo, SlotInfo, ModuleInfo as Pkcs11ModuleInfo, MechanismInfo } from 'pkcs11js';
 export type Pkcs11 = pkcs11js.PKCS11;
@@ -34,7 +35,16 @@ const newerNames: Record<string, number> = {
   CKK_EC_MONTGOMERY: 0x41,
 };
 
-const constants = { ...newerNames, ...(pkcs11js as unknown as Record<string, unknown>) };
+/**
+ * The binding, loaded when a module is first loaded or a constant first named: loading it loads
+ * its native addon (tens of ms), and a command's first steps (its options, the module's checks,
+ * starting the module's probe in its own process) need none of it.
+ */
+let loaded: typeof pkcs11js | null = null;
+function binding(): typeof pkcs11js {
+  return (loaded ??= createRequire(import.meta.url)('pkcs11js') as typeof pkcs11js);
+}
+
 const namesByPrefix = new Map<string, Map<number, string>>();
 
 /** The standard name of a constant, e.g. nameOf('CKM', 0x210a) === 'CKM_AES_KEY_WRAP_PAD'. */
@@ -42,6 +52,7 @@ export function nameOf(prefix: 'CKM' | 'CKR' | 'CKA' | 'CKK' | 'CKO', value: num
   let names = namesByPrefix.get(prefix);
   if (!names) {
     names = new Map();
+    const constants = { ...newerNames, ...(binding() as unknown as Record<string, unknown>) };
     for (const [key, v] of Object.entries(constants)) {
       if (key.startsWith(`${prefix}_`) && typeof v === 'number' && !names.has(v)) names.set(v, key);
     }
@@ -53,7 +64,8 @@ export function nameOf(prefix: 'CKM' | 'CKR' | 'CKA' | 'CKK' | 'CKO', value: num
 /** Recognises the binding's PKCS#11 error (a CK_RV from the module). */
 export function asPkcs11Failure(error: unknown, fallbackFn = 'PKCS#11'): Pkcs11Failure | null {
   if (error instanceof Pkcs11Failure) return error;
-  if (error instanceof pkcs11js.Pkcs11Error) {
+  // Only a loaded binding throws its errors.
+  if (loaded && error instanceof loaded.Pkcs11Error) {
     const rv = Number((error as { code?: number }).code ?? 0);
     const fn = (error as { method?: string }).method || fallbackFn;
     return new Pkcs11Failure(fn, rv, nameOf('CKR', rv));
@@ -82,7 +94,7 @@ const CKF_OS_LOCKING_OK = 0x2;
 
 /** dlopen()s the module and calls C_Initialize with OS locking (async calls run on other threads). */
 export function loadLibrary(path: string): Pkcs11 {
-  const lib = new pkcs11js.PKCS11();
+  const lib = new (binding().PKCS11)();
   try {
     lib.load(path);
   } catch (error) {

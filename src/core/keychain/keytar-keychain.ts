@@ -1,8 +1,18 @@
 // The only file that imports keytar (the Secret Service on Linux, over D-Bus). keytar stores
 // strings, so secrets are kept as base64; the decoded Buffer is what the rest of core sees.
-import keytar from 'keytar';
+import { createRequire } from 'node:module';
+import type keytarModule from 'keytar';
 import { TesseraError } from '../errors';
 import type { Keychain } from './keychain';
+
+/**
+ * keytar, loaded at the first use of the keychain: its addon brings libsecret, GLib and GIO with it,
+ * which a command that keeps no record (e.g. `tessera status`) never needs.
+ */
+let loaded: typeof keytarModule | null = null;
+function keytar(): typeof keytarModule {
+  return (loaded ??= createRequire(import.meta.url)('keytar') as typeof keytarModule);
+}
 
 const SERVICE = 'Tessera';
 const TIMEOUT_MS = 10_000;
@@ -41,15 +51,15 @@ async function guarded<T>(call: () => Promise<T>): Promise<T> {
 
 export class KeytarKeychain implements Keychain {
   async get(account: string): Promise<Buffer | null> {
-    const value = await guarded(() => keytar.getPassword(SERVICE, account));
+    const value = await guarded(() => keytar().getPassword(SERVICE, account));
     return value === null ? null : Buffer.from(value, 'base64');
   }
 
   async set(account: string, secret: Buffer): Promise<void> {
-    await guarded(() => keytar.setPassword(SERVICE, account, secret.toString('base64')));
+    await guarded(() => keytar().setPassword(SERVICE, account, secret.toString('base64')));
   }
 
   async delete(account: string): Promise<boolean> {
-    return guarded(() => keytar.deletePassword(SERVICE, account));
+    return guarded(() => keytar().deletePassword(SERVICE, account));
   }
 }
