@@ -27,7 +27,7 @@ export interface RunnerOptions {
 
 export async function runCeremony(terminal: Terminal, start: CeremonyStart, options: RunnerOptions): Promise<CeremonyView> {
   // The same start schema the window's requests are checked against (the registry's).
-  const checked = ceremonyStart.safeParse(start);
+  const checked = ceremonyStart().safeParse(start);
   if (!checked.success) throw new UsageError(`Check the options: ${checked.error.issues.map((i) => `--${String(i.path[0] ?? 'value')} ${i.code === 'invalid_type' ? 'is not a number' : 'is out of range'}`).join('; ')}.`);
   await terminal.readers.start();
   terminal.ceremonies.start(start, { retryWrongPin: options.cardPins === null });

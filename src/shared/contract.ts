@@ -67,7 +67,7 @@ export const channels = {
       .strict(),
   },
   'cards:set': { request: none },
-  'ceremony:start': { request: ceremonyStart },
+  'ceremony:start': { request: ceremonyStart() },
   'ceremony:input': { request: z.object({ id: z.string().uuid(), seq: z.number().int().min(0), input: ceremonyInput }).strict() },
   'ceremony:current': { request: none },
   'so:session': { request: none },
