@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decapsulate, encapsulate, escrowPublic, fingerprint, newEscrowKey } from '../../src/core/backup/escrow';
-import { type BackupHeader, type EntryBody, MAGIC, fileEnd, fileStart, openEntry, sealEntry, verifyBytes, verifyBytesAsync } from '../../src/core/backup/format';
+import { type BackupHeader, type EntryBody, MAGIC, entryInRecord, fileEnd, fileStart, openEntry, sealChecked, sealEntry, verifyBytes, verifyBytesAsync } from '../../src/core/backup/format';
 import { inspectBackupFile, verifyBackupFile } from '../../src/core/backup/verify';
 import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../../src/core/backup/manifest';
 import { isRemovable, parseMountInfo } from '../../src/core/media/mounts';
@@ -50,6 +50,15 @@ describe('the backup file', () => {
     expect(openEntry(verdict.backup.entries[0] as never, Buffer.alloc(32), header.backupId)).toBeNull();
     // An entry moved into another backup does not open there.
     expect(openEntry(verdict.backup.entries[0] as never, contentKey, '99999999-2222-4333-8444-555555555555')).toBeNull();
+  });
+
+  it('seals an entry checked: the record opens to the body, and a body a restore would refuse is not sealed', () => {
+    const body: EntryBody = { kind: 'object', index: 7, class: 'secret-key', label: 'k', id: 'aa', keyType: 0x1f, attributes: [{ type: 0x1, name: 'token', value: true }], wrapped: 'AAAA', check: { kind: 'check-value', value: 'abcdef' } };
+    const record = sealChecked(body, contentKey, header.backupId);
+    const entry = record && entryInRecord(record);
+    expect(entry && openEntry(entry, contentKey, header.backupId)).toEqual(body);
+    expect(sealChecked({ ...body, label: 'x'.repeat(1025) }, contentKey, header.backupId)).toBeNull();
+    expect(sealChecked({ ...body, wrapped: 'not base64!' }, contentKey, header.backupId)).toBeNull();
   });
 
   it('rejects every single flipped bit, at every position of the file', () => {

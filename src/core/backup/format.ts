@@ -4,7 +4,7 @@
 // SHA-256 of every byte before it and the partition backup-signing key's signature over them.
 // Reading checks framing, order, counts, the checksum and the signature before anything is
 // decrypted or unwrapped; any other byte sequence is rejected.
-import { type KeyObject, createCipheriv, createDecipheriv, createHash, createPublicKey, randomBytes, verify as verifySignature, webcrypto } from 'node:crypto';
+import { type KeyObject, createCipheriv, createDecipheriv, createHash, createPublicKey, randomFillSync, verify as verifySignature, webcrypto } from 'node:crypto';
 import { z } from 'zod';
 import { fingerprint } from './escrow';
 import { pacer } from './pacer';
@@ -108,16 +108,58 @@ function entryAad(backupId: string, index: number): Buffer {
   return Buffer.from(`tessera-backup-v1 entry\0${backupId}\0${index}`);
 }
 
+/**
+ * One entry record: type, length, index (u32), nonce (12 bytes), then `body`'s JSON encrypted
+ * under `contentKey` (AES-256-GCM, the backup id and index as associated data) and the 16-byte tag.
+ * Built in one buffer (no joins of parts); the plaintext is overwritten once sealed.
+ */
 export function sealEntry(body: EntryBody, contentKey: Buffer, backupId: string): Buffer {
-  const nonce = randomBytes(12);
+  return seal(Buffer.from(JSON.stringify(body)), body.index, contentKey, backupId, true);
+}
+
+function seal(plain: Buffer, index: number, contentKey: Buffer, backupId: string, wipePlain: boolean): Buffer {
+  const out = Buffer.allocUnsafe(5 + 4 + 12 + plain.length + 16);
+  out.writeUInt8(RECORD.entry, 0);
+  out.writeUInt32BE(out.length - 5, 1);
+  out.writeUInt32BE(index, 5);
+  const nonce = randomFillSync(out, 9, 12).subarray(9, 21);
   const cipher = createCipheriv('aes-256-gcm', contentKey, nonce);
-  cipher.setAAD(entryAad(backupId, body.index));
+  cipher.setAAD(entryAad(backupId, index));
+  // AES-GCM gives as many bytes as it takes: update and final fill exactly the room for the ciphertext.
+  let at = 21 + cipher.update(plain).copy(out, 21);
+  at += cipher.final().copy(out, at);
+  cipher.getAuthTag().copy(out, at);
+  if (wipePlain) plain.fill(0);
+  return out;
+}
+
+/**
+ * `sealEntry`, then the entry opened again from the very record bytes returned, as a restore
+ * opens it: the record must decrypt and authenticate under `contentKey` to exactly the plaintext
+ * that was sealed (byte for byte), and the body must be one a restore accepts (entrySchema). The
+ * body is checked as an object: its JSON, which the record holds byte for byte, parses back to it,
+ * so the JSON.parse of `openEntry` adds nothing but time.
+ * @returns the record; null when the entry does not open as sealed, or a restore would refuse its body
+ */
+export function sealChecked(body: EntryBody, contentKey: Buffer, backupId: string): Buffer | null {
+  if (!entrySchema.safeParse(body).success) return null;
   const plain = Buffer.from(JSON.stringify(body));
-  const sealed = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-  plain.fill(0);
-  const index = Buffer.alloc(4);
-  index.writeUInt32BE(body.index);
-  return record(RECORD.entry, Buffer.concat([index, nonce, sealed]));
+  try {
+    const record = seal(plain, body.index, contentKey, backupId, false);
+    const entry = entryInRecord(record);
+    if (!entry || entry.index !== body.index) return null;
+    const decipher = createDecipheriv('aes-256-gcm', contentKey, entry.nonce, { authTagLength: 16 });
+    decipher.setAAD(entryAad(backupId, entry.index));
+    decipher.setAuthTag(entry.sealed.subarray(entry.sealed.length - 16));
+    const opened = Buffer.concat([decipher.update(entry.sealed.subarray(0, entry.sealed.length - 16)), decipher.final()]);
+    const same = opened.equals(plain);
+    opened.fill(0);
+    return same ? record : null;
+  } catch {
+    return null;
+  } finally {
+    plain.fill(0);
+  }
 }
 
 /**

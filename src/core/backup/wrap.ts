@@ -3,6 +3,7 @@
 // partition is asked what it offers; the choice is recorded in the backup's header.
 import { TesseraError } from '../errors';
 import { CKA, CKK, CKO } from '../hsm/constants';
+import { KeyNotWrapped } from '../hsm/hsm-worker-client';
 import type { Handle } from '../hsm/pkcs11-adapter';
 import type { Session } from '../hsm/session';
 import type { PartitionService } from '../partition/partition-service';
@@ -53,4 +54,30 @@ export function destroyQuietly(session: Session, handle: Handle | null): void {
   } catch {
     // a session object ends with its session anyway
   }
+}
+
+/**
+ * The keys of a wrap loop on the HSM worker (PartitionService.wrapKeys: wrapped keys in ordered
+ * batches) one at a time: each call gives the next key's wrapped bytes, waiting for the worker's
+ * next batch only when this one is used up. Calls must not overlap.
+ * @throws the error `refused(index, error)` makes when the HSM would not wrap key `index`;
+ *   TesseraError INTERNAL when asked for more keys than the loop wrapped; the loop's other errors as they come
+ */
+export function inOrder(batches: AsyncGenerator<Buffer[], void, undefined>, refused: (index: number, error: TesseraError) => TesseraError): () => Promise<Buffer> {
+  let batch: Buffer[] = [];
+  let at = 0;
+  return async () => {
+    while (at >= batch.length) {
+      let step: IteratorResult<Buffer[], void>;
+      try {
+        step = await batches.next();
+      } catch (error) {
+        throw error instanceof KeyNotWrapped ? refused(error.index, error) : error;
+      }
+      if (step.done) throw new TesseraError('INTERNAL', 'The HSM worker wrapped fewer keys than the backup holds.');
+      batch = step.value;
+      at = 0;
+    }
+    return batch[at++] as Buffer;
+  };
 }

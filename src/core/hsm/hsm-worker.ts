@@ -1,5 +1,5 @@
-// The HSM worker thread: long PKCS#11 loops (the inventory of a 10,000-object partition) and long
-// single calls (a search of such a partition: SoftHSM2 matches every object in C_FindObjectsInit) run here,
+// The HSM worker thread: long PKCS#11 loops (the inventory of a 10,000-object partition, a
+// backup's C_WrapKey of thousands of keys) and long single calls (a search of such a partition: SoftHSM2 matches every object in C_FindObjectsInit) run here,
 // so the main thread, and with it the window, never stalls on them. PKCS#11 modules, slots, sessions
 // and logins are process-wide: the worker binds to the module the main thread opened and opens its
 // own session on the same slot, which shares the main thread's login.
@@ -9,6 +9,7 @@ import { toErrorData } from '../errors';
 import { toHsmError } from './hsm-errors';
 import { listObjects } from './inventory';
 import { Pkcs11Module } from './module';
+import type { Session } from './session';
 
 export interface ListJob {
   kind: 'list';
@@ -30,16 +31,48 @@ export interface FindJob {
   template: SearchTemplate;
 }
 
-/** Objects come in batches, so that receiving 10,000 of them never stalls the main thread. */
+/**
+ * C_WrapKey (PKCS#11 v2.40 §5.13) of each of `keys` in order, under `wrappingKey` with `mechanism`,
+ * on the worker's session: a backup's wrap loop, run here while the main thread seals and writes.
+ * The wrapping key is a handle only (a session object the main thread made is visible to every
+ * session of the process); no key bytes cross. `room` is the output buffer per key, in bytes.
+ * `stop` (one Int32, shared) is set by the main thread to end the loop after the key in hand.
+ */
+export interface WrapJob {
+  kind: 'wrap';
+  id: number;
+  modulePath: string;
+  slot: Uint8Array;
+  mechanism: number;
+  wrappingKey: Uint8Array;
+  keys: { handle: Uint8Array; room: number }[];
+  stop: SharedArrayBuffer;
+}
+
+/**
+ * Wrapped keys `first`, `first + 1`, ... of a WrapJob, back to back in `bytes` (its buffer is
+ * transferred, not copied); key `first + i` ends at byte `ends[i]`.
+ */
+export interface WrappedBatch {
+  first: number;
+  bytes: Uint8Array;
+  ends: number[];
+}
+
+/** Objects (and wrapped keys) come in batches, so that receiving 10,000 of them never stalls the main thread. */
 export type JobResult =
   | { id: number; batch: ObjectSummary[] }
+  | { id: number; wrapped: WrappedBatch }
   | { id: number; ok: true; count: number }
   | { id: number; ok: true; handles: Uint8Array[] }
-  | { id: number; ok: false; error: ReturnType<typeof toErrorData> };
+  | { id: number; ok: false; error: ReturnType<typeof toErrorData>; /** The WrapJob key the HSM refused. */ at?: number };
+
+/** Wrapped keys per batch, and the longest a batch is held back (ms): the main thread gets work early and often. */
+const WRAP_BATCH = { keys: 64, ms: 10 };
 
 const modules = new Map<string, Pkcs11Module>();
 
-async function run(job: ListJob | FindJob): Promise<JobResult> {
+async function run(job: ListJob | FindJob | WrapJob): Promise<JobResult> {
   let module = modules.get(job.modulePath);
   if (!module) {
     module = Pkcs11Module.attach(job.modulePath);
@@ -47,6 +80,7 @@ async function run(job: ListJob | FindJob): Promise<JobResult> {
   }
   const session = module.openSession(Buffer.from(job.slot));
   try {
+    if (job.kind === 'wrap') return wrapAll(session, job);
     if (job.kind === 'find') {
       const template = job.template.map(({ type, value }) => ({ type, value: value instanceof Uint8Array ? Buffer.from(value) : value }));
       return { id: job.id, ok: true, handles: session.findAll(template).map((h) => new Uint8Array(h)) };
@@ -58,7 +92,40 @@ async function run(job: ListJob | FindJob): Promise<JobResult> {
   }
 }
 
-parentPort?.on('message', (job: ListJob | FindJob) => {
+/** A WrapJob's loop: the wrapped keys go back in batches as they are made; the count at the end. */
+function wrapAll(session: Session, job: WrapJob): JobResult {
+  const stop = new Int32Array(job.stop);
+  const wrappingKey = Buffer.from(job.wrappingKey);
+  let pending: Buffer[] = [];
+  let since = performance.now();
+  const send = (end: number): void => {
+    const bytes = new Uint8Array(pending.reduce((n, b) => n + b.length, 0));
+    const ends: number[] = [];
+    let at = 0;
+    for (const blob of pending) {
+      bytes.set(blob, at);
+      at += blob.length;
+      ends.push(at);
+    }
+    parentPort?.postMessage({ id: job.id, wrapped: { first: end - pending.length, bytes, ends } } satisfies JobResult, [bytes.buffer]);
+    pending = [];
+    since = performance.now();
+  };
+  let index = 0;
+  for (; index < job.keys.length && Atomics.load(stop, 0) === 0; index++) {
+    const key = job.keys[index] as WrapJob['keys'][number];
+    try {
+      pending.push(session.wrapKey(job.mechanism, wrappingKey, Buffer.from(key.handle), key.room));
+    } catch (error) {
+      return { id: job.id, ok: false, error: toErrorData(toHsmError(error)), at: index };
+    }
+    if (pending.length >= WRAP_BATCH.keys || performance.now() - since >= WRAP_BATCH.ms) send(index + 1);
+  }
+  if (pending.length > 0) send(index);
+  return { id: job.id, ok: true, count: index };
+}
+
+parentPort?.on('message', (job: ListJob | FindJob | WrapJob) => {
   run(job).then(
     (result) => parentPort?.postMessage(result),
     (error: unknown) => parentPort?.postMessage({ id: job.id, ok: false, error: toErrorData(toHsmError(error)) } satisfies JobResult),

@@ -518,6 +518,22 @@ export class PartitionService implements ModuleUser {
     return this.guard(selection, () => this.worker.findObjects(selection.module.path, selection.token.slot, template));
   }
 
+  /**
+   * C_WrapKey of each of `keys` (handle, output room in bytes) in order, under `wrappingKey` (a
+   * session object, e.g. the backup's wrap key) with `mechanism`, on the HSM worker: the wrapped
+   * keys come in ordered batches while the caller works on the previous one. See HsmWorker.wrapKeys.
+   * @throws KeyNotWrapped (with the key's index), TOKEN_REMOVED, INTERNAL when the worker stopped
+   */
+  async *wrapKeys(mechanism: number, wrappingKey: Handle, keys: { handle: Handle; room: number }[]): AsyncGenerator<Buffer[], void, undefined> {
+    const selection = this.required();
+    try {
+      yield* this.worker.wrapKeys(selection.module.path, selection.token.slot, mechanism, wrappingKey, keys);
+    } catch (error) {
+      this.dropSession(selection, error);
+      throw error;
+    }
+  }
+
   /** The one object `ref` (an ObjectSummary's `ref`) names; see objectDetails for the errors. */
   details(ref: string): Promise<ObjectDetails> {
     const selection = this.required();
