@@ -19,48 +19,59 @@ export const EXPORT_FORMAT = 'tessera-audit-export-v1';
 /** The canonical entry text's own version tag (chain.ts). */
 const ENTRY_VERSION = 'tessera-audit-v1';
 
-const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
+/**
+ * The export's schemas, built at their first use: zod takes milliseconds to build them, which every
+ * `tessera` command would otherwise pay when the terminal loads, exporting or not.
+ */
+function buildSchemas() {
+  const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
 
-/** Line 1 of an export. */
-export const exportHeader = z
-  .object({
-    format: z.literal(EXPORT_FORMAT),
-    hashChain: z.literal(HASH_CHAIN),
-    installation: z.string().min(1).max(200),
-    exported: z.string().max(40),
-    from: z.number().int().min(1),
-    through: z.number().int().min(1),
-    count: z.number().int().min(1),
-    previousHash: hex32,
-    headHash: hex32,
-    period: z.object({ since: z.string().max(40).nullable(), until: z.string().max(40).nullable(), sinceLastExport: z.boolean() }).strict(),
-    partition: z
-      .object({
-        label: z.string().max(200),
-        serial: z.string().max(200),
-        auditKey: z.object({ fingerprint: hex32, publicKey: z.string().max(1000) }).strict().nullable(),
-      })
-      .strict()
-      .nullable(),
-  })
-  .strict();
-export type ExportHeader = z.infer<typeof exportHeader>;
+  /** Line 1 of an export. */
+  const exportHeader = z
+    .object({
+      format: z.literal(EXPORT_FORMAT),
+      hashChain: z.literal(HASH_CHAIN),
+      installation: z.string().min(1).max(200),
+      exported: z.string().max(40),
+      from: z.number().int().min(1),
+      through: z.number().int().min(1),
+      count: z.number().int().min(1),
+      previousHash: hex32,
+      headHash: hex32,
+      period: z.object({ since: z.string().max(40).nullable(), until: z.string().max(40).nullable(), sinceLastExport: z.boolean() }).strict(),
+      partition: z
+        .object({
+          label: z.string().max(200),
+          serial: z.string().max(200),
+          auditKey: z.object({ fingerprint: hex32, publicKey: z.string().max(1000) }).strict().nullable(),
+        })
+        .strict()
+        .nullable(),
+    })
+    .strict();
 
-/** Every other line: one entry. */
-const exportLine = z
-  .object({
-    seq: z.number().int().min(1),
-    entry: z.string().max(1_000_000),
-    prevHash: hex32,
-    hash: hex32,
-    prevMac: hex32,
-    mac: hex32,
-  })
-  .strict();
+  /** Every other line: one entry. */
+  const exportLine = z
+    .object({
+      seq: z.number().int().min(1),
+      entry: z.string().max(1_000_000),
+      prevHash: hex32,
+      hash: hex32,
+      prevMac: hex32,
+      mac: hex32,
+    })
+    .strict();
 
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-/** The canonical entry text, parsed (chain.ts `canonical`). */
-const canonicalEntry = z.tuple([z.literal(ENTRY_VERSION), z.string(), z.string(), z.string(), z.string(), z.enum(['ok', 'failed', 'refused']), z.array(z.tuple([z.string(), scalar]))]);
+  const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+  /** The canonical entry text, parsed (chain.ts `canonical`). */
+  const canonicalEntry = z.tuple([z.literal(ENTRY_VERSION), z.string(), z.string(), z.string(), z.string(), z.enum(['ok', 'failed', 'refused']), z.array(z.tuple([z.string(), scalar]))]);
+  return { exportHeader, exportLine, canonicalEntry };
+}
+type Schemas = ReturnType<typeof buildSchemas>;
+let built: Schemas | null = null;
+const schemas = (): Schemas => (built ??= buildSchemas());
+
+export type ExportHeader = z.infer<Schemas['exportHeader']>;
 
 /**
  * The export's bytes: the header, then each row (seq order, contiguous), one JSON object per line,
@@ -123,7 +134,7 @@ export function verifyExport(bytes: Buffer, signer: string | null = null): Audit
 
   let header: ExportHeader;
   try {
-    header = exportHeader.parse(asWritten(lines[0] ?? ''));
+    header = schemas().exportHeader.parse(asWritten(lines[0] ?? ''));
   } catch {
     return fail({ seq: null, line: 1, kind: 'malformed', message: 'This is not a Tessera audit export, or its first line (the header) was damaged.' });
   }
@@ -143,9 +154,9 @@ export function verifyExport(bytes: Buffer, signer: string | null = null): Audit
   const entries: ParsedEntry[] = [];
   for (let i = 1; i < lines.length; i++) {
     const lineNo = i + 1;
-    let parsed: z.infer<typeof exportLine>;
+    let parsed: z.infer<Schemas['exportLine']>;
     try {
-      parsed = exportLine.parse(asWritten(lines[i] as string));
+      parsed = schemas().exportLine.parse(asWritten(lines[i] as string));
     } catch {
       const last = i === lines.length - 1;
       if (last && cut) {
@@ -272,7 +283,7 @@ function firstNonUtf8Line(bytes: Buffer): number {
 /** The fields of a canonical entry text, or null when it is not one. */
 function fieldsOf(text: string): AuditFields | null {
   try {
-    const [, time, actor, action, target, outcome, details] = canonicalEntry.parse(JSON.parse(text));
+    const [, time, actor, action, target, outcome, details] = schemas().canonicalEntry.parse(JSON.parse(text));
     const fields: AuditFields = { time, actor, action, target, outcome, details: Object.fromEntries(details) as AuditDetails };
     // Only the one canonical spelling of these fields is accepted (no duplicate or unsorted keys).
     return canonical(fields) === text ? fields : null;

@@ -17,71 +17,83 @@ const RECORD = { header: 1, entry: 2, trailer: 3 } as const;
 const LIMITS = { header: 1 << 20, entry: 1 << 20, trailer: 1 << 16, entries: 1_000_000 };
 export const MAX_FILE_BYTES = 1 << 30;
 
-const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
-const hex = z.string().regex(/^[0-9a-f]*$/);
-
-export const headerSchema = z
-  .object({
-    format: z.literal('tessera-backup'),
-    version: z.literal(FORMAT_VERSION),
-    backupId: z.string().uuid(),
-    created: z.string().datetime(),
-    partition: z.object({ label: z.string().max(64), serial: z.string().max(64), manufacturer: z.string().max(64), model: z.string().max(64) }).strict(),
-    entries: z.number().int().min(0).max(LIMITS.entries),
-    objects: z.number().int().min(0),
-    excluded: z.number().int().min(0),
-    mechanisms: z
-      .object({
-        keyWrap: z.object({ name: z.string().max(64), value: z.number().int().min(0) }).strict(),
-        kem: z.literal('X25519-HKDF-SHA256'),
-        content: z.literal('AES-256-GCM'),
-        signature: z.literal('ECDSA-P256-SHA256'),
-      })
-      .strict(),
-    escrow: z.object({ publicKey: b64, fingerprint: hex.length(64) }).strict(),
-    ephemeralPublic: b64,
-    signer: z.object({ publicKey: b64, fingerprint: hex.length(64), id: hex }).strict(),
-    backupSet: z.object({ set: hex.length(32), generation: z.number().int().min(1), descriptorHash: hex.length(64) }).strict(),
-  })
-  .strict()
-  .refine((h) => h.objects + h.excluded === h.entries, 'objects + excluded must equal entries');
-
-export type BackupHeader = z.infer<typeof headerSchema>;
-
-const trailerSchema = z.object({ entries: z.number().int().min(0), sha256: hex.length(64), signature: b64 }).strict();
-export type BackupTrailer = z.infer<typeof trailerSchema>;
-
-const attributeSchema = z.object({ type: z.number().int().min(0), name: z.string().max(64), value: z.union([z.boolean(), z.number().int().min(0), z.string()]) }).strict();
-export type RecordedAttribute = z.infer<typeof attributeSchema>;
-
 export const objectClasses = ['data', 'certificate', 'public-key', 'private-key', 'secret-key'] as const;
 export type ObjectClassName = (typeof objectClasses)[number];
 
-const checkSchema = z.union([
-  z.object({ kind: z.literal('check-value'), value: hex }).strict(),
-  z.object({ kind: z.literal('rsa-modulus'), modulus: hex }).strict(),
-  z.object({ kind: z.literal('ec-public'), params: hex, point: hex }).strict(),
-  z.object({ kind: z.literal('none'), reason: z.string().max(200) }).strict(),
-]);
-export type KeyCheck = z.infer<typeof checkSchema>;
+/**
+ * The file's schemas, built at their first use: zod takes milliseconds to build these, which every
+ * `tessera` command would otherwise pay when the terminal loads, reading a backup or not.
+ */
+function buildSchemas() {
+  const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+  const hex = z.string().regex(/^[0-9a-f]*$/);
 
-export const entrySchema = z.discriminatedUnion('kind', [
-  z
+  const headerSchema = z
     .object({
-      kind: z.literal('object'),
-      index: z.number().int().min(0),
-      class: z.enum(objectClasses),
-      label: z.string().max(1024),
-      id: hex.max(512),
-      keyType: z.number().int().min(0).nullable(),
-      attributes: z.array(attributeSchema).max(64),
-      wrapped: b64.optional(),
-      check: checkSchema.optional(),
+      format: z.literal('tessera-backup'),
+      version: z.literal(FORMAT_VERSION),
+      backupId: z.string().uuid(),
+      created: z.string().datetime(),
+      partition: z.object({ label: z.string().max(64), serial: z.string().max(64), manufacturer: z.string().max(64), model: z.string().max(64) }).strict(),
+      entries: z.number().int().min(0).max(LIMITS.entries),
+      objects: z.number().int().min(0),
+      excluded: z.number().int().min(0),
+      mechanisms: z
+        .object({
+          keyWrap: z.object({ name: z.string().max(64), value: z.number().int().min(0) }).strict(),
+          kem: z.literal('X25519-HKDF-SHA256'),
+          content: z.literal('AES-256-GCM'),
+          signature: z.literal('ECDSA-P256-SHA256'),
+        })
+        .strict(),
+      escrow: z.object({ publicKey: b64, fingerprint: hex.length(64) }).strict(),
+      ephemeralPublic: b64,
+      signer: z.object({ publicKey: b64, fingerprint: hex.length(64), id: hex }).strict(),
+      backupSet: z.object({ set: hex.length(32), generation: z.number().int().min(1), descriptorHash: hex.length(64) }).strict(),
     })
-    .strict(),
-  z.object({ kind: z.literal('excluded'), index: z.number().int().min(0), class: z.enum(objectClasses), label: z.string().max(1024), id: hex.max(512), reason: z.string().max(300) }).strict(),
-]);
-export type EntryBody = z.infer<typeof entrySchema>;
+    .strict()
+    .refine((h) => h.objects + h.excluded === h.entries, 'objects + excluded must equal entries');
+
+
+  const trailerSchema = z.object({ entries: z.number().int().min(0), sha256: hex.length(64), signature: b64 }).strict();
+
+  const attributeSchema = z.object({ type: z.number().int().min(0), name: z.string().max(64), value: z.union([z.boolean(), z.number().int().min(0), z.string()]) }).strict();
+
+
+  const checkSchema = z.union([
+    z.object({ kind: z.literal('check-value'), value: hex }).strict(),
+    z.object({ kind: z.literal('rsa-modulus'), modulus: hex }).strict(),
+    z.object({ kind: z.literal('ec-public'), params: hex, point: hex }).strict(),
+    z.object({ kind: z.literal('none'), reason: z.string().max(200) }).strict(),
+  ]);
+
+  const entrySchema = z.discriminatedUnion('kind', [
+    z
+      .object({
+        kind: z.literal('object'),
+        index: z.number().int().min(0),
+        class: z.enum(objectClasses),
+        label: z.string().max(1024),
+        id: hex.max(512),
+        keyType: z.number().int().min(0).nullable(),
+        attributes: z.array(attributeSchema).max(64),
+        wrapped: b64.optional(),
+        check: checkSchema.optional(),
+      })
+      .strict(),
+    z.object({ kind: z.literal('excluded'), index: z.number().int().min(0), class: z.enum(objectClasses), label: z.string().max(1024), id: hex.max(512), reason: z.string().max(300) }).strict(),
+  ]);
+  return { headerSchema, trailerSchema, attributeSchema, checkSchema, entrySchema };
+}
+type Schemas = ReturnType<typeof buildSchemas>;
+let built: Schemas | null = null;
+const schemas = (): Schemas => (built ??= buildSchemas());
+
+export type BackupHeader = z.infer<Schemas['headerSchema']>;
+export type BackupTrailer = z.infer<Schemas['trailerSchema']>;
+export type RecordedAttribute = z.infer<Schemas['attributeSchema']>;
+export type KeyCheck = z.infer<Schemas['checkSchema']>;
+export type EntryBody = z.infer<Schemas['entrySchema']>;
 
 export interface SealedEntry {
   index: number;
@@ -142,7 +154,7 @@ function seal(plain: Buffer, index: number, contentKey: Buffer, backupId: string
  * @returns the record; null when the entry does not open as sealed, or a restore would refuse its body
  */
 export function sealChecked(body: EntryBody, contentKey: Buffer, backupId: string): Buffer | null {
-  if (!entrySchema.safeParse(body).success) return null;
+  if (!schemas().entrySchema.safeParse(body).success) return null;
   const plain = Buffer.from(JSON.stringify(body));
   try {
     const record = seal(plain, body.index, contentKey, backupId, false);
@@ -246,7 +258,7 @@ function* framing(bytes: Buffer): Framing {
     if (type === RECORD.header) {
       if (header || entries.length > 0) return bad('The file has a second header: records were spliced in.');
       if (length > LIMITS.header) return bad('The header is larger than any this terminal writes.');
-      const parsed = headerSchema.safeParse(parseJson(payload));
+      const parsed = schemas().headerSchema.safeParse(parseJson(payload));
       if (!parsed.success) return bad('The header is damaged or not one this terminal writes.');
       header = parsed.data;
     } else if (type === RECORD.entry) {
@@ -260,7 +272,7 @@ function* framing(bytes: Buffer): Framing {
     } else if (type === RECORD.trailer) {
       if (!header) return bad('The end record comes before the header.');
       if (length > LIMITS.trailer) return bad('The end record is larger than any this terminal writes.');
-      const parsed = trailerSchema.safeParse(parseJson(payload));
+      const parsed = schemas().trailerSchema.safeParse(parseJson(payload));
       // Only the exact bytes this terminal writes: base64 and JSON have other spellings of the
       // same values, and a changed byte must never pass, even where it would mean the same.
       if (!parsed.success || !Buffer.from(JSON.stringify(parsed.data)).equals(payload) || Buffer.from(parsed.data.signature, 'base64').toString('base64') !== parsed.data.signature) {
@@ -340,7 +352,7 @@ export function openEntry(entry: SealedEntry, contentKey: Buffer, backupId: stri
     decipher.setAAD(entryAad(backupId, entry.index));
     decipher.setAuthTag(entry.sealed.subarray(entry.sealed.length - 16));
     const plain = Buffer.concat([decipher.update(entry.sealed.subarray(0, entry.sealed.length - 16)), decipher.final()]);
-    const parsed = entrySchema.safeParse(parseJson(plain));
+    const parsed = schemas().entrySchema.safeParse(parseJson(plain));
     plain.fill(0);
     return parsed.success && parsed.data.index === entry.index ? parsed.data : null;
   } catch {

@@ -6,7 +6,9 @@ import { fingerprint } from './escrow';
 import type { ParsedBackup } from './format';
 import { verifyData } from './signing-key';
 
-const manifestSchema = z
+/** The manifest's schema, built at its first use (zod's building costs every command's start otherwise). */
+function buildManifestSchema() {
+  return z
   .object({
     format: z.literal('tessera-backup-manifest'),
     version: z.literal(1),
@@ -25,8 +27,10 @@ const manifestSchema = z
     signature: z.string(),
   })
   .strict();
+}
+let manifestSchema: ReturnType<typeof buildManifestSchema> | null = null;
 
-export type Manifest = z.infer<typeof manifestSchema>;
+export type Manifest = z.infer<ReturnType<typeof buildManifestSchema>>;
 
 export function manifestFor(backup: ParsedBackup, fileName: string): Omit<Manifest, 'signature'> {
   const h = backup.header;
@@ -61,7 +65,7 @@ export function renderManifest(body: Omit<Manifest, 'signature'>, signature: Buf
 export function checkManifest(text: string, backup: ParsedBackup, fileName: string): string | null {
   let parsed;
   try {
-    parsed = manifestSchema.safeParse(JSON.parse(text));
+    parsed = (manifestSchema ??= buildManifestSchema()).safeParse(JSON.parse(text));
   } catch {
     return 'The manifest is not readable.';
   }

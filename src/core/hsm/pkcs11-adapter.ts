@@ -45,20 +45,25 @@ function binding(): typeof pkcs11js {
   return (loaded ??= createRequire(import.meta.url)('pkcs11js') as typeof pkcs11js);
 }
 
-const namesByPrefix = new Map<string, Map<number, string>>();
+let namesByPrefix: Map<string, Map<number, string>> | null = null;
 
 /** The standard name of a constant, e.g. nameOf('CKM', 0x210a) === 'CKM_AES_KEY_WRAP_PAD'. */
 export function nameOf(prefix: 'CKM' | 'CKR' | 'CKA' | 'CKK' | 'CKO', value: number): string {
-  let names = namesByPrefix.get(prefix);
-  if (!names) {
-    names = new Map();
-    const constants = { ...newerNames, ...(binding() as unknown as Record<string, unknown>) };
-    for (const [key, v] of Object.entries(constants)) {
-      if (key.startsWith(`${prefix}_`) && typeof v === 'number' && !names.has(v)) names.set(v, key);
+  if (!namesByPrefix) {
+    // One pass over the binding's constants for every prefix (the first name given a value wins).
+    namesByPrefix = new Map();
+    for (const source of [newerNames, binding() as unknown as Record<string, unknown>]) {
+      for (const [key, v] of Object.entries(source)) {
+        const cut = key.indexOf('_');
+        if (typeof v !== 'number' || cut < 0) continue;
+        const group = key.slice(0, cut);
+        let names = namesByPrefix.get(group);
+        if (!names) namesByPrefix.set(group, (names = new Map()));
+        if (!names.has(v)) names.set(v, key);
+      }
     }
-    namesByPrefix.set(prefix, names);
   }
-  return names.get(value) ?? `${prefix}_0x${value.toString(16).toUpperCase()}`;
+  return namesByPrefix.get(prefix)?.get(value) ?? `${prefix}_0x${value.toString(16).toUpperCase()}`;
 }
 
 /** Recognises the binding's PKCS#11 error (a CK_RV from the module). */

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { type CeremonyScript, SCRIPT_OPERATIONS, SCRIPT_OPERATION_NAMES, type ScriptCardSet, type ScriptProblem, type ScriptStep } from '../../shared/ceremony-script';
 import { TesseraError } from '../errors';
 import { type PathIssue, rosterIssues } from './script-roster';
-import { type WrittenStep, described, issueWords, keysAt, scriptSchema } from './script-schema';
+import { type WrittenStep, described, issueWords, keysAt, scriptSchemas } from './script-schema';
 
 /**
  * The YAML parser, loaded when a script is first read: it is some forty CommonJS files, and most
@@ -67,7 +67,7 @@ function readChecked(text: string): ScriptReading {
   // No alias is left by now; the limit stays as a second guard should the refusal above ever go.
   const written: unknown = doc.toJS({ maxAliasCount: 0 });
   const found: ScriptProblem[] = [];
-  const parsed = scriptSchema.safeParse(written, { error: issueWords, reportInput: true });
+  const parsed = scriptSchemas().scriptSchema.safeParse(written, { error: issueWords, reportInput: true });
   const suggested = new Set<string>();
   if (!parsed.success) for (const issue of parsed.error.issues) found.push(...locateIssue(doc, at, issue, written, suggested));
   for (const issue of rosterIssues(written)) found.push(locate(doc, at, issue));

@@ -27,60 +27,70 @@ const TRANSCRIPT_WORDS: MediaSubject = { thing: 'transcript', again: 'write the 
 
 // ---- the format ----
 
-const text = z.string().max(100_000);
-const list = <T extends z.ZodType>(item: T) => z.array(item).max(10_000);
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
-const time = z.iso.datetime();
-const place = { label: text, serial: text };
+/**
+ * The format's schemas, built at their first use: zod takes milliseconds to build them, which every
+ * `tessera` command would otherwise pay when the terminal loads, writing a transcript or not.
+ */
+function buildSchemas() {
+  const text = z.string().max(100_000);
+  const list = <T extends z.ZodType>(item: T) => z.array(item).max(10_000);
+  const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+  const time = z.iso.datetime();
+  const place = { label: text, serial: text };
 
-const stepSchema = z.strictObject({
-  n: z.number().int().min(0),
-  title: text,
-  do: text,
-  by: list(text),
-  expected: text.nullable(),
-  outcome: z.enum(['done', 'failed', 'cancelled', 'skipped', 'confirmed', 'not reached']),
-  started: time.nullable(),
-  ended: time.nullable(),
-  details: list(text),
-  cards: list(z.strictObject({ holder: text, card: text })),
-});
+  const stepSchema = z.strictObject({
+    n: z.number().int().min(0),
+    title: text,
+    do: text,
+    by: list(text),
+    expected: text.nullable(),
+    outcome: z.enum(['done', 'failed', 'cancelled', 'skipped', 'confirmed', 'not reached']),
+    started: time.nullable(),
+    ended: time.nullable(),
+    details: list(text),
+    cards: list(z.strictObject({ holder: text, card: text })),
+  });
 
-/** The transcript body, strictly: what writeTranscript signs and verifyTranscriptFile accepts. */
-export const transcriptBodySchema = z.strictObject({
-  format: z.literal(TRANSCRIPT_FORMAT),
-  practice: z.boolean(),
-  title: text,
-  script: z.strictObject({ file: text, sha256: hex64 }),
-  partition: z.strictObject({ ...place, script: z.strictObject(place) }),
-  terminal: z.strictObject({ installation: text, workstationUser: text }),
-  roster: z.strictObject({ administrator: text, witnesses: list(text), officers: list(z.strictObject({ name: text, roles: list(text) })) }),
-  preconditions: list(z.strictObject({ what: text, met: z.boolean(), detail: text })),
-  steps: list(stepSchema),
-  exceptions: list(z.strictObject({ step: z.number().int().min(0), time, by: text, text, then: z.enum(['continued', 'stopped']) })),
-  started: time,
-  ended: time,
-  outcome: z.enum(['completed', 'stopped', 'failed', 'cancelled']),
-  audit: z.strictObject({ from: z.number().int().min(0), through: z.number().int().min(0) }),
-});
+  // The transcript body, strictly: what writeTranscript signs and verifyTranscriptFile accepts.
+  const transcriptBodySchema = z.strictObject({
+    format: z.literal(TRANSCRIPT_FORMAT),
+    practice: z.boolean(),
+    title: text,
+    script: z.strictObject({ file: text, sha256: hex64 }),
+    partition: z.strictObject({ ...place, script: z.strictObject(place) }),
+    terminal: z.strictObject({ installation: text, workstationUser: text }),
+    roster: z.strictObject({ administrator: text, witnesses: list(text), officers: list(z.strictObject({ name: text, roles: list(text) })) }),
+    preconditions: list(z.strictObject({ what: text, met: z.boolean(), detail: text })),
+    steps: list(stepSchema),
+    exceptions: list(z.strictObject({ step: z.number().int().min(0), time, by: text, text, then: z.enum(['continued', 'stopped']) })),
+    started: time,
+    ended: time,
+    outcome: z.enum(['completed', 'stopped', 'failed', 'cancelled']),
+    audit: z.strictObject({ from: z.number().int().min(0), through: z.number().int().min(0) }),
+  });
 
-const transcriptFileSchema = z.strictObject({
-  format: z.literal(TRANSCRIPT_FORMAT),
-  transcript: transcriptBodySchema,
-  digest: hex64,
-  pdf: z.strictObject({ file: text, sha256: hex64 }),
-  signature: z.strictObject({
-    statement: z.literal(TRANSCRIPT_FORMAT),
-    key: hex64,
-    publicKey: z.string().max(1024).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
-    signature: z.string().max(1024).regex(/^([0-9a-f]{2})+$/, 'must be lowercase hex'),
-    partition: text,
-  }),
-});
+  const transcriptFileSchema = z.strictObject({
+    format: z.literal(TRANSCRIPT_FORMAT),
+    transcript: transcriptBodySchema,
+    digest: hex64,
+    pdf: z.strictObject({ file: text, sha256: hex64 }),
+    signature: z.strictObject({
+      statement: z.literal(TRANSCRIPT_FORMAT),
+      key: hex64,
+      publicKey: z.string().max(1024).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+      signature: z.string().max(1024).regex(/^([0-9a-f]{2})+$/, 'must be lowercase hex'),
+      partition: text,
+    }),
+  });
+  return { transcriptBodySchema, transcriptFileSchema };
+}
+type Schemas = ReturnType<typeof buildSchemas>;
+let built: Schemas | null = null;
+const schemas = (): Schemas => (built ??= buildSchemas());
 
 // The schema and the shared types describe the same file: a compile error when one changes alone.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _schemaIsTheType: Same<z.infer<typeof transcriptFileSchema>, TranscriptFile> = true;
+const _schemaIsTheType: Same<z.infer<Schemas['transcriptFileSchema']>, TranscriptFile> = true;
 
 /** SHA-256 (lowercase hex) of canonicalJson(body): what the transcript's signature covers. */
 export function transcriptDigest(body: TranscriptBody): string {
@@ -134,7 +144,7 @@ export interface WrittenTranscript {
  */
 export async function writeTranscript(folder: string, baseName: string, body: TranscriptBody, sign: TranscriptSigner): Promise<WrittenTranscript> {
   if (!isBareFileName(baseName)) throw new TesseraError('INTERNAL', 'The transcript could not be written: its file name is not a plain file name.', baseName);
-  const checked = transcriptBodySchema.safeParse(body);
+  const checked = schemas().transcriptBodySchema.safeParse(body);
   if (!checked.success) throw new TesseraError('INTERNAL', 'The transcript could not be written: it is not well-formed.', describeIssue(checked.error.issues[0]));
   const transcript = checked.data;
   const digest = transcriptDigest(transcript);
@@ -269,7 +279,7 @@ export async function verifyTranscriptFile(path: string, options: { signer?: str
   if (!json || typeof json !== 'object' || (json as { format?: unknown }).format !== TRANSCRIPT_FORMAT) {
     return fail(`This file is not a Tessera transcript (${TRANSCRIPT_FORMAT}).`);
   }
-  const parsed = transcriptFileSchema.safeParse(json);
+  const parsed = schemas().transcriptFileSchema.safeParse(json);
   if (!parsed.success) return fail(`This transcript file is malformed (${describeIssue(parsed.error.issues[0])}): it was altered or damaged.`);
   // The signature covers the parsed transcript, not the file's text: a key given twice (JSON.parse
   // keeps the last, a person or another reader may take the first), an escaped key or any other
