@@ -1,7 +1,7 @@
 // Modules loaded safely: the window chooses only from the administrator's list, nothing a desktop
 // user could change is loaded, and a library that crashes or hangs when loaded is caught in a
 // probe process while the terminal carries on. Misbehaving libraries are built here with cc.
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,21 @@ describe('the probe started on standby (the CLI starts one before it loads its c
     } finally {
       process.env.SOFTHSM2_CONF = saved;
     }
+  });
+
+  it('a standby that died on its own (killed, say) does not speak for the module: the module is probed once more, in a process of its own', async () => {
+    const standby = new StandbyProbe();
+    // As the OOM killer or a stray kill would: the terminal has not noticed yet when it hands the module over.
+    const child = (standby as unknown as { child: ChildProcess }).child;
+    await new Promise<void>((done) => {
+      child.once('spawn', () => done());
+      if (child.pid !== undefined) done();
+    });
+    process.kill(child.pid as number, 'SIGKILL');
+    const probe = await probeModule(state.modulePath, 20_000, standby);
+    expect(probe).toMatchObject({ manufacturer: 'SoftHSM' });
+    // A module that really crashes still fails, the fresh probe's verdict.
+    await expect(probeModule(crash, 20_000, new StandbyProbe())).rejects.toThrow(CRASHED);
   });
 
   it('a command that needs no module ends its standby, which loads nothing; a refused module is never handed to it', () => {

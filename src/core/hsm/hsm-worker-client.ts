@@ -92,13 +92,15 @@ export class HsmWorker {
    * `mechanism`, on the worker's own session on `slot`, which shares the application's login and
    * sees its session objects (the backup's wrap key is one). Yields the wrapped keys in order, in
    * batches, as the worker makes them: the caller works on one batch while the worker wraps the
-   * next. Leaving the loop early (break, return, throw) stops the worker after the key in hand and
-   * waits until it has stopped (so the wrapping key can then be destroyed).
+   * next; the worker stays a few batches ahead of the batches taken, no more (WrapJob). Leaving the
+   * loop early (break, return, throw) stops the worker after the key in hand and waits until it has
+   * stopped (so the wrapping key can then be destroyed).
    * @throws KeyNotWrapped when the HSM refuses keys[index] (code and detail as C_WrapKey's CKR_* maps);
    *   TesseraError INTERNAL when the worker stopped or answered short
    */
   async *wrapKeys(modulePath: string, slot: Handle, mechanism: number, wrappingKey: Handle, keys: { handle: Handle; room: number }[]): AsyncGenerator<Buffer[], void, undefined> {
-    const stop = new SharedArrayBuffer(4);
+    // [0] stop, [1] batches taken (see WrapJob): the worker stays a few batches ahead at most.
+    const control = new Int32Array(new SharedArrayBuffer(8));
     const queue: Buffer[][] = [];
     let wake: (() => void) | null = null;
     // Set by the callbacks below (a type assertion, so the checks in the loop are not narrowed away).
@@ -106,7 +108,7 @@ export class HsmWorker {
     let arrived = 0;
     let received = 0;
     const job = this.submit<number>(
-      (id) => ({ kind: 'wrap', id, modulePath, slot: new Uint8Array(slot), mechanism, wrappingKey: new Uint8Array(wrappingKey), keys: keys.map((k) => ({ handle: new Uint8Array(k.handle), room: k.room })), stop }) satisfies WrapJob,
+      (id) => ({ kind: 'wrap', id, modulePath, slot: new Uint8Array(slot), mechanism, wrappingKey: new Uint8Array(wrappingKey), keys: keys.map((k) => ({ handle: new Uint8Array(k.handle), room: k.room })), control: control.buffer as SharedArrayBuffer }) satisfies WrapJob,
       (result, _objects, resolve, reject) => {
         if (!('count' in result)) reject(new TesseraError('INTERNAL', 'The HSM worker answered a wrap loop with something else.'));
         else resolve(result.count);
@@ -133,6 +135,8 @@ export class HsmWorker {
       for (;;) {
         const batch = outcome?.error ? undefined : queue.shift();
         if (batch) {
+          Atomics.add(control, 1, 1);
+          Atomics.notify(control, 1);
           received += batch.length;
           yield batch;
           continue;
@@ -146,7 +150,8 @@ export class HsmWorker {
         wake = null;
       }
     } finally {
-      Atomics.store(new Int32Array(stop), 0, 1);
+      Atomics.store(control, 0, 1);
+      Atomics.notify(control, 1);
       await job;
     }
   }

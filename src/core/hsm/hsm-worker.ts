@@ -36,7 +36,9 @@ export interface FindJob {
  * on the worker's session: a backup's wrap loop, run here while the main thread seals and writes.
  * The wrapping key is a handle only (a session object the main thread made is visible to every
  * session of the process); no key bytes cross. `room` is the output buffer per key, in bytes.
- * `stop` (one Int32, shared) is set by the main thread to end the loop after the key in hand.
+ * `control` (two Int32s, shared with the main thread): [0] `stop`, set to end the loop after the key
+ * in hand; [1] `taken`, the batches the main thread has taken so far. The worker stays at most
+ * WRAP_BATCH.ahead batches ahead of it, so a slow medium never piles the whole backup up in memory.
  */
 export interface WrapJob {
   kind: 'wrap';
@@ -46,7 +48,7 @@ export interface WrapJob {
   mechanism: number;
   wrappingKey: Uint8Array;
   keys: { handle: Uint8Array; room: number }[];
-  stop: SharedArrayBuffer;
+  control: SharedArrayBuffer;
 }
 
 /**
@@ -67,8 +69,11 @@ export type JobResult =
   | { id: number; ok: true; handles: Uint8Array[] }
   | { id: number; ok: false; error: ReturnType<typeof toErrorData>; /** The WrapJob key the HSM refused. */ at?: number };
 
-/** Wrapped keys per batch, and the longest a batch is held back (ms): the main thread gets work early and often. */
-const WRAP_BATCH = { keys: 64, ms: 10 };
+/**
+ * Wrapped keys per batch, the longest a batch is held back (ms): the main thread gets work early
+ * and often; and how many batches may wait for it (at most ~1,000 keys, ~1.5 MB of RSA-4096 blobs).
+ */
+const WRAP_BATCH = { keys: 64, ms: 10, ahead: 16 };
 
 const modules = new Map<string, Pkcs11Module>();
 
@@ -94,7 +99,10 @@ async function run(job: ListJob | FindJob | WrapJob): Promise<JobResult> {
 
 /** A WrapJob's loop: the wrapped keys go back in batches as they are made; the count at the end. */
 function wrapAll(session: Session, job: WrapJob): JobResult {
-  const stop = new Int32Array(job.stop);
+  const control = new Int32Array(job.control);
+  const STOP = 0;
+  const TAKEN = 1;
+  let sent = 0;
   const wrappingKey = Buffer.from(job.wrappingKey);
   let pending: Buffer[] = [];
   let since = performance.now();
@@ -109,10 +117,16 @@ function wrapAll(session: Session, job: WrapJob): JobResult {
     }
     parentPort?.postMessage({ id: job.id, wrapped: { first: end - pending.length, bytes, ends } } satisfies JobResult, [bytes.buffer]);
     pending = [];
+    sent++;
+    // Wait while the main thread is WRAP_BATCH.ahead batches behind (it notifies as it takes one,
+    // and when it stops the loop); the timeout only re-checks.
+    for (let taken = Atomics.load(control, TAKEN); sent - taken >= WRAP_BATCH.ahead && Atomics.load(control, STOP) === 0; taken = Atomics.load(control, TAKEN)) {
+      Atomics.wait(control, TAKEN, taken, 100);
+    }
     since = performance.now();
   };
   let index = 0;
-  for (; index < job.keys.length && Atomics.load(stop, 0) === 0; index++) {
+  for (; index < job.keys.length && Atomics.load(control, STOP) === 0; index++) {
     const key = job.keys[index] as WrapJob['keys'][number];
     try {
       pending.push(session.wrapKey(job.mechanism, wrappingKey, Buffer.from(key.handle), key.room));

@@ -39,10 +39,15 @@ export interface StandbyRequest {
  * own process.
  */
 export class StandbyProbe {
-  private child: ChildProcess | null;
+  private child: ChildProcess | null = null;
 
   constructor() {
-    this.child = spawnProbe(['--standby'], 'pipe');
+    try {
+      this.child = spawnProbe(['--standby'], 'pipe');
+    } catch {
+      // No standby (spawn can throw, e.g. ENOMEM): probes start their own process, which says why.
+      return;
+    }
     // Waiting for it must not keep this process alive.
     this.child.unref();
     for (const stream of [this.child.stdin, this.child.stdout]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
@@ -83,7 +88,10 @@ function spawnProbe(args: string[], stdin: 'pipe' | 'ignore'): ChildProcess {
  * C_GetSlotList and C_Finalize. The child is this same executable run as plain Node
  * (ELECTRON_RUN_AS_NODE=1 makes the Electron binary behave as node; plain Node ignores it). With
  * `standby`, its waiting process is used if it is still there (it is given this process's
- * environment as it is now); otherwise a new process is started.
+ * environment as it is now); otherwise a new process is started. A standby that ends without an
+ * answer (killed, crashed, or gone before it read its module) does not speak for the module: the
+ * module is probed once more in a process of its own, whose verdict counts (a crashing module
+ * crashes that one too). A standby that does not answer in time is not tried again.
  * @returns the library's description, manufacturer, versions, slot and token counts
  * @throws TesseraError MODULE_INVALID when the child crashed, exited abnormally or did not answer
  *   within `timeoutMs` (it is killed), or the module's own error when it refused a call
@@ -114,17 +122,25 @@ export function probeModule(path: string, timeoutMs = PROBE_TIMEOUT_MS, standby?
     child.stdout?.on('data', (chunk: string) => {
       if (out.length < 64 * 1024) out += chunk;
     });
-    child.on('error', (error) => finish(new TesseraError('INTERNAL', 'The terminal could not start its module check. Nothing was loaded.', error.name)));
+    /** A standby's failure: the verdict of a fresh probe instead. */
+    const again = (): boolean => {
+      if (!waiting || settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      probeModule(path, timeoutMs).then(resolve, reject);
+      return true;
+    };
+    child.on('error', (error) => again() || finish(new TesseraError('INTERNAL', 'The terminal could not start its module check. Nothing was loaded.', error.name)));
     child.on('close', (code, signal) => {
       if (code !== 0) {
-        finish(new TesseraError('MODULE_INVALID', crashed, `probe of ${path}: ${signal ? `signal ${signal}` : `exit code ${code}`}`));
+        if (!again()) finish(new TesseraError('MODULE_INVALID', crashed, `probe of ${path}: ${signal ? `signal ${signal}` : `exit code ${code}`}`));
         return;
       }
       let answer: ProbeAnswer;
       try {
         answer = JSON.parse(out.trim().split('\n').at(-1) ?? '') as ProbeAnswer;
       } catch {
-        finish(new TesseraError('MODULE_INVALID', crashed, `probe of ${path}: no answer`));
+        if (!again()) finish(new TesseraError('MODULE_INVALID', crashed, `probe of ${path}: no answer`));
         return;
       }
       if (answer.ok) finish(null, answer.probe);
