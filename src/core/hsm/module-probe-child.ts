@@ -42,7 +42,7 @@ function standbyRequest(): string | null {
   const text = readFileSync(0, 'utf8').trim();
   if (!text) return null;
   const request = JSON.parse(text) as StandbyRequest;
-  for (const name of Object.keys(process.env)) if (!(name in request.env)) Reflect.deleteProperty(process.env, name);
+  for (const name of Object.keys(process.env)) if (!Object.hasOwn(request.env, name)) Reflect.deleteProperty(process.env, name);
   Object.assign(process.env, request.env);
   return request.path;
 }
