@@ -11,7 +11,7 @@ import { LabError } from '../tests/lab/lab';
 import { PhaseStalls, labForBench, median } from './lab-bench';
 
 const OBJECTS = Number(process.env.OBJECTS ?? 10_000);
-const RUNS = 3;
+const RUNS = Number(process.env.RUNS ?? 5);
 const root = resolve(import.meta.dirname, '..');
 const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
@@ -32,20 +32,13 @@ async function main(): Promise<void> {
     console.log(`Reusing partition "${label}".`);
   }
 
-  // Baseline 1: the bare pkcs11js loop, in its own process.
-  const bare = JSON.parse(execFileSync(process.execPath, [tsx, join(root, 'bench', 'bare-inventory.ts'), state.modulePath, state.softhsmConf, label, state.userPin, String(RUNS)], { env, encoding: 'utf8' })) as { objects: number; times: number[] };
-
-  // Baseline 2: OpenSC's pkcs11-tool, whole process (it also prints every object).
-  const toolTimes: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    execFileSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', label, '--login', '--pin', state.userPin, '--list-objects'], { env, stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
-    toolTimes.push(performance.now() - start);
-  }
-
-  // Core: the same listing the app and the CLI use.
+  // Core: the same listing the app and the CLI use. The baselines and core take turns within each
+  // round, so that a slow spell of this shared machine weighs on both sides of the ratio alike.
   const terminal = await Terminal.open({ home: mkdtempSync(join(tmpdir(), 'tessera-bench-')), frontEnd: 'cli' });
+  const bareTimes: number[] = [];
+  const toolTimes: number[] = [];
   const coreTimes: number[] = [];
+  let bareObjects = 0;
   let count = 0;
   const stalls = new PhaseStalls();
   try {
@@ -54,8 +47,18 @@ async function main(): Promise<void> {
     stalls.phase('inventory: log in');
     await terminal.partition.login(Buffer.from(state.userPin));
     stalls.phase('inventory: list (first, cold)');
-    await terminal.partition.objects(); // warm-up, as the bare loop's first run warms SoftHSM's cache
+    await terminal.partition.objects(); // warm-up, as the bare loop's first run in each process warms SoftHSM's cache
     for (let i = 0; i < RUNS; i++) {
+      stalls.end();
+      // Baseline 1: the bare pkcs11js loop, in its own process (a process initialises a module once):
+      // two runs, the second one counts.
+      const bare = JSON.parse(execFileSync(process.execPath, [tsx, join(root, 'bench', 'bare-inventory.ts'), state.modulePath, state.softhsmConf, label, state.userPin, '2'], { env, encoding: 'utf8' })) as { objects: number; times: number[] };
+      bareTimes.push(bare.times[1] as number);
+      bareObjects = bare.objects;
+      // Baseline 2: OpenSC's pkcs11-tool, whole process (it also prints every object).
+      const toolStart = performance.now();
+      execFileSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', label, '--login', '--pin', state.userPin, '--list-objects'], { env, stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
+      toolTimes.push(performance.now() - toolStart);
       stalls.phase('inventory: list');
       const start = performance.now();
       count = (await terminal.partition.objects()).length;
@@ -69,9 +72,10 @@ async function main(): Promise<void> {
   }
 
   const core = median(coreTimes);
-  const loop = median(bare.times.slice(1).length ? bare.times.slice(1) : bare.times);
+  const loop = median(bareTimes);
   const tool = median(toolTimes);
-  console.log(`\nInventory of "${label}": ${count} objects (bare loop saw ${bare.objects}), median of ${RUNS} runs`);
+  console.log(`\nInventory of "${label}": ${count} objects (bare loop saw ${bareObjects}), median of ${RUNS} rounds (each: bare loop, pkcs11-tool, core)`);
+  console.log(`  per round: core ${coreTimes.map((t) => fmt(t)).join(', ')}; bare loop ${bareTimes.map((t) => fmt(t)).join(', ')}`);
   console.log(`  core (listObjects)        ${fmt(core)}`);
   console.log(`  bare pkcs11js loop        ${fmt(loop)}`);
   console.log(`  pkcs11-tool --list-objects ${fmt(tool)}  (whole process, printing)`);
@@ -79,7 +83,7 @@ async function main(): Promise<void> {
   console.log(`  ratio core / pkcs11-tool  ${(core / tool).toFixed(2)}x`);
   console.log(`  longest event-loop stall while core listed: ${(stalls.phases.find((p) => p.name === 'inventory: list')?.ms ?? 0).toFixed(1)} ms   (target < 50 ms); per phase:`);
   console.log(stalls.report());
-  if (count !== bare.objects) console.log('  WARNING: core and the bare loop saw different object counts');
+  if (count !== bareObjects) console.log('  WARNING: core and the bare loop saw different object counts');
 }
 
 main().catch((error: unknown) => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TesseraError } from '../../src/core/errors';
+import { A, type AttributeSpec } from '../../src/core/hsm/attributes';
 import { CKA, CKO } from '../../src/core/hsm/constants';
 import type { Terminal } from '../../src/core/terminal';
 import { LAB_USER_PIN } from '../lab/lab';
@@ -145,6 +146,36 @@ describe('object inventory', () => {
       expect(secret.attributes.map((a) => a.type)).not.toContain(0x11);
       expect(secret.withheld.map((w) => w.name)).toContain('key value');
       expect(secret.attributes.find((a) => a.name === 'check value')?.value).toMatch(/^[0-9a-f]{6}$/);
+    } finally {
+      await terminal.partition.logout();
+    }
+  });
+
+  it('never reads key material, whether a template was checked before or changed since', async () => {
+    await terminal.partition.login(Buffer.from(LAB_USER_PIN));
+    try {
+      const session = terminal.partition.coSession();
+      const [aes] = session.findAll([{ type: CKA.CLASS, value: CKO.SECRET_KEY }]);
+      if (!aes) throw new Error('the lab partition holds no secret key');
+      const refusal = (specs: readonly AttributeSpec[], objectClass: number): string | undefined => {
+        try {
+          session.read(aes, specs, objectClass);
+        } catch (error) {
+          return error instanceof TesseraError ? `${error.code}: ${error.message}` : String(error);
+        }
+        return undefined;
+      };
+      // A frozen template is checked once per object class: CKA_VALUE is a certificate's DER, but a
+      // secret key's key material, so the same template passes for one and is refused for the other.
+      const value = Object.freeze([A.label, A.certificateValue]);
+      expect(refusal(value, CKO.CERTIFICATE)).toBeUndefined();
+      expect(refusal(value, CKO.SECRET_KEY)).toBe('INTERNAL: The terminal refused to read key material.');
+      expect(refusal(value, CKO.SECRET_KEY)).toBe('INTERNAL: The terminal refused to read key material.');
+      // An array that is not frozen is checked at every read: changed after a read, it is refused.
+      const open: AttributeSpec[] = [A.label];
+      expect(refusal(open, CKO.SECRET_KEY)).toBeUndefined();
+      open.push(A.certificateValue);
+      expect(refusal(open, CKO.SECRET_KEY)).toBe('INTERNAL: The terminal refused to read key material.');
     } finally {
       await terminal.partition.logout();
     }

@@ -329,6 +329,19 @@ const curveNames: Record<string, { name: string; bits: number }> = {
  * encoding (explicit parameters); an unknown OID or name is returned as such with 0 bits.
  */
 export function describeCurve(der: Buffer, keyType: number | null = null): { name: string; bits: number } | null {
+  // Partitions hold thousands of keys on a handful of curves: each (key type, CKA_EC_PARAMS) is described once.
+  const memoKey = `${keyType}:${der.toString('latin1')}`;
+  const known = describedCurves.get(memoKey);
+  if (known !== undefined) return known;
+  const described = describeCurveOnce(der, keyType);
+  if (describedCurves.size >= 256) describedCurves.clear();
+  describedCurves.set(memoKey, described);
+  return described;
+}
+
+const describedCurves = new Map<string, { name: string; bits: number } | null>();
+
+function describeCurveOnce(der: Buffer, keyType: number | null): { name: string; bits: number } | null {
   if (der.length < 3 || der[1] !== der.length - 2) return null;
   let curve: { name: string; bits: number };
   if (der[0] === 0x06) {

@@ -24,13 +24,20 @@ function encodeText(text: string | Buffer): string {
   return encodeBytes(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, true);
 }
 
+/** Each byte's percent-encoding (`%xx`), and the same with RFC 3986 unreserved characters kept as they are. */
+const percent = Array.from({ length: 256 }, (_, byte) => `%${byte.toString(16).padStart(2, '0')}`);
+const keptOrPercent = percent.map((encoded, byte) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : encoded));
+
 function encodeBytes(bytes: Buffer, keepUnreserved: boolean): string {
+  const table = keepUnreserved ? keptOrPercent : percent;
   let out = '';
-  for (const byte of bytes) {
-    const ch = String.fromCharCode(byte);
-    out += keepUnreserved && /[A-Za-z0-9\-._~]/.test(ch) ? ch : `%${byte.toString(16).padStart(2, '0')}`;
-  }
+  for (const byte of bytes) out += table[byte] as string;
   return out;
+}
+
+/** The token part of an object's URI (`pkcs11:token=…;serial=…`), the same for every object of a partition. */
+export function tokenUriPart(tokenLabel: string | Buffer, tokenSerial: string): string {
+  return `pkcs11:token=${encodeText(tokenLabel)};serial=${encodeText(tokenSerial)}`;
 }
 
 /**
@@ -38,15 +45,13 @@ function encodeBytes(bytes: Buffer, keepUnreserved: boolean): string {
  * label, label and id percent-encoded as it is on the token (unreserved ASCII kept in token and object).
  */
 export function objectUri(o: ObjectIdentity): string {
-  const parts = [
-    `token=${encodeText(o.tokenLabel)}`,
-    `serial=${encodeText(o.tokenSerial)}`,
-    `object=${encodeText(o.label)}`,
-    `id=${encodeBytes(o.id, false)}`,
-  ];
+  return objectUriIn(tokenUriPart(o.tokenLabel, o.tokenSerial), o);
+}
+
+/** `objectUri` with the token part made already by `tokenUriPart` (a listing makes it once). */
+export function objectUriIn(tokenPart: string, o: Pick<ObjectIdentity, 'objectClass' | 'label' | 'id'>): string {
   const type = typeNames[o.objectClass];
-  if (type) parts.push(`type=${type}`);
-  return `pkcs11:${parts.join(';')}`;
+  return `${tokenPart};object=${encodeText(o.label)};id=${encodeBytes(o.id, false)}${type ? `;type=${type}` : ''}`;
 }
 
 /** A parsed URI: labels and ids as the bytes the URI names; `vendor` holds `x-…` attributes as text. */
