@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import type { ObjectSummary, TokenSummary } from '../../shared/types';
 import { toErrorData } from '../errors';
 import { toHsmError } from './hsm-errors';
-import { listObjects } from './inventory';
+import { streamObjects } from './inventory';
 import { Pkcs11Module } from './module';
 import type { Session } from './session';
 
@@ -90,8 +90,8 @@ async function run(job: ListJob | FindJob | WrapJob): Promise<JobResult> {
       const template = job.template.map(({ type, value }) => ({ type, value: value instanceof Uint8Array ? Buffer.from(value) : value }));
       return { id: job.id, ok: true, handles: session.findAll(template).map((h) => new Uint8Array(h)) };
     }
-    const objects = await listObjects(session, job.token, (batch) => parentPort?.postMessage({ id: job.id, batch } satisfies JobResult));
-    return { id: job.id, ok: true, count: objects.length };
+    const count = await streamObjects(session, job.token, (batch) => parentPort?.postMessage({ id: job.id, batch } satisfies JobResult));
+    return { id: job.id, ok: true, count };
   } finally {
     session.close();
   }

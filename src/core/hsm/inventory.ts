@@ -18,11 +18,22 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Lists every object; `onBatch` receives them in batches of `batchSize` as they are read. */
-export async function listObjects(session: Session, token: TokenSummary, onBatch?: (objects: ObjectSummary[]) => void, batchSize = 500): Promise<ObjectSummary[]> {
+/** Lists every object of the partition, in the token's order. */
+export async function listObjects(session: Session, token: TokenSummary): Promise<ObjectSummary[]> {
+  const out: ObjectSummary[] = [];
+  await streamObjects(session, token, (batch) => out.push(...batch));
+  return out;
+}
+
+/**
+ * Reads every object and hands them to `onBatch` in batches of `batchSize` as they are read, keeping
+ * none: the HSM worker posts each batch on, and a 10,000-object listing held here as well would only
+ * be work for the garbage collector. Returns how many objects were read.
+ */
+export async function streamObjects(session: Session, token: TokenSummary, onBatch: (objects: ObjectSummary[]) => void, batchSize = 500): Promise<number> {
   const handles = session.findAll();
   const tokenPart = uriTokenPart(token);
-  const out: ObjectSummary[] = [];
+  let count = 0;
   let batch: ObjectSummary[] = [];
   let sliceStart = performance.now();
   const seen = new Map<string, number>();
@@ -31,10 +42,9 @@ export async function listObjects(session: Session, token: TokenSummary, onBatch
     const key = `${read.uri};${read.digest}`;
     const twin = seen.get(key) ?? 0;
     seen.set(key, twin + 1);
-    const summary = summarise(token, read, twin);
-    out.push(summary);
-    batch.push(summary);
-    if (onBatch && batch.length === batchSize) {
+    batch.push(summarise(token, read, twin));
+    count++;
+    if (batch.length === batchSize) {
       onBatch(batch);
       batch = [];
     }
@@ -43,8 +53,8 @@ export async function listObjects(session: Session, token: TokenSummary, onBatch
       sliceStart = performance.now();
     }
   }
-  if (onBatch && batch.length > 0) onBatch(batch);
-  return out;
+  if (batch.length > 0) onBatch(batch);
+  return count;
 }
 
 /**

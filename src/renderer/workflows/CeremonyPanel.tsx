@@ -195,7 +195,7 @@ function Notices({ view }: { view: CeremonyView }): React.JSX.Element | null {
     <ul className="notices" aria-label="What happened">
       {view.notices.map((n, i) => (
         <li key={i} className={`notice notice-${n.level}`}>
-          <span className="notice-mark">{n.level === 'error' ? 'Error: ' : n.level === 'warning' ? 'Refused: ' : ''}</span>
+          <span className="notice-mark">{n.level === 'error' ? 'Error: ' : n.level === 'warning' ? 'Warning: ' : ''}</span>
           {n.text}
           {n.detail ? (
             <details>
