@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { ObjectSummary, TokenSummary } from '../../shared/types';
 import { TesseraError } from '../errors';
 import type { FindJob, JobResult, ListJob, SearchTemplate, WrapJob, WrappedBatch } from './hsm-worker';
+import { type ObjectRead, ObjectNamer } from './inventory';
 import type { Handle } from './pkcs11-adapter';
 
 /** Built, the worker is out/main/hsm-worker.js beside the bundle; from source, it is loaded through tsx. */
@@ -25,7 +26,7 @@ export class KeyNotWrapped extends TesseraError {
 export class HsmWorker {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { objects: ObjectSummary[]; wrapped?(batch: WrappedBatch): void; done(result: Extract<JobResult, { ok: true }>, objects: ObjectSummary[]): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { objects: ObjectSummary[]; listing?: Listing; wrapped?(batch: WrappedBatch): void; done(result: Extract<JobResult, { ok: true }>, objects: ObjectSummary[]): void; reject(error: Error): void }>();
 
   private start(): Worker {
     if (this.worker) return this.worker;
@@ -33,8 +34,12 @@ export class HsmWorker {
     worker.on('message', (result: JobResult) => {
       const job = this.pending.get(result.id);
       if (!job) return;
-      if ('batch' in result) {
-        job.objects.push(...result.batch);
+      if ('reads' in result) {
+        if (job.listing) job.listing.add(result.reads);
+        else {
+          this.pending.delete(result.id);
+          job.reject(new TesseraError('INTERNAL', 'The HSM worker sent objects for something that is not a listing.'));
+        }
         return;
       }
       if ('wrapped' in result) {
@@ -43,7 +48,10 @@ export class HsmWorker {
       }
       this.pending.delete(result.id);
       if (!result.ok) job.reject(result.at === undefined ? new TesseraError(result.error.code, result.error.message, result.error.detail) : new KeyNotWrapped(result.at, result.error.code, result.error.message, result.error.detail));
-      else job.done(result, job.objects);
+      else if (job.listing) {
+        const listing = job.listing;
+        listing.end(() => job.done(result, listing.objects));
+      } else job.done(result, job.objects);
     });
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', () => {
@@ -62,12 +70,19 @@ export class HsmWorker {
 
   listObjects(modulePath: string, slot: Handle, token: TokenSummary): Promise<ObjectSummary[]> {
     return this.submit<ObjectSummary[]>(
-      (id) => ({ kind: 'list', id, modulePath, slot: new Uint8Array(slot), token: { label: token.label, labelHex: token.labelHex, serial: token.serial, manufacturer: token.manufacturer, model: token.model } }),
+      (id) => ({ kind: 'list', id, modulePath, slot: new Uint8Array(slot) }),
       (result, objects, resolve, reject) => {
         if (!('count' in result)) reject(new TesseraError('INTERNAL', 'The HSM worker answered a listing with something else.'));
         else if (result.count !== objects.length) reject(new TesseraError('INTERNAL', 'The inventory arrived incomplete. Refresh the list.', `${objects.length} of ${result.count}`));
         else resolve(objects);
       },
+      undefined,
+      (id) =>
+        new Listing(new ObjectNamer(token), (error) => {
+          const job = this.pending.get(id);
+          this.pending.delete(id);
+          job?.reject(error);
+        }),
     );
   }
 
@@ -156,11 +171,11 @@ export class HsmWorker {
     }
   }
 
-  private submit<T>(job: (id: number) => ListJob | FindJob | WrapJob, done: (result: Extract<JobResult, { ok: true }>, objects: ObjectSummary[], resolve: (value: T) => void, reject: (error: Error) => void) => void, wrapped?: (batch: WrappedBatch) => void): Promise<T> {
+  private submit<T>(job: (id: number) => ListJob | FindJob | WrapJob, done: (result: Extract<JobResult, { ok: true }>, objects: ObjectSummary[], resolve: (value: T) => void, reject: (error: Error) => void) => void, wrapped?: (batch: WrappedBatch) => void, listing?: (id: number) => Listing): Promise<T> {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { objects: [], ...(wrapped ? { wrapped } : {}), done: (result, objects) => done(result, objects, resolve, reject), reject });
+      this.pending.set(id, { objects: [], ...(wrapped ? { wrapped } : {}), ...(listing ? { listing: listing(id) } : {}), done: (result, objects) => done(result, objects, resolve, reject), reject });
       worker.ref();
       worker.postMessage(job(id));
     }).finally(() => {
@@ -178,4 +193,78 @@ export class HsmWorker {
     this.worker = null;
     if (worker) await worker.terminate();
   }
+}
+
+/** The longest the main thread summarises arriving objects before it lets other work run (ms). */
+const SLICE_MS = 8;
+
+/**
+ * A listing's objects as they arrive from the worker: named and summarised on this thread
+ * (ObjectNamer) while the worker reads the next ones, in slices of at most SLICE_MS, so that batches
+ * arriving together never stall the event loop. `end` runs its callback once every read that
+ * arrived is summarised; a read that cannot be summarised fails the listing (`fail`), not the terminal.
+ */
+class Listing {
+  readonly objects: ObjectSummary[] = [];
+  private readonly queue: ObjectRead[][] = [];
+  private at = 0;
+  private scheduled = false;
+  private failed = false;
+  private ended: (() => void) | null = null;
+
+  constructor(
+    private readonly namer: ObjectNamer,
+    private readonly fail: (error: Error) => void,
+  ) {}
+
+  add(reads: ObjectRead[]): void {
+    this.queue.push(reads);
+    this.schedule();
+  }
+
+  end(then: () => void): void {
+    this.ended = then;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.failed) return;
+    this.scheduled = true;
+    setImmediate(() => this.slice());
+  }
+
+  private slice(): void {
+    this.scheduled = false;
+    const start = performance.now();
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue[0] as ObjectRead[];
+        this.objects.push(this.namer.summarise(fromWire(batch[this.at++] as ObjectRead)));
+        if (this.at === batch.length) {
+          this.queue.shift();
+          this.at = 0;
+        }
+        if (this.queue.length > 0 && performance.now() - start > SLICE_MS) {
+          this.schedule();
+          return;
+        }
+      }
+    } catch (error) {
+      this.failed = true;
+      this.fail(new TesseraError('INTERNAL', 'The inventory could not be read. Refresh the list.', error instanceof Error ? error.message : String(error)));
+      return;
+    }
+    const ended = this.ended;
+    this.ended = null;
+    ended?.();
+  }
+}
+
+/** A read as it arrives from the worker: byte values come as Uint8Array; Buffer views on the same bytes again (no copy). */
+function fromWire(read: ObjectRead): ObjectRead {
+  for (const [type, value] of read.read.values) {
+    const bytes: unknown = value;
+    if (bytes instanceof Uint8Array && !Buffer.isBuffer(bytes)) read.read.values.set(type, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+  return read;
 }

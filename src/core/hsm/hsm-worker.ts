@@ -4,19 +4,18 @@
 // and logins are process-wide: the worker binds to the module the main thread opened and opens its
 // own session on the same slot, which shares the main thread's login.
 import { parentPort } from 'node:worker_threads';
-import type { ObjectSummary, TokenSummary } from '../../shared/types';
 import { toErrorData } from '../errors';
 import { toHsmError } from './hsm-errors';
-import { streamObjects } from './inventory';
+import { type ObjectRead, streamReads } from './inventory';
 import { Pkcs11Module } from './module';
 import type { Session } from './session';
 
+/** The listing's reads of every object on `slot` (streamReads), sent back in batches as they are made. */
 export interface ListJob {
   kind: 'list';
   id: number;
   modulePath: string;
   slot: Uint8Array;
-  token: TokenSummary;
 }
 
 /** A search template as it crosses to the worker (byte values arrive as Uint8Array). */
@@ -61,9 +60,12 @@ export interface WrappedBatch {
   ends: number[];
 }
 
-/** Objects (and wrapped keys) come in batches, so that receiving 10,000 of them never stalls the main thread. */
+/**
+ * Objects' reads (and wrapped keys) come in batches, so that receiving 10,000 of them never stalls
+ * the main thread. A read's byte values arrive as Uint8Array (structured clone), not Buffer.
+ */
 export type JobResult =
-  | { id: number; batch: ObjectSummary[] }
+  | { id: number; reads: ObjectRead[] }
   | { id: number; wrapped: WrappedBatch }
   | { id: number; ok: true; count: number }
   | { id: number; ok: true; handles: Uint8Array[] }
@@ -90,7 +92,7 @@ async function run(job: ListJob | FindJob | WrapJob): Promise<JobResult> {
       const template = job.template.map(({ type, value }) => ({ type, value: value instanceof Uint8Array ? Buffer.from(value) : value }));
       return { id: job.id, ok: true, handles: session.findAll(template).map((h) => new Uint8Array(h)) };
     }
-    const count = await streamObjects(session, job.token, (batch) => parentPort?.postMessage({ id: job.id, batch } satisfies JobResult));
+    const count = await streamReads(session, (reads) => parentPort?.postMessage({ id: job.id, reads } satisfies JobResult));
     return { id: job.id, ok: true, count };
   } finally {
     session.close();

@@ -20,29 +20,29 @@ export function yieldToEventLoop(): Promise<void> {
 
 /** Lists every object of the partition, in the token's order. */
 export async function listObjects(session: Session, token: TokenSummary): Promise<ObjectSummary[]> {
+  const namer = new ObjectNamer(token);
   const out: ObjectSummary[] = [];
-  await streamObjects(session, token, (batch) => out.push(...batch));
+  await streamReads(session, (reads) => {
+    for (const read of reads) out.push(namer.summarise(read));
+  });
   return out;
 }
 
 /**
- * Reads every object and hands them to `onBatch` in batches of `batchSize` as they are read, keeping
- * none: the HSM worker posts each batch on, and a 10,000-object listing held here as well would only
- * be work for the garbage collector. Returns how many objects were read.
+ * Reads every object's listing attributes (ObjectRead), in the token's order, and hands them to
+ * `onBatch` in batches of `batchSize` as they are read, keeping none. The HSM worker runs this and
+ * posts each batch to the main thread, which names and summarises the objects (ObjectNamer) while
+ * the worker reads the next ones: the PKCS#11 calls are the listing's critical path, so nothing else
+ * runs between them. Returns how many objects were read.
+ * @throws TesseraError for failures that concern the session, login, token or object (Session.read)
  */
-export async function streamObjects(session: Session, token: TokenSummary, onBatch: (objects: ObjectSummary[]) => void, batchSize = 500): Promise<number> {
+export async function streamReads(session: Session, onBatch: (reads: ObjectRead[]) => void, batchSize = 100): Promise<number> {
   const handles = session.findAll();
-  const tokenPart = uriTokenPart(token);
   let count = 0;
-  let batch: ObjectSummary[] = [];
+  let batch: ObjectRead[] = [];
   let sliceStart = performance.now();
-  const seen = new Map<string, number>();
   for (const handle of handles) {
-    const read = readSummary(session, tokenPart, handle);
-    const key = `${read.uri};${read.digest}`;
-    const twin = seen.get(key) ?? 0;
-    seen.set(key, twin + 1);
-    batch.push(summarise(token, read, twin));
+    batch.push(readObject(session, handle));
     count++;
     if (batch.length === batchSize) {
       onBatch(batch);
@@ -55,6 +55,29 @@ export async function streamObjects(session: Session, token: TokenSummary, onBat
   }
   if (batch.length > 0) onBatch(batch);
   return count;
+}
+
+/**
+ * Names and summarises the reads of one listing, in the token's order: the URI, the digest, the ref
+ * (with the twin ordinal, counted across every batch of the listing) and the summary's fields.
+ */
+export class ObjectNamer {
+  private readonly tokenPart: string;
+  /** How many objects had each URI and digest so far: the next twin's ordinal. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly token: TokenSummary) {
+    this.tokenPart = uriTokenPart(token);
+  }
+
+  /** The listing's entry for the next object read. */
+  summarise(read: ObjectRead): ObjectSummary {
+    const named = identify(this.tokenPart, kindOf(read.objectClass, read.keyType), read);
+    const key = `${named.uri};${named.digest}`;
+    const twin = this.seen.get(key) ?? 0;
+    this.seen.set(key, twin + 1);
+    return summarise(this.token, named, twin);
+  }
 }
 
 /**
@@ -109,14 +132,15 @@ function resolveRef(session: Session, token: TokenSummary, ref: string): Handle 
   return found;
 }
 
-interface SummaryRead {
+/** One object as the listing reads it: its class, key type and attributes, before it is named. */
+export interface ObjectRead {
   objectClass: number;
   keyType: number | null;
   read: AttributeRead;
 }
 
 /** A read object with what names it: its URI and the digest of its public attributes. */
-interface IdentifiedRead extends SummaryRead {
+interface IdentifiedRead extends ObjectRead {
   uri: string;
   digest: string;
 }
@@ -166,12 +190,17 @@ function kindOf(objectClass: number, keyType: number | null): Kind {
   return kind;
 }
 
-function readSummary(session: Session, tokenPart: string, handle: Handle): IdentifiedRead {
+/** The listing's attributes of one object: class and key type first, then the rest in one call where the token allows, then the dates. */
+function readObject(session: Session, handle: Handle): ObjectRead {
   const { objectClass, keyType } = classify(session, handle);
-  const kind = kindOf(objectClass, keyType);
-  const read = session.read(handle, kind.specs, objectClass, keyType);
+  const read = session.read(handle, kindOf(objectClass, keyType).specs, objectClass, keyType);
   readDates(session, handle, objectClass, keyType, read);
-  return identify(tokenPart, kind, { objectClass, keyType, read });
+  return { objectClass, keyType, read };
+}
+
+function readSummary(session: Session, tokenPart: string, handle: Handle): IdentifiedRead {
+  const read = readObject(session, handle);
+  return identify(tokenPart, kindOf(read.objectClass, read.keyType), read);
 }
 
 /** Attributes that enter the digest, beside class and key type: what the object is, not how it may be used. */
@@ -183,7 +212,7 @@ const identityTypes = [CKA.LABEL, CKA.ID, CKA.TOKEN, CKA.PRIVATE, CKA.SENSITIVE,
  * (type: 4 bytes, length: 8 bytes, big-endian; numbers as 8 bytes, booleans as 1 byte).
  * Usage flags and dates are left out, so that a key whose usage changes keeps its ref.
  */
-function identify(tokenPart: string, kind: Kind, r: SummaryRead): IdentifiedRead {
+function identify(tokenPart: string, kind: Kind, r: ObjectRead): IdentifiedRead {
   const v = r.read.values;
   // Measured first, then written into one buffer and hashed once: a 10,000-object listing does this 10,000 times.
   let size = r.keyType === null ? 20 : 40;
