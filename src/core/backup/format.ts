@@ -440,28 +440,17 @@ const WEB_CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-
 export async function verifyBytesAsync(bytes: Buffer): Promise<Verdict> {
   const f = await frameAsync(bytes, pacer());
   if (!('signed' in f)) return f;
-  return digestsAsync(f, bytes);
-}
-
-/** The checksum, the signature and the whole file's SHA-256 of a framed file (see verifyBytesAsync). */
-async function digestsAsync(f: Framed, bytes: Buffer): Promise<Verdict> {
   const bad = (problem: string): Verdict => ({ valid: false, problem, header: f.header });
   const hex = (digest: ArrayBuffer): string => Buffer.from(digest).toString('hex');
-  // The three passes run side by side on libuv's threads; their verdicts are taken in verifyBytes's order.
-  const signer = signerKey(f.header);
-  const curve = typeof signer === 'string' ? undefined : WEB_CURVES[signer.asymmetricKeyDetails?.namedCurve ?? ''];
-  const checksum = webcrypto.subtle.digest('SHA-256', f.signed);
   const whole = webcrypto.subtle.digest('SHA-256', bytes);
-  const signed =
-    typeof signer !== 'string' && signer.asymmetricKeyType === 'ec' && curve
-      ? webcrypto.subtle.importKey('spki', signer.export({ format: 'der', type: 'spki' }), { name: 'ECDSA', namedCurve: curve }, false, ['verify']).then((key) => webcrypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, Buffer.from(f.trailer.signature, 'base64'), f.signed))
-      : null;
-  // A verdict given before one of them is awaited leaves it unneeded.
-  for (const pass of [checksum, whole, signed]) pass?.catch(() => undefined);
-  if (hex(await checksum) !== f.trailer.sha256) return bad(CHECKSUM_WRONG);
+  whole.catch(() => undefined); // awaited last; a verdict given earlier leaves it unneeded
+  if (hex(await webcrypto.subtle.digest('SHA-256', f.signed)) !== f.trailer.sha256) return bad(CHECKSUM_WRONG);
+  const signer = signerKey(f.header);
   if (typeof signer === 'string') return bad(signer);
-  if (!signed) return verifyBytes(bytes);
-  if (!(await signed)) return bad(SIGNATURE_WRONG);
+  const curve = WEB_CURVES[signer.asymmetricKeyDetails?.namedCurve ?? ''];
+  if (signer.asymmetricKeyType !== 'ec' || !curve) return verifyBytes(bytes);
+  const key = await webcrypto.subtle.importKey('spki', signer.export({ format: 'der', type: 'spki' }), { name: 'ECDSA', namedCurve: curve }, false, ['verify']);
+  if (!(await webcrypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, Buffer.from(f.trailer.signature, 'base64'), f.signed))) return bad(SIGNATURE_WRONG);
   return { valid: true, backup: { header: f.header, entries: f.entries, trailer: f.trailer, sha256: hex(await whole), size: bytes.length } };
 }
 
@@ -469,7 +458,7 @@ async function digestsAsync(f: Framed, bytes: Buffer): Promise<Verdict> {
  * `verifyBytesAsync` of a file that is read as it is written (a backup's read-back): `add` takes
  * the file's bytes in order as they come and checks the framing of every record they complete at
  * once, so that when the last bytes are in, `verdict` has only those and the digests to check.
- * The verdicts are verifyBytesAsync's.
+ * The verdicts are verifyBytes's.
  */
 export class GrowingFileCheck {
   private bytes: Buffer;
