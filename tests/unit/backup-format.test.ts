@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decapsulate, encapsulate, escrowPublic, fingerprint, newEscrowKey } from '../../src/core/backup/escrow';
-import { type BackupHeader, type EntryBody, MAGIC, entryInRecord, fileEnd, fileStart, openEntry, sealChecked, sealEntry, verifyBytes, verifyBytesAsync } from '../../src/core/backup/format';
+import { type BackupHeader, type EntryBody, EntrySealer, MAGIC, entryInRecord, fileEnd, fileStart, openEntry, prepareEntry, sealEntry, verifyBytes, verifyBytesAsync } from '../../src/core/backup/format';
 import { inspectBackupFile, verifyBackupFile } from '../../src/core/backup/verify';
 import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../../src/core/backup/manifest';
 import { isRemovable, parseMountInfo } from '../../src/core/media/mounts';
@@ -53,12 +53,44 @@ describe('the backup file', () => {
   });
 
   it('seals an entry checked: the record opens to the body, and a body a restore would refuse is not sealed', () => {
-    const body: EntryBody = { kind: 'object', index: 7, class: 'secret-key', label: 'k', id: 'aa', keyType: 0x1f, attributes: [{ type: 0x1, name: 'token', value: true }], wrapped: 'AAAA', check: { kind: 'check-value', value: 'abcdef' } };
-    const record = sealChecked(body, contentKey, header.backupId);
+    const { wrapped, ...body } = { kind: 'object', index: 7, class: 'secret-key', label: 'k', id: 'aa', keyType: 0x1f, attributes: [{ type: 0x1, name: 'token', value: true }], wrapped: 'AAAA', check: { kind: 'check-value', value: 'abcdef' } } satisfies EntryBody;
+    const sealer = new EntrySealer(contentKey, header.backupId);
+    const prepared = prepareEntry(body, true);
+    const record = prepared && sealer.seal(prepared, wrapped);
     const entry = record && entryInRecord(record);
-    expect(entry && openEntry(entry, contentKey, header.backupId)).toEqual(body);
-    expect(sealChecked({ ...body, label: 'x'.repeat(1025) }, contentKey, header.backupId)).toBeNull();
-    expect(sealChecked({ ...body, wrapped: 'not base64!' }, contentKey, header.backupId)).toBeNull();
+    expect(entry && openEntry(entry, contentKey, header.backupId)).toEqual({ ...body, wrapped });
+    expect(prepareEntry({ ...body, label: 'x'.repeat(1025) }, true)).toBeNull();
+    expect(prepared && sealer.seal(prepared, 'not base64!')).toBeNull();
+    // A wrapped key goes only where one is expected, and where one is expected it must come.
+    expect(prepared && sealer.seal(prepared, null)).toBeNull();
+    const plain = prepareEntry({ ...body, index: 8 }, false);
+    expect(plain && sealer.seal(plain, wrapped)).toBeNull();
+    expect(prepareEntry({ ...body, wrapped } as EntryBody, true)).toBeNull();
+  });
+
+  it('a prepared entry, sealed with its wrapped key, opens to exactly the body JSON.stringify would give, each under a nonce of its own', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 40 });
+    const attribute = fc.record({ type: fc.nat(), name: fc.string({ maxLength: 20 }), value: fc.oneof(fc.boolean(), fc.nat(), text) });
+    const check = fc.oneof(fc.constant(undefined), fc.record({ kind: fc.constant('check-value' as const), value: fc.stringMatching(/^[0-9a-f]{0,12}$/) }), fc.record({ kind: fc.constant('none' as const), reason: text }));
+    const sealer = new EntrySealer(contentKey, header.backupId);
+    const nonces = new Set<string>();
+    fc.assert(
+      fc.property(fc.nat({ max: 1000 }), text, fc.stringMatching(/^[0-9a-f]{0,20}$/), fc.array(attribute, { maxLength: 6 }), fc.uint8Array({ maxLength: 300 }), check, (index, label, id, attributes, key, kcv) => {
+        const body: EntryBody = { kind: 'object', index, class: 'private-key', label, id, keyType: 3, attributes, ...(kcv ? { check: kcv } : {}) };
+        const wrapped = Buffer.from(key).toString('base64');
+        const prepared = prepareEntry(body, true);
+        const record = prepared && sealer.seal(prepared, wrapped);
+        const entry = record && entryInRecord(record);
+        expect(entry).not.toBeNull();
+        if (!entry) return;
+        const whole = { kind: 'object', index, class: 'private-key', label, id, keyType: 3, attributes, wrapped, ...(kcv ? { check: kcv } : {}) };
+        expect(openEntry(entry, contentKey, header.backupId)).toEqual(whole);
+        expect(entry.sealed.length).toBe(Buffer.byteLength(JSON.stringify(whole)) + 16);
+        nonces.add(entry.nonce.toString('hex'));
+      }),
+      { numRuns: 600 },
+    );
+    expect(nonces.size).toBe(600);
   });
 
   it('rejects every single flipped bit, at every position of the file', () => {

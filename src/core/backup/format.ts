@@ -83,7 +83,7 @@ function buildSchemas() {
       .strict(),
     z.object({ kind: z.literal('excluded'), index: z.number().int().min(0), class: z.enum(objectClasses), label: z.string().max(1024), id: hex.max(512), reason: z.string().max(300) }).strict(),
   ]);
-  return { headerSchema, trailerSchema, attributeSchema, checkSchema, entrySchema };
+  return { b64, headerSchema, trailerSchema, attributeSchema, checkSchema, entrySchema };
 }
 type Schemas = ReturnType<typeof buildSchemas>;
 let built: Schemas | null = null;
@@ -126,51 +126,118 @@ function entryAad(backupId: string, index: number): Buffer {
  * Built in one buffer (no joins of parts); the plaintext is overwritten once sealed.
  */
 export function sealEntry(body: EntryBody, contentKey: Buffer, backupId: string): Buffer {
-  return seal(Buffer.from(JSON.stringify(body)), body.index, contentKey, backupId, true);
+  const plain = Buffer.from(JSON.stringify(body));
+  try {
+    return seal(plain, body.index, contentKey, backupId, randomFillSync(Buffer.alloc(12)));
+  } finally {
+    plain.fill(0);
+  }
 }
 
-function seal(plain: Buffer, index: number, contentKey: Buffer, backupId: string, wipePlain: boolean): Buffer {
+/** The record of `plain` (see sealEntry) under `nonce`, which must never have been used with `contentKey`. */
+function seal(plain: Buffer, index: number, contentKey: Buffer, backupId: string, nonce: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + 4 + 12 + plain.length + 16);
   out.writeUInt8(RECORD.entry, 0);
   out.writeUInt32BE(out.length - 5, 1);
   out.writeUInt32BE(index, 5);
-  const nonce = randomFillSync(out, 9, 12).subarray(9, 21);
+  nonce.copy(out, 9);
   const cipher = createCipheriv('aes-256-gcm', contentKey, nonce);
   cipher.setAAD(entryAad(backupId, index));
   // AES-GCM gives as many bytes as it takes: update and final fill exactly the room for the ciphertext.
   let at = 21 + cipher.update(plain).copy(out, 21);
   at += cipher.final().copy(out, at);
   cipher.getAuthTag().copy(out, at);
-  if (wipePlain) plain.fill(0);
   return out;
 }
 
 /**
- * `sealEntry`, then the entry opened again from the very record bytes returned, as a restore
- * opens it: the record must decrypt and authenticate under `contentKey` to exactly the plaintext
- * that was sealed (byte for byte), and the body must be one a restore accepts (entrySchema). The
- * body is checked as an object: its JSON, which the record holds byte for byte, parses back to it,
- * so the JSON.parse of `openEntry` adds nothing but time.
- * @returns the record; null when the entry does not open as sealed, or a restore would refuse its body
+ * An entry's plaintext made before its wrapped key exists: the JSON of its body up to the place of
+ * the wrapped key (`head`) and after it (`tail`, null for an entry that carries none). A backup
+ * prepares its entries before the officers confirm, so that afterwards only the wrapped keys the
+ * HSM gives are put in (EntrySealer.seal).
  */
-export function sealChecked(body: EntryBody, contentKey: Buffer, backupId: string): Buffer | null {
-  if (!schemas().entrySchema.safeParse(body).success) return null;
-  const plain = Buffer.from(JSON.stringify(body));
-  try {
-    const record = seal(plain, body.index, contentKey, backupId, false);
-    const entry = entryInRecord(record);
-    if (!entry || entry.index !== body.index) return null;
-    const decipher = createDecipheriv('aes-256-gcm', contentKey, entry.nonce, { authTagLength: 16 });
-    decipher.setAAD(entryAad(backupId, entry.index));
-    decipher.setAuthTag(entry.sealed.subarray(entry.sealed.length - 16));
-    const opened = Buffer.concat([decipher.update(entry.sealed.subarray(0, entry.sealed.length - 16)), decipher.final()]);
-    const same = opened.equals(plain);
-    opened.fill(0);
-    return same ? record : null;
-  } catch {
-    return null;
-  } finally {
-    plain.fill(0);
+export interface PreparedEntry {
+  index: number;
+  head: Buffer;
+  tail: Buffer | null;
+}
+
+/**
+ * Checks `body` as a restore will (entrySchema), and prepares its JSON. `body` comes without its
+ * wrapped key; `wraps` says whether one goes in (as `wrapped`, after `attributes` and before
+ * `check`, where JSON.stringify of the whole body puts it). The schema's checks of the fields are
+ * independent of one another, so this check (with an empty `wrapped`) and EntrySealer.seal's of the
+ * wrapped key itself are together the schema's check of the whole body.
+ * @returns null when a restore would refuse the body (or it already holds a wrapped key)
+ */
+export function prepareEntry(body: EntryBody, wraps: boolean): PreparedEntry | null {
+  if ('wrapped' in body || (wraps && body.kind !== 'object')) return null;
+  if (!schemas().entrySchema.safeParse(wraps ? { ...body, wrapped: '' } : body).success) return null;
+  if (!wraps || body.kind !== 'object') return { index: body.index, head: Buffer.from(JSON.stringify(body)), tail: null };
+  const { check, ...rest } = body;
+  const json = JSON.stringify(rest);
+  return {
+    index: body.index,
+    head: Buffer.from(`${json.slice(0, -1)},"wrapped":"`),
+    tail: Buffer.from(`"${check === undefined ? '' : `,"check":${JSON.stringify(check)}`}}`),
+  };
+}
+
+/** Nonces drawn from the system's random source at a time: one call per entry cost more than the entry's encryption. */
+const NONCES_AT_ONCE = 256;
+
+/**
+ * Seals the prepared entries of one backup under its content key, each checked: the record is
+ * opened again from its very bytes, as a restore opens it, and must give back exactly the
+ * plaintext that was sealed (byte for byte); the wrapped key put in must be one a restore accepts
+ * (base64, as entrySchema has it). The plaintext is overwritten once sealed.
+ */
+export class EntrySealer {
+  private nonces = Buffer.alloc(0);
+  private nextNonce = 0;
+
+  constructor(
+    private readonly contentKey: Buffer,
+    private readonly backupId: string,
+  ) {}
+
+  /**
+   * The record of `entry` with `wrapped` (base64, null for an entry that carries no wrapped key) put in.
+   * @returns the record; null when the wrapped key does not fit the entry or is not base64, or the record does not open as sealed
+   */
+  seal(entry: PreparedEntry, wrapped: string | null): Buffer | null {
+    if ((wrapped === null) !== (entry.tail === null)) return null;
+    if (wrapped !== null && !schemas().b64.safeParse(wrapped).success) return null;
+    const { head, tail } = entry;
+    const plain = Buffer.allocUnsafe(head.length + (wrapped?.length ?? 0) + (tail?.length ?? 0));
+    head.copy(plain, 0);
+    if (wrapped !== null && tail) tail.copy(plain, head.length + plain.write(wrapped, head.length, 'latin1'));
+    try {
+      const record = seal(plain, entry.index, this.contentKey, this.backupId, this.nonce());
+      const sealed = entryInRecord(record);
+      if (!sealed || sealed.index !== entry.index) return null;
+      const decipher = createDecipheriv('aes-256-gcm', this.contentKey, sealed.nonce, { authTagLength: 16 });
+      decipher.setAAD(entryAad(this.backupId, sealed.index));
+      decipher.setAuthTag(sealed.sealed.subarray(sealed.sealed.length - 16));
+      const opened = Buffer.concat([decipher.update(sealed.sealed.subarray(0, sealed.sealed.length - 16)), decipher.final()]);
+      const same = opened.equals(plain);
+      opened.fill(0);
+      return same ? record : null;
+    } catch {
+      return null;
+    } finally {
+      plain.fill(0);
+    }
+  }
+
+  /** The next fresh 96-bit nonce (a view on the batch drawn last; each is used once). */
+  private nonce(): Buffer {
+    if (this.nextNonce >= this.nonces.length) {
+      this.nonces = randomFillSync(Buffer.alloc(12 * NONCES_AT_ONCE));
+      this.nextNonce = 0;
+    }
+    this.nextNonce += 12;
+    return this.nonces.subarray(this.nextNonce - 12, this.nextNonce);
   }
 }
 
@@ -215,11 +282,7 @@ const FRAME_SLICE = 256;
 
 /** Framing, order and counts, all at once (see framing). */
 function frame(bytes: Buffer): Framed | Extract<Verdict, { valid: false }> {
-  const steps = framing(bytes);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
+  return run(framing(bytes));
 }
 
 /** Framing, order and counts, giving the event loop a turn whenever `yieldNow` says between slices of records. */
@@ -232,63 +295,104 @@ async function frameAsync(bytes: Buffer, yieldNow: () => Promise<void>): Promise
   }
 }
 
+type Bad = Extract<Verdict, { valid: false }>;
+
 /**
- * Framing, order and counts: every check but the digests and the signer (linear, no hashing).
- * Pauses (yields) after every FRAME_SLICE records: for a file of thousands of entries the loop
- * alone held the main thread for tens of milliseconds.
+ * Framing, order and counts: every check but the digests and the signer (linear, no hashing), of a
+ * file whole or (a backup's read-back, as it is written) of its first bytes as they come.
  */
-function* framing(bytes: Buffer): Framing {
-  let header: BackupHeader | null = null;
-  const bad = (problem: string): Extract<Verdict, { valid: false }> => ({ valid: false, problem, header });
-  if (bytes.length < MAGIC.length + 2 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return bad('This is not a Tessera backup file.');
-  const version = bytes.readUInt16BE(MAGIC.length);
-  if (version !== FORMAT_VERSION) return bad(`This backup has format version ${version}; this terminal reads version ${FORMAT_VERSION}.`);
-  let offset = MAGIC.length + 2;
-  const entries: SealedEntry[] = [];
-  let trailer: BackupTrailer | null = null;
-  let trailerStart = -1;
-  while (offset < bytes.length) {
-    if (trailer) return bad('The file goes on after its end record: something was appended.');
-    if (offset + 5 > bytes.length) return bad('The file is truncated (a record header is cut off).');
-    const type = bytes.readUInt8(offset);
-    const length = bytes.readUInt32BE(offset + 1);
-    const start = offset + 5;
-    if (start + length > bytes.length) return bad('The file is truncated (its last record is cut off).');
-    const payload = bytes.subarray(start, start + length);
-    if (type === RECORD.header) {
-      if (header || entries.length > 0) return bad('The file has a second header: records were spliced in.');
-      if (length > LIMITS.header) return bad('The header is larger than any this terminal writes.');
-      const parsed = schemas().headerSchema.safeParse(parseJson(payload));
-      if (!parsed.success) return bad('The header is damaged or not one this terminal writes.');
-      header = parsed.data;
-    } else if (type === RECORD.entry) {
-      if (!header) return bad('An entry comes before the header.');
-      if (length > LIMITS.entry || length < 4 + 12 + 16) return bad('An entry has an impossible size.');
-      const index = payload.readUInt32BE(0);
-      if (index !== entries.length) return bad(`Entry ${entries.length + 1} carries the number ${index + 1}: entries were reordered, duplicated or removed.`);
-      if (entries.length >= header.entries) return bad('The file has more entries than its header declares: entries were added or duplicated.');
-      entries.push({ index, nonce: Buffer.from(payload.subarray(4, 16)), sealed: Buffer.from(payload.subarray(16)) });
-      if (entries.length % FRAME_SLICE === 0) yield;
-    } else if (type === RECORD.trailer) {
-      if (!header) return bad('The end record comes before the header.');
-      if (length > LIMITS.trailer) return bad('The end record is larger than any this terminal writes.');
-      const parsed = schemas().trailerSchema.safeParse(parseJson(payload));
-      // Only the exact bytes this terminal writes: base64 and JSON have other spellings of the
-      // same values, and a changed byte must never pass, even where it would mean the same.
-      if (!parsed.success || !Buffer.from(JSON.stringify(parsed.data)).equals(payload) || Buffer.from(parsed.data.signature, 'base64').toString('base64') !== parsed.data.signature) {
-        return bad('The end record is damaged.');
-      }
-      trailer = parsed.data;
-      trailerStart = offset;
-    } else {
-      return bad(`The file has a record of unknown type ${type}: it is damaged.`);
-    }
-    offset = start + length;
+class Framer {
+  /** `views`: entries are views on the bytes given (which must then stay as they are), not copies. */
+  constructor(private readonly views = false) {}
+
+  private header: BackupHeader | null = null;
+  private readonly entries: SealedEntry[] = [];
+  private trailer: BackupTrailer | null = null;
+  private trailerStart = -1;
+  /** Where the next record starts; 0 until the magic and version are checked. */
+  private offset = 0;
+
+  private bad(problem: string): Bad {
+    return { valid: false, problem, header: this.header };
   }
-  if (!header) return bad('The file has no header.');
-  if (!trailer) return bad('The file is incomplete: its end record is missing (the backup was not finished, or the file was cut short).');
-  if (entries.length !== header.entries || trailer.entries !== header.entries) return bad(`The file holds ${entries.length} entries; its header declares ${header.entries}: entries are missing.`);
-  return { header, entries, trailer, signed: bytes.subarray(0, trailerStart) };
+
+  /**
+   * Checks the records wholly inside `bytes`, the file's first bytes (the same bytes again, and
+   * more, at each call). Unless `complete`, a record cut off at the end is left for the next call.
+   * Pauses (yields) after every FRAME_SLICE records: for a file of thousands of entries the loop
+   * alone held the main thread for tens of milliseconds.
+   * @returns a problem, or null when every record so far is as written
+   */
+  *records(bytes: Buffer, complete: boolean): Generator<void, Bad | null, void> {
+    if (this.offset === 0) {
+      if (!complete && bytes.length < MAGIC.length + 2) return null;
+      if (bytes.length < MAGIC.length + 2 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return this.bad('This is not a Tessera backup file.');
+      const version = bytes.readUInt16BE(MAGIC.length);
+      if (version !== FORMAT_VERSION) return this.bad(`This backup has format version ${version}; this terminal reads version ${FORMAT_VERSION}.`);
+      this.offset = MAGIC.length + 2;
+    }
+    while (this.offset < bytes.length) {
+      const offset = this.offset;
+      if (this.trailer) return this.bad('The file goes on after its end record: something was appended.');
+      if (offset + 5 > bytes.length) return complete ? this.bad('The file is truncated (a record header is cut off).') : null;
+      const type = bytes.readUInt8(offset);
+      const length = bytes.readUInt32BE(offset + 1);
+      const start = offset + 5;
+      if (start + length > bytes.length) return complete ? this.bad('The file is truncated (its last record is cut off).') : null;
+      const payload = bytes.subarray(start, start + length);
+      if (type === RECORD.header) {
+        if (this.header || this.entries.length > 0) return this.bad('The file has a second header: records were spliced in.');
+        if (length > LIMITS.header) return this.bad('The header is larger than any this terminal writes.');
+        const parsed = schemas().headerSchema.safeParse(parseJson(payload));
+        if (!parsed.success) return this.bad('The header is damaged or not one this terminal writes.');
+        this.header = parsed.data;
+      } else if (type === RECORD.entry) {
+        if (!this.header) return this.bad('An entry comes before the header.');
+        if (length > LIMITS.entry || length < 4 + 12 + 16) return this.bad('An entry has an impossible size.');
+        const index = payload.readUInt32BE(0);
+        if (index !== this.entries.length) return this.bad(`Entry ${this.entries.length + 1} carries the number ${index + 1}: entries were reordered, duplicated or removed.`);
+        if (this.entries.length >= this.header.entries) return this.bad('The file has more entries than its header declares: entries were added or duplicated.');
+        const nonce = payload.subarray(4, 16);
+        const sealed = payload.subarray(16);
+        this.entries.push(this.views ? { index, nonce, sealed } : { index, nonce: Buffer.from(nonce), sealed: Buffer.from(sealed) });
+        if (this.entries.length % FRAME_SLICE === 0) {
+          this.offset = start + length;
+          yield;
+          continue;
+        }
+      } else if (type === RECORD.trailer) {
+        if (!this.header) return this.bad('The end record comes before the header.');
+        if (length > LIMITS.trailer) return this.bad('The end record is larger than any this terminal writes.');
+        const parsed = schemas().trailerSchema.safeParse(parseJson(payload));
+        // Only the exact bytes this terminal writes: base64 and JSON have other spellings of the
+        // same values, and a changed byte must never pass, even where it would mean the same.
+        if (!parsed.success || !Buffer.from(JSON.stringify(parsed.data)).equals(payload) || Buffer.from(parsed.data.signature, 'base64').toString('base64') !== parsed.data.signature) {
+          return this.bad('The end record is damaged.');
+        }
+        this.trailer = parsed.data;
+        this.trailerStart = offset;
+      } else {
+        return this.bad(`The file has a record of unknown type ${type}: it is damaged.`);
+      }
+      this.offset = start + length;
+    }
+    return null;
+  }
+
+  /** The framed file, once `records` has seen all of `bytes` (complete) without a problem. */
+  framed(bytes: Buffer): Framed | Bad {
+    const { header, trailer } = this;
+    if (!header) return this.bad('The file has no header.');
+    if (!trailer) return this.bad('The file is incomplete: its end record is missing (the backup was not finished, or the file was cut short).');
+    if (this.entries.length !== header.entries || trailer.entries !== header.entries) return this.bad(`The file holds ${this.entries.length} entries; its header declares ${header.entries}: entries are missing.`);
+    return { header, entries: this.entries, trailer, signed: bytes.subarray(0, this.trailerStart) };
+  }
+}
+
+/** Framing, order and counts of a whole file (Framer), pausing where Framer.records does. */
+function* framing(bytes: Buffer): Framing {
+  const framer = new Framer();
+  return (yield* framer.records(bytes, true)) ?? framer.framed(bytes);
 }
 
 /** The header's signing key, checked against its fingerprint; a problem as text. */
@@ -309,6 +413,11 @@ const SIGNATURE_WRONG = 'The signature does not match: the backup was altered, o
 export function verifyBytes(bytes: Buffer): Verdict {
   const f = frame(bytes);
   if (!('signed' in f)) return f;
+  return digests(f, bytes);
+}
+
+/** The checksum, the signature and the whole file's SHA-256 of a framed file, on this thread (see verifyBytes). */
+function digests(f: Framed, bytes: Buffer): Verdict {
   const bad = (problem: string): Verdict => ({ valid: false, problem, header: f.header });
   if (createHash('sha256').update(f.signed).digest('hex') !== f.trailer.sha256) return bad(CHECKSUM_WRONG);
   const signer = signerKey(f.header);
@@ -343,6 +452,62 @@ export async function verifyBytesAsync(bytes: Buffer): Promise<Verdict> {
   const key = await webcrypto.subtle.importKey('spki', signer.export({ format: 'der', type: 'spki' }), { name: 'ECDSA', namedCurve: curve }, false, ['verify']);
   if (!(await webcrypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, Buffer.from(f.trailer.signature, 'base64'), f.signed))) return bad(SIGNATURE_WRONG);
   return { valid: true, backup: { header: f.header, entries: f.entries, trailer: f.trailer, sha256: hex(await whole), size: bytes.length } };
+}
+
+/**
+ * `verifyBytesAsync` of a file that is read as it is written (a backup's read-back): `add` takes
+ * the file's bytes in order as they come and checks the framing of every record they complete at
+ * once, so that when the last bytes are in, `verdict` has only those and the digests to check.
+ * The verdicts are verifyBytes's.
+ */
+export class GrowingFileCheck {
+  private bytes: Buffer;
+  private filled = 0;
+  // Entries are views on `bytes`: a buffer outgrown is never changed, only no longer added to.
+  private readonly framer = new Framer(true);
+  private problem: Bad | null = null;
+
+  /** `expected`: about how large the file will be (room is made for it at once, and grown if need be). */
+  constructor(expected: number) {
+    this.bytes = Buffer.alloc(Math.max(expected, 1 << 16));
+  }
+
+  /** How many bytes have come so far. */
+  get size(): number {
+    return this.filled;
+  }
+
+  /** The next bytes of the file (copied); the records they complete are checked. */
+  add(chunk: Buffer): void {
+    if (this.filled + chunk.length > this.bytes.length) {
+      const grown = Buffer.alloc(Math.max(Math.ceil(this.bytes.length * 1.5), this.filled + chunk.length));
+      this.bytes.copy(grown, 0, 0, this.filled);
+      this.bytes = grown;
+    }
+    chunk.copy(this.bytes, this.filled);
+    this.filled += chunk.length;
+    if (!this.problem) this.problem = run(this.framer.records(this.bytes.subarray(0, this.filled), false));
+  }
+
+  /**
+   * The verdict on the bytes added, which must be the whole file. The digests are taken on this
+   * thread: for a backup of 3,000 keys the three SHA-256 passes take ~15 ms here, where handing
+   * them to libuv's threads (verifyBytesAsync) took 25-35 ms until the verdict.
+   */
+  verdict(): Verdict {
+    const bytes = this.bytes.subarray(0, this.filled);
+    const f = this.problem ?? run(this.framer.records(bytes, true)) ?? this.framer.framed(bytes);
+    if (!('signed' in f)) return f;
+    return digests(f, bytes);
+  }
+}
+
+/** A generator run to its end without pauses: its result. */
+function run<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }
 
 /** An entry's description; null when it does not decrypt (wrong keys, or altered). */

@@ -132,6 +132,20 @@ export class AtomicFile {
     }
   }
 
+  /**
+   * Flushes what was written so far to the medium (fdatasync), without ending the file: a backup's
+   * read-back reads each part from the medium while the rest is still written (ReadBack).
+   */
+  async flush(): Promise<void> {
+    const handle = this.handle;
+    if (!handle) throw new TesseraError('INTERNAL', 'The file is closed.');
+    try {
+      await handle.datasync();
+    } catch (error) {
+      throw mediaError(error, `writing ${basename(this.temp)}`, this.subject);
+    }
+  }
+
   /** Flushes, renames to the final name and flushes the folder; `beforeRename` runs in between. */
   async commit(beforeRename?: () => void): Promise<void> {
     const handle = this.handle;
@@ -232,6 +246,12 @@ async function readInto(handle: FileHandle, size: number): Promise<Buffer> {
 /** How a read-back reached the bytes: from the device itself, or (where O_DIRECT is refused) after asking the kernel to drop its cached copy. */
 export type ReadBackPath = 'direct' | 'cache-dropped';
 
+/** WebAssembly's memory, as far as it is used here (this project's TypeScript libraries leave WebAssembly out). */
+declare const WebAssembly: { Memory: new (pages: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
+
+/** Read-backs of part of a file go in whole blocks of this size (O_DIRECT reads start on a block boundary of the device). */
+export const READ_BACK_BLOCK = 1 << 20;
+
 /**
  * Reads a file just written back from the medium itself, not from the page cache (USB sticks are
  * known to lie about flushing, and a cached copy would hide it): `dd iflag=direct` (O_DIRECT).
@@ -244,17 +264,70 @@ export async function readFromMedium(path: string, limit: number): Promise<{ byt
     throw new TesseraError('MEDIA_ERROR', 'The backup file could not be read back from the media.', `${basename(path)}: ${error.code ?? 'error'}`);
   });
   if (size > limit) throw new TesseraError('BACKUP_INVALID', 'This file is larger than any backup this terminal writes.', `${size} bytes`);
+  return readRange(path, 0, size, false);
+}
+
+/**
+ * Part of a file being written, read back from the medium itself as readFromMedium reads a whole
+ * one, but in this process (a backup's read-back runs while the backup is written, and each dd
+ * started then, a fork of a process of hundreds of MB, held the main thread for 30-70 ms): the
+ * blocks (READ_BACK_BLOCK bytes each) from block `first` on, `blocks` of them, or to the file's end
+ * when `blocks` is null. Pages not yet flushed must be flushed (fdatasync) first: where O_DIRECT is
+ * refused, only flushed pages can be dropped from the cache.
+ * @throws TesseraError MEDIA_ERROR when the file cannot be read, or is shorter than the blocks asked for
+ */
+export async function readBlocksFromMedium(path: string, first: number, blocks: number | null): Promise<{ bytes: Buffer; path: ReadBackPath }> {
+  const start = first * READ_BACK_BLOCK;
+  const fail = (detail: string): TesseraError => new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${detail}`);
+  const code = (error: unknown): string => (error as NodeJS.ErrnoException | null)?.code ?? 'error';
+  let handle: FileHandle | null = null;
+  let length = blocks === null ? -1 : blocks * READ_BACK_BLOCK;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_DIRECT);
+    if (blocks === null) length = (await handle.stat()).size - start;
+    if (length < 0) throw fail('the file shrank while it was read back');
+    const out = Buffer.alloc(length);
+    // O_DIRECT reads into memory aligned to the device's blocks, which a Buffer's need not be: a
+    // WebAssembly memory starts on a page boundary.
+    const aligned = new Uint8Array(new WebAssembly.Memory({ initial: READ_BACK_BLOCK / 65536, maximum: READ_BACK_BLOCK / 65536 }).buffer);
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(aligned, 0, READ_BACK_BLOCK, start + filled);
+      if (filled + bytesRead > length) throw fail('the file grew while it was read back');
+      out.set(aligned.subarray(0, bytesRead), filled);
+      filled += bytesRead;
+      if (bytesRead < READ_BACK_BLOCK || filled === length) break;
+    }
+    if (filled !== length) throw fail(`${filled} of ${length} bytes read back`);
+    return { bytes: out, path: 'direct' };
+  } catch (error) {
+    if (error instanceof TesseraError) throw error;
+    // Only a filesystem without O_DIRECT (EINVAL) falls back: a read error from the stick itself is
+    // the very thing the read-back is there to catch, never hidden behind the page cache.
+    if (code(error) !== 'EINVAL') throw fail(code(error));
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+  if (length < 0) length = (await stat(path).catch((error: unknown) => { throw fail(code(error)); })).size - start;
+  if (length < 0) throw fail('the file shrank while it was read back');
+  return readRange(path, start, length, true);
+}
+
+/** `length` bytes from `start` (a multiple of READ_BACK_BLOCK when `blocks`, else 0) of `path`, from the medium itself. */
+async function readRange(path: string, start: number, length: number, blocks: boolean): Promise<{ bytes: Buffer; path: ReadBackPath }> {
+  const fail = (detail: string): TesseraError => new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${detail}`);
+  const range = blocks ? [`skip=${start / READ_BACK_BLOCK}`, ...(length % READ_BACK_BLOCK === 0 ? [`count=${length / READ_BACK_BLOCK}`] : [])] : [];
   // dd's output is copied into one buffer of the file's size as it arrives: collecting it and
   // joining it at the end (execFile's way) held the main thread for 50-130 ms for a 7 MB backup.
   const dd = (flags: string[]): Promise<Buffer> =>
     new Promise((resolve, reject) => {
-      const out = Buffer.alloc(size);
+      const out = Buffer.alloc(length);
       let filled = 0;
       let grew = false;
       const stderr: Buffer[] = [];
       const child = spawn('dd', [`if=${path}`, ...flags, 'bs=1M', 'status=none'], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.on('data', (chunk: Buffer) => {
-        if (grew || filled + chunk.length > size) {
+        if (grew || filled + chunk.length > length) {
           grew = true;
           child.kill();
           return;
@@ -263,22 +336,44 @@ export async function readFromMedium(path: string, limit: number): Promise<{ byt
         filled += chunk.length;
       });
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      const fail = (detail: string): void => reject(new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${detail}`));
-      child.on('error', (error) => fail(error.message));
+      child.on('error', (error) => reject(fail(error.message)));
       child.on('close', (code, signal) => {
         const said = Buffer.concat(stderr).toString('utf8').trim();
-        if (grew) fail('the file grew while it was read back');
-        else if (code !== 0) fail(said || `dd stopped (${code ?? signal})`);
-        else resolve(filled === size ? out : out.subarray(0, filled));
+        if (grew) reject(fail('the file grew while it was read back'));
+        else if (code !== 0) reject(fail(said || `dd stopped (${code ?? signal})`));
+        else resolve(filled === length ? out : out.subarray(0, filled));
       });
     });
+  let read: { bytes: Buffer; path: ReadBackPath };
   try {
-    return { bytes: await dd(['iflag=direct']), path: 'direct' };
+    read = { bytes: await dd(['iflag=direct', ...range]), path: 'direct' };
   } catch (error) {
     // Only a filesystem without O_DIRECT (EINVAL) falls back: a read error from the stick itself is
     // the very thing the read-back is there to catch, never hidden behind the page cache.
     if (!(error instanceof TesseraError) || !/Invalid argument/.test(error.detail ?? '')) throw error;
     await dd(['iflag=nocache', 'count=0']).catch(() => undefined);
-    return { bytes: await readBackupFile(path, limit), path: 'cache-dropped' };
+    const bytes = await readPart(path, start, length).catch((failure: NodeJS.ErrnoException) => {
+      throw fail(failure.code ?? 'error');
+    });
+    read = { bytes, path: 'cache-dropped' };
+  }
+  if (blocks && read.bytes.length !== length) throw fail(`${read.bytes.length} of ${length} bytes read back`);
+  return read;
+}
+
+/** `length` bytes of `path` from `start` (fewer where the file ends first). */
+async function readPart(path: string, start: number, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const out = Buffer.alloc(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(out, filled, Math.min(1 << 20, length - filled), start + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return out.subarray(0, filled);
+  } finally {
+    await handle.close();
   }
 }

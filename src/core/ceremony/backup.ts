@@ -10,11 +10,12 @@ import type { CeremonyStartOf } from '../../shared/ceremonies';
 import type { BackupObjectLine, BackupReport, CeremonyResult } from '../../shared/types';
 import { activeBackupSet } from '../backup/backup-set';
 import { type BackupKeys, KEM_NAME, encapsulate, fingerprint, wipeKeys } from '../backup/escrow';
-import { type BackupHeader, type EntryBody, FILE_EXTENSION, MANIFEST_SUFFIX, MAX_FILE_BYTES, fileEnd, fileStart, sealChecked, verifyBytesAsync } from '../backup/format';
+import { type BackupHeader, type EntryBody, EntrySealer, FILE_EXTENSION, MANIFEST_SUFFIX, type PreparedEntry, fileEnd, fileStart, prepareEntry } from '../backup/format';
 import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../backup/manifest';
 import { AtomicFile, mediaAt, readFromMedium, writeAtomically } from '../backup/media';
 import { type CapturedObject, exclusion, isKey, keyCheck, survey } from '../backup/objects';
 import { pacer, turn } from '../backup/pacer';
+import { ReadBack } from '../backup/read-back';
 import { CKM_ECDSA, signData, signingKeyTemplate } from '../backup/signing-key';
 import { chooseKeyWrap, destroyQuietly, importWrapKey, inOrder } from '../backup/wrap';
 import { TesseraError } from '../errors';
@@ -82,6 +83,20 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   // it, and the officers are told which, before they confirm (a restored object will lack it).
   const incomplete = included.filter((o) => o.unreadable.length > 0);
   for (const o of incomplete) run.notice('warning', `“${o.label || '(no label)'}” (${o.class}, id ${o.id || 'none'}) is backed up without attributes the HSM would not read; a restore cannot bring them back: ${o.unreadable.join('; ')}.`);
+  // Every entry is checked against what a restore accepts and its JSON made now, before the officers
+  // are asked: an object a restore would refuse stops the backup before anything is written, and
+  // once they confirm only the wrapped keys are put in (the main thread keeps up with the HSM).
+  const entries = [...included.map((o) => ({ o, reason: null as string | null })), ...excluded.map((e) => ({ o: e.o, reason: e.reason as string | null }))];
+  const prepared: PreparedEntry[] = [];
+  for (const [index, { o, reason }] of entries.entries()) {
+    const body: EntryBody = reason
+      ? { kind: 'excluded', index, class: o.class, label: o.label, id: o.id, reason }
+      : { kind: 'object', index, class: o.class, label: o.label, id: o.id, keyType: o.keyType, attributes: o.attributes, ...(isKey(o.class) ? { check: keyCheck(o, publicKeys) } : {}) };
+    const entry = prepareEntry(body, !reason && isKey(o.class));
+    if (!entry) throw new TesseraError('INTERNAL', `Entry ${index + 1} of the backup (“${o.label || '(no label)'}”) is not one a restore would accept. Nothing was written.`);
+    prepared.push(entry);
+    await paced();
+  }
   const estimatedBytes = 4096 + objects.length * 600 + included.filter((o) => isKey(o.class)).length * 2000 + included.reduce((n, o) => n + o.attributes.reduce((m, a) => m + (typeof a.value === 'string' ? a.value.length : 8), 0), 0);
 
   run.stepTo(1);
@@ -104,6 +119,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   const keys: BackupKeys = encapsulated.keys;
   let wrapKey: Handle | null = null;
   let file: AtomicFile | null = null;
+  let readBack: ReadBack | null = null;
   let wrapped: AsyncGenerator<Buffer[], void, undefined> | null = null;
   const signingKey = Buffer.from(set.backup.signingKey, 'base64');
   const header: BackupHeader = {
@@ -131,6 +147,10 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const out = (file = await AtomicFile.create(finalPath));
+    // Each megabyte written is read back from the medium and checked while the HSM wraps the keys
+    // after it (the wrap loop is the slowest part; this thread would otherwise wait for it).
+    const back = (readBack = new ReadBack(out, estimatedBytes));
+    let written = 0;
     const put = async (chunk: Buffer, force = false): Promise<void> => {
       hash.update(chunk);
       pending.push(chunk);
@@ -140,24 +160,23 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
         pending = [];
         pendingBytes = 0;
         await out.write(data);
+        written += data.length;
+        back.written(written);
       }
     };
     await put(fileStart(header));
-    const entries = [...included.map((o) => ({ o, reason: null as string | null })), ...excluded.map((e) => ({ o: e.o, reason: e.reason as string | null }))];
     // The keys are wrapped on the HSM worker, in order, while this thread seals, checks and writes
     // the entries before them: the two run side by side (one CPU each) instead of one after the other.
     const toWrap = included.filter((o) => isKey(o.class));
     wrapped = partition.wrapKeys(mechanism.value, wrapKey, toWrap.map((o) => ({ handle: o.handle, room: o.keyType === CKK.RSA ? 16384 : 4096 })));
     const nextWrapped = inOrder(wrapped, (index, error) => wrapRefused(toWrap[index] as CapturedObject, error));
     let lastShown = 0;
-    for (const [index, { o, reason }] of entries.entries()) {
+    const sealer = new EntrySealer(keys.contentKey, backupId);
+    for (const [index, entry] of prepared.entries()) {
       run.checkCancelled();
-      const body: EntryBody = reason
-        ? { kind: 'excluded', index, class: o.class, label: o.label, id: o.id, reason }
-        : { kind: 'object', index, class: o.class, label: o.label, id: o.id, keyType: o.keyType, attributes: o.attributes, ...(isKey(o.class) ? { wrapped: (await nextWrapped()).toString('base64'), check: keyCheck(o, publicKeys) } : {}) };
       // Every entry is opened with the content key here, from the bytes about to be written: the
       // read-back then proves the medium gives back these very bytes (SHA-256 of the whole file).
-      const sealed = sealChecked(body, keys.contentKey, backupId);
+      const sealed = sealer.seal(entry, entry.tail ? (await nextWrapped()).toString('base64') : null);
       if (!sealed) throw new TesseraError('INTERNAL', `Entry ${index + 1} of the backup does not open after sealing. Nothing was left on the media.`);
       await put(sealed);
       if (index === 0) crashPoint('backup:writing');
@@ -172,6 +191,8 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
     const digest = Buffer.from(hash.copy().digest());
     const signature = session.sign(CKM_ECDSA, signer, digest);
     await put(fileEnd({ entries: entries.length, sha256: digest.toString('hex'), signature: signature.toString('base64') }), true);
+    // No flush of a read-back may run on the file as it is committed.
+    await back.settle();
     await out.commit(() => {
       crashPoint('backup:before-rename');
       run.checkCancelled();
@@ -181,7 +202,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
 
     run.stepTo(3);
     run.working('Reading the backup back from the media and verifying it…');
-    const parsed = await readBack(finalPath, hash.digest('hex'));
+    const parsed = await verifyReadBack(back, finalPath, hash.digest('hex'));
     const manifest = manifestFor(parsed, fileName);
     const manifestPath = `${finalPath}${MANIFEST_SUFFIX}`;
     try {
@@ -222,6 +243,8 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   } finally {
     // The worker stops wrapping (and is waited for) before the wrap key is destroyed.
     await wrapped?.return();
+    // A read-back under way ends before the file it reads is removed.
+    await readBack?.settle();
     // Whatever stopped the backup (cancel, full or pulled media, HSM), no partial file stays.
     await file?.abort();
     intent.finish(run.isCancelled ? 'cancelled' : 'failed');
@@ -241,13 +264,15 @@ function wrapRefused(o: CapturedObject, error: TesseraError): TesseraError {
   return new TesseraError('HSM_ERROR', `The HSM would not wrap “${o.label}” (id ${o.id || 'none'}). Nothing was left on the media.`, error.detail);
 }
 
-/** The file as the media gives it back: framing, checksum, signature, every entry opened. A bad one is removed. */
-async function readBack(path: string, writtenSha: string) {
+/**
+ * The file as the media gave it back (ReadBack: most of it while it was written, the rest now that
+ * it is committed at `path`): framing, counts, checksum and signature, and the SHA-256 of every
+ * byte against the bytes written, whose every entry was opened before it was written: the file
+ * holds what was sealed. A bad one is removed.
+ */
+async function verifyReadBack(back: ReadBack, path: string, writtenSha: string) {
   try {
-    const { bytes } = await readFromMedium(path, MAX_FILE_BYTES);
-    // Framing, counts, checksum and signature, and the SHA-256 of every byte against the bytes
-    // written, whose every entry was opened before it was written: the file holds what was sealed.
-    const verdict = await verifyBytesAsync(bytes);
+    const verdict = await back.verdict(path);
     const fails = !verdict.valid ? verdict.problem : verdict.backup.sha256 !== writtenSha ? 'checksum differs' : null;
     if (fails || !verdict.valid) throw new TesseraError('MEDIA_ERROR', 'The backup read back from the USB stick is not what was written: the stick is unreliable. The file was removed; use another stick.', fails ?? undefined);
     return verdict.backup;

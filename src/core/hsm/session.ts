@@ -232,7 +232,12 @@ export class Session {
 
   /** C_WrapKey into a buffer of `room` bytes; the wrapped bytes are returned (a slice of it). */
   wrapKey(mechanism: number, wrappingKey: Handle, key: Handle, room = 16384): Buffer {
-    return withHsmErrors('C_WrapKey', () => this.lib.C_WrapKey(this.handle, { mechanism }, wrappingKey, key, Buffer.alloc(room)));
+    return this.wrapKeyInto(mechanism, wrappingKey, key, Buffer.alloc(room));
+  }
+
+  /** C_WrapKey into `out` (a loop of thousands reuses one buffer); the wrapped bytes are returned (a slice of `out`). */
+  wrapKeyInto(mechanism: number, wrappingKey: Handle, key: Handle, out: Buffer): Buffer {
+    return withHsmErrors('C_WrapKey', () => this.lib.C_WrapKey(this.handle, { mechanism }, wrappingKey, key, out));
   }
 
   /**

@@ -1,0 +1,121 @@
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encapsulate, escrowPublic, fingerprint, newEscrowKey } from '../../src/core/backup/escrow';
+import { type BackupHeader, type EntryBody, GrowingFileCheck, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
+import { AtomicFile, READ_BACK_BLOCK, readBlocksFromMedium } from '../../src/core/backup/media';
+import { ReadBack } from '../../src/core/backup/read-back';
+
+const escrowPub = escrowPublic(newEscrowKey(Buffer.alloc(32, 5)));
+const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const spki = signer.publicKey.export({ format: 'der', type: 'spki' });
+
+/** A signed backup file of `count` entries of about 1 KB each. */
+function backupFile(count: number): Buffer {
+  const { ephemeralPublic, keys } = encapsulate(escrowPub);
+  const header: BackupHeader = {
+    format: 'tessera-backup',
+    version: 1,
+    backupId: '21111111-2222-4333-8444-555555555555',
+    created: '2026-12-01T12:00:00.000Z',
+    partition: { label: 'P', serial: '0123456789abcdef', manufacturer: 'M', model: 'X' },
+    entries: count,
+    objects: count,
+    excluded: 0,
+    mechanisms: { keyWrap: { name: 'CKM_AES_KEY_WRAP_PAD', value: 0x210a }, kem: 'X25519-HKDF-SHA256', content: 'AES-256-GCM', signature: 'ECDSA-P256-SHA256' },
+    escrow: { publicKey: escrowPub.toString('base64'), fingerprint: fingerprint(escrowPub) },
+    ephemeralPublic: ephemeralPublic.toString('base64'),
+    signer: { publicKey: spki.toString('base64'), fingerprint: fingerprint(spki), id: 'aa' },
+    backupSet: { set: 'ab'.repeat(16), generation: 1, descriptorHash: 'cd'.repeat(32) },
+  };
+  const entries = Array.from({ length: count }, (_, index): EntryBody => ({ kind: 'object', index, class: 'secret-key', label: `key ${index}`, id: '', keyType: 0x1f, attributes: [], wrapped: randomBytes(700).toString('base64'), check: { kind: 'check-value', value: 'abcdef' } }));
+  const body = Buffer.concat([fileStart(header), ...entries.map((e) => sealEntry(e, keys.contentKey, header.backupId))]);
+  const signature = sign('sha256', body, { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
+  return Buffer.concat([body, fileEnd({ entries: count, sha256: createHash('sha256').update(body).digest('hex'), signature: signature.toString('base64') })]);
+}
+
+/** The verdict as a comparable value: valid with the file's SHA-256, or the problem. */
+const outcome = (v: ReturnType<typeof verifyBytes>): string => (v.valid ? `valid ${v.backup.sha256} ${v.backup.size} ${v.backup.entries.length}` : v.problem);
+
+describe('a backup checked as it is read back (GrowingFileCheck)', () => {
+  const file = backupFile(40);
+
+  it('gives verifyBytes\'s verdict, however the bytes come in pieces, for the file as written and for any flipped byte, cut or addition', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 9000 }), { minLength: 1, maxLength: 12 }), fc.integer({ min: -1, max: file.length - 1 }), fc.constantFrom('flip', 'cut', 'append'), (pieces, at, how) => {
+        const bytes = at < 0 ? file : how === 'flip' ? Buffer.from(file).fill(file[at] as number ^ 0x20, at, at + 1) : how === 'cut' ? file.subarray(0, at) : Buffer.concat([file, Buffer.from([at & 0xff])]);
+        const check = new GrowingFileCheck(1000);
+        let offset = 0;
+        for (const piece of pieces) {
+          check.add(bytes.subarray(offset, offset + piece));
+          offset = Math.min(bytes.length, offset + piece);
+        }
+        check.add(bytes.subarray(offset));
+        expect(outcome(check.verdict())).toBe(outcome(verifyBytes(bytes)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the read-back of a backup overlapped with its writing (ReadBack)', () => {
+  // Over two read-back blocks, so that its first blocks are read back while the rest is written.
+  const file = backupFile(3000);
+  const folder = mkdtempSync(join(tmpdir(), 'tessera-read-back-'));
+
+  /** Writes `file` through AtomicFile in pieces as a backup does; `meddle` runs once the first block has been read back. */
+  async function writeAndReadBack(name: string, meddle?: (temp: string) => void): Promise<ReturnType<typeof verifyBytes>> {
+    const path = join(folder, name);
+    const out = await AtomicFile.create(path);
+    const back = new ReadBack(out, file.length);
+    let written = 0;
+    for (let offset = 0; offset < file.length; offset += 300_000) {
+      const piece = file.subarray(offset, offset + 300_000);
+      await out.write(piece);
+      written += piece.length;
+      back.written(written);
+      await back.settle();
+      if (written >= READ_BACK_BLOCK && meddle) {
+        meddle(out.temp);
+        meddle = undefined;
+      }
+    }
+    await out.commit();
+    return back.verdict(path);
+  }
+
+  it('reads back, in blocks from the medium, exactly the file written, and finds it valid', async () => {
+    expect(file.length).toBeGreaterThan(2 * READ_BACK_BLOCK);
+    const verdict = await writeAndReadBack('good.tsrbackup');
+    expect(outcome(verdict)).toBe(outcome(verifyBytes(file)));
+    expect(verdict.valid && verdict.backup.sha256).toBe(createHash('sha256').update(file).digest('hex'));
+    expect(readFileSync(join(folder, 'good.tsrbackup')).equals(file)).toBe(true);
+  });
+
+  it('catches a byte the medium changed in a block not yet read back (a stick that stores other bytes than it was given)', async () => {
+    const verdict = await writeAndReadBack('changed.tsrbackup', (temp) => {
+      // The stick keeps a different byte in the second block, written but not read back yet.
+      const fd = openSync(temp, 'r+');
+      try {
+        const at = READ_BACK_BLOCK + 1234;
+        writeSync(fd, Buffer.from([(file[at] as number) ^ 0x01]), 0, 1, at);
+      } finally {
+        closeSync(fd);
+      }
+    });
+    expect(verdict.valid).toBe(false);
+    expect(verdict.valid ? '' : verdict.problem).toMatch(/checksum/);
+  });
+
+  it('reads blocks back only as far as the file goes: a block asked for that is not all there is an error, not a short answer', async () => {
+    const path = join(folder, 'short.bin');
+    const out = await AtomicFile.create(path);
+    await out.write(file.subarray(0, READ_BACK_BLOCK + 10));
+    await out.commit();
+    await expect(readBlocksFromMedium(path, 0, 2)).rejects.toMatchObject({ code: 'MEDIA_ERROR' });
+    expect((await readBlocksFromMedium(path, 1, null)).bytes.equals(file.subarray(READ_BACK_BLOCK, READ_BACK_BLOCK + 10))).toBe(true);
+  });
+});
