@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decapsulate, encapsulate, escrowPublic, fingerprint, newEscrowKey } from '../../src/core/backup/escrow';
+import { decapsulate, encapsulate, escrowPublic, newEscrowKey } from '../../src/core/backup/escrow';
 import { type BackupHeader, type EntryBody, EntrySealer, MAGIC, entryInRecord, fileEnd, fileStart, openEntry, prepareEntry, sealEntry, verifyBytes, verifyBytesAsync } from '../../src/core/backup/format';
+import { testHeader } from './backup-header';
 import { inspectBackupFile, verifyBackupFile } from '../../src/core/backup/verify';
 import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../../src/core/backup/manifest';
 import { isRemovable, parseMountInfo } from '../../src/core/media/mounts';
@@ -17,21 +18,7 @@ const spki = signer.publicKey.export({ format: 'der', type: 'spki' });
 
 function backup(count = 3): { bytes: Buffer; contentKey: Buffer; header: BackupHeader } {
   const { ephemeralPublic, keys } = encapsulate(escrowPub);
-  const header: BackupHeader = {
-    format: 'tessera-backup',
-    version: 1,
-    backupId: '11111111-2222-4333-8444-555555555555',
-    created: '2026-11-23T12:00:00.000Z',
-    partition: { label: 'P', serial: '0123456789abcdef', manufacturer: 'M', model: 'X' },
-    entries: count,
-    objects: count,
-    excluded: 0,
-    mechanisms: { keyWrap: { name: 'CKM_AES_KEY_WRAP_PAD', value: 0x210a }, kem: 'X25519-HKDF-SHA256', content: 'AES-256-GCM', signature: 'ECDSA-P256-SHA256' },
-    escrow: { publicKey: escrowPub.toString('base64'), fingerprint: fingerprint(escrowPub) },
-    ephemeralPublic: ephemeralPublic.toString('base64'),
-    signer: { publicKey: spki.toString('base64'), fingerprint: fingerprint(spki), id: 'aa' },
-    backupSet: { set: 'ab'.repeat(16), generation: 1, descriptorHash: 'cd'.repeat(32) },
-  };
+  const header: BackupHeader = testHeader({ backupId: '11111111-2222-4333-8444-555555555555', created: '2026-11-23T12:00:00.000Z', count, escrowPub, spki, ephemeralPublic });
   const entries = Array.from({ length: count }, (_, index): EntryBody => ({ kind: 'object', index, class: 'data', label: `object ${index}`, id: '', keyType: null, attributes: [{ type: 0x11, name: 'value', value: 'beef' }] }));
   const body = Buffer.concat([fileStart(header), ...entries.map((e) => sealEntry(e, keys.contentKey, header.backupId))]);
   const signature = sign('sha256', body, { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encapsulate, escrowPublic, fingerprint, newEscrowKey } from '../../src/core/backup/escrow';
+import { encapsulate, escrowPublic, newEscrowKey } from '../../src/core/backup/escrow';
 import { type BackupHeader, type EntryBody, GrowingFileCheck, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
+import { testHeader } from './backup-header';
 import { AtomicFile, READ_BACK_BLOCK, readBlocksFromMedium } from '../../src/core/backup/media';
 import { ReadBack } from '../../src/core/backup/read-back';
 
@@ -16,21 +17,7 @@ const spki = signer.publicKey.export({ format: 'der', type: 'spki' });
 /** A signed backup file of `count` entries of about 1 KB each. */
 function backupFile(count: number): Buffer {
   const { ephemeralPublic, keys } = encapsulate(escrowPub);
-  const header: BackupHeader = {
-    format: 'tessera-backup',
-    version: 1,
-    backupId: '21111111-2222-4333-8444-555555555555',
-    created: '2026-12-01T12:00:00.000Z',
-    partition: { label: 'P', serial: '0123456789abcdef', manufacturer: 'M', model: 'X' },
-    entries: count,
-    objects: count,
-    excluded: 0,
-    mechanisms: { keyWrap: { name: 'CKM_AES_KEY_WRAP_PAD', value: 0x210a }, kem: 'X25519-HKDF-SHA256', content: 'AES-256-GCM', signature: 'ECDSA-P256-SHA256' },
-    escrow: { publicKey: escrowPub.toString('base64'), fingerprint: fingerprint(escrowPub) },
-    ephemeralPublic: ephemeralPublic.toString('base64'),
-    signer: { publicKey: spki.toString('base64'), fingerprint: fingerprint(spki), id: 'aa' },
-    backupSet: { set: 'ab'.repeat(16), generation: 1, descriptorHash: 'cd'.repeat(32) },
-  };
+  const header: BackupHeader = testHeader({ backupId: '21111111-2222-4333-8444-555555555555', created: '2026-12-01T12:00:00.000Z', count, escrowPub, spki, ephemeralPublic });
   const entries = Array.from({ length: count }, (_, index): EntryBody => ({ kind: 'object', index, class: 'secret-key', label: `key ${index}`, id: '', keyType: 0x1f, attributes: [], wrapped: randomBytes(700).toString('base64'), check: { kind: 'check-value', value: 'abcdef' } }));
   const body = Buffer.concat([fileStart(header), ...entries.map((e) => sealEntry(e, keys.contentKey, header.backupId))]);
   const signature = sign('sha256', body, { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
