@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { encapsulate, escrowPublic, newEscrowKey } from '../../src/core/backup/escrow';
 import { type BackupHeader, type EntryBody, GrowingFileCheck, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
 import { testHeader } from './backup-header';
-import { AtomicFile, READ_BACK_BLOCK, readBlocksFromMedium } from '../../src/core/backup/media';
+import { AtomicFile, READ_BACK_BLOCK, digestFromMedium, readBlocksFromMedium } from '../../src/core/backup/media';
 import { ReadBack } from '../../src/core/backup/read-back';
 
 const escrowPub = escrowPublic(newEscrowKey(Buffer.alloc(32, 5)));
@@ -54,7 +54,7 @@ describe('the read-back of a backup overlapped with its writing (ReadBack)', () 
   const folder = mkdtempSync(join(tmpdir(), 'tessera-read-back-'));
 
   /** Writes `file` through AtomicFile in pieces as a backup does; `meddle` runs once the first block has been read back. */
-  async function writeAndReadBack(name: string, meddle?: (temp: string) => void): Promise<ReturnType<typeof verifyBytes>> {
+  async function writeAndReadBack(name: string, meddle?: (temp: string) => void, afterCommit?: (path: string) => void): Promise<ReturnType<typeof verifyBytes>> {
     const path = join(folder, name);
     const out = await AtomicFile.create(path);
     const back = new ReadBack(out, file.length);
@@ -71,6 +71,7 @@ describe('the read-back of a backup overlapped with its writing (ReadBack)', () 
       }
     }
     await out.commit();
+    afterCommit?.(path);
     return back.verdict(path);
   }
 
@@ -95,6 +96,30 @@ describe('the read-back of a backup overlapped with its writing (ReadBack)', () 
     });
     expect(verdict.valid).toBe(false);
     expect(verdict.valid ? '' : verdict.problem).toMatch(/checksum/);
+  });
+
+  it('catches a byte the medium changed during the commit in a block read back before it (every byte is read back after the commit)', async () => {
+    const verdict = await writeAndReadBack('changed-at-commit.tsrbackup', undefined, (path) => {
+      // The first block was read back and checked while the file was written; the stick then
+      // loses it as the folder is flushed.
+      const fd = openSync(path, 'r+');
+      try {
+        writeSync(fd, Buffer.from([(file[4321] as number) ^ 0x01]), 0, 1, 4321);
+      } finally {
+        closeSync(fd);
+      }
+    });
+    expect(verdict.valid).toBe(false);
+    expect(verdict.valid ? '' : verdict.problem).toMatch(/after it was committed differs/);
+  });
+
+  it('digestFromMedium gives the SHA-256 and size of the file as the medium holds it', async () => {
+    const path = join(folder, 'digest.bin');
+    const out = await AtomicFile.create(path);
+    await out.write(file.subarray(0, 2 * READ_BACK_BLOCK + 77));
+    await out.commit();
+    expect(await digestFromMedium(path)).toEqual({ sha256: createHash('sha256').update(file.subarray(0, 2 * READ_BACK_BLOCK + 77)).digest('hex'), size: 2 * READ_BACK_BLOCK + 77 });
+    await expect(digestFromMedium(join(folder, 'missing.bin'))).rejects.toMatchObject({ code: 'MEDIA_ERROR' });
   });
 
   it('reads blocks back only as far as the file goes: a block asked for that is not all there is an error, not a short answer', async () => {

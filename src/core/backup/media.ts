@@ -1,6 +1,7 @@
 // Removable media: which mounted drives a backup can go to (Linux: the kernel's removable flag in
 // sysfs and the mount table), plus the training lab's stand-in folder; and the file operations a
 // backup needs on them, each turning the OS's errors into what officers should be told.
+import { createHash } from 'node:crypto';
 import { constants, existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { type FileHandle, open, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
@@ -311,6 +312,41 @@ export async function readBlocksFromMedium(path: string, first: number, blocks: 
   if (length < 0) length = (await stat(path).catch((error: unknown) => { throw fail(code(error)); })).size - start;
   if (length < 0) throw fail('the file shrank while it was read back');
   return readRange(path, start, length, true);
+}
+
+/**
+ * The SHA-256 (hex) and size of a whole file as the medium gives it back now: read with O_DIRECT,
+ * a block (READ_BACK_BLOCK bytes) at a time into one page-aligned buffer and hashed as it comes, in
+ * this process (no fork of a process of hundreds of MB). Where O_DIRECT is refused (EINVAL), as
+ * readFromMedium: the cached pages dropped, then read. A backup's last check, after its commit
+ * (flush, rename, folder flush): the blocks read back while it was written are read once more.
+ * @throws TesseraError MEDIA_ERROR when the file cannot be read
+ */
+export async function digestFromMedium(path: string): Promise<{ sha256: string; size: number }> {
+  const fail = (detail: string): TesseraError => new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${detail}`);
+  const code = (error: unknown): string => (error as NodeJS.ErrnoException | null)?.code ?? 'error';
+  const hash = createHash('sha256');
+  let size = 0;
+  let handle: FileHandle | null = null;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_DIRECT);
+    const aligned = new Uint8Array(new WebAssembly.Memory({ initial: READ_BACK_BLOCK / 65536, maximum: READ_BACK_BLOCK / 65536 }).buffer);
+    for (;;) {
+      const { bytesRead } = await handle.read(aligned, 0, READ_BACK_BLOCK, size);
+      hash.update(aligned.subarray(0, bytesRead));
+      size += bytesRead;
+      if (bytesRead < READ_BACK_BLOCK) break;
+    }
+    return { sha256: hash.digest('hex'), size };
+  } catch (error) {
+    // As in readBlocksFromMedium: only a filesystem without O_DIRECT falls back.
+    if (code(error) !== 'EINVAL') throw fail(code(error));
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+  const length = (await stat(path).catch((error: unknown) => { throw fail(code(error)); })).size;
+  const { bytes } = await readRange(path, 0, length, false);
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
 /** `length` bytes from `start` (a multiple of READ_BACK_BLOCK when `blocks`, else 0) of `path`, from the medium itself. */

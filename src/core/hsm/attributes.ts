@@ -29,9 +29,10 @@ export interface AttributeSpec {
 
 export type AttributeValue = boolean | number | string | Buffer;
 
-const spec = (type: number, name: string, kind: AttributeKind, large = false): AttributeSpec => ({ type, name, kind, large });
+// Frozen: a session checks a (frozen) template for key material once, so its specs must not change after.
+const spec = (type: number, name: string, kind: AttributeKind, large = false): AttributeSpec => Object.freeze({ type, name, kind, large });
 
-export const A = {
+export const A = Object.freeze({
   class: spec(CKA.CLASS, 'class', 'objectClass'),
   token: spec(CKA.TOKEN, 'token', 'bool'),
   private: spec(CKA.PRIVATE, 'private', 'bool'),
@@ -80,7 +81,7 @@ export const A = {
   certificateValue: spec(CKA.VALUE, 'certificate (DER)', 'bytes', true),
   application: spec(CKA.APPLICATION, 'application', 'utf8'),
   objectId: spec(CKA.OBJECT_ID, 'object identifier', 'bytes'),
-} as const satisfies Record<string, AttributeSpec>;
+} as const satisfies Record<string, AttributeSpec>);
 
 /**
  * Attributes that hold key material or secret data. The terminal never asks the HSM for them,

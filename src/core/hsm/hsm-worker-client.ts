@@ -77,11 +77,11 @@ export class HsmWorker {
         else resolve(objects);
       },
       undefined,
-      (id) =>
+      (id, reject) =>
         new Listing(new ObjectNamer(token), (error) => {
-          const job = this.pending.get(id);
+          // The job may have left `pending` already (the worker's last answer came): the promise is rejected all the same.
           this.pending.delete(id);
-          job?.reject(error);
+          reject(error);
         }),
     );
   }
@@ -171,11 +171,11 @@ export class HsmWorker {
     }
   }
 
-  private submit<T>(job: (id: number) => ListJob | FindJob | WrapJob, done: (result: Extract<JobResult, { ok: true }>, objects: ObjectSummary[], resolve: (value: T) => void, reject: (error: Error) => void) => void, wrapped?: (batch: WrappedBatch) => void, listing?: (id: number) => Listing): Promise<T> {
+  private submit<T>(job: (id: number) => ListJob | FindJob | WrapJob, done: (result: Extract<JobResult, { ok: true }>, objects: ObjectSummary[], resolve: (value: T) => void, reject: (error: Error) => void) => void, wrapped?: (batch: WrappedBatch) => void, listing?: (id: number, reject: (error: Error) => void) => Listing): Promise<T> {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { objects: [], ...(wrapped ? { wrapped } : {}), ...(listing ? { listing: listing(id) } : {}), done: (result, objects) => done(result, objects, resolve, reject), reject });
+      this.pending.set(id, { objects: [], ...(wrapped ? { wrapped } : {}), ...(listing ? { listing: listing(id, reject) } : {}), done: (result, objects) => done(result, objects, resolve, reject), reject });
       worker.ref();
       worker.postMessage(job(id));
     }).finally(() => {
@@ -204,7 +204,7 @@ const SLICE_MS = 8;
  * arriving together never stall the event loop. `end` runs its callback once every read that
  * arrived is summarised; a read that cannot be summarised fails the listing (`fail`), not the terminal.
  */
-class Listing {
+export class Listing {
   readonly objects: ObjectSummary[] = [];
   private readonly queue: ObjectRead[][] = [];
   private at = 0;

@@ -108,7 +108,7 @@ function wrapAll(session: Session, job: WrapJob): JobResult {
   const wrappingKey = Buffer.from(job.wrappingKey);
   // One output buffer for every C_WrapKey, and one for the batch being gathered: a fresh zeroed
   // buffer per key (16 KiB for RSA) slowed the loop, the slowest part of a backup.
-  const out = Buffer.alloc(Math.max(0, ...job.keys.map((k) => k.room)));
+  const out = Buffer.alloc(job.keys.reduce((room, k) => Math.max(room, k.room), 0));
   let gathered = Buffer.alloc(out.length * WRAP_BATCH.keys);
   let at = 0;
   let ends: number[] = [];

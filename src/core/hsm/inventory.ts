@@ -251,7 +251,8 @@ function writeField(tlv: Buffer, at: number, type: number, value: AttributeValue
 
 /** `n` as 8 bytes big-endian at `at`; returns the offset after it. */
 function writeU64(buf: Buffer, n: number, at: number): number {
-  if (!Number.isSafeInteger(n) || n < 0) return buf.writeBigUInt64BE(BigInt(n), at);
+  // A CK_ULONG of 0xFFFF_FFFF_FFFF_FFFF reads as 2^64 (a double): its low 64 bits, so no token value makes the listing throw.
+  if (!Number.isSafeInteger(n) || n < 0) return buf.writeBigUInt64BE(BigInt.asUintN(64, BigInt(Math.trunc(n))), at);
   buf.writeUInt32BE(Math.floor(n / 0x1_0000_0000), at);
   return buf.writeUInt32BE(n % 0x1_0000_0000, at + 4);
 }

@@ -402,13 +402,13 @@ export class Session {
 
   /**
    * The template's types as text (a key of `unsupported`), once `specs` is known to ask for no key
-   * material. A frozen template array is checked once per object class: the inventory passes the
+   * material. A frozen template array of frozen specs is checked once per object class: the inventory passes the
    * same arrays for each object of a kind, and this runs for each of ~44,000 reads of a
    * 10,000-object partition.
    * @throws TesseraError INTERNAL when `specs` asks for key material.
    */
   private checkedTemplate(specs: readonly AttributeSpec[], objectClass: number | null): string {
-    // Only a frozen array can be trusted to ask later for what it asked when it was checked.
+    // Only a frozen array of frozen specs can be trusted to ask later for what it asked when it was checked.
     if (!Object.isFrozen(specs)) return this.checkTemplate(specs, objectClass);
     let checked = this.templates.get(specs);
     if (checked === undefined) {
@@ -418,7 +418,8 @@ export class Session {
     let types = checked.get(objectClass);
     if (types === undefined) {
       types = this.checkTemplate(specs, objectClass);
-      checked.set(objectClass, types);
+      // Remembered only where every spec is frozen too (attributes.ts makes them so).
+      if (specs.every((s) => Object.isFrozen(s))) checked.set(objectClass, types);
     }
     return types;
   }
