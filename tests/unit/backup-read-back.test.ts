@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encapsulate, escrowPublic, newEscrowKey } from '../../src/core/backup/escrow';
-import { type BackupHeader, type EntryBody, GrowingFileCheck, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
+import { type BackupHeader, type EntryBody, GrowingFileCheck, SYNC_DIGESTS_MAX, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
 import { testHeader } from './backup-header';
 import { AtomicFile, READ_BACK_BLOCK, digestFromMedium, readBlocksFromMedium } from '../../src/core/backup/media';
 import { ReadBack } from '../../src/core/backup/read-back';
@@ -45,6 +45,31 @@ describe('a backup checked as it is read back (GrowingFileCheck)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('a large backup checked as it is read back (GrowingFileCheck.verdictAsync)', () => {
+  it('gives verifyBytes\'s verdict for a file over SYNC_DIGESTS_MAX, with its digests taken off this thread', async () => {
+    const large = backupFile(8000);
+    expect(large.length).toBeGreaterThan(SYNC_DIGESTS_MAX);
+    const verdictOf = async (bytes: Buffer): Promise<string> => {
+      const check = new GrowingFileCheck(bytes.length);
+      check.add(bytes);
+      return outcome(await check.verdictAsync());
+    };
+    expect(await verdictOf(large)).toBe(outcome(verifyBytes(large)));
+    // The event loop turns while the digests are taken (synchronous digests would resolve first).
+    let turned = false;
+    setImmediate(() => (turned = true));
+    expect(await verdictOf(large)).toMatch(/^valid /);
+    expect(turned).toBe(true);
+    // A flipped byte inside an entry, and one inside the signature.
+    for (const at of [Math.floor(large.length / 2), large.length - 40]) {
+      const flipped = Buffer.from(large);
+      flipped[at] = (flipped[at] as number) ^ 0x04;
+      expect(await verdictOf(flipped)).toBe(outcome(verifyBytes(flipped)));
+      expect(await verdictOf(flipped)).not.toMatch(/^valid /);
+    }
   });
 });
 

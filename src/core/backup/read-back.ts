@@ -68,7 +68,7 @@ export class ReadBack {
     if (this.failure) throw this.failure.error;
     const { bytes } = await readBlocksFromMedium(path, this.blocks, null);
     this.check.add(bytes);
-    const verdict = this.check.verdict();
+    const verdict = await this.check.verdictAsync();
     if (!verdict.valid) return verdict;
     const again = await digestFromMedium(path);
     if (again.sha256 !== verdict.backup.sha256 || again.size !== verdict.backup.size) {
