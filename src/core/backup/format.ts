@@ -501,9 +501,8 @@ export class GrowingFileCheck {
    */
   verdict(): Verdict {
     const bytes = this.bytes.subarray(0, this.filled);
-    const f = this.problem ?? run(this.framer.records(bytes, true)) ?? this.framer.framed(bytes);
-    if (!('signed' in f)) return f;
-    return digests(f, bytes);
+    const f = this.framed(bytes);
+    return 'signed' in f ? digests(f, bytes) : f;
   }
 
   /**
@@ -514,9 +513,13 @@ export class GrowingFileCheck {
   async verdictAsync(): Promise<Verdict> {
     if (this.filled <= SYNC_DIGESTS_MAX) return this.verdict();
     const bytes = this.bytes.subarray(0, this.filled);
-    const f = this.problem ?? run(this.framer.records(bytes, true)) ?? this.framer.framed(bytes);
-    if (!('signed' in f)) return f;
-    return digestsAsync(f, bytes);
+    const f = this.framed(bytes);
+    return 'signed' in f ? digestsAsync(f, bytes) : f;
+  }
+
+  /** The whole file's framing: the first problem found, or its records. */
+  private framed(bytes: Buffer): ReturnType<Framer['framed']> | Bad {
+    return this.problem ?? run(this.framer.records(bytes, true)) ?? this.framer.framed(bytes);
   }
 }
 

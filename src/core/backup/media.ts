@@ -247,6 +247,16 @@ async function readInto(handle: FileHandle, size: number): Promise<Buffer> {
 /** How a read-back reached the bytes: from the device itself, or (where O_DIRECT is refused) after asking the kernel to drop its cached copy. */
 export type ReadBackPath = 'direct' | 'cache-dropped';
 
+/** A read-back that failed, in the officers' words; `detail` says what (an errno code, a count). */
+function readBackFailure(path: string, detail: string): TesseraError {
+  return new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${detail}`);
+}
+
+/** An fs error's code (e.g. EINVAL), or "error". */
+function errnoCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException | null)?.code ?? 'error';
+}
+
 /** WebAssembly's memory, as far as it is used here (this project's TypeScript libraries leave WebAssembly out). */
 declare const WebAssembly: { Memory: new (pages: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
 
@@ -279,8 +289,7 @@ export async function readFromMedium(path: string, limit: number): Promise<{ byt
  */
 export async function readBlocksFromMedium(path: string, first: number, blocks: number | null): Promise<{ bytes: Buffer; path: ReadBackPath }> {
   const start = first * READ_BACK_BLOCK;
-  const fail = (detail: string): TesseraError => new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${detail}`);
-  const code = (error: unknown): string => (error as NodeJS.ErrnoException | null)?.code ?? 'error';
+  const fail = (detail: string): TesseraError => readBackFailure(path, detail);
   let handle: FileHandle | null = null;
   let length = blocks === null ? -1 : blocks * READ_BACK_BLOCK;
   try {
@@ -305,11 +314,11 @@ export async function readBlocksFromMedium(path: string, first: number, blocks: 
     if (error instanceof TesseraError) throw error;
     // Only a filesystem without O_DIRECT (EINVAL) falls back: a read error from the stick itself is
     // the very thing the read-back is there to catch, never hidden behind the page cache.
-    if (code(error) !== 'EINVAL') throw fail(code(error));
+    if (errnoCode(error) !== 'EINVAL') throw fail(errnoCode(error));
   } finally {
     await handle?.close().catch(() => undefined);
   }
-  if (length < 0) length = (await stat(path).catch((error: unknown) => { throw fail(code(error)); })).size - start;
+  if (length < 0) length = (await stat(path).catch((error: unknown) => { throw fail(errnoCode(error)); })).size - start;
   if (length < 0) throw fail('the file shrank while it was read back');
   return readRange(path, start, length, true);
 }
@@ -323,8 +332,7 @@ export async function readBlocksFromMedium(path: string, first: number, blocks: 
  * @throws TesseraError MEDIA_ERROR when the file cannot be read
  */
 export async function digestFromMedium(path: string): Promise<{ sha256: string; size: number }> {
-  const fail = (detail: string): TesseraError => new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${detail}`);
-  const code = (error: unknown): string => (error as NodeJS.ErrnoException | null)?.code ?? 'error';
+  const fail = (detail: string): TesseraError => readBackFailure(path, detail);
   const hash = createHash('sha256');
   let size = 0;
   let handle: FileHandle | null = null;
@@ -340,18 +348,18 @@ export async function digestFromMedium(path: string): Promise<{ sha256: string; 
     return { sha256: hash.digest('hex'), size };
   } catch (error) {
     // As in readBlocksFromMedium: only a filesystem without O_DIRECT falls back.
-    if (code(error) !== 'EINVAL') throw fail(code(error));
+    if (errnoCode(error) !== 'EINVAL') throw fail(errnoCode(error));
   } finally {
     await handle?.close().catch(() => undefined);
   }
-  const length = (await stat(path).catch((error: unknown) => { throw fail(code(error)); })).size;
+  const length = (await stat(path).catch((error: unknown) => { throw fail(errnoCode(error)); })).size;
   const { bytes } = await readRange(path, 0, length, false);
   return { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
 /** `length` bytes from `start` (a multiple of READ_BACK_BLOCK when `blocks`, else 0) of `path`, from the medium itself. */
 async function readRange(path: string, start: number, length: number, blocks: boolean): Promise<{ bytes: Buffer; path: ReadBackPath }> {
-  const fail = (detail: string): TesseraError => new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${detail}`);
+  const fail = (detail: string): TesseraError => readBackFailure(path, detail);
   const range = blocks ? [`skip=${start / READ_BACK_BLOCK}`, ...(length % READ_BACK_BLOCK === 0 ? [`count=${length / READ_BACK_BLOCK}`] : [])] : [];
   // dd's output is copied into one buffer of the file's size as it arrives: collecting it and
   // joining it at the end (execFile's way) held the main thread for 50-130 ms for a 7 MB backup.
