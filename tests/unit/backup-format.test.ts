@@ -43,15 +43,14 @@ describe('the backup file', () => {
     const { wrapped, ...body } = { kind: 'object', index: 7, class: 'secret-key', label: 'k', id: 'aa', keyType: 0x1f, attributes: [{ type: 0x1, name: 'token', value: true }], wrapped: 'AAAA', check: { kind: 'check-value', value: 'abcdef' } } satisfies EntryBody;
     const sealer = new EntrySealer(contentKey, header.backupId);
     const prepared = prepareEntry(body, true);
-    const record = prepared && sealer.seal(prepared, wrapped);
+    const record = prepared && sealer.seal(prepared, Buffer.from(wrapped, 'base64'));
     const entry = record && entryInRecord(record);
     expect(entry && openEntry(entry, contentKey, header.backupId)).toEqual({ ...body, wrapped });
     expect(prepareEntry({ ...body, label: 'x'.repeat(1025) }, true)).toBeNull();
-    expect(prepared && sealer.seal(prepared, 'not base64!')).toBeNull();
     // A wrapped key goes only where one is expected, and where one is expected it must come.
     expect(prepared && sealer.seal(prepared, null)).toBeNull();
     const plain = prepareEntry({ ...body, index: 8 }, false);
-    expect(plain && sealer.seal(plain, wrapped)).toBeNull();
+    expect(plain && sealer.seal(plain, Buffer.from(wrapped, 'base64'))).toBeNull();
     expect(prepareEntry({ ...body, wrapped } as EntryBody, true)).toBeNull();
   });
 
@@ -66,7 +65,7 @@ describe('the backup file', () => {
         const body: EntryBody = { kind: 'object', index, class: 'private-key', label, id, keyType: 3, attributes, ...(kcv ? { check: kcv } : {}) };
         const wrapped = Buffer.from(key).toString('base64');
         const prepared = prepareEntry(body, true);
-        const record = prepared && sealer.seal(prepared, wrapped);
+        const record = prepared && sealer.seal(prepared, Buffer.from(key));
         const entry = record && entryInRecord(record);
         expect(entry).not.toBeNull();
         if (!entry) return;

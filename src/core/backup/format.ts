@@ -135,14 +135,14 @@ export function sealEntry(body: EntryBody, contentKey: Buffer, backupId: string)
 }
 
 /** The record of `plain` (see sealEntry) under `nonce`, which must never have been used with `contentKey`. */
-function seal(plain: Buffer, index: number, contentKey: Buffer, backupId: string, nonce: Buffer): Buffer {
+function seal(plain: Buffer, index: number, contentKey: Buffer, backupId: string, nonce: Buffer, aad = entryAad(backupId, index)): Buffer {
   const out = Buffer.allocUnsafe(5 + 4 + 12 + plain.length + 16);
   out.writeUInt8(RECORD.entry, 0);
   out.writeUInt32BE(out.length - 5, 1);
   out.writeUInt32BE(index, 5);
   nonce.copy(out, 9);
   const cipher = createCipheriv('aes-256-gcm', contentKey, nonce);
-  cipher.setAAD(entryAad(backupId, index));
+  cipher.setAAD(aad);
   // AES-GCM gives as many bytes as it takes: update and final fill exactly the room for the ciphertext.
   let at = 21 + cipher.update(plain).copy(out, 21);
   at += cipher.final().copy(out, at);
@@ -189,8 +189,8 @@ const NONCES_AT_ONCE = 256;
 /**
  * Seals the prepared entries of one backup under its content key, each checked: the record is
  * opened again from its very bytes, as a restore opens it, and must give back exactly the
- * plaintext that was sealed (byte for byte); the wrapped key put in must be one a restore accepts
- * (base64, as entrySchema has it). The plaintext is overwritten once sealed.
+ * plaintext that was sealed (byte for byte). The wrapped key goes in as base64 (as entrySchema
+ * has it), encoded here from the HSM's bytes. The plaintext is overwritten once sealed.
  */
 export class EntrySealer {
   private nonces = Buffer.alloc(0);
@@ -202,24 +202,29 @@ export class EntrySealer {
   ) {}
 
   /**
-   * The record of `entry` with `wrapped` (base64, null for an entry that carries no wrapped key) put in.
-   * @returns the record; null when the wrapped key does not fit the entry or is not base64, or the record does not open as sealed
+   * The record of `entry` with `wrapped` (the wrapped key's bytes, null for an entry that carries
+   * none) put in, as base64.
+   * @returns the record; null when a wrapped key is given where none is expected or missing where
+   *   one is, or the record does not open as sealed
    */
-  seal(entry: PreparedEntry, wrapped: string | null): Buffer | null {
+  seal(entry: PreparedEntry, wrapped: Buffer | null): Buffer | null {
     if ((wrapped === null) !== (entry.tail === null)) return null;
-    if (wrapped !== null && !schemas().b64.safeParse(wrapped).success) return null;
     const { head, tail } = entry;
-    const plain = Buffer.allocUnsafe(head.length + (wrapped?.length ?? 0) + (tail?.length ?? 0));
+    const base64 = wrapped?.toString('base64') ?? '';
+    const plain = Buffer.allocUnsafe(head.length + base64.length + (tail?.length ?? 0));
     head.copy(plain, 0);
-    if (wrapped !== null && tail) tail.copy(plain, head.length + plain.write(wrapped, head.length, 'latin1'));
+    if (tail) tail.copy(plain, head.length + plain.write(base64, head.length, 'latin1'));
     try {
-      const record = seal(plain, entry.index, this.contentKey, this.backupId, this.nonce());
+      const aad = entryAad(this.backupId, entry.index);
+      const record = seal(plain, entry.index, this.contentKey, this.backupId, this.nonce(), aad);
       const sealed = entryInRecord(record);
       if (!sealed || sealed.index !== entry.index) return null;
       const decipher = createDecipheriv('aes-256-gcm', this.contentKey, sealed.nonce, { authTagLength: 16 });
-      decipher.setAAD(entryAad(this.backupId, sealed.index));
+      decipher.setAAD(aad);
       decipher.setAuthTag(sealed.sealed.subarray(sealed.sealed.length - 16));
-      const opened = Buffer.concat([decipher.update(sealed.sealed.subarray(0, sealed.sealed.length - 16)), decipher.final()]);
+      // AES-GCM gives as many bytes as it takes: update gives them all, final only checks the tag.
+      const opened = decipher.update(sealed.sealed.subarray(0, sealed.sealed.length - 16));
+      decipher.final();
       const same = opened.equals(plain);
       opened.fill(0);
       return same ? record : null;

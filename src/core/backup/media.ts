@@ -264,10 +264,27 @@ declare const WebAssembly: { Memory: new (pages: { initial: number; maximum: num
 export const READ_BACK_BLOCK = 1 << 20;
 
 /**
+ * Page-aligned buffers of READ_BACK_BLOCK bytes for O_DIRECT reads, kept for the next read-back:
+ * a WebAssembly memory starts on a page boundary (a Buffer's need not), but each new one reserves
+ * gigabytes of address space and is costly to make and to collect (a backup reads back dozens).
+ * They hold what was read from the medium (a backup's file: its entries are sealed), nothing else.
+ */
+const alignedBlocks: Uint8Array[] = [];
+
+/** Runs `read` with an aligned block buffer of its own, which is kept for later use afterwards. */
+async function withAlignedBlock<T>(read: (aligned: Uint8Array) => Promise<T>): Promise<T> {
+  const aligned = alignedBlocks.pop() ?? new Uint8Array(new WebAssembly.Memory({ initial: READ_BACK_BLOCK / 65536, maximum: READ_BACK_BLOCK / 65536 }).buffer);
+  try {
+    return await read(aligned);
+  } finally {
+    if (alignedBlocks.length < 2) alignedBlocks.push(aligned);
+  }
+}
+
+/**
  * Reads a file just written back from the medium itself, not from the page cache (USB sticks are
- * known to lie about flushing, and a cached copy would hide it): `dd iflag=direct` (O_DIRECT).
- * A filesystem that refuses O_DIRECT gets `dd iflag=nocache` first (posix_fadvise DONTNEED drops
- * the cached pages), then a plain read. Bounded by `limit` bytes.
+ * known to lie about flushing, and a cached copy would hide it): readBlocksFromMedium from its start
+ * to its end. Bounded by `limit` bytes.
  * @throws TesseraError MEDIA_ERROR when the file cannot be read; BACKUP_INVALID when larger than `limit`.
  */
 export async function readFromMedium(path: string, limit: number): Promise<{ bytes: Buffer; path: ReadBackPath }> {
@@ -275,70 +292,59 @@ export async function readFromMedium(path: string, limit: number): Promise<{ byt
     throw new TesseraError('MEDIA_ERROR', 'The backup file could not be read back from the media.', `${basename(path)}: ${error.code ?? 'error'}`);
   });
   if (size > limit) throw new TesseraError('BACKUP_INVALID', 'This file is larger than any backup this terminal writes.', `${size} bytes`);
-  return readRange(path, 0, size, false);
+  return readBlocksFromMedium(path, 0, null, limit);
 }
 
 /**
- * Part of a file being written, read back from the medium itself as readFromMedium reads a whole
- * one, but in this process (a backup's read-back runs while the backup is written, and each dd
- * started then, a fork of a process of hundreds of MB, held the main thread for 30-70 ms): the
- * blocks (READ_BACK_BLOCK bytes each) from block `first` on, `blocks` of them, or to the file's end
- * when `blocks` is null. Pages not yet flushed must be flushed (fdatasync) first: where O_DIRECT is
- * refused, only flushed pages can be dropped from the cache.
- * @throws TesseraError MEDIA_ERROR when the file cannot be read, or is shorter than the blocks asked for
+ * Part of a file, read back from the medium itself in this process (no `dd`: a fork of a process of
+ * hundreds of MB held the main thread for 30-70 ms): the blocks (READ_BACK_BLOCK bytes each) from
+ * block `first` on, `blocks` of them, or to the file's end when `blocks` is null (at most `limit`
+ * bytes then). O_DIRECT, into a page-aligned buffer. A filesystem that refuses O_DIRECT (EINVAL)
+ * gets `dd iflag=nocache` first (posix_fadvise DONTNEED drops the cached pages), then a plain read.
+ * Pages not yet flushed must be flushed (fdatasync) first: only flushed pages can be dropped.
+ * @throws TesseraError MEDIA_ERROR when the file cannot be read, is shorter than the blocks asked
+ *   for, or grows past `limit` while it is read
  */
-export async function readBlocksFromMedium(path: string, first: number, blocks: number | null): Promise<{ bytes: Buffer; path: ReadBackPath }> {
+export async function readBlocksFromMedium(path: string, first: number, blocks: number | null, limit = Number.MAX_SAFE_INTEGER): Promise<{ bytes: Buffer; path: ReadBackPath }> {
   const start = first * READ_BACK_BLOCK;
   const fail = (detail: string): TesseraError => readBackFailure(path, detail);
-  let handle: FileHandle | null = null;
   let length = blocks === null ? -1 : blocks * READ_BACK_BLOCK;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_DIRECT);
+  const direct = await withDirect(path, async (handle, aligned) => {
     if (blocks === null) length = (await handle.stat()).size - start;
     if (length < 0) throw fail('the file shrank while it was read back');
-    const out = Buffer.alloc(length);
-    // O_DIRECT reads into memory aligned to the device's blocks, which a Buffer's need not be: a
-    // WebAssembly memory starts on a page boundary.
-    const aligned = new Uint8Array(new WebAssembly.Memory({ initial: READ_BACK_BLOCK / 65536, maximum: READ_BACK_BLOCK / 65536 }).buffer);
+    if (length > limit) throw fail('the file grew while it was read back');
+    const bytes = Buffer.alloc(length);
     let filled = 0;
     for (;;) {
       const { bytesRead } = await handle.read(aligned, 0, READ_BACK_BLOCK, start + filled);
       if (filled + bytesRead > length) throw fail('the file grew while it was read back');
-      out.set(aligned.subarray(0, bytesRead), filled);
+      bytes.set(aligned.subarray(0, bytesRead), filled);
       filled += bytesRead;
       if (bytesRead < READ_BACK_BLOCK || filled === length) break;
     }
     if (filled !== length) throw fail(`${filled} of ${length} bytes read back`);
-    return { bytes: out, path: 'direct' };
-  } catch (error) {
-    if (error instanceof TesseraError) throw error;
-    // Only a filesystem without O_DIRECT (EINVAL) falls back: a read error from the stick itself is
-    // the very thing the read-back is there to catch, never hidden behind the page cache.
-    if (errnoCode(error) !== 'EINVAL') throw fail(errnoCode(error));
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+    return bytes;
+  });
+  if (direct) return { bytes: direct, path: 'direct' };
   if (length < 0) length = (await stat(path).catch((error: unknown) => { throw fail(errnoCode(error)); })).size - start;
   if (length < 0) throw fail('the file shrank while it was read back');
-  return readRange(path, start, length, true);
+  if (length > limit) throw fail('the file grew while it was read back');
+  const bytes = await readUncached(path, start, length);
+  if (blocks !== null && bytes.length !== length) throw fail(`${bytes.length} of ${length} bytes read back`);
+  return { bytes, path: 'cache-dropped' };
 }
 
 /**
- * The SHA-256 (hex) and size of a whole file as the medium gives it back now: read with O_DIRECT,
- * a block (READ_BACK_BLOCK bytes) at a time into one page-aligned buffer and hashed as it comes, in
- * this process (no fork of a process of hundreds of MB). Where O_DIRECT is refused (EINVAL), as
- * readFromMedium: the cached pages dropped, then read. A backup's last check, after its commit
- * (flush, rename, folder flush): the blocks read back while it was written are read once more.
+ * The SHA-256 (hex) and size of a whole file as the medium gives it back now: read as
+ * readBlocksFromMedium reads, a block at a time, hashed as it comes. A backup's last check, after
+ * its commit (flush, rename, folder flush): the blocks read back while it was written are read once more.
  * @throws TesseraError MEDIA_ERROR when the file cannot be read
  */
 export async function digestFromMedium(path: string): Promise<{ sha256: string; size: number }> {
   const fail = (detail: string): TesseraError => readBackFailure(path, detail);
-  const hash = createHash('sha256');
-  let size = 0;
-  let handle: FileHandle | null = null;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_DIRECT);
-    const aligned = new Uint8Array(new WebAssembly.Memory({ initial: READ_BACK_BLOCK / 65536, maximum: READ_BACK_BLOCK / 65536 }).buffer);
+  const direct = await withDirect(path, async (handle, aligned) => {
+    const hash = createHash('sha256');
+    let size = 0;
     for (;;) {
       const { bytesRead } = await handle.read(aligned, 0, READ_BACK_BLOCK, size);
       hash.update(aligned.subarray(0, bytesRead));
@@ -346,69 +352,50 @@ export async function digestFromMedium(path: string): Promise<{ sha256: string; 
       if (bytesRead < READ_BACK_BLOCK) break;
     }
     return { sha256: hash.digest('hex'), size };
-  } catch (error) {
-    // As in readBlocksFromMedium: only a filesystem without O_DIRECT falls back.
-    if (errnoCode(error) !== 'EINVAL') throw fail(errnoCode(error));
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+  });
+  if (direct) return direct;
   const length = (await stat(path).catch((error: unknown) => { throw fail(errnoCode(error)); })).size;
-  const { bytes } = await readRange(path, 0, length, false);
+  const bytes = await readUncached(path, 0, length);
   return { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
-/** `length` bytes from `start` (a multiple of READ_BACK_BLOCK when `blocks`, else 0) of `path`, from the medium itself. */
-async function readRange(path: string, start: number, length: number, blocks: boolean): Promise<{ bytes: Buffer; path: ReadBackPath }> {
-  const fail = (detail: string): TesseraError => readBackFailure(path, detail);
-  const range = blocks ? [`skip=${start / READ_BACK_BLOCK}`, ...(length % READ_BACK_BLOCK === 0 ? [`count=${length / READ_BACK_BLOCK}`] : [])] : [];
-  // dd's output is copied into one buffer of the file's size as it arrives: collecting it and
-  // joining it at the end (execFile's way) held the main thread for 50-130 ms for a 7 MB backup.
-  const dd = (flags: string[]): Promise<Buffer> =>
-    new Promise((resolve, reject) => {
-      const out = Buffer.alloc(length);
-      let filled = 0;
-      let grew = false;
-      const stderr: Buffer[] = [];
-      const child = spawn('dd', [`if=${path}`, ...flags, 'bs=1M', 'status=none'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('data', (chunk: Buffer) => {
-        if (grew || filled + chunk.length > length) {
-          grew = true;
-          child.kill();
-          return;
-        }
-        chunk.copy(out, filled);
-        filled += chunk.length;
-      });
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      child.on('error', (error) => reject(fail(error.message)));
-      child.on('close', (code, signal) => {
-        const said = Buffer.concat(stderr).toString('utf8').trim();
-        if (grew) reject(fail('the file grew while it was read back'));
-        else if (code !== 0) reject(fail(said || `dd stopped (${code ?? signal})`));
-        else resolve(filled === length ? out : out.subarray(0, filled));
-      });
-    });
-  let read: { bytes: Buffer; path: ReadBackPath };
+/**
+ * `read` on `path` opened with O_DIRECT, with an aligned block buffer; null when the filesystem
+ * refuses O_DIRECT (EINVAL on open or read): only then may the caller fall back to readUncached. A
+ * read error from the stick itself is the very thing a read-back is there to catch, never hidden
+ * behind the page cache: it is thrown.
+ * @throws TesseraError MEDIA_ERROR (the errno code), or what `read` throws
+ */
+async function withDirect<T>(path: string, read: (handle: FileHandle, aligned: Uint8Array) => Promise<T>): Promise<T | null> {
+  let handle: FileHandle | null = null;
   try {
-    read = { bytes: await dd(['iflag=direct', ...range]), path: 'direct' };
+    handle = await open(path, constants.O_RDONLY | constants.O_DIRECT);
+    const opened = handle;
+    return await withAlignedBlock((aligned) => read(opened, aligned));
   } catch (error) {
-    // Only a filesystem without O_DIRECT (EINVAL) falls back: a read error from the stick itself is
-    // the very thing the read-back is there to catch, never hidden behind the page cache.
-    if (!(error instanceof TesseraError) || !/Invalid argument/.test(error.detail ?? '')) throw error;
-    await dd(['iflag=nocache', 'count=0']).catch(() => undefined);
-    const bytes = await readPart(path, start, length).catch((failure: NodeJS.ErrnoException) => {
-      throw fail(failure.code ?? 'error');
-    });
-    read = { bytes, path: 'cache-dropped' };
+    if (error instanceof TesseraError) throw error;
+    if (errnoCode(error) !== 'EINVAL') throw readBackFailure(path, errnoCode(error));
+    return null;
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
-  if (blocks && read.bytes.length !== length) throw fail(`${read.bytes.length} of ${length} bytes read back`);
-  return read;
 }
 
-/** `length` bytes of `path` from `start` (fewer where the file ends first). */
-async function readPart(path: string, start: number, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
+/**
+ * `length` bytes of `path` from `start` (fewer where the file ends first), where O_DIRECT is
+ * refused: the kernel is asked to drop its cached pages of the file first (`dd iflag=nocache
+ * count=0`: posix_fadvise DONTNEED; best effort), then the file is read.
+ * @throws TesseraError MEDIA_ERROR when it cannot be read
+ */
+async function readUncached(path: string, start: number, length: number): Promise<Buffer> {
+  await new Promise<void>((resolve) => {
+    const child = spawn('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' });
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
+  let handle: FileHandle | null = null;
   try {
+    handle = await open(path, 'r');
     const out = Buffer.alloc(length);
     let filled = 0;
     while (filled < length) {
@@ -417,7 +404,9 @@ async function readPart(path: string, start: number, length: number): Promise<Bu
       filled += bytesRead;
     }
     return out.subarray(0, filled);
+  } catch (error) {
+    throw readBackFailure(path, errnoCode(error));
   } finally {
-    await handle.close();
+    await handle?.close().catch(() => undefined);
   }
 }

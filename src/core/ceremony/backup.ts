@@ -71,6 +71,8 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   const media = await mediaAt(params.media, ctx.mediaStandIns);
 
   run.working('Looking at what the partition holds…');
+  // The wrap loop's threads start now, not after the officers confirm.
+  partition.readyWrapLanes();
   const paced = pacer();
   const objects = await survey(session, (template) => partition.find(template), paced);
   const publicKeys = new Map(objects.filter((o) => o.class === 'public-key').map((o) => [`${o.keyType}:${o.id}`, o]));
@@ -176,7 +178,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
       run.checkCancelled();
       // Every entry is opened with the content key here, from the bytes about to be written: the
       // read-back then proves the medium gives back these very bytes (SHA-256 of the whole file).
-      const sealed = sealer.seal(entry, entry.tail ? (await nextWrapped()).toString('base64') : null);
+      const sealed = sealer.seal(entry, entry.tail ? await nextWrapped() : null);
       if (!sealed) throw new TesseraError('INTERNAL', `Entry ${index + 1} of the backup does not open after sealing. Nothing was left on the media.`);
       await put(sealed);
       if (index === 0) crashPoint('backup:writing');

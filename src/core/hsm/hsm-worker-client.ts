@@ -1,5 +1,6 @@
 // The main thread's side of the HSM worker (hsm-worker.ts): one worker per terminal, started on
-// first use, one job at a time in order.
+// first use, one job at a time in order; a wrap loop also runs on a second worker (a lane), started
+// ahead of it.
 import { Worker } from 'node:worker_threads';
 import type { ObjectSummary, TokenSummary } from '../../shared/types';
 import { TesseraError } from '../errors';
@@ -23,13 +24,26 @@ export class KeyNotWrapped extends TesseraError {
   }
 }
 
+/**
+ * Worker threads a wrap loop runs on, each with its own session, side by side. An HSM serves
+ * sessions in parallel (SoftHSM2 with OS locking on one core each; a network HSM hides each call's
+ * round trip behind the other's); the loop is the slowest part of a backup. Two: the main thread
+ * needs a core too (it seals and writes the keys as they come).
+ */
+export const WRAP_LANES = 2;
+
+/** Consecutive keys dealt to one lane at a time: a lane's batch (hsm-worker.ts) is at most this many. */
+const WRAP_CHUNK = 64;
+
 export class HsmWorker {
-  private worker: Worker | null = null;
+  /** Lane 0 runs every job; the others only their part of a wrap loop. */
+  private readonly workers: (Worker | null)[] = [];
   private nextId = 1;
   private readonly pending = new Map<number, { objects: ObjectSummary[]; listing?: Listing; wrapped?(batch: WrappedBatch): void; done(result: Extract<JobResult, { ok: true }>, objects: ObjectSummary[]): void; reject(error: Error): void }>();
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
+  private start(lane = 0): Worker {
+    const running = this.workers[lane];
+    if (running) return running;
     const worker = new Worker(workerUrl());
     worker.on('message', (result: JobResult) => {
       const job = this.pending.get(result.id);
@@ -55,12 +69,17 @@ export class HsmWorker {
     });
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', () => {
-      this.worker = null;
+      if (this.workers[lane] === worker) this.workers[lane] = null;
       this.fail(new Error('the HSM worker stopped'));
     });
     worker.unref();
-    this.worker = worker;
+    this.workers[lane] = worker;
     return worker;
+  }
+
+  /** Starts the wrap loop's lanes (threads) now, so that starting them is not part of the loop: e.g. while the officers read a backup's preview. */
+  readyWrapLanes(): void {
+    for (let lane = 0; lane < WRAP_LANES; lane++) this.start(lane);
   }
 
   private fail(error: Error): void {
@@ -77,6 +96,7 @@ export class HsmWorker {
         else resolve(objects);
       },
       undefined,
+      0,
       (id, reject) =>
         new Listing(new ObjectNamer(token), (error) => {
           // The job may have left `pending` already (the worker's last answer came): the promise is rejected all the same.
@@ -103,57 +123,77 @@ export class HsmWorker {
   }
 
   /**
-   * C_WrapKey of each of `keys` (handle, and output room in bytes) in order under `wrappingKey` with
-   * `mechanism`, on the worker's own session on `slot`, which shares the application's login and
-   * sees its session objects (the backup's wrap key is one). Yields the wrapped keys in order, in
-   * batches, as the worker makes them: the caller works on one batch while the worker wraps the
-   * next; the worker stays a few batches ahead of the batches taken, no more (WrapJob). Leaving the
-   * loop early (break, return, throw) stops the worker after the key in hand and waits until it has
-   * stopped (so the wrapping key can then be destroyed).
+   * C_WrapKey of each of `keys` (handle, and output room in bytes) under `wrappingKey` with
+   * `mechanism`, on the worker's sessions on `slot` (WRAP_LANES of them, side by side, each dealt
+   * WRAP_CHUNK keys in turn), which share the application's login and see its session objects (the
+   * backup's wrap key is one). Yields the wrapped keys in the order of `keys`, in batches, as the
+   * lanes make them: the caller works on one batch while the lanes wrap the next; each lane stays a
+   * few batches ahead of the batches taken from it, no more (WrapJob). Leaving the loop early (break,
+   * return, throw) stops every lane after the key in hand and waits until they have stopped (so the
+   * wrapping key can then be destroyed).
    * @throws KeyNotWrapped when the HSM refuses keys[index] (code and detail as C_WrapKey's CKR_* maps);
-   *   TesseraError INTERNAL when the worker stopped or answered short
+   *   TesseraError INTERNAL when a worker stopped or answered short or out of order
    */
   async *wrapKeys(modulePath: string, slot: Handle, mechanism: number, wrappingKey: Handle, keys: { handle: Handle; room: number }[]): AsyncGenerator<Buffer[], void, undefined> {
-    // [0] stop, [1] batches taken (see WrapJob): the worker stays a few batches ahead at most.
-    const control = new Int32Array(new SharedArrayBuffer(8));
-    const queue: Buffer[][] = [];
+    const lanes = Array.from({ length: Math.max(1, Math.min(WRAP_LANES, Math.ceil(keys.length / WRAP_CHUNK))) }, () => ({
+      // [0] stop, [1] batches taken (see WrapJob): the lane stays a few batches ahead at most.
+      control: new Int32Array(new SharedArrayBuffer(8)),
+      keys: [] as WrapJob['keys'],
+      /** How many of the lane's keys have arrived (they come in order). */
+      at: 0,
+    }));
+    keys.forEach((k, index) => (lanes[Math.floor(index / WRAP_CHUNK) % lanes.length] as (typeof lanes)[number]).keys.push({ handle: new Uint8Array(k.handle), room: k.room, index }));
+    /** Batches arrived and not yet yielded, by the index of their first key, with their lane. */
+    const arrivedBatches = new Map<number, { keys: Buffer[]; lane: (typeof lanes)[number] }>();
     let wake: (() => void) | null = null;
     // Set by the callbacks below (a type assertion, so the checks in the loop are not narrowed away).
     let outcome = null as { error: unknown } | null;
+    let finished = 0;
+    let counted = 0;
     let arrived = 0;
     let received = 0;
-    const job = this.submit<number>(
-      (id) => ({ kind: 'wrap', id, modulePath, slot: new Uint8Array(slot), mechanism, wrappingKey: new Uint8Array(wrappingKey), keys: keys.map((k) => ({ handle: new Uint8Array(k.handle), room: k.room })), control: control.buffer as SharedArrayBuffer }) satisfies WrapJob,
-      (result, _objects, resolve, reject) => {
-        if (!('count' in result)) reject(new TesseraError('INTERNAL', 'The HSM worker answered a wrap loop with something else.'));
-        else resolve(result.count);
-      },
-      (batch) => {
-        if (batch.first !== arrived) outcome ??= { error: new TesseraError('INTERNAL', 'The HSM worker sent wrapped keys out of order.', `${batch.first}, expected ${arrived}`) };
-        arrived += batch.ends.length;
-        // Views on the one transferred buffer: no copy per key.
-        const buffer = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
-        queue.push(batch.ends.map((end, i) => buffer.subarray(i === 0 ? 0 : (batch.ends[i - 1] as number), end)));
-        wake?.();
-      },
-    ).then(
-      (count) => {
-        outcome ??= { error: count === arrived ? null : new TesseraError('INTERNAL', 'The HSM worker sent fewer wrapped keys than it reported.', `${arrived} of ${count}`) };
-        wake?.();
-      },
-      (error: unknown) => {
-        outcome ??= { error };
-        wake?.();
-      },
+    const jobs = lanes.map((lane, number) =>
+      this.submit<number>(
+        (id) => ({ kind: 'wrap', id, modulePath, slot: new Uint8Array(slot), mechanism, wrappingKey: new Uint8Array(wrappingKey), keys: lane.keys, control: lane.control.buffer as SharedArrayBuffer }) satisfies WrapJob,
+        (result, _objects, resolve, reject) => {
+          if (!('count' in result)) reject(new TesseraError('INTERNAL', 'The HSM worker answered a wrap loop with something else.'));
+          else resolve(result.count);
+        },
+        (batch) => {
+          // The batch must be the lane's next keys, consecutive ones (a lane's keys are runs of WRAP_CHUNK).
+          const count = batch.ends.length;
+          if (count === 0 || lane.keys[lane.at]?.index !== batch.first || lane.keys[lane.at + count - 1]?.index !== batch.first + count - 1) {
+            outcome ??= { error: new TesseraError('INTERNAL', 'The HSM worker sent wrapped keys out of order.', `${count} from ${batch.first}, expected ${lane.keys[lane.at]?.index}`) };
+          }
+          lane.at += count;
+          arrived += count;
+          // Views on the one transferred buffer: no copy per key.
+          const buffer = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+          arrivedBatches.set(batch.first, { keys: batch.ends.map((end, i) => buffer.subarray(i === 0 ? 0 : (batch.ends[i - 1] as number), end)), lane });
+          wake?.();
+        },
+        number,
+      ).then(
+        (count) => {
+          counted += count;
+          if (++finished === lanes.length) outcome ??= { error: counted === arrived ? null : new TesseraError('INTERNAL', 'The HSM worker sent fewer wrapped keys than it reported.', `${arrived} of ${counted}`) };
+          wake?.();
+        },
+        (error: unknown) => {
+          outcome ??= { error };
+          wake?.();
+        },
+      ),
     );
     try {
       for (;;) {
-        const batch = outcome?.error ? undefined : queue.shift();
+        const batch = outcome?.error ? undefined : arrivedBatches.get(received);
         if (batch) {
-          Atomics.add(control, 1, 1);
-          Atomics.notify(control, 1);
-          received += batch.length;
-          yield batch;
+          arrivedBatches.delete(received);
+          Atomics.add(batch.lane.control, 1, 1);
+          Atomics.notify(batch.lane.control, 1);
+          received += batch.keys.length;
+          yield batch.keys;
           continue;
         }
         if (outcome) {
@@ -165,21 +205,23 @@ export class HsmWorker {
         wake = null;
       }
     } finally {
-      Atomics.store(control, 0, 1);
-      Atomics.notify(control, 1);
-      await job;
+      for (const lane of lanes) {
+        Atomics.store(lane.control, 0, 1);
+        Atomics.notify(lane.control, 1);
+      }
+      await Promise.all(jobs);
     }
   }
 
-  private submit<T>(job: (id: number) => ListJob | FindJob | WrapJob, done: (result: Extract<JobResult, { ok: true }>, objects: ObjectSummary[], resolve: (value: T) => void, reject: (error: Error) => void) => void, wrapped?: (batch: WrappedBatch) => void, listing?: (id: number, reject: (error: Error) => void) => Listing): Promise<T> {
-    const worker = this.start();
+  private submit<T>(job: (id: number) => ListJob | FindJob | WrapJob, done: (result: Extract<JobResult, { ok: true }>, objects: ObjectSummary[], resolve: (value: T) => void, reject: (error: Error) => void) => void, wrapped?: (batch: WrappedBatch) => void, lane = 0, listing?: (id: number, reject: (error: Error) => void) => Listing): Promise<T> {
+    const worker = this.start(lane);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { objects: [], ...(wrapped ? { wrapped } : {}), ...(listing ? { listing: listing(id, reject) } : {}), done: (result, objects) => done(result, objects, resolve, reject), reject });
       worker.ref();
       worker.postMessage(job(id));
     }).finally(() => {
-      if (this.pending.size === 0) this.worker?.unref();
+      if (this.pending.size === 0) for (const w of this.workers) w?.unref();
     });
   }
 
@@ -189,9 +231,8 @@ export class HsmWorker {
   }
 
   async stop(): Promise<void> {
-    const worker = this.worker;
-    this.worker = null;
-    if (worker) await worker.terminate();
+    const workers = this.workers.splice(0);
+    await Promise.all(workers.map((w) => w?.terminate()));
   }
 }
 

@@ -32,12 +32,15 @@ export interface FindJob {
 
 /**
  * C_WrapKey (PKCS#11 v2.40 §5.13) of each of `keys` in order, under `wrappingKey` with `mechanism`,
- * on the worker's session: a backup's wrap loop, run here while the main thread seals and writes.
- * The wrapping key is a handle only (a session object the main thread made is visible to every
- * session of the process); no key bytes cross. `room` is the output buffer per key, in bytes.
- * `control` (two Int32s, shared with the main thread): [0] `stop`, set to end the loop after the key
- * in hand; [1] `taken`, the batches the main thread has taken so far. The worker stays at most
- * WRAP_BATCH.ahead batches ahead of it, so a slow medium never piles the whole backup up in memory.
+ * on this worker's session: one lane of a backup's wrap loop, run here while the main thread seals
+ * and writes (HsmWorker.wrapKeys deals the keys to several lanes, each a worker with its own session,
+ * and puts the wrapped keys back in order). The wrapping key is a handle only (a session object the
+ * main thread made is visible to every session of the process); no key bytes cross. `room` is the
+ * output buffer per key, in bytes; `index` the key's place in the whole loop (a batch is a run of
+ * consecutive indexes). `control` (two Int32s, shared with the main thread): [0] `stop`, set to end
+ * the loop after the key in hand; [1] `taken`, the batches of this lane the main thread has taken so
+ * far. The lane stays at most WRAP_BATCH.ahead batches ahead of it, so a slow medium never piles the
+ * whole backup up in memory.
  */
 export interface WrapJob {
   kind: 'wrap';
@@ -46,13 +49,13 @@ export interface WrapJob {
   slot: Uint8Array;
   mechanism: number;
   wrappingKey: Uint8Array;
-  keys: { handle: Uint8Array; room: number }[];
+  keys: { handle: Uint8Array; room: number; index: number }[];
   control: SharedArrayBuffer;
 }
 
 /**
- * Wrapped keys `first`, `first + 1`, ... of a WrapJob, back to back in `bytes` (its buffer is
- * transferred, not copied); key `first + i` ends at byte `ends[i]`.
+ * The wrapped keys of indexes `first`, `first + 1`, ... (WrapJob's `index`), back to back in `bytes`
+ * (its buffer is transferred, not copied); key `first + i` ends at byte `ends[i]`.
  */
 export interface WrappedBatch {
   first: number;
@@ -69,7 +72,7 @@ export type JobResult =
   | { id: number; wrapped: WrappedBatch }
   | { id: number; ok: true; count: number }
   | { id: number; ok: true; handles: Uint8Array[] }
-  | { id: number; ok: false; error: ReturnType<typeof toErrorData>; /** The WrapJob key the HSM refused. */ at?: number };
+  | { id: number; ok: false; error: ReturnType<typeof toErrorData>; /** The `index` of the WrapJob key the HSM refused. */ at?: number };
 
 /**
  * Wrapped keys per batch, the longest a batch is held back (ms): the main thread gets work early
@@ -112,11 +115,12 @@ function wrapAll(session: Session, job: WrapJob): JobResult {
   let gathered = Buffer.alloc(out.length * WRAP_BATCH.keys);
   let at = 0;
   let ends: number[] = [];
+  let first = 0;
   let since = performance.now();
-  const send = (end: number): void => {
+  const send = (): void => {
     const bytes = new Uint8Array(at);
     bytes.set(gathered.subarray(0, at));
-    parentPort?.postMessage({ id: job.id, wrapped: { first: end - ends.length, bytes, ends } } satisfies JobResult, [bytes.buffer]);
+    parentPort?.postMessage({ id: job.id, wrapped: { first, bytes, ends } } satisfies JobResult, [bytes.buffer]);
     ends = [];
     at = 0;
     sent++;
@@ -127,15 +131,18 @@ function wrapAll(session: Session, job: WrapJob): JobResult {
     }
     since = performance.now();
   };
-  let index = 0;
+  let done = 0;
   try {
-    for (; index < job.keys.length && Atomics.load(control, STOP) === 0; index++) {
-      const key = job.keys[index] as WrapJob['keys'][number];
+    for (const key of job.keys) {
+      if (Atomics.load(control, STOP) !== 0) break;
+      // A batch holds consecutive keys only: the next lane has the keys in between.
+      if (ends.length > 0 && key.index !== first + ends.length) send();
+      if (ends.length === 0) first = key.index;
       let blob: Buffer;
       try {
         blob = session.wrapKeyInto(job.mechanism, wrappingKey, Buffer.from(key.handle), out.subarray(0, key.room));
       } catch (error) {
-        return { id: job.id, ok: false, error: toErrorData(toHsmError(error)), at: index };
+        return { id: job.id, ok: false, error: toErrorData(toHsmError(error)), at: key.index };
       }
       if (at + blob.length > gathered.length) {
         const grown = Buffer.alloc(Math.max(gathered.length * 2, at + blob.length));
@@ -145,10 +152,11 @@ function wrapAll(session: Session, job: WrapJob): JobResult {
       }
       at += blob.copy(gathered, at);
       ends.push(at);
-      if (ends.length >= WRAP_BATCH.keys || performance.now() - since >= WRAP_BATCH.ms) send(index + 1);
+      done++;
+      if (ends.length >= WRAP_BATCH.keys || performance.now() - since >= WRAP_BATCH.ms) send();
     }
-    if (ends.length > 0) send(index);
-    return { id: job.id, ok: true, count: index };
+    if (ends.length > 0) send();
+    return { id: job.id, ok: true, count: done };
   } finally {
     out.fill(0);
     gathered.fill(0);

@@ -518,10 +518,15 @@ export class PartitionService implements ModuleUser {
     return this.guard(selection, () => this.worker.findObjects(selection.module.path, selection.token.slot, template));
   }
 
+  /** Starts the HSM worker's wrap lanes ahead of a wrapKeys loop (e.g. while the officers read a backup's preview). */
+  readyWrapLanes(): void {
+    this.worker.readyWrapLanes();
+  }
+
   /**
    * C_WrapKey of each of `keys` (handle, output room in bytes) in order, under `wrappingKey` (a
-   * session object, e.g. the backup's wrap key) with `mechanism`, on the HSM worker: the wrapped
-   * keys come in ordered batches while the caller works on the previous one. See HsmWorker.wrapKeys.
+   * session object, e.g. the backup's wrap key) with `mechanism`, on the HSM worker's lanes: the
+   * wrapped keys come in ordered batches while the caller works on the previous one. See HsmWorker.wrapKeys.
    * @throws KeyNotWrapped (with the key's index), TOKEN_REMOVED, INTERNAL when the worker stopped
    */
   async *wrapKeys(mechanism: number, wrappingKey: Handle, keys: { handle: Handle; room: number }[]): AsyncGenerator<Buffer[], void, undefined> {

@@ -1,0 +1,103 @@
+// A backup's wrap loop runs on several HSM worker threads (lanes), each with its own session, and
+// the wrapped keys are put back in order on the main thread. AES key wrap with padding (RFC 5649)
+// is deterministic, so every key wrapped by the lanes must be byte for byte what the main thread's
+// own session gives for that key: a key put in another key's place, or cut, would differ.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importWrapKey } from '../../src/core/backup/wrap';
+import { CKA, CKK, CKO } from '../../src/core/hsm/constants';
+import { KeyNotWrapped, WRAP_LANES } from '../../src/core/hsm/hsm-worker-client';
+import type { Handle } from '../../src/core/hsm/pkcs11-adapter';
+import type { Terminal } from '../../src/core/terminal';
+import { LAB_USER_PIN } from '../lab/lab';
+import { lab, openTerminal } from './support';
+
+/** CKM_AES_KEY_WRAP_PAD (SoftHSM2's RFC 5649 wrap; the backup's first choice where KWP is missing). */
+const KWP = 0x210a;
+/** Five runs of 64 keys and part of a sixth: every lane is dealt several runs, the last one short. */
+const KEYS = 300;
+const hex = (b: Buffer): string => b.toString('hex');
+
+let terminal: Terminal;
+let keys: Handle[];
+let wrapKey: Handle;
+let expected: string[];
+
+/** Every key `list` asks for, wrapped by the lanes, in the order given; and the error that stopped the loop, if one did. */
+async function wrapAll(list: Handle[]): Promise<{ wrapped: string[]; error: unknown }> {
+  const wrapped: string[] = [];
+  try {
+    for await (const batch of terminal.partition.wrapKeys(KWP, wrapKey, list.map((handle) => ({ handle, room: 4096 })))) wrapped.push(...batch.map(hex));
+  } catch (error) {
+    return { wrapped, error };
+  }
+  return { wrapped, error: null };
+}
+
+beforeAll(async () => {
+  const state = lab.state();
+  const created = await lab.newPartition(`Wrap lanes ${Date.now().toString(36)}`);
+  terminal = await openTerminal();
+  await terminal.partition.selectByLabel(state.modulePath, created.label);
+  await terminal.partition.login(Buffer.from(LAB_USER_PIN));
+  const session = terminal.partition.coSession();
+  // Session objects (quick to make): every session of the application sees them, the lanes' too.
+  // AES-128, -192 and -256 in turn, so the wrapped keys differ in length (24, 32, 40 bytes).
+  keys = Array.from({ length: KEYS }, (_, i) =>
+    session.createObject([
+      { type: CKA.CLASS, value: CKO.SECRET_KEY },
+      { type: CKA.KEY_TYPE, value: CKK.AES },
+      { type: CKA.TOKEN, value: false },
+      { type: CKA.SENSITIVE, value: true },
+      { type: CKA.EXTRACTABLE, value: true },
+      { type: CKA.LABEL, value: `lane key ${i}` },
+      { type: CKA.VALUE, value: randomBytes(16 + 8 * (i % 3)) },
+    ]),
+  );
+  wrapKey = importWrapKey(session, randomBytes(32));
+  expected = keys.map((k) => hex(session.wrapKey(KWP, wrapKey, k, 4096)));
+}, 60_000);
+
+afterAll(() => terminal?.close());
+
+describe('the wrap loop on several lanes', () => {
+  it('gives every key wrapped exactly as one session wraps it, in the order asked, whatever lane wrapped it', async () => {
+    expect(WRAP_LANES).toBeGreaterThanOrEqual(2);
+    expect(new Set(expected).size).toBe(KEYS);
+    const { wrapped, error } = await wrapAll(keys);
+    expect(error).toBeNull();
+    expect(wrapped).toEqual(expected);
+    // In another order too: each key keeps its own place.
+    const reversed = [...keys].reverse();
+    expect((await wrapAll(reversed)).wrapped).toEqual([...expected].reverse());
+  });
+
+  it('names the key the HSM refused by its place in the loop, on either lane, after only the keys before it', async () => {
+    const session = terminal.partition.coSession();
+    const gone = importWrapKey(session, randomBytes(32));
+    session.destroyObject(gone);
+    // 10 is in the first lane's first run, 100 in the second lane's, 299 in the last (short) run.
+    for (const at of [10, 100, 299]) {
+      const { wrapped, error } = await wrapAll(keys.map((k, i) => (i === at ? gone : k)));
+      expect(error, `key ${at}`).toBeInstanceOf(KeyNotWrapped);
+      expect((error as KeyNotWrapped).index).toBe(at);
+      expect(wrapped.length).toBeLessThanOrEqual(at);
+      expect(wrapped).toEqual(expected.slice(0, wrapped.length));
+    }
+    // The lanes stopped and are free: the next loop runs whole.
+    expect((await wrapAll(keys)).wrapped).toEqual(expected);
+  });
+
+  it('stops every lane when the caller leaves after the first batch, and waits for them', async () => {
+    let batches = 0;
+    for await (const batch of terminal.partition.wrapKeys(KWP, wrapKey, keys.map((handle) => ({ handle, room: 4096 })))) {
+      expect(batch.map(hex)).toEqual(expected.slice(0, batch.length));
+      batches++;
+      break;
+    }
+    expect(batches).toBe(1);
+    // A lane not told to stop would wait for its batches to be taken for ever, and the next loop,
+    // queued behind it on the same threads, would never end.
+    expect((await wrapAll(keys.slice(0, 70))).wrapped).toEqual(expected.slice(0, 70));
+  });
+});
