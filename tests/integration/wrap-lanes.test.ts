@@ -14,8 +14,11 @@ import { lab, openTerminal } from './support';
 
 /** CKM_AES_KEY_WRAP_PAD (SoftHSM2's RFC 5649 wrap; the backup's first choice where KWP is missing). */
 const KWP = 0x210a;
-/** Five runs of 64 keys and part of a sixth: every lane is dealt several runs, the last one short. */
-const KEYS = 300;
+/**
+ * 46 runs of 64 keys and part of a 47th: every lane is dealt many runs, the last one short, and
+ * more than the 16 batches it may wrap ahead of what is taken from it (WRAP_BATCH.ahead).
+ */
+const KEYS = 2_950;
 const hex = (b: Buffer): string => b.toString('hex');
 
 let terminal: Terminal;
@@ -56,7 +59,7 @@ beforeAll(async () => {
   );
   wrapKey = importWrapKey(session, randomBytes(32));
   expected = keys.map((k) => hex(session.wrapKey(KWP, wrapKey, k, 4096)));
-}, 60_000);
+}, 120_000);
 
 afterAll(() => terminal?.close());
 
@@ -76,28 +79,42 @@ describe('the wrap loop on several lanes', () => {
     const session = terminal.partition.coSession();
     const gone = importWrapKey(session, randomBytes(32));
     session.destroyObject(gone);
-    // 10 is in the first lane's first run, 100 in the second lane's, 299 in the last (short) run.
-    for (const at of [10, 100, 299]) {
+    // 10 is in the first lane's first run, 100 in the second lane's, 2,949 in the last (short) run.
+    for (const at of [10, 100, KEYS - 1]) {
       const { wrapped, error } = await wrapAll(keys.map((k, i) => (i === at ? gone : k)));
       expect(error, `key ${at}`).toBeInstanceOf(KeyNotWrapped);
       expect((error as KeyNotWrapped).index).toBe(at);
       expect(wrapped.length).toBeLessThanOrEqual(at);
       expect(wrapped).toEqual(expected.slice(0, wrapped.length));
     }
+    // Two keys refused, one on each lane (runs of 64 dealt in turn: 0-63 to the first lane, 64-127
+    // to the second, 128-191 to the first…): the first in the loop's order is named, whichever lane
+    // came to its key first (the second lane meets key 64 on its first call, the first lane key 10
+    // on its eleventh), as one session would name it.
+    for (const [first, second] of [[10, 64], [64, 130], [5, 64]] as const) {
+      const { wrapped, error } = await wrapAll(keys.map((k, i) => (i === first || i === second ? gone : k)));
+      expect((error as KeyNotWrapped).index, `keys ${first} and ${second}`).toBe(Math.min(first, second));
+      expect(wrapped).toEqual(expected.slice(0, wrapped.length));
+    }
     // The lanes stopped and are free: the next loop runs whole.
     expect((await wrapAll(keys)).wrapped).toEqual(expected);
   });
 
-  it('stops every lane when the caller leaves after the first batch, and waits for them', async () => {
+  it('stops every lane when the caller leaves after the first batch, and waits for them; the batch taken is zeroed', async () => {
     let batches = 0;
+    let taken: Buffer[] = [];
     for await (const batch of terminal.partition.wrapKeys(KWP, wrapKey, keys.map((handle) => ({ handle, room: 4096 })))) {
       expect(batch.map(hex)).toEqual(expected.slice(0, batch.length));
+      taken = batch;
       batches++;
       break;
     }
     expect(batches).toBe(1);
-    // A lane not told to stop would wait for its batches to be taken for ever, and the next loop,
-    // queued behind it on the same threads, would never end.
+    // Wrapped keys do not linger in the batches handed out.
+    expect(taken.every((b) => b.length > 0 && b.every((x) => x === 0))).toBe(true);
+    // A lane not told to stop would wait for ever for its batches to be taken (it has far more
+    // than WRAP_BATCH.ahead to send), and the next loop, queued behind it on the same threads,
+    // would never end.
     expect((await wrapAll(keys.slice(0, 70))).wrapped).toEqual(expected.slice(0, 70));
   });
 });

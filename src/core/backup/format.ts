@@ -166,8 +166,8 @@ export interface PreparedEntry {
  * Checks `body` as a restore will (entrySchema), and prepares its JSON. `body` comes without its
  * wrapped key; `wraps` says whether one goes in (as `wrapped`, after `attributes` and before
  * `check`, where JSON.stringify of the whole body puts it). The schema's checks of the fields are
- * independent of one another, so this check (with an empty `wrapped`) and EntrySealer.seal's of the
- * wrapped key itself are together the schema's check of the whole body.
+ * independent of one another, so this check (with an empty `wrapped`) and EntrySealer.seal's base64
+ * of the wrapped key's bytes (valid base64 by construction) give a body the schema accepts whole.
  * @returns null when a restore would refuse the body (or it already holds a wrapped key)
  */
 export function prepareEntry(body: EntryBody, wraps: boolean): PreparedEntry | null {

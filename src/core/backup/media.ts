@@ -247,9 +247,9 @@ async function readInto(handle: FileHandle, size: number): Promise<Buffer> {
 /** How a read-back reached the bytes: from the device itself, or (where O_DIRECT is refused) after asking the kernel to drop its cached copy. */
 export type ReadBackPath = 'direct' | 'cache-dropped';
 
-/** A read-back that failed, in the officers' words; `detail` says what (an errno code, a count). */
-function readBackFailure(path: string, detail: string): TesseraError {
-  return new TesseraError('MEDIA_ERROR', 'The backup could not be read back from the media.', `${basename(path)}: ${detail}`);
+/** A read-back of `what` (a backup, a manifest…) that failed, in the officers' words; `detail` says what (an errno code, a count). */
+function readBackFailure(path: string, detail: string, what = 'backup'): TesseraError {
+  return new TesseraError('MEDIA_ERROR', `The ${what} could not be read back from the media.`, `${basename(path)}: ${detail}`);
 }
 
 /** An fs error's code (e.g. EINVAL), or "error". */
@@ -267,7 +267,8 @@ export const READ_BACK_BLOCK = 1 << 20;
  * Page-aligned buffers of READ_BACK_BLOCK bytes for O_DIRECT reads, kept for the next read-back:
  * a WebAssembly memory starts on a page boundary (a Buffer's need not), but each new one reserves
  * gigabytes of address space and is costly to make and to collect (a backup reads back dozens).
- * They hold what was read from the medium (a backup's file: its entries are sealed), nothing else.
+ * They hold only what was just written to removable media (backups, whose entries are sealed;
+ * manifests, transcripts, audit exports), and are zeroed before they are kept.
  */
 const alignedBlocks: Uint8Array[] = [];
 
@@ -277,6 +278,7 @@ async function withAlignedBlock<T>(read: (aligned: Uint8Array) => Promise<T>): P
   try {
     return await read(aligned);
   } finally {
+    aligned.fill(0);
     if (alignedBlocks.length < 2) alignedBlocks.push(aligned);
   }
 }
@@ -284,15 +286,16 @@ async function withAlignedBlock<T>(read: (aligned: Uint8Array) => Promise<T>): P
 /**
  * Reads a file just written back from the medium itself, not from the page cache (USB sticks are
  * known to lie about flushing, and a cached copy would hide it): readBlocksFromMedium from its start
- * to its end. Bounded by `limit` bytes.
- * @throws TesseraError MEDIA_ERROR when the file cannot be read; BACKUP_INVALID when larger than `limit`.
+ * to its end. Bounded by `limit` bytes. `what` names the file in messages ("backup", "manifest"…).
+ * @throws TesseraError BACKUP_INVALID when larger than `limit` at first; MEDIA_ERROR when the file
+ *   cannot be read, or grows past `limit` or shrinks while it is read.
  */
-export async function readFromMedium(path: string, limit: number): Promise<{ bytes: Buffer; path: ReadBackPath }> {
+export async function readFromMedium(path: string, limit: number, what = 'backup'): Promise<{ bytes: Buffer; path: ReadBackPath }> {
   const { size } = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new TesseraError('MEDIA_ERROR', 'The backup file could not be read back from the media.', `${basename(path)}: ${error.code ?? 'error'}`);
+    throw readBackFailure(path, error.code ?? 'error', what);
   });
-  if (size > limit) throw new TesseraError('BACKUP_INVALID', 'This file is larger than any backup this terminal writes.', `${size} bytes`);
-  return readBlocksFromMedium(path, 0, null, limit);
+  if (size > limit) throw new TesseraError('BACKUP_INVALID', `This file is larger than any ${what} this terminal writes.`, `${size} bytes`);
+  return readBlocksFromMedium(path, 0, null, limit, what);
 }
 
 /**
@@ -305,11 +308,11 @@ export async function readFromMedium(path: string, limit: number): Promise<{ byt
  * @throws TesseraError MEDIA_ERROR when the file cannot be read, is shorter than the blocks asked
  *   for, or grows past `limit` while it is read
  */
-export async function readBlocksFromMedium(path: string, first: number, blocks: number | null, limit = Number.MAX_SAFE_INTEGER): Promise<{ bytes: Buffer; path: ReadBackPath }> {
+export async function readBlocksFromMedium(path: string, first: number, blocks: number | null, limit = Number.MAX_SAFE_INTEGER, what = 'backup'): Promise<{ bytes: Buffer; path: ReadBackPath }> {
   const start = first * READ_BACK_BLOCK;
-  const fail = (detail: string): TesseraError => readBackFailure(path, detail);
+  const fail = (detail: string): TesseraError => readBackFailure(path, detail, what);
   let length = blocks === null ? -1 : blocks * READ_BACK_BLOCK;
-  const direct = await withDirect(path, async (handle, aligned) => {
+  const direct = await withDirect(path, what, async (handle, aligned) => {
     if (blocks === null) length = (await handle.stat()).size - start;
     if (length < 0) throw fail('the file shrank while it was read back');
     if (length > limit) throw fail('the file grew while it was read back');
@@ -329,7 +332,7 @@ export async function readBlocksFromMedium(path: string, first: number, blocks: 
   if (length < 0) length = (await stat(path).catch((error: unknown) => { throw fail(errnoCode(error)); })).size - start;
   if (length < 0) throw fail('the file shrank while it was read back');
   if (length > limit) throw fail('the file grew while it was read back');
-  const bytes = await readUncached(path, start, length);
+  const bytes = await readUncached(path, start, length, what);
   if (blocks !== null && bytes.length !== length) throw fail(`${bytes.length} of ${length} bytes read back`);
   return { bytes, path: 'cache-dropped' };
 }
@@ -342,7 +345,7 @@ export async function readBlocksFromMedium(path: string, first: number, blocks: 
  */
 export async function digestFromMedium(path: string): Promise<{ sha256: string; size: number }> {
   const fail = (detail: string): TesseraError => readBackFailure(path, detail);
-  const direct = await withDirect(path, async (handle, aligned) => {
+  const direct = await withDirect(path, 'backup', async (handle, aligned) => {
     const hash = createHash('sha256');
     let size = 0;
     for (;;) {
@@ -355,7 +358,7 @@ export async function digestFromMedium(path: string): Promise<{ sha256: string; 
   });
   if (direct) return direct;
   const length = (await stat(path).catch((error: unknown) => { throw fail(errnoCode(error)); })).size;
-  const bytes = await readUncached(path, 0, length);
+  const bytes = await readUncached(path, 0, length, 'backup');
   return { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
@@ -366,7 +369,7 @@ export async function digestFromMedium(path: string): Promise<{ sha256: string; 
  * behind the page cache: it is thrown.
  * @throws TesseraError MEDIA_ERROR (the errno code), or what `read` throws
  */
-async function withDirect<T>(path: string, read: (handle: FileHandle, aligned: Uint8Array) => Promise<T>): Promise<T | null> {
+async function withDirect<T>(path: string, what: string, read: (handle: FileHandle, aligned: Uint8Array) => Promise<T>): Promise<T | null> {
   let handle: FileHandle | null = null;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_DIRECT);
@@ -374,7 +377,7 @@ async function withDirect<T>(path: string, read: (handle: FileHandle, aligned: U
     return await withAlignedBlock((aligned) => read(opened, aligned));
   } catch (error) {
     if (error instanceof TesseraError) throw error;
-    if (errnoCode(error) !== 'EINVAL') throw readBackFailure(path, errnoCode(error));
+    if (errnoCode(error) !== 'EINVAL') throw readBackFailure(path, errnoCode(error), what);
     return null;
   } finally {
     await handle?.close().catch(() => undefined);
@@ -384,15 +387,17 @@ async function withDirect<T>(path: string, read: (handle: FileHandle, aligned: U
 /**
  * `length` bytes of `path` from `start` (fewer where the file ends first), where O_DIRECT is
  * refused: the kernel is asked to drop its cached pages of the file first (`dd iflag=nocache
- * count=0`: posix_fadvise DONTNEED; best effort), then the file is read.
- * @throws TesseraError MEDIA_ERROR when it cannot be read
+ * count=0`: posix_fadvise DONTNEED), then the file is read. If the cache could not be dropped (no
+ * `dd`, or it failed), the bytes would come from memory, not the stick: that is an error.
+ * @throws TesseraError MEDIA_ERROR when the cache could not be dropped or the file cannot be read
  */
-async function readUncached(path: string, start: number, length: number): Promise<Buffer> {
-  await new Promise<void>((resolve) => {
+async function readUncached(path: string, start: number, length: number, what: string): Promise<Buffer> {
+  const dropped = await new Promise<string | null>((resolve) => {
     const child = spawn('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' });
-    child.on('error', () => resolve());
-    child.on('close', () => resolve());
+    child.on('error', (error) => resolve(`dd: ${errnoCode(error)}`));
+    child.on('close', (code, signal) => resolve(code === 0 ? null : `dd stopped (${code ?? signal})`));
   });
+  if (dropped) throw new TesseraError('MEDIA_ERROR', `The ${what} could not be read back from the media: this filesystem refuses direct reads, and the terminal could not make sure the copy in memory was not read instead.`, `${basename(path)}: ${dropped}`);
   let handle: FileHandle | null = null;
   try {
     handle = await open(path, 'r');
@@ -405,7 +410,7 @@ async function readUncached(path: string, start: number, length: number): Promis
     }
     return out.subarray(0, filled);
   } catch (error) {
-    throw readBackFailure(path, errnoCode(error));
+    throw readBackFailure(path, errnoCode(error), what);
   } finally {
     await handle?.close().catch(() => undefined);
   }

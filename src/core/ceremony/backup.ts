@@ -211,7 +211,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
       const rendered = renderManifest(manifest, signData(session, signer, manifestBytes(manifest)));
       await writeAtomically(manifestPath, rendered);
       // Read back from the stick itself, like the backup: the manifest is what an auditor checks first.
-      const back = await readFromMedium(manifestPath, 1 << 24);
+      const back = await readFromMedium(manifestPath, 1 << 24, 'manifest');
       const wrong = !back.bytes.equals(rendered) ? 'the manifest read back differs from what was written' : checkManifest(back.bytes.toString('utf8'), parsed, fileName);
       if (wrong) {
         await unlink(manifestPath).catch(() => undefined);

@@ -1,6 +1,6 @@
 // The main thread's side of the HSM worker (hsm-worker.ts): one worker per terminal, started on
-// first use, one job at a time in order; a wrap loop also runs on a second worker (a lane), started
-// ahead of it.
+// first use, its jobs run in the order given (a listing's summaries are made here, between other
+// work); a wrap loop also runs on a second worker (a lane), started ahead of it.
 import { Worker } from 'node:worker_threads';
 import type { ObjectSummary, TokenSummary } from '../../shared/types';
 import { TesseraError } from '../errors';
@@ -34,6 +34,9 @@ export const WRAP_LANES = 2;
 
 /** Consecutive keys dealt to one lane at a time: a lane's batch (hsm-worker.ts) is at most this many. */
 const WRAP_CHUNK = 64;
+
+/** The HSM worker thread itself stopped (crashed, or was terminated) while a job was running. */
+export class WorkerStopped extends TesseraError {}
 
 export class HsmWorker {
   /** Lane 0 runs every job; the others only their part of a wrap loop. */
@@ -83,7 +86,7 @@ export class HsmWorker {
   }
 
   private fail(error: Error): void {
-    for (const job of this.pending.values()) job.reject(new TesseraError('INTERNAL', 'The terminal\'s HSM worker stopped. Try again.', error.name));
+    for (const job of this.pending.values()) job.reject(new WorkerStopped('INTERNAL', 'The terminal\'s HSM worker stopped. Try again.', error.name));
     this.pending.clear();
   }
 
@@ -128,30 +131,44 @@ export class HsmWorker {
    * WRAP_CHUNK keys in turn), which share the application's login and see its session objects (the
    * backup's wrap key is one). Yields the wrapped keys in the order of `keys`, in batches, as the
    * lanes make them: the caller works on one batch while the lanes wrap the next; each lane stays a
-   * few batches ahead of the batches taken from it, no more (WrapJob). Leaving the loop early (break,
-   * return, throw) stops every lane after the key in hand and waits until they have stopped (so the
-   * wrapping key can then be destroyed).
+   * few batches ahead of the batches taken from it, no more (WrapJob). A batch's bytes are zeroed
+   * once the caller asks for the next one, or leaves. When the HSM refuses a key, the lanes still
+   * wrap the keys before it (none after), and the first key refused in the order of `keys` is named,
+   * as one session would name it. Leaving the loop early (break, return, throw) stops every lane
+   * after the key in hand and waits until they have stopped (so the wrapping key can then be
+   * destroyed); a lane whose thread died takes the others down with it (terminated, and waited for).
    * @throws KeyNotWrapped when the HSM refuses keys[index] (code and detail as C_WrapKey's CKR_* maps);
    *   TesseraError INTERNAL when a worker stopped or answered short or out of order
    */
   async *wrapKeys(modulePath: string, slot: Handle, mechanism: number, wrappingKey: Handle, keys: { handle: Handle; room: number }[]): AsyncGenerator<Buffer[], void, undefined> {
-    const lanes = Array.from({ length: Math.max(1, Math.min(WRAP_LANES, Math.ceil(keys.length / WRAP_CHUNK))) }, () => ({
-      // [0] stop, [1] batches taken (see WrapJob): the lane stays a few batches ahead at most.
-      control: new Int32Array(new SharedArrayBuffer(8)),
-      keys: [] as WrapJob['keys'],
-      /** How many of the lane's keys have arrived (they come in order). */
-      at: 0,
-    }));
+    const STOP = 0;
+    const TAKEN = 1;
+    const LIMIT = 2;
+    const lanes = Array.from({ length: Math.max(1, Math.min(WRAP_LANES, Math.ceil(keys.length / WRAP_CHUNK))) }, () => {
+      // [0] stop, [1] batches taken, [2] no key from this index on (see WrapJob).
+      const control = new Int32Array(new SharedArrayBuffer(12));
+      control[LIMIT] = keys.length;
+      /** `at`: how many of the lane's keys have arrived (they come in order). */
+      return { control, keys: [] as WrapJob['keys'], at: 0 };
+    });
     keys.forEach((k, index) => (lanes[Math.floor(index / WRAP_CHUNK) % lanes.length] as (typeof lanes)[number]).keys.push({ handle: new Uint8Array(k.handle), room: k.room, index }));
     /** Batches arrived and not yet yielded, by the index of their first key, with their lane. */
-    const arrivedBatches = new Map<number, { keys: Buffer[]; lane: (typeof lanes)[number] }>();
+    const arrivedBatches = new Map<number, { keys: Buffer[]; bytes: Buffer; lane: (typeof lanes)[number] }>();
     let wake: (() => void) | null = null;
     // Set by the callbacks below (a type assertion, so the checks in the loop are not narrowed away).
     let outcome = null as { error: unknown } | null;
+    /** The first key refused so far, in the order of `keys`. */
+    let refused = null as KeyNotWrapped | null;
+    let threadDied = false;
+    let closed = false;
     let finished = 0;
     let counted = 0;
     let arrived = 0;
     let received = 0;
+    const settle = (): void => {
+      if (++finished < lanes.length) return;
+      outcome ??= { error: refused ?? (counted === arrived ? null : new TesseraError('INTERNAL', 'The HSM worker sent fewer wrapped keys than it reported.', `${arrived} of ${counted}`)) };
+    };
     const jobs = lanes.map((lane, number) =>
       this.submit<number>(
         (id) => ({ kind: 'wrap', id, modulePath, slot: new Uint8Array(slot), mechanism, wrappingKey: new Uint8Array(wrappingKey), keys: lane.keys, control: lane.control.buffer as SharedArrayBuffer }) satisfies WrapJob,
@@ -160,6 +177,12 @@ export class HsmWorker {
           else resolve(result.count);
         },
         (batch) => {
+          // Views on the one transferred buffer: no copy per key.
+          const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+          if (closed) {
+            bytes.fill(0);
+            return;
+          }
           // The batch must be the lane's next keys, consecutive ones (a lane's keys are runs of WRAP_CHUNK).
           const count = batch.ends.length;
           if (count === 0 || lane.keys[lane.at]?.index !== batch.first || lane.keys[lane.at + count - 1]?.index !== batch.first + count - 1) {
@@ -167,32 +190,42 @@ export class HsmWorker {
           }
           lane.at += count;
           arrived += count;
-          // Views on the one transferred buffer: no copy per key.
-          const buffer = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
-          arrivedBatches.set(batch.first, { keys: batch.ends.map((end, i) => buffer.subarray(i === 0 ? 0 : (batch.ends[i - 1] as number), end)), lane });
+          arrivedBatches.set(batch.first, { keys: batch.ends.map((end, i) => bytes.subarray(i === 0 ? 0 : (batch.ends[i - 1] as number), end)), bytes, lane });
           wake?.();
         },
         number,
       ).then(
         (count) => {
           counted += count;
-          if (++finished === lanes.length) outcome ??= { error: counted === arrived ? null : new TesseraError('INTERNAL', 'The HSM worker sent fewer wrapped keys than it reported.', `${arrived} of ${counted}`) };
+          settle();
           wake?.();
         },
         (error: unknown) => {
-          outcome ??= { error };
+          if (error instanceof KeyNotWrapped) {
+            // The other lanes wrap the keys before this one, and stop there: a key before it may be refused too.
+            if (!refused || error.index < refused.index) refused = error;
+            for (const other of lanes) Atomics.store(other.control, LIMIT, Math.min(Atomics.load(other.control, LIMIT), error.index));
+            settle();
+          } else {
+            if (error instanceof WorkerStopped) threadDied = true;
+            outcome ??= { error };
+          }
           wake?.();
         },
       ),
     );
+    let last: Buffer | null = null;
     try {
       for (;;) {
+        last?.fill(0);
+        last = null;
         const batch = outcome?.error ? undefined : arrivedBatches.get(received);
         if (batch) {
           arrivedBatches.delete(received);
-          Atomics.add(batch.lane.control, 1, 1);
-          Atomics.notify(batch.lane.control, 1);
+          Atomics.add(batch.lane.control, TAKEN, 1);
+          Atomics.notify(batch.lane.control, TAKEN);
           received += batch.keys.length;
+          last = batch.bytes;
           yield batch.keys;
           continue;
         }
@@ -205,11 +238,18 @@ export class HsmWorker {
         wake = null;
       }
     } finally {
+      closed = true;
+      last?.fill(0);
+      for (const batch of arrivedBatches.values()) batch.bytes.fill(0);
+      arrivedBatches.clear();
       for (const lane of lanes) {
-        Atomics.store(lane.control, 0, 1);
-        Atomics.notify(lane.control, 1);
+        Atomics.store(lane.control, STOP, 1);
+        Atomics.notify(lane.control, TAKEN);
       }
       await Promise.all(jobs);
+      // A lane that died left the others' jobs failed but their threads maybe still inside C_WrapKey:
+      // every thread goes, and is waited for, before the caller may destroy the wrapping key.
+      if (threadDied) await this.stop();
     }
   }
 

@@ -3,6 +3,7 @@
 // so the main thread, and with it the window, never stalls on them. PKCS#11 modules, slots, sessions
 // and logins are process-wide: the worker binds to the module the main thread opened and opens its
 // own session on the same slot, which shares the main thread's login.
+import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { toErrorData } from '../errors';
 import { toHsmError } from './hsm-errors';
@@ -37,10 +38,12 @@ export interface FindJob {
  * and puts the wrapped keys back in order). The wrapping key is a handle only (a session object the
  * main thread made is visible to every session of the process); no key bytes cross. `room` is the
  * output buffer per key, in bytes; `index` the key's place in the whole loop (a batch is a run of
- * consecutive indexes). `control` (two Int32s, shared with the main thread): [0] `stop`, set to end
- * the loop after the key in hand; [1] `taken`, the batches of this lane the main thread has taken so
- * far. The lane stays at most WRAP_BATCH.ahead batches ahead of it, so a slow medium never piles the
- * whole backup up in memory.
+ * consecutive indexes). `control` (three Int32s, shared with the main thread): [0] `stop`, set to
+ * end the loop after the key in hand; [1] `taken`, the batches of this lane the main thread has
+ * taken so far; [2] `limit`, the lane wraps no key whose index is at or past it (lowered when
+ * another lane's key is refused, so that the first key refused in the loop's order is the one
+ * named, as one session would name it). The lane stays at most WRAP_BATCH.ahead batches ahead of `taken`, so
+ * a slow medium never piles the whole backup up in memory.
  */
 export interface WrapJob {
   kind: 'wrap';
@@ -76,7 +79,8 @@ export type JobResult =
 
 /**
  * Wrapped keys per batch, the longest a batch is held back (ms): the main thread gets work early
- * and often; and how many batches may wait for it (at most ~1,000 keys, ~1.5 MB of RSA-4096 blobs).
+ * and often; and how many batches of one lane may wait for it (per lane at most ~1,000 keys, ~1.5
+ * MB of RSA-4096 blobs).
  */
 const WRAP_BATCH = { keys: 64, ms: 10, ahead: 16 };
 
@@ -107,6 +111,7 @@ function wrapAll(session: Session, job: WrapJob): JobResult {
   const control = new Int32Array(job.control);
   const STOP = 0;
   const TAKEN = 1;
+  const LIMIT = 2;
   let sent = 0;
   const wrappingKey = Buffer.from(job.wrappingKey);
   // One output buffer for every C_WrapKey, and one for the batch being gathered: a fresh zeroed
@@ -134,7 +139,7 @@ function wrapAll(session: Session, job: WrapJob): JobResult {
   let done = 0;
   try {
     for (const key of job.keys) {
-      if (Atomics.load(control, STOP) !== 0) break;
+      if (Atomics.load(control, STOP) !== 0 || key.index >= Atomics.load(control, LIMIT)) break;
       // A batch holds consecutive keys only: the next lane has the keys in between.
       if (ends.length > 0 && key.index !== first + ends.length) send();
       if (ends.length === 0) first = key.index;
@@ -160,6 +165,23 @@ function wrapAll(session: Session, job: WrapJob): JobResult {
   } finally {
     out.fill(0);
     gathered.fill(0);
+  }
+}
+
+/**
+ * How much nicer (POSIX nice value) this thread runs than the main thread: where the HSM worker's
+ * threads and the main thread want more CPU than there is (a backup: two wrap lanes, and the main
+ * thread sealing and writing, on a two-core workstation), the main thread (the window, the card
+ * readers' events) goes first; when it is idle, the lanes have every core. Linux keeps a nice value
+ * per thread (setpriority(2) of the calling thread); elsewhere it would apply to the whole process,
+ * so it is left alone.
+ */
+const WORKER_NICENESS = 5;
+if (process.platform === 'linux') {
+  try {
+    setPriority(Math.min(19, getPriority() + WORKER_NICENESS));
+  } catch {
+    // not allowed here: the worker runs at the main thread's priority
   }
 }
 

@@ -85,7 +85,7 @@ export async function exportAudit(deps: ExportDeps, request: ExportRequest): Pro
   await file.commit();
 
   // Read back from the stick itself (not the page cache) and checked as an auditor will.
-  const back = await readFromMedium(path, MAX_EXPORT_BYTES);
+  const back = await readFromMedium(path, MAX_EXPORT_BYTES, 'audit export');
   const sha256 = createHash('sha256').update(back.bytes).digest('hex');
   if (!back.bytes.equals(bytes)) throw new TesseraError('MEDIA_ERROR', `The export read back from the USB stick is not what was written (${path}). Do not use it; try another stick.`);
   const verified = verifyExport(back.bytes);

@@ -239,7 +239,7 @@ function existsNow(path: string): boolean {
 /** Why `path` does not read back from the medium as `written`, or null when it does. */
 async function readsBack(path: string, written: Buffer): Promise<string | null> {
   try {
-    const { bytes } = await readFromMedium(path, written.length);
+    const { bytes } = await readFromMedium(path, written.length, 'transcript');
     return bytes.equals(written) ? null : `${basename(path)} read back differs from what was written`;
   } catch (error) {
     return `${basename(path)}: ${error instanceof TesseraError ? (error.detail ?? error.message) : 'read back failed'}`;
