@@ -100,6 +100,34 @@ describe('the wrap loop on several lanes', () => {
     expect((await wrapAll(keys)).wrapped).toEqual(expected);
   });
 
+  it('ends, naming the refused key, when the other lane is far ahead of it and waiting for its batches to be taken', async () => {
+    const session = terminal.partition.coSession();
+    // Runs dealt to the first lane hold 2,000-byte generic secrets (slow to wrap), the second
+    // lane's AES-128 keys (fast): the second lane runs ahead until it may send no more batches
+    // (WRAP_BATCH.ahead), all of them after the key the first lane then refuses. It has nothing
+    // left that will be taken, and must be stopped, not left waiting.
+    const mixed = Array.from({ length: 60 * 64 }, (_, i) =>
+      session.createObject([
+        { type: CKA.CLASS, value: CKO.SECRET_KEY },
+        { type: CKA.KEY_TYPE, value: Math.floor(i / 64) % 2 === 0 ? CKK.GENERIC_SECRET : CKK.AES },
+        { type: CKA.TOKEN, value: false },
+        { type: CKA.EXTRACTABLE, value: true },
+        { type: CKA.VALUE, value: randomBytes(Math.floor(i / 64) % 2 === 0 ? 2000 : 16) },
+      ]),
+    );
+    const gone = importWrapKey(session, randomBytes(32));
+    session.destroyObject(gone);
+    // The first lane's eleventh run.
+    const at = 20 * 64 + 5;
+    try {
+      const { error } = await wrapAll(mixed.map((k, i) => (i === at ? gone : k)));
+      expect(error).toBeInstanceOf(KeyNotWrapped);
+      expect((error as KeyNotWrapped).index).toBe(at);
+    } finally {
+      for (const k of mixed) session.destroyObject(k);
+    }
+  }, 60_000);
+
   it('stops every lane when the caller leaves after the first batch, and waits for them; the batch taken is zeroed', async () => {
     let batches = 0;
     let taken: Buffer[] = [];

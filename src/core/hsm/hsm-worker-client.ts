@@ -165,6 +165,13 @@ export class HsmWorker {
     let counted = 0;
     let arrived = 0;
     let received = 0;
+    // A lane whose next key comes at or after the refused one has nothing left that will be taken:
+    // it is stopped (it may be waiting for batches to be taken that never will be).
+    const stopPastRefused = (lane: (typeof lanes)[number]): void => {
+      if (!refused || (lane.keys[lane.at]?.index ?? Number.MAX_SAFE_INTEGER) < refused.index) return;
+      Atomics.store(lane.control, STOP, 1);
+      Atomics.notify(lane.control, TAKEN);
+    };
     const settle = (): void => {
       if (++finished < lanes.length) return;
       outcome ??= { error: refused ?? (counted === arrived ? null : new TesseraError('INTERNAL', 'The HSM worker sent fewer wrapped keys than it reported.', `${arrived} of ${counted}`)) };
@@ -191,6 +198,7 @@ export class HsmWorker {
           lane.at += count;
           arrived += count;
           arrivedBatches.set(batch.first, { keys: batch.ends.map((end, i) => bytes.subarray(i === 0 ? 0 : (batch.ends[i - 1] as number), end)), bytes, lane });
+          stopPastRefused(lane);
           wake?.();
         },
         number,
@@ -204,7 +212,10 @@ export class HsmWorker {
           if (error instanceof KeyNotWrapped) {
             // The other lanes wrap the keys before this one, and stop there: a key before it may be refused too.
             if (!refused || error.index < refused.index) refused = error;
-            for (const other of lanes) Atomics.store(other.control, LIMIT, Math.min(Atomics.load(other.control, LIMIT), error.index));
+            for (const other of lanes) {
+              Atomics.store(other.control, LIMIT, Math.min(Atomics.load(other.control, LIMIT), error.index));
+              stopPastRefused(other);
+            }
             settle();
           } else {
             if (error instanceof WorkerStopped) threadDied = true;
