@@ -31,7 +31,26 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   if (!checked.success) throw new UsageError(`Check the options: ${checked.error.issues.map((i) => `--${String(i.path[0] ?? 'value')} ${i.code === 'invalid_type' ? 'is not a number' : 'is out of range'}`).join('; ')}.`);
   await terminal.readers.start();
   terminal.ceremonies.start(start, { retryWrongPin: options.cardPins === null });
-  return driveCeremony(terminal, options);
+  try {
+    return await driveCeremony(terminal, options);
+  } finally {
+    // driveCeremony's own Ctrl-C handler is gone: this one takes over with no gap (signals arrive between tasks).
+    process.removeListener('SIGINT', afterCeremony);
+    process.once('SIGINT', afterCeremony);
+  }
+}
+
+/**
+ * Ctrl-C after the command's ceremony has ended, while the command prints its result and closes
+ * the terminal: what the ceremony did stands (a backup written and verified, a PIN changed), so the
+ * command finishes with its own exit code rather than dying with 130 as if it had been stopped. Once
+ * only: a second Ctrl-C stops the process. Removed when the command ends (releaseAfterCeremony).
+ */
+const afterCeremony = (): void => say('The ceremony has ended already: what it did stands. Finishing… (Ctrl-C again stops at once)');
+
+/** Ends afterCeremony's hold on Ctrl-C: the command is over (runProgram calls it). */
+export function releaseAfterCeremony(): void {
+  process.removeListener('SIGINT', afterCeremony);
 }
 
 /**
@@ -155,8 +174,9 @@ export async function driveCeremony(terminal: Terminal, options: RunnerOptions):
             say('The question changed while you answered (a card was taken out or inserted): that answer was not used. Answer the new question.');
             continue;
           }
-          // Ctrl-C at a prompt is a cancel like any other; anything else is why the command fails.
-          if (!(error instanceof PromptCancelled)) failure = error;
+          // Ctrl-C at a prompt is a cancel like any other, and so is an answer the ceremony refused
+          // because a Ctrl-C had cancelled it already; anything else is why the command fails.
+          if (!(error instanceof PromptCancelled) && !ceremonies.running()?.isCancelled) failure = error;
           ceremonies.running()?.cancel();
         }
         continue;

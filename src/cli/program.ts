@@ -16,7 +16,7 @@ import { keyIdOf } from '../core/keys/key-objects';
 import { parseChanges } from '../core/policy/policy';
 import { type ModuleSurvey, surveyModules } from '../core/hsm/module-list';
 import { describeToken } from '../core/hsm/token-choice';
-import { UsageError, printable, runCeremony } from './ceremony-runner';
+import { UsageError, printable, releaseAfterCeremony, runCeremony } from './ceremony-runner';
 import { type SecretLines, promptSecret, readSecretFromFd, secretLines } from './secret-input';
 
 interface PartitionOptions {
@@ -883,5 +883,7 @@ export async function runProgram(argv: string[], probe?: StandbyProbe): Promise<
     const data = toErrorData(error);
     process.stderr.write(`tessera: ${printable(`${data.message}${data.detail ? ` [${data.detail}]` : ''}`)}\n`);
     return 1;
+  } finally {
+    releaseAfterCeremony();
   }
 }

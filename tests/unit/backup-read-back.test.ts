@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { encapsulate, escrowPublic, newEscrowKey } from '../../src/core/backup/escrow';
 import { type BackupHeader, type EntryBody, GrowingFileCheck, SYNC_DIGESTS_MAX, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
 import { testHeader } from './backup-header';
-import { AtomicFile, READ_BACK_BLOCK, digestFromMedium, readBlocksFromMedium } from '../../src/core/backup/media';
+import { AtomicFile, READ_BACK_BLOCK, digestFromMedium, readBlocksFromMedium, readFromMedium } from '../../src/core/backup/media';
 import { ReadBack } from '../../src/core/backup/read-back';
 
 const escrowPub = escrowPublic(newEscrowKey(Buffer.alloc(32, 5)));
@@ -145,6 +145,14 @@ describe('the read-back of a backup overlapped with its writing (ReadBack)', () 
     await out.commit();
     expect(await digestFromMedium(path)).toEqual({ sha256: createHash('sha256').update(file.subarray(0, 2 * READ_BACK_BLOCK + 77)).digest('hex'), size: 2 * READ_BACK_BLOCK + 77 });
     await expect(digestFromMedium(join(folder, 'missing.bin'))).rejects.toMatchObject({ code: 'MEDIA_ERROR' });
+  });
+
+  it('says a file gone while it was read back (the stick pulled out) as a stick removed, in each read-back', async () => {
+    const gone = join(folder, 'gone.bin');
+    const removed = { code: 'MEDIA_ERROR', message: expect.stringMatching(/^The USB stick was removed, or failed, while the (backup|manifest) was read back from it/), detail: 'gone.bin: ENOENT' };
+    await expect(digestFromMedium(gone)).rejects.toMatchObject(removed);
+    await expect(readBlocksFromMedium(gone, 0, 1)).rejects.toMatchObject(removed);
+    await expect(readFromMedium(gone, 1 << 20, 'manifest')).rejects.toMatchObject({ ...removed, message: expect.stringMatching(/while the manifest was read back/) });
   });
 
   it('reads blocks back only as far as the file goes: a block asked for that is not all there is an error, not a short answer', async () => {

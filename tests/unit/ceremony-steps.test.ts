@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OfficerCard, PinCheck } from '../../src/core/cards/officer-card';
 import type { ReaderMonitor } from '../../src/core/cards/reader-monitor';
-import { CeremonyRun } from '../../src/core/ceremony/run';
+import { CeremonyCancelled, CeremonyRun } from '../../src/core/ceremony/run';
 import { choosePin, newPinProblem, verifiedPin, withCardPin } from '../../src/core/ceremony/steps/pin';
 import { IntentSteps } from '../../src/core/ceremony/steps/intent';
 import { tokenPinRules } from '../../src/core/ceremony/steps/pin-rules';
@@ -46,6 +46,19 @@ function answering(run: CeremonyRun, answers: { pin: string; repeat?: string }[]
   });
   return seen;
 }
+
+describe('a ceremony cancelled while it works', () => {
+  it('never shows its next question (a Ctrl-C during a backup\'s survey): the question ends cancelled, unseen', async () => {
+    const run = new CeremonyRun(readers, 'backup', { label: 'L', serial: 'S' });
+    const seen = answering(run, []);
+    run.working('Reading the partition…');
+    run.cancel();
+    await expect(run.ask({ kind: 'confirm', text: 'Write this backup?' }, 'confirm')).rejects.toBeInstanceOf(CeremonyCancelled);
+    await expect(run.nextCard({ kind: 'insert-card', text: 'Insert a card.' })).rejects.toBeInstanceOf(CeremonyCancelled);
+    expect(seen.map((p) => p.kind)).toEqual(['working']);
+    expect(() => run.provide({ kind: 'confirm' })).toThrow(/not waiting for that now/);
+  });
+});
 
 describe('choosing a new card PIN', () => {
   it('names what is wrong with a new PIN, or nothing when it is right', () => {

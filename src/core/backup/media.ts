@@ -67,6 +67,9 @@ export interface MediaSubject {
 
 const BACKUP_SUBJECT: MediaSubject = { thing: 'backup', again: 'back up again' };
 
+/** errno codes of a stick that was pulled out or failed under the terminal (the file or the device is gone). */
+const GONE: ReadonlySet<string> = new Set(['ENOENT', 'EIO', 'ENODEV', 'ENXIO', 'ESTALE']);
+
 export function mediaError(error: unknown, what: string, subject: MediaSubject = BACKUP_SUBJECT): TesseraError {
   if (error instanceof TesseraError) return error;
   const { thing, again } = subject;
@@ -74,7 +77,7 @@ export function mediaError(error: unknown, what: string, subject: MediaSubject =
   const detail = `${what}: ${code}`;
   if (code === 'ENOSPC' || code === 'EDQUOT') return new TesseraError('MEDIA_ERROR', `The USB stick is full. Nothing was left on it; free some space or use a larger stick, then ${again}.`, detail);
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new TesseraError('MEDIA_ERROR', 'The USB stick cannot be written (it is read-only or write-protected). Nothing was written.', detail);
-  if (code === 'ENOENT' || code === 'EIO' || code === 'ENODEV' || code === 'ENXIO' || code === 'ESTALE') {
+  if (GONE.has(code)) {
     return new TesseraError('MEDIA_ERROR', `The USB stick was removed, or failed, while the ${thing} was written. No ${thing} was left on it; insert it again and ${again}.`, detail);
   }
   return new TesseraError('MEDIA_ERROR', `The USB stick could not be written. No ${thing} was left on it.`, detail);
@@ -247,8 +250,12 @@ async function readInto(handle: FileHandle, size: number): Promise<Buffer> {
 /** How a read-back reached the bytes: from the device itself, or (where O_DIRECT is refused) after asking the kernel to drop its cached copy. */
 export type ReadBackPath = 'direct' | 'cache-dropped';
 
-/** A read-back of `what` (a backup, a manifest…) that failed, in the officers' words; `detail` says what (an errno code, a count). */
+/**
+ * A read-back of `what` (a backup, a manifest…) that failed, in the officers' words; `detail` says
+ * what (an errno code, a count). A stick pulled out or failed while it was read is said as such.
+ */
 function readBackFailure(path: string, detail: string, what = 'backup'): TesseraError {
+  if (GONE.has(detail)) return new TesseraError('MEDIA_ERROR', `The USB stick was removed, or failed, while the ${what} was read back from it: it could not be checked.`, `${basename(path)}: ${detail}`);
   return new TesseraError('MEDIA_ERROR', `The ${what} could not be read back from the media.`, `${basename(path)}: ${detail}`);
 }
 

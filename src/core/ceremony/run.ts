@@ -233,6 +233,9 @@ export class CeremonyRun {
 
   /** Shows `prompt` and waits for its answer. */
   async ask<K extends CeremonyInput['kind']>(prompt: PromptText, kind: K): Promise<Extract<CeremonyInput, { kind: K }>> {
+    // Cancelled while working (e.g. Ctrl-C during a backup's survey): the question is never shown,
+    // so no one answers a ceremony that is ending.
+    this.checkCancelled();
     this.prompt(prompt);
     const input = await this.waitFor([kind], prompt.reader);
     if (input.kind !== kind) throw new CeremonyCancelled();
@@ -253,6 +256,7 @@ export class CeremonyRun {
    * a card ("no more cards"): then null.
    */
   async nextCardOrFinish(prompt: PromptText): Promise<PresentedCard | null> {
+    this.checkCancelled();
     this.prompt(prompt);
     for (;;) {
       this.checkCancelled();
