@@ -52,17 +52,28 @@ async function main(): Promise<void> {
       stalls.end();
       // Baseline 1: the bare pkcs11js loop, in its own process (a process initialises a module once):
       // two runs, the second one counts.
-      const bare = JSON.parse(execFileSync(process.execPath, [tsx, join(root, 'bench', 'bare-inventory.ts'), state.modulePath, state.softhsmConf, label, state.userPin, '2'], { env, encoding: 'utf8' })) as { objects: number; times: number[] };
-      bareTimes.push(bare.times[1] as number);
-      bareObjects = bare.objects;
+      const runBare = (): void => {
+        const bare = JSON.parse(execFileSync(process.execPath, [tsx, join(root, 'bench', 'bare-inventory.ts'), state.modulePath, state.softhsmConf, label, state.userPin, '2'], { env, encoding: 'utf8' })) as { objects: number; times: number[] };
+        bareTimes.push(bare.times[1] as number);
+        bareObjects = bare.objects;
+      };
+      const runCore = async (): Promise<void> => {
+        stalls.phase('inventory: list');
+        const start = performance.now();
+        count = (await terminal.partition.objects()).length;
+        coreTimes.push(performance.now() - start);
+        stalls.end();
+      };
+      // The bare loop and core swap places every round, with pkcs11-tool between them, so that
+      // neither always follows the same work (a fixed order measured one side's after-effects).
+      if (i % 2 === 0) runBare();
+      else await runCore();
       // Baseline 2: OpenSC's pkcs11-tool, whole process (it also prints every object).
       const toolStart = performance.now();
       execFileSync('pkcs11-tool', ['--module', state.modulePath, '--token-label', label, '--login', '--pin', state.userPin, '--list-objects'], { env, stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
       toolTimes.push(performance.now() - toolStart);
-      stalls.phase('inventory: list');
-      const start = performance.now();
-      count = (await terminal.partition.objects()).length;
-      coreTimes.push(performance.now() - start);
+      if (i % 2 === 0) await runCore();
+      else runBare();
     }
     stalls.phase('inventory: log out');
     await terminal.partition.logout();
@@ -74,7 +85,7 @@ async function main(): Promise<void> {
   const core = median(coreTimes);
   const loop = median(bareTimes);
   const tool = median(toolTimes);
-  console.log(`\nInventory of "${label}": ${count} objects (bare loop saw ${bareObjects}), median of ${RUNS} rounds (each: bare loop, pkcs11-tool, core)`);
+  console.log(`\nInventory of "${label}": ${count} objects (bare loop saw ${bareObjects}), median of ${RUNS} rounds (each: bare loop, pkcs11-tool, core; core first in every other round)`);
   console.log(`  per round: core ${coreTimes.map((t) => fmt(t)).join(', ')}; bare loop ${bareTimes.map((t) => fmt(t)).join(', ')}`);
   console.log(`  core (listObjects)        ${fmt(core)}`);
   console.log(`  bare pkcs11js loop        ${fmt(loop)}`);
