@@ -31,13 +31,12 @@ export async function runCeremony(terminal: Terminal, start: CeremonyStart, opti
   if (!checked.success) throw new UsageError(`Check the options: ${checked.error.issues.map((i) => `--${String(i.path[0] ?? 'value')} ${i.code === 'invalid_type' ? 'is not a number' : 'is out of range'}`).join('; ')}.`);
   await terminal.readers.start();
   terminal.ceremonies.start(start, { retryWrongPin: options.cardPins === null });
-  try {
-    return await driveCeremony(terminal, options);
-  } finally {
-    // driveCeremony's own Ctrl-C handler is gone: this one takes over with no gap (signals arrive between tasks).
+  // Installed before driveCeremony lets go of Ctrl-C: with no SIGINT listener at all, even for a
+  // moment, Node gives the signal back its default action (the process ends with 130).
+  return driveCeremony(terminal, options, () => {
     process.removeListener('SIGINT', afterCeremony);
     process.once('SIGINT', afterCeremony);
-  }
+  });
 }
 
 /**
@@ -56,9 +55,11 @@ export function releaseAfterCeremony(): void {
 /**
  * Answers the running ceremony's prompts from the options (or the terminal) until it ends: the
  * CLI's half of a ceremony that runCeremony or a ceremony script (record/script-run.ts) started.
+ * `beforeRelease` runs as it ends, just before its Ctrl-C handler is removed (runCeremony installs
+ * the next one there).
  * @returns the ended view; @throws the failure that made the command stop it (no card in time, a refused PIN given in advance).
  */
-export async function driveCeremony(terminal: Terminal, options: RunnerOptions): Promise<CeremonyView> {
+export async function driveCeremony(terminal: Terminal, options: RunnerOptions, beforeRelease?: () => void): Promise<CeremonyView> {
   await terminal.readers.start();
   const ceremonies = terminal.ceremonies;
   let handled = 0;
@@ -185,6 +186,7 @@ export async function driveCeremony(terminal: Terminal, options: RunnerOptions):
       wake = null;
     }
   } finally {
+    beforeRelease?.();
     process.off('SIGINT', interrupt);
     stop();
     if (waitTimer) clearTimeout(waitTimer);

@@ -470,6 +470,29 @@ describe('faults while a backup is written', () => {
     }
   });
 
+  it('a stick pulled while the committed backup is read back: they are told it was not checked, and nothing counts as a backup', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-pulled-late-'));
+    const terminal = await openTerminal(home);
+    const catalogued = terminal.backups.list().length;
+    // Pulled the moment the read-back after the commit begins (the host tells listeners synchronously).
+    const stop = terminal.ceremonies.onCeremony((v) => {
+      if (v.prompt.kind === 'working' && v.prompt.text.startsWith('Reading the backup back') && existsSync(folder)) rmSync(folder, { recursive: true });
+    });
+    try {
+      await terminal.partition.selectByLabel(state.modulePath, source.label);
+      await terminal.partition.login(Buffer.from(LAB_USER_PIN));
+      const view = await runCeremony(terminal, { kind: 'backup', media: folder }, (v) => (v.prompt.kind === 'confirm' ? confirm : null));
+      expect(view.prompt.kind).toBe('failed');
+      expect(view.error).toMatchObject({ code: 'MEDIA_ERROR', detail: expect.stringMatching(/\.tsrbackup: ENOENT$/) as unknown });
+      expect(view.error?.message).toMatch(/^The USB stick was removed, or failed, while the backup was read back from it, so the backup could not be checked\. .*Insert the stick again and back up again\.$/);
+      expect(existsSync(folder)).toBe(false);
+      expect(terminal.backups.list()).toHaveLength(catalogued);
+    } finally {
+      stop();
+      await terminal.close();
+    }
+  });
+
   it('media that is gone fails with a clear message', () => {
     const gone = join(tmpdir(), `tessera-usb-gone-${tag}`);
     mkdirSync(gone);

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { encapsulate, escrowPublic, newEscrowKey } from '../../src/core/backup/escrow';
 import { type BackupHeader, type EntryBody, GrowingFileCheck, SYNC_DIGESTS_MAX, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
 import { testHeader } from './backup-header';
-import { AtomicFile, READ_BACK_BLOCK, digestFromMedium, readBlocksFromMedium, readFromMedium } from '../../src/core/backup/media';
+import { AtomicFile, READ_BACK_BLOCK, digestFromMedium, isStickGone, readBlocksFromMedium, readFromMedium } from '../../src/core/backup/media';
 import { ReadBack } from '../../src/core/backup/read-back';
 
 const escrowPub = escrowPublic(newEscrowKey(Buffer.alloc(32, 5)));
@@ -149,10 +149,17 @@ describe('the read-back of a backup overlapped with its writing (ReadBack)', () 
 
   it('says a file gone while it was read back (the stick pulled out) as a stick removed, in each read-back', async () => {
     const gone = join(folder, 'gone.bin');
-    const removed = { code: 'MEDIA_ERROR', message: expect.stringMatching(/^The USB stick was removed, or failed, while the (backup|manifest) was read back from it/), detail: 'gone.bin: ENOENT' };
+    const removed = { code: 'MEDIA_ERROR', message: 'The USB stick was removed, or failed, while the backup was read back from it, so the backup could not be checked. Insert the stick again and write the backup again.', detail: 'gone.bin: ENOENT' };
     await expect(digestFromMedium(gone)).rejects.toMatchObject(removed);
     await expect(readBlocksFromMedium(gone, 0, 1)).rejects.toMatchObject(removed);
-    await expect(readFromMedium(gone, 1 << 20, 'manifest')).rejects.toMatchObject({ ...removed, message: expect.stringMatching(/while the manifest was read back/) });
+    await expect(readFromMedium(gone, 1 << 20, 'manifest')).rejects.toMatchObject({ ...removed, message: expect.stringMatching(/while the manifest was read back from it, so the manifest could not be checked/) });
+    // What rewords a media failure (the backup ceremony, transcripts) can tell a stick gone from an unreliable one.
+    expect(isStickGone(await digestFromMedium(gone).catch((error: unknown) => error))).toBe(true);
+    const short = join(folder, 'ten-bytes.bin');
+    writeFileSync(short, Buffer.alloc(10, 7));
+    const cut = await readBlocksFromMedium(short, 0, 2).catch((error: unknown) => error);
+    expect(cut).toMatchObject({ code: 'MEDIA_ERROR', message: 'The backup could not be read back from the media.' });
+    expect(isStickGone(cut)).toBe(false);
   });
 
   it('reads blocks back only as far as the file goes: a block asked for that is not all there is an error, not a short answer', async () => {

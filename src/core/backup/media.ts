@@ -70,6 +70,14 @@ const BACKUP_SUBJECT: MediaSubject = { thing: 'backup', again: 'back up again' }
 /** errno codes of a stick that was pulled out or failed under the terminal (the file or the device is gone). */
 const GONE: ReadonlySet<string> = new Set(['ENOENT', 'EIO', 'ENODEV', 'ENXIO', 'ESTALE']);
 
+/**
+ * Whether `error` is a MEDIA_ERROR of this module's for a stick pulled out or failed (its detail
+ * ends with one of GONE's errno codes): callers that reword a media failure keep that meaning.
+ */
+export function isStickGone(error: unknown): boolean {
+  return error instanceof TesseraError && error.code === 'MEDIA_ERROR' && GONE.has(error.detail?.split(': ').pop() ?? '');
+}
+
 export function mediaError(error: unknown, what: string, subject: MediaSubject = BACKUP_SUBJECT): TesseraError {
   if (error instanceof TesseraError) return error;
   const { thing, again } = subject;
@@ -255,7 +263,7 @@ export type ReadBackPath = 'direct' | 'cache-dropped';
  * what (an errno code, a count). A stick pulled out or failed while it was read is said as such.
  */
 function readBackFailure(path: string, detail: string, what = 'backup'): TesseraError {
-  if (GONE.has(detail)) return new TesseraError('MEDIA_ERROR', `The USB stick was removed, or failed, while the ${what} was read back from it: it could not be checked.`, `${basename(path)}: ${detail}`);
+  if (GONE.has(detail)) return new TesseraError('MEDIA_ERROR', `The USB stick was removed, or failed, while the ${what} was read back from it, so the ${what} could not be checked. Insert the stick again and write the ${what} again.`, `${basename(path)}: ${detail}`);
   return new TesseraError('MEDIA_ERROR', `The ${what} could not be read back from the media.`, `${basename(path)}: ${detail}`);
 }
 
@@ -404,7 +412,12 @@ async function readUncached(path: string, start: number, length: number, what: s
     child.on('error', (error) => resolve(`dd: ${errnoCode(error)}`));
     child.on('close', (code, signal) => resolve(code === 0 ? null : `dd stopped (${code ?? signal})`));
   });
-  if (dropped) throw new TesseraError('MEDIA_ERROR', `The ${what} could not be read back from the media: this filesystem refuses direct reads, and the terminal could not make sure the copy in memory was not read instead.`, `${basename(path)}: ${dropped}`);
+  if (dropped) {
+    // dd also fails when the stick went away meanwhile: then say that.
+    const gone = await stat(path).then(() => null, (error: unknown) => errnoCode(error));
+    if (gone !== null && GONE.has(gone)) throw readBackFailure(path, gone, what);
+    throw new TesseraError('MEDIA_ERROR', `The ${what} could not be read back from the media: this filesystem refuses direct reads, and the terminal could not make sure the copy in memory was not read instead.`, `${basename(path)}: ${dropped}`);
+  }
   let handle: FileHandle | null = null;
   try {
     handle = await open(path, 'r');
