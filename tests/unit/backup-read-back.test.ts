@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { encapsulate, escrowPublic, newEscrowKey } from '../../src/core/backup/escrow';
 import { type BackupHeader, type EntryBody, GrowingFileCheck, SYNC_DIGESTS_MAX, fileEnd, fileStart, sealEntry, verifyBytes } from '../../src/core/backup/format';
 import { testHeader } from './backup-header';
-import { AtomicFile, READ_BACK_BLOCK, digestFromMedium, isStickGone, readBlocksFromMedium, readFromMedium } from '../../src/core/backup/media';
+import { AtomicFile, READ_BACK_BLOCK, digestFromMedium, StickGone, readBlocksFromMedium, readFromMedium } from '../../src/core/backup/media';
 import { ReadBack } from '../../src/core/backup/read-back';
 
 const escrowPub = escrowPublic(newEscrowKey(Buffer.alloc(32, 5)));
@@ -154,12 +154,12 @@ describe('the read-back of a backup overlapped with its writing (ReadBack)', () 
     await expect(readBlocksFromMedium(gone, 0, 1)).rejects.toMatchObject(removed);
     await expect(readFromMedium(gone, 1 << 20, 'manifest')).rejects.toMatchObject({ ...removed, message: expect.stringMatching(/while the manifest was read back from it, so the manifest could not be checked/) });
     // What rewords a media failure (the backup ceremony, transcripts) can tell a stick gone from an unreliable one.
-    expect(isStickGone(await digestFromMedium(gone).catch((error: unknown) => error))).toBe(true);
+    expect(await digestFromMedium(gone).catch((error: unknown) => error)).toBeInstanceOf(StickGone);
     const short = join(folder, 'ten-bytes.bin');
     writeFileSync(short, Buffer.alloc(10, 7));
     const cut = await readBlocksFromMedium(short, 0, 2).catch((error: unknown) => error);
     expect(cut).toMatchObject({ code: 'MEDIA_ERROR', message: 'The backup could not be read back from the media.' });
-    expect(isStickGone(cut)).toBe(false);
+    expect(cut).not.toBeInstanceOf(StickGone);
   });
 
   it('reads blocks back only as far as the file goes: a block asked for that is not all there is an error, not a short answer', async () => {

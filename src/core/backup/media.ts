@@ -71,11 +71,13 @@ const BACKUP_SUBJECT: MediaSubject = { thing: 'backup', again: 'back up again' }
 const GONE: ReadonlySet<string> = new Set(['ENOENT', 'EIO', 'ENODEV', 'ENXIO', 'ESTALE']);
 
 /**
- * Whether `error` is a MEDIA_ERROR of this module's for a stick pulled out or failed (its detail
- * ends with one of GONE's errno codes): callers that reword a media failure keep that meaning.
+ * MEDIA_ERROR for a stick pulled out or failed while it was written or read back (an errno code of
+ * GONE): callers that reword a media failure (the backup's manifest, transcripts) keep that meaning.
  */
-export function isStickGone(error: unknown): boolean {
-  return error instanceof TesseraError && error.code === 'MEDIA_ERROR' && GONE.has(error.detail?.split(': ').pop() ?? '');
+export class StickGone extends TesseraError {
+  constructor(message: string, detail?: string) {
+    super('MEDIA_ERROR', message, detail);
+  }
 }
 
 export function mediaError(error: unknown, what: string, subject: MediaSubject = BACKUP_SUBJECT): TesseraError {
@@ -86,7 +88,7 @@ export function mediaError(error: unknown, what: string, subject: MediaSubject =
   if (code === 'ENOSPC' || code === 'EDQUOT') return new TesseraError('MEDIA_ERROR', `The USB stick is full. Nothing was left on it; free some space or use a larger stick, then ${again}.`, detail);
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new TesseraError('MEDIA_ERROR', 'The USB stick cannot be written (it is read-only or write-protected). Nothing was written.', detail);
   if (GONE.has(code)) {
-    return new TesseraError('MEDIA_ERROR', `The USB stick was removed, or failed, while the ${thing} was written. No ${thing} was left on it; insert it again and ${again}.`, detail);
+    return new StickGone(`The USB stick was removed, or failed, while the ${thing} was written. No ${thing} was left on it; insert it again and ${again}.`, detail);
   }
   return new TesseraError('MEDIA_ERROR', `The USB stick could not be written. No ${thing} was left on it.`, detail);
 }
@@ -263,7 +265,7 @@ export type ReadBackPath = 'direct' | 'cache-dropped';
  * what (an errno code, a count). A stick pulled out or failed while it was read is said as such.
  */
 function readBackFailure(path: string, detail: string, what = 'backup'): TesseraError {
-  if (GONE.has(detail)) return new TesseraError('MEDIA_ERROR', `The USB stick was removed, or failed, while the ${what} was read back from it, so the ${what} could not be checked. Insert the stick again and write the ${what} again.`, `${basename(path)}: ${detail}`);
+  if (GONE.has(detail)) return new StickGone(`The USB stick was removed, or failed, while the ${what} was read back from it, so the ${what} could not be checked. Insert the stick again and write the ${what} again.`, `${basename(path)}: ${detail}`);
   return new TesseraError('MEDIA_ERROR', `The ${what} could not be read back from the media.`, `${basename(path)}: ${detail}`);
 }
 

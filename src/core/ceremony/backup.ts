@@ -12,7 +12,7 @@ import { activeBackupSet } from '../backup/backup-set';
 import { type BackupKeys, KEM_NAME, encapsulate, fingerprint, wipeKeys } from '../backup/escrow';
 import { type BackupHeader, type EntryBody, EntrySealer, FILE_EXTENSION, MANIFEST_SUFFIX, type PreparedEntry, fileEnd, fileStart, prepareEntry } from '../backup/format';
 import { checkManifest, manifestBytes, manifestFor, renderManifest } from '../backup/manifest';
-import { AtomicFile, isStickGone, mediaAt, readFromMedium, writeAtomically } from '../backup/media';
+import { AtomicFile, StickGone, mediaAt, readFromMedium, writeAtomically } from '../backup/media';
 import { type CapturedObject, exclusion, isKey, keyCheck, survey } from '../backup/objects';
 import { pacer, turn } from '../backup/pacer';
 import { ReadBack } from '../backup/read-back';
@@ -219,7 +219,7 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
       }
     } catch (error) {
       const detail = error instanceof TesseraError ? error.detail : undefined;
-      if (isStickGone(error)) throw new TesseraError('MEDIA_ERROR', `The backup file ${fileName} was written and verified, but the USB stick was removed, or failed, before its manifest was written beside it and read back. Insert the stick again and back up again.`, detail);
+      if (error instanceof StickGone) throw new StickGone(`The backup file ${fileName} was written and verified, but the USB stick was removed, or failed, before its manifest was written beside it and read back. Insert the stick again and back up again.`, error.detail);
       throw new TesseraError('MEDIA_ERROR', `The backup file ${fileName} was written and verified, but its manifest could not be written beside it. Check the USB stick, then back up again.`, detail);
     }
     ctx.catalogue.add({ backupId, tokenSerial: token.serial, tokenLabel: token.label, created, fileName, mediaLabel: media.label, sha256: parsed.sha256, size: parsed.size, objects: included.length, excluded: excluded.length, signer: header.signer.fingerprint, backupSet: set.set, verifiedAt: new Date().toISOString() });
@@ -285,8 +285,8 @@ async function verifyReadBack(back: ReadBack, path: string, writtenSha: string) 
       () => false,
     );
     // Pulled out after the commit: the file may be on the stick, whole but never checked.
-    if (isStickGone(error)) {
-      throw new TesseraError('MEDIA_ERROR', `The USB stick was removed, or failed, while the backup was read back from it, so the backup could not be checked.${removed ? ' The file was removed.' : ` The file ${basename(path)} may still be on the stick, unchecked: do not rely on it.`} Insert the stick again and back up again.`, (error as TesseraError).detail);
+    if (error instanceof StickGone) {
+      throw new StickGone(`The USB stick was removed, or failed, while the backup was read back from it, so the backup could not be checked.${removed ? ' The file was removed.' : ` The file ${basename(path)} may still be on the stick, unchecked: do not rely on it.`} Insert the stick again and back up again.`, error.detail);
     }
     throw error;
   }

@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { TRANSCRIPT_FORMAT, type TranscriptBody, type TranscriptFile, type TranscriptVerification } from '../../shared/transcript';
 import { keyFingerprint } from '../audit/seal';
-import { AtomicFile, type MediaSubject, isStickGone, mediaError, readFromMedium } from '../backup/media';
+import { AtomicFile, type MediaSubject, StickGone, mediaError, readFromMedium } from '../backup/media';
 import { TesseraError } from '../errors';
 import { verifyData } from '../hsm/ec-signing';
 import { canonicalJson } from '../policy/policy';
@@ -180,7 +180,7 @@ export async function writeTranscript(folder: string, baseName: string, body: Tr
   try {
     wrong = (await readsBack(names.pdf, pdfBytes)) ?? (await readsBack(names.json, jsonBytes));
   } catch (error) {
-    // The stick went away while it was read back (isStickGone): said as such, not as an unreliable stick.
+    // The stick went away while it was read back (StickGone): said as such, not as an unreliable stick.
     await unlink(names.json).catch(() => undefined);
     await unlink(names.pdf).catch(() => undefined);
     throw error;
@@ -246,14 +246,14 @@ function existsNow(path: string): boolean {
 
 /**
  * Why `path` does not read back from the medium as `written`, or null when it does.
- * @throws TesseraError MEDIA_ERROR when the stick was pulled out or failed meanwhile (isStickGone)
+ * @throws TesseraError MEDIA_ERROR when the stick was pulled out or failed meanwhile (StickGone)
  */
 async function readsBack(path: string, written: Buffer): Promise<string | null> {
   try {
     const { bytes } = await readFromMedium(path, written.length, 'transcript');
     return bytes.equals(written) ? null : `${basename(path)} read back differs from what was written`;
   } catch (error) {
-    if (isStickGone(error)) throw error;
+    if (error instanceof StickGone) throw error;
     // readFromMedium's detail names the file already.
     return error instanceof TesseraError ? (error.detail ?? `${basename(path)}: ${error.message}`) : `${basename(path)}: read back failed`;
   }
