@@ -470,6 +470,33 @@ describe('faults while a backup is written', () => {
     }
   });
 
+  it('cancelled while it reads the partition, or at its question: no preview is left under "Cancelled", nothing is written', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-cancel-'));
+    const terminal = await openTerminal(home);
+    let previews = 0;
+    // Cancelled the moment the survey begins (the host tells listeners synchronously), then at the question.
+    const stop = terminal.ceremonies.onCeremony((v) => {
+      if (v.detail?.kind === 'backup-preview') previews++;
+      if (v.prompt.kind === 'working' && v.prompt.text.startsWith('Looking at what the partition holds') && previews === 0 && !terminal.ceremonies.running()?.isCancelled) terminal.ceremonies.running()?.cancel();
+    });
+    try {
+      await terminal.partition.selectByLabel(state.modulePath, source.label);
+      await terminal.partition.login(Buffer.from(LAB_USER_PIN));
+      const during = await runCeremony(terminal, { kind: 'backup', media: folder }, () => null);
+      expect(during.prompt).toMatchObject({ kind: 'cancelled', text: 'Cancelled. Nothing was changed.' });
+      expect(previews).toBe(0);
+      expect(during.detail).toBeNull();
+      stop();
+      const atQuestion = await runCeremony(terminal, { kind: 'backup', media: folder }, (v) => (v.prompt.kind === 'confirm' ? { kind: 'cancel' } : null));
+      expect(atQuestion.prompt.kind).toBe('cancelled');
+      expect(atQuestion.detail).toBeNull();
+      expect(readdirSync(folder)).toEqual([]);
+    } finally {
+      stop();
+      await terminal.close();
+    }
+  });
+
   it('a stick pulled while the committed backup is read back: they are told it was not checked, and nothing counts as a backup', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'tessera-usb-pulled-late-'));
     const terminal = await openTerminal(home);

@@ -101,17 +101,23 @@ export async function backup(run: CeremonyRun, ctx: CeremonyContext, params: Pic
   }
   const estimatedBytes = 4096 + objects.length * 600 + included.filter((o) => isKey(o.class)).length * 2000 + included.reduce((n, o) => n + o.attributes.reduce((m, a) => m + (typeof a.value === 'string' ? a.value.length : 8), 0), 0);
 
+  // Cancelled while the partition was read: no preview of a backup that will not be made.
+  run.checkCancelled();
   run.stepTo(1);
   run.show({ kind: 'backup-preview', media, included: included.map((o) => line(o)), excluded: excluded.map((e) => line(e.o, e.reason)), estimatedBytes });
   if (media.free < estimatedBytes) throw new TesseraError('MEDIA_ERROR', `The USB stick has ${megabytes(media.free)} free; this backup needs about ${megabytes(estimatedBytes)}. Nothing was written.`);
-  await confirm(
-    run,
-    `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`}${incomplete.length === 0 ? '' : ` ${incomplete.length} ${incomplete.length === 1 ? 'goes' : 'go'} in without attributes the HSM would not read (listed).`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
-    `Back up ${included.length} objects to ${media.label}`,
-    'keeps',
-  );
-  // Confirmed: the preview has done its job (and is not copied with every progress update).
-  run.show(null);
+  try {
+    await confirm(
+      run,
+      `Back up ${included.length} objects of partition “${token.label}” to ${media.label}? ${excluded.length === 0 ? 'Nothing is left out.' : `${excluded.length} cannot be backed up; they are listed with the reason.`}${incomplete.length === 0 ? '' : ` ${incomplete.length} ${incomplete.length === 1 ? 'goes' : 'go'} in without attributes the HSM would not read (listed).`} Keys leave the HSM only wrapped; reading them needs ${set.m} of the ${set.n} backup-set cards.`,
+      `Back up ${included.length} objects to ${media.label}`,
+      'keeps',
+    );
+  } finally {
+    // Confirmed, the preview has done its job (and is not copied with every progress update);
+    // cancelled, "What goes into the backup" under "Cancelled" would read as if it had gone.
+    run.show(null);
+  }
 
   run.stepTo(2);
   run.working('Writing the backup…');
